@@ -1,0 +1,29 @@
+"""Command line: ``python -m dlweek8 COMMAND``; ``--help`` lists the commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: command -> (module with add_arguments/run, one-line help)
+COMMANDS = {
+    "links": ("dlweek8.links", "print Binder and JupyterHub launch links for a repository URL"),
+    "store-outputs": ("dlweek8.notebook_outputs", "re-execute solved notebooks and store their checked outputs"),
+}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dlweek8", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    modules = {}
+    for name, (module_name, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module = modules[name] = importlib.import_module(module_name)
+        module.add_arguments(command)
+    args = parser.parse_args(argv)
+    return modules[args.command].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The feedback object every check returns: a verdict, one message, a counter-example, hints."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field, replace
+
+CORRECT = "correct"
+INCORRECT = "incorrect"
+UNANSWERED = "unanswered"
+INVALID = "invalid"  # the answer has the wrong type or shape, raised, or timed out
+UNKNOWN = "unknown"  # no such question id
+
+_MARK = {CORRECT: "✔", INCORRECT: "✘", UNANSWERED: "…", INVALID: "✘", UNKNOWN: "?"}
+_TITLE = {
+    CORRECT: "Correct",
+    INCORRECT: "Not quite",
+    UNANSWERED: "Not answered yet",
+    INVALID: "Cannot check this answer",
+    UNKNOWN: "Unknown question",
+}
+_COLOUR = {CORRECT: "#1a7f37", INCORRECT: "#cf222e", UNANSWERED: "#6e7781", INVALID: "#bc4c00", UNKNOWN: "#6e7781"}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Result of ``dlweek8.check``.
+
+    ``message`` is one deterministic paragraph that names the mistake;
+    ``example`` holds a counter-example as (label, value) rows, e.g. inputs, expected, got;
+    ``hints`` are revealed on request (collapsed in Jupyter, ``.hint()`` in code).
+    """
+
+    question_id: str
+    status: str
+    message: str
+    example: tuple[tuple[str, str], ...] = ()
+    hints: tuple[str, ...] = ()
+    mistake: str | None = None  # a stable name for a recognised misconception, e.g. "ceil-for-floor"
+    score: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == CORRECT
+
+    @property
+    def points(self) -> float:
+        """Credit in [0, 1]; partial credit where a check gives it."""
+        if self.score is not None:
+            return self.score
+        return 1.0 if self.passed else 0.0
+
+    def hint(self, number: int = 1) -> str:
+        """The ``number``-th hint (1-based), or a note that there is none."""
+        if 1 <= number <= len(self.hints):
+            return self.hints[number - 1]
+        return f"There is no hint {number} for {self.question_id}."
+
+    def with_hints(self, hints) -> "Feedback":
+        return replace(self, hints=tuple(hints))
+
+    # -- rendering -------------------------------------------------------------------------
+    def __str__(self) -> str:
+        lines = [f"{_MARK[self.status]} {self.question_id}: {_TITLE[self.status]}. {self.message}"]
+        lines += [f"    {label}: {value}" for label, value in self.example]
+        if self.hints and not self.passed:
+            lines.append(f"    ({len(self.hints)} hint{'s' if len(self.hints) > 1 else ''} available: .hint(1))")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = _COLOUR[self.status]
+        esc = html.escape
+        parts = [
+            f'<div class="dlweek8-feedback dlweek8-{self.status}" '
+            f'style="border-left:4px solid {colour};padding:6px 10px;margin:4px 0;font-family:sans-serif">',
+            f'<div style="color:{colour};font-weight:bold">{_MARK[self.status]} {_TITLE[self.status]}'
+            f' <span style="color:#6e7781;font-weight:normal;font-family:monospace">{esc(self.question_id)}</span></div>',
+            f'<div class="dlweek8-message">{esc(self.message)}</div>',
+        ]
+        if self.example:
+            rows = "".join(
+                f'<tr><th style="text-align:left;padding-right:1em">{esc(k)}</th>'
+                f'<td style="text-align:left;font-family:monospace">{esc(v)}</td></tr>'
+                for k, v in self.example
+            )
+            parts.append(f'<table class="dlweek8-example" style="margin-top:4px">{rows}</table>')
+        if self.hints and not self.passed:
+            for n, text in enumerate(self.hints, 1):
+                parts.append(f'<details class="dlweek8-hint"><summary>Hint {n}</summary>{esc(text)}</details>')
+        parts.append("</div>")
+        return "".join(parts)
+
+
+def unknown_question(question_id, known) -> Feedback:
+    return Feedback(
+        question_id=str(question_id),
+        status=UNKNOWN,
+        message=f"There is no question {question_id!r}. Known ids: {', '.join(known)}.",
+    )

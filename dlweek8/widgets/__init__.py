@@ -1,0 +1,1 @@
+"""Interactive widgets: explorers for each task and answer boxes for the exercises."""

@@ -1,0 +1,97 @@
+"""Answer widgets: input boxes (or choices), a Check button and, where offered, New variant.
+
+The Check button goes through :func:`dlweek8.question.evaluate`, the same path as
+``dlweek8.check``, so a widget answer gets exactly the feedback a code answer gets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import ipywidgets as w
+
+from .. import checks
+from ..feedback import Feedback
+from ..question import Field, ValueQuestion, evaluate
+
+
+def seed_from(value) -> int:
+    """A stable integer seed from a student id or any text (Python's ``hash`` is salted)."""
+    return int.from_bytes(hashlib.sha256(str(value).encode()).digest()[:8], "little")
+
+
+def _input_for(field: Field) -> w.Widget:
+    layout = w.Layout(width="auto")
+    style = {"description_width": "initial"}
+    if field.kind == "int":
+        return w.IntText(description=field.label, layout=w.Layout(width="170px"), style=style)
+    if field.kind == "float":
+        return w.FloatText(description=field.label, layout=w.Layout(width="220px"), style=style)
+    if field.kind == "bool":
+        return w.RadioButtons(options=[("yes", True), ("no", False)], value=None, description=field.label, style=style, layout=layout)
+    if field.kind == "choice":
+        return w.RadioButtons(options=list(field.options), value=None, description=field.label, style=style, layout=layout)
+    raise ValueError(f"unknown field kind {field.kind!r}")
+
+
+class AnswerBox(w.VBox):
+    """Answer one value question in a widget; ``seed`` (e.g. a student id) fixes the variants."""
+
+    def __init__(self, question_id: str, seed=0):
+        self._base = checks.get(question_id)
+        if not isinstance(self._base, ValueQuestion) or not self._base.fields:
+            raise ValueError(f"{question_id} is not answered with a widget")
+        self._seed = seed
+        self._variant_number = 0
+        self.question: ValueQuestion = self._base
+        self.feedback: Feedback | None = None
+        self._prompt = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
+        self._inputs = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self._result = w.HTML()
+        self._check_button = w.Button(description="Check", button_style="primary", icon="check")
+        self._check_button.on_click(lambda _: self.check())
+        buttons = [self._check_button]
+        if self._base.variant(seed_from(seed)) is not None:
+            self._variant_button = w.Button(description="New variant", icon="refresh")
+            self._variant_button.on_click(lambda _: self.new_variant())
+            buttons.append(self._variant_button)
+        super().__init__(
+            [self._prompt, self._inputs, w.HBox(buttons), self._result],
+            layout=w.Layout(border="1px solid #d0d7de", padding="8px", margin="6px 0"),
+        )
+        self.add_class("dlweek8-answer")
+        self._show(self.question)
+
+    @property
+    def inputs(self) -> list[w.Widget]:
+        return list(self._inputs.children)
+
+    def _show(self, question: ValueQuestion) -> None:
+        self.question = question
+        variant = f" <i>(variant {self._variant_number})</i>" if self._variant_number else ""
+        self._prompt.value = f"<b>{question.prompt}</b>{variant}"
+        self._inputs.children = [_input_for(f) for f in question.fields]
+        self._result.value = ""
+        self.feedback = None
+
+    def answer(self):
+        """The answer the inputs currently hold."""
+        values = [box.value for box in self._inputs.children]
+        if any(v is None for v in values):
+            return ...
+        return self.question.from_fields(values)
+
+    def check(self) -> Feedback:
+        self.feedback = evaluate(self.question, self.answer())
+        self._result.value = self.feedback._repr_html_()
+        return self.feedback
+
+    def new_variant(self) -> ValueQuestion:
+        self._variant_number += 1
+        self._show(self._base.variant(seed_from(f"{self._seed}:{self._variant_number}")))
+        return self.question
+
+
+def answer_box(question_id: str, seed=0) -> AnswerBox:
+    """Build the answer widget of a question (see :class:`AnswerBox`)."""
+    return AnswerBox(question_id, seed)
