@@ -1,0 +1,55 @@
+"""Tiny benchmark harness: time a callable many times, report median and spread against a goal.
+
+Each ``benchmarks/bench_*.py`` defines ``cases() -> list[Case]``; ``run_all.py`` runs them all.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class Case:
+    name: str
+    fn: Callable[[], object]
+    goal_s: float | None = None
+    repeat: int = 50
+    warmup: int = 2
+
+
+@dataclass
+class Result:
+    name: str
+    median_s: float
+    p10_s: float
+    p90_s: float
+    goal_s: float | None
+    n: int
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.goal_s is None else self.median_s <= self.goal_s
+
+    def line(self) -> str:
+        goal = "" if self.goal_s is None else f"  goal <= {_fmt(self.goal_s)}  {'OK' if self.met else 'MISSED'}"
+        return f"{self.name:<48} median {_fmt(self.median_s):>9}  (p10 {_fmt(self.p10_s)}, p90 {_fmt(self.p90_s)}, n={self.n}){goal}"
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def measure(case: Case) -> Result:
+    for _ in range(case.warmup):
+        case.fn()
+    times = []
+    for _ in range(case.repeat):
+        start = time.perf_counter()
+        case.fn()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    q = statistics.quantiles(times, n=10) if len(times) >= 2 else [times[0]] * 9
+    return Result(case.name, statistics.median(times), q[0], q[-1], case.goal_s, len(times))
