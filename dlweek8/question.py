@@ -64,6 +64,10 @@ class ValueQuestion(Question):
         """Turn the widget's field values into an answer."""
         return values[0] if len(values) == 1 else tuple(values)
 
+    def solution_fields(self) -> list:
+        """Widget field values of a right answer (used by tests and browser tests)."""
+        raise NotImplementedError
+
     def variant(self, seed) -> "ValueQuestion | None":
         """The same skill with other numbers, reproducible from ``seed``; None if not offered."""
         return None

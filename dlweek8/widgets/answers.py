@@ -60,6 +60,7 @@ class AnswerBox(w.VBox):
             layout=w.Layout(border="1px solid #d0d7de", padding="8px", margin="6px 0"),
         )
         self.add_class("dlweek8-answer")
+        self.add_class("dlweek8-q-" + question_id.replace(".", "_"))  # lets browser tests find it
         self._show(self.question)
 
     @property
