@@ -34,20 +34,22 @@ def _stamp() -> str:
     return digest.hexdigest()
 
 
-def setup() -> None:
-    """Create .venv and install dlweek8 with its test extra, pinned by the constraints file."""
+def setup(tests: bool) -> None:
+    """Create .venv and install dlweek8 (with its test extra if ``tests``), pinned by the constraints."""
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"dlweek8 needs Python 3.11; this is {sys.version.split()[0]}. Run it with python3.11.")
     stamp_file = VENV / ".dlweek8-stamp"
-    if stamp_file.exists() and stamp_file.read_text() == _stamp():
+    wanted = {_stamp() + ":test"} if tests else {_stamp() + ":test", _stamp() + ":run"}
+    if stamp_file.exists() and stamp_file.read_text() in wanted:
         return
-    print(f"Setting up {VENV} (first run takes a few minutes)...", flush=True)
+    print(f"Setting up {VENV} (the first run takes a few minutes)...", flush=True)
     if not PYTHON.exists():
         venv.create(VENV, with_pip=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run(pip + [TORCH], check=True)
-    subprocess.run(pip + ["-c", str(CONSTRAINTS), "-e", f"{ROOT}[test]"], check=True)
-    stamp_file.write_text(_stamp())
+    target = f"{ROOT}[test]" if tests else str(ROOT)
+    subprocess.run(pip + ["-c", str(CONSTRAINTS), "-e", target], check=True)
+    stamp_file.write_text(_stamp() + (":test" if tests else ":run"))
 
 
 def _exec(args: list[str]) -> None:
@@ -63,16 +65,16 @@ def _exec(args: list[str]) -> None:
 def main(argv: list[str]) -> None:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "lab":
-        setup()
+        setup(tests=False)
         _exec([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *rest])
     elif command == "test":
-        setup()
+        setup(tests=True)
         _exec([str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *rest])
     elif command == "bench":
-        setup()
+        setup(tests=True)
         _exec([str(PYTHON), str(ROOT / "benchmarks" / "run_all.py"), *rest])
     elif command == "lock":
-        setup()
+        setup(tests=True)
         frozen = subprocess.run([str(PYTHON), "-m", "pip", "freeze", "--exclude-editable"], check=True, capture_output=True, text=True).stdout
         lines = [line for line in frozen.splitlines() if not line.startswith("torch==")]
         CONSTRAINTS.write_text(CONSTRAINTS.read_text().splitlines()[0] + f"\n{TORCH}\n" + "\n".join(lines) + "\n")
