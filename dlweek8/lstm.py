@@ -1,0 +1,292 @@
+"""Reference maths for Task 1: an LSTM cell in the notes' notation and its Jacobians.
+
+The cell (no peepholes; biases optional, the notes drop them)::
+
+    i = σ(W^i x + U^i h_prev + b^i)     f = σ(W^f x + U^f h_prev + b^f)
+    o = σ(W^o x + U^o h_prev + b^o)     u = tanh(W^c x + U^c h_prev + b^c)
+    c = f ∘ c_prev + i ∘ u              h = o ∘ tanh(c)
+
+A Jacobian ``J`` has ``J[a, b] = ∂out[a] / ∂in[b]``. An element-wise product with a
+vector ``v`` is the row scaling ``diag(v) @ J``, written ``v[:, None] * J``.
+
+Everything here is numpy; torch is imported only by the ``autograd_*`` references
+and :func:`from_torch`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+GATES = ("i", "f", "o", "u")
+
+
+# -- the sigmoid ------------------------------------------------------------------------------
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^{-z}) without overflow at any z (e^{-|z|} never exceeds 1)."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_prime(z):
+    """σ′(z) = σ(z)·σ(−z): relative accuracy at every z, including ±1000 and 40."""
+    z = np.asarray(z, dtype=float)
+    return sigmoid(z) * sigmoid(-z)
+
+
+def tanh_prime(z):
+    """tanh′(z) = 1 − tanh(z)²."""
+    return 1.0 - np.tanh(z) ** 2
+
+
+# -- the cell ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LSTMCell:
+    """Weights in the notes' names: ``W_*`` is (k, input size), ``U_*`` is (k, k), ``b_*`` is (k,) or None."""
+
+    W_i: np.ndarray
+    U_i: np.ndarray
+    W_f: np.ndarray
+    U_f: np.ndarray
+    W_o: np.ndarray
+    U_o: np.ndarray
+    W_c: np.ndarray
+    U_c: np.ndarray
+    b_i: np.ndarray | None = None
+    b_f: np.ndarray | None = None
+    b_o: np.ndarray | None = None
+    b_c: np.ndarray | None = None
+
+    @property
+    def hidden_size(self) -> int:
+        return self.U_f.shape[0]
+
+    @property
+    def input_size(self) -> int:
+        return self.W_f.shape[1]
+
+    def weights(self, gate: str) -> tuple:
+        """(W, U, b) of gate "i", "f", "o" or "u" (the candidate u uses W^c, U^c, b^c)."""
+        name = "c" if gate == "u" else gate
+        return getattr(self, "W_" + name), getattr(self, "U_" + name), getattr(self, "b_" + name)
+
+    def with_forget_bias(self, value: float) -> "LSTMCell":
+        """The same cell with every forget-gate bias set to ``value``."""
+        return replace(self, b_f=np.full(self.hidden_size, float(value)))
+
+
+@dataclass(frozen=True)
+class LSTMStep:
+    """One step's gates and states, each of shape (k,); ``z`` holds the pre-activations by gate."""
+
+    i: np.ndarray
+    f: np.ndarray
+    o: np.ndarray
+    u: np.ndarray
+    c: np.ndarray
+    h: np.ndarray
+    z: dict
+
+
+def pre_activation(cell: LSTMCell, gate: str, x, h_prev) -> np.ndarray:
+    """W x + U h_prev (+ b) of one gate."""
+    W, U, b = cell.weights(gate)
+    z = W @ x + U @ h_prev
+    return z if b is None else z + b
+
+
+def step(cell: LSTMCell, x, h_prev, c_prev) -> LSTMStep:
+    """One LSTM step from (x_t, h_{t−1}, c_{t−1})."""
+    x, h_prev, c_prev = (np.asarray(a, dtype=float) for a in (x, h_prev, c_prev))
+    z = {g: pre_activation(cell, g, x, h_prev) for g in GATES}
+    i, f, o = sigmoid(z["i"]), sigmoid(z["f"]), sigmoid(z["o"])
+    u = np.tanh(z["u"])
+    c = f * c_prev + i * u
+    return LSTMStep(i, f, o, u, c, o * np.tanh(c), z)
+
+
+def run(cell: LSTMCell, xs, h0=None, c0=None) -> list[LSTMStep]:
+    """Unroll the cell over the rows of ``xs`` (shape (T, input size)); zero initial states by default."""
+    k = cell.hidden_size
+    h = np.zeros(k) if h0 is None else np.asarray(h0, dtype=float)
+    c = np.zeros(k) if c0 is None else np.asarray(c0, dtype=float)
+    steps = []
+    for x in xs:
+        s = step(cell, x, h, c)
+        steps.append(s)
+        h, c = s.h, s.c
+    return steps
+
+
+# -- analytic Jacobians with respect to h_{t-1} -----------------------------------------------
+def gate_jacobians(cell: LSTMCell, x, h_prev) -> dict:
+    """∂g/∂h_{t−1} for g in i, f, o, u: σ′(z)[:, None] * U (tanh′ for u)."""
+    x, h_prev = np.asarray(x, dtype=float), np.asarray(h_prev, dtype=float)
+    out = {}
+    for g in GATES:
+        z = pre_activation(cell, g, x, h_prev)
+        slope = tanh_prime(z) if g == "u" else sigmoid_prime(z)
+        out[g] = slope[:, None] * cell.weights(g)[1]
+    return out
+
+
+def dc_dh_prev(i, f, u, c_prev, di, df, du) -> np.ndarray:
+    """∂c_t/∂h_{t−1} = diag(c_{t−1}) ∂f + diag(u) ∂i + diag(i) ∂u  (c_{t−1} does not depend on h_{t−1})."""
+    return c_prev[:, None] * df + u[:, None] * di + i[:, None] * du
+
+
+def dh_dh_prev(i, f, o, u, c_prev, di, df, do, du) -> np.ndarray:
+    """∂h_t/∂h_{t−1} = diag(tanh c_t) ∂o + diag(o ∘ tanh′(c_t)) ∂c_t/∂h_{t−1}."""
+    c = f * c_prev + i * u
+    return np.tanh(c)[:, None] * do + (o * tanh_prime(c))[:, None] * dc_dh_prev(i, f, u, c_prev, di, df, du)
+
+
+def jacobians(cell: LSTMCell, x, h_prev, c_prev) -> dict:
+    """Analytic ∂·/∂h_{t−1} of i, f, o, u, c and h at one step."""
+    s = step(cell, x, h_prev, c_prev)
+    c_prev = np.asarray(c_prev, dtype=float)
+    J = gate_jacobians(cell, x, h_prev)
+    J["c"] = dc_dh_prev(s.i, s.f, s.u, c_prev, J["i"], J["f"], J["u"])
+    J["h"] = dh_dh_prev(s.i, s.f, s.o, s.u, c_prev, J["i"], J["f"], J["o"], J["u"])
+    return J
+
+
+def state_jacobian(cell: LSTMCell, x, h_prev, c_prev) -> np.ndarray:
+    """∂(c_t, h_t)/∂(c_{t−1}, h_{t−1}), a (2k, 2k) block matrix [[∂c/∂c, ∂c/∂h], [∂h/∂c, ∂h/∂h]].
+
+    Over many steps this is the Jacobian that multiplies: c_{t−1} reaches h_t and c_t
+    only through ``f ∘ c_{t−1}``, so ∂c_t/∂c_{t−1} = diag(f_t).
+    """
+    s = step(cell, x, h_prev, c_prev)
+    J = jacobians(cell, x, h_prev, c_prev)
+    k = cell.hidden_size
+    dh_dc = s.o * tanh_prime(s.c)
+    out = np.empty((2 * k, 2 * k))
+    out[:k, :k] = np.diag(s.f)
+    out[:k, k:] = J["c"]
+    out[k:, :k] = np.diag(dh_dc * s.f)
+    out[k:, k:] = J["h"]
+    return out
+
+
+def df_dh_prev(W_f, U_f, x, h_prev) -> np.ndarray:
+    """∂f_t/∂h_{t−1}[d1, d2] = σ′(W^f[d1] · x + U^f[d1] · h_{t−1}) U^f[d1, d2]  (no bias)."""
+    return sigmoid_prime(W_f @ x + U_f @ h_prev)[:, None] * U_f
+
+
+def argmax_h(U_f, d: int) -> np.ndarray:
+    """The unit h_{t−1} that maximises f_t(d) when x_t = 0: the row U^f[d] over its length."""
+    row = np.asarray(U_f, dtype=float)[d]
+    return row / np.linalg.norm(row)
+
+
+def forget_bias_for(gate_value: float) -> float:
+    """The bias b with σ(b) = gate_value: the logit ln(p / (1 − p)); 0.95 gives ln 19."""
+    return float(np.log(gate_value / (1.0 - gate_value)))
+
+
+# -- random cells -----------------------------------------------------------------------------
+def random_cell(rng: np.random.Generator, hidden_size: int, input_size: int, scale: float | None = None,
+                forget_bias: float | None = None) -> LSTMCell:
+    """Weights uniform in [−scale, scale] (default 1/√k, PyTorch's default); no biases unless ``forget_bias``."""
+    if hidden_size == input_size:
+        raise ValueError("use hidden_size != input_size so that a transposed Jacobian shows")
+    s = 1.0 / np.sqrt(hidden_size) if scale is None else scale
+    weights = {}
+    for name in ("i", "f", "o", "c"):
+        weights["W_" + name] = rng.uniform(-s, s, (hidden_size, input_size))
+        weights["U_" + name] = rng.uniform(-s, s, (hidden_size, hidden_size))
+    cell = LSTMCell(**weights)
+    return cell if forget_bias is None else cell.with_forget_bias(forget_bias)
+
+
+def random_state(rng: np.random.Generator, cell: LSTMCell) -> tuple:
+    """A plausible (x_t, h_{t−1}, c_{t−1}): x standard normal, h in (−1, 1), c normal."""
+    k = cell.hidden_size
+    return rng.standard_normal(cell.input_size), rng.uniform(-1, 1, k), rng.standard_normal(k)
+
+
+# -- PyTorch ----------------------------------------------------------------------------------
+def from_torch(lstm) -> LSTMCell:
+    """The first layer of a ``torch.nn.LSTM`` in the notes' names.
+
+    PyTorch stacks the gates as rows [i; f; g; o] of ``weight_ih_l0`` / ``weight_hh_l0``
+    (g is our candidate u, weights W^c, U^c) and adds two biases, ``bias_ih_l0 + bias_hh_l0``.
+    """
+    k = lstm.hidden_size
+
+    def blocks(tensor):
+        a = tensor.detach().double().cpu().numpy()
+        return dict(zip(("i", "f", "c", "o"), (a[n * k:(n + 1) * k] for n in range(4))))
+
+    W, U = blocks(lstm.weight_ih_l0), blocks(lstm.weight_hh_l0)
+    if getattr(lstm, "bias", True):
+        b_ih, b_hh = blocks(lstm.bias_ih_l0), blocks(lstm.bias_hh_l0)
+        b = {g: b_ih[g] + b_hh[g] for g in W}
+    else:
+        b = dict.fromkeys(W)
+    return LSTMCell(**{f"{kind}_{g}": m[g] for g in ("i", "f", "o", "c") for kind, m in (("W", W), ("U", U), ("b", b))})
+
+
+def _torch():
+    import torch  # imported on first use only: `import dlweek8` stays light
+
+    return torch
+
+
+def _torch_step(torch, cell: LSTMCell, x, h_prev, c_prev):
+    """The same step in torch ops (float64), for autograd."""
+    outputs = {}
+    for g in GATES:
+        W, U, b = (None if a is None else torch.as_tensor(a, dtype=torch.float64) for a in cell.weights(g))
+        z = W @ x + U @ h_prev
+        if b is not None:
+            z = z + b
+        outputs[g] = torch.tanh(z) if g == "u" else torch.sigmoid(z)
+    c = outputs["f"] * c_prev + outputs["i"] * outputs["u"]
+    return outputs["i"], outputs["f"], outputs["o"], outputs["u"], c, outputs["o"] * torch.tanh(c)
+
+
+def _t(torch, a):
+    return torch.as_tensor(np.asarray(a, dtype=float), dtype=torch.float64)
+
+
+def autograd_jacobians(cell: LSTMCell, x, h_prev, c_prev) -> dict:
+    """∂·/∂h_{t−1} of i, f, o, u, c and h by ``torch.autograd.functional.jacobian``."""
+    torch = _torch()
+    x_t, c_t = _t(torch, x), _t(torch, c_prev)
+    jac = torch.autograd.functional.jacobian(lambda h: _torch_step(torch, cell, x_t, h, c_t), _t(torch, h_prev))
+    return {name: j.numpy() for name, j in zip(("i", "f", "o", "u", "c", "h"), jac)}
+
+
+def autograd_unrolled_jacobian(cell: LSTMCell, xs, h0, c0, carry_cell_state: bool = True) -> np.ndarray:
+    """Autograd Jacobian of an unrolled run from its start.
+
+    With ``carry_cell_state`` it is ∂(c_T, h_T)/∂(c_0, h_0), shape (2k, 2k). Without it, each
+    step's c_{s−1} is held at its forward value and the result is ∂h_T/∂h_0 along the h path only,
+    shape (k, k): the product of the one-step ∂h_s/∂h_{s−1}.
+    """
+    torch = _torch()
+    k = cell.hidden_size
+    xs_t = [_t(torch, x) for x in xs]
+    cs = [_t(torch, s.c) for s in run(cell, xs, h0, c0)]
+    cs = [_t(torch, c0)] + cs
+
+    def unrolled(state):
+        c, h = (state[:k], state[k:]) if carry_cell_state else (None, state)
+        for n, x in enumerate(xs_t):
+            *_, c_new, h = _torch_step(torch, cell, x, h, c if carry_cell_state else cs[n])
+            c = c_new
+        return torch.cat([c, h]) if carry_cell_state else h
+
+    start = np.concatenate([c0, h0]) if carry_cell_state else np.asarray(h0, dtype=float)
+    return torch.autograd.functional.jacobian(unrolled, _t(torch, start)).numpy()
+
+
+__all__ = [
+    "GATES", "LSTMCell", "LSTMStep", "sigmoid", "sigmoid_prime", "tanh_prime", "pre_activation", "step", "run",
+    "gate_jacobians", "dc_dh_prev", "dh_dh_prev", "jacobians", "state_jacobian", "df_dh_prev", "argmax_h",
+    "forget_bias_for", "random_cell", "random_state", "from_torch", "autograd_jacobians", "autograd_unrolled_jacobian",
+]
