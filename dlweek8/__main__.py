@@ -11,6 +11,7 @@ COMMANDS = {
     "links": ("dlweek8.links", "print Binder and JupyterHub launch links for a repository URL"),
     "store-outputs": ("dlweek8.notebook_outputs", "re-execute solved notebooks and store their checked outputs"),
     "release": ("dlweek8.editions", "write the student editions in notebooks/ from the solved notebooks in solutions/"),
+    "grade": ("dlweek8.grading.batch", "grade submitted notebooks in fresh kernels: grades.csv and a feedback file each"),
 }
 
 

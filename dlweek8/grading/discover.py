@@ -1,0 +1,133 @@
+"""Find a notebook's answers by question id, from its ``dlweek8.check("<id>", <answer>)`` calls.
+
+Answers are found by parsing each code cell, never by cell position: a student who adds,
+moves or splits cells is graded the same. Cells that do not parse (half-typed code, shell
+magics) are skipped, line by line where needed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+META_KEY = "dlweek8"
+
+
+@dataclass
+class Parsed:
+    """A notebook read from bytes: its code cells (1-based cell number, source) and answers."""
+
+    code_cells: list[tuple[int, str]]
+    answers: dict[str, str]  # question id -> the expression passed to check, as source text
+    source: str | None  # metadata.dlweek8.source of a released edition, if kept
+
+
+class NotANotebook(ValueError):
+    """The bytes are not a Jupyter notebook (e.g. malformed JSON); the message says why, in one line."""
+
+
+def read_notebook(data: bytes) -> Parsed:
+    """Parse a notebook's bytes without writing anything; raise :class:`NotANotebook` with a reason."""
+    import nbformat
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotANotebook(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotANotebook(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise NotANotebook("valid JSON but not a notebook (no list of cells)")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
+        raise NotANotebook(f"not a readable notebook ({type(exc).__name__})") from None
+    code_cells = []
+    for number, cell in enumerate(nb.cells, 1):
+        if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str) and cell.source.strip():
+            code_cells.append((number, cell.source))
+    meta = nb.metadata.get(META_KEY)
+    source = meta.get("source") if isinstance(meta, dict) and isinstance(meta.get("source"), str) else None
+    return Parsed(code_cells, answers_by_id(source for _, source in code_cells), source)
+
+
+def answers_by_id(sources) -> dict[str, str]:
+    """question id -> answer expression, from every ``check("id", expr)`` call; the last call wins."""
+    answers: dict[str, str] = {}
+    for source in sources:
+        tree, text = _parse(source)
+        if tree is None:
+            continue
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_check(node.func)]
+        for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+            if len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                expression = ast.get_source_segment(text, node.args[1])
+                if expression:
+                    answers[node.args[0].value] = expression
+    return answers
+
+
+def _is_check(func: ast.expr) -> bool:
+    """``dlweek8.check(...)`` or a bare ``check(...)`` (after ``from dlweek8 import check``)."""
+    if isinstance(func, ast.Attribute):
+        return func.attr == "check" and isinstance(func.value, ast.Name) and func.value.id == "dlweek8"
+    return isinstance(func, ast.Name) and func.id == "check"
+
+
+def _parse(source: str):
+    """The module AST of a cell, with IPython magics and shell lines blanked out; (None, "") if it does not parse."""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")]
+    text = "\n".join(lines)
+    try:
+        return ast.parse(text), text
+    except SyntaxError:
+        return None, ""
+
+
+@dataclass
+class Assignment:
+    """What a batch is graded against: question ids (in notebook order) and their default answer expressions."""
+
+    name: str  # e.g. "solutions/01_lstm_gradients.ipynb", as recorded by ``release``
+    answers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def question_ids(self) -> list[str]:
+        return list(self.answers)
+
+    @classmethod
+    def from_notebook(cls, path: Path) -> "Assignment":
+        """The assignment of a released student edition (or of a solved notebook)."""
+        path = Path(path)
+        parsed = read_notebook(path.read_bytes())
+        name = parsed.source or f"{path.resolve().parent.name}/{path.name}"
+        if path.resolve().parent.name == "solutions":
+            name = f"solutions/{path.name}"
+        return cls(name, {qid: expr for qid, expr in parsed.answers.items() if _known(qid)})
+
+
+def _known(question_id: str) -> bool:
+    from .. import checks
+
+    try:
+        checks.get(question_id)
+    except KeyError:
+        return False
+    return True
+
+
+def released_assignments(folder: Path) -> list[Assignment]:
+    """The assignments of every student edition in ``folder`` (normally ``notebooks/``)."""
+    found = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            assignment = Assignment.from_notebook(path)
+        except NotANotebook:
+            continue
+        if assignment.answers:
+            found.append(assignment)
+    return found

@@ -1,0 +1,55 @@
+"""Verdicts from what a kernel reported, computed in the grader's own process with the pristine checks."""
+
+from __future__ import annotations
+
+import json
+
+from .. import checks, plain, question as q, untrusted
+from ..feedback import Feedback
+from ..question import FunctionQuestion
+
+
+def is_function_question(question_id: str) -> bool:
+    return isinstance(checks.get(question_id), FunctionQuestion)
+
+
+def parse_reply(text: str) -> dict:
+    """The JSON object a question cell printed; raises ValueError on anything else."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or len(data) != 1:
+        raise ValueError("not a one-key object")
+    return data
+
+
+def verdict(question_id: str, reply: dict | None, missing_reason: str | None = None) -> Feedback:
+    """Judge one question from its reply (see :mod:`.kernel_side`); never raises."""
+    question = checks.get(question_id)
+    if reply is None:
+        return question.invalid(f"No answer could be read: {missing_reason or 'the grading cell printed nothing'}.")
+    try:
+        return _verdict(question, reply)
+    except Exception as exc:  # noqa: BLE001 - malformed data from a kernel must not stop the batch
+        return question.invalid(f"The answer came back in a form the grader cannot read ({untrusted.one_line(exc)}).")
+
+
+def _verdict(question, reply: dict) -> Feedback:
+    if "missing" in reply:
+        return question.invalid(f"No answer found: {reply['missing']}.")
+    if "error" in reply:
+        return question.invalid(f"No answer could be read: {reply['error']}.")
+    if "outcomes" in reply:
+        if not isinstance(question, FunctionQuestion):
+            raise ValueError("outcomes for a value question")
+        probes = question.probes()
+        outcomes = [untrusted.Outcome.from_json(o) for o in reply["outcomes"]]
+        if len(outcomes) != len(probes):
+            raise ValueError(f"{len(outcomes)} outcomes for {len(probes)} probes")
+        return q.judge_calls(question, probes, outcomes)
+    if "value" not in reply or not isinstance(reply["value"], str):
+        raise ValueError("no value")
+    value = plain.loads(reply["value"])
+    if isinstance(question, FunctionQuestion):
+        if isinstance(value, plain.Unsupported) and value == q.BLANK:
+            return question.unanswered()
+        return question.invalid(f"Expected a function {question.signature}, got {plain.describe(value)}.")
+    return q.judge_value(question, value)
