@@ -121,15 +121,14 @@ def run(cell: LSTMCell, xs, h0=None, c0=None) -> list[LSTMStep]:
 
 
 # -- analytic Jacobians with respect to h_{t-1} -----------------------------------------------
+def _gate_jacobians_from(cell: LSTMCell, z: dict) -> dict:
+    return {g: (tanh_prime(z[g]) if g == "u" else sigmoid_prime(z[g]))[:, None] * cell.weights(g)[1] for g in GATES}
+
+
 def gate_jacobians(cell: LSTMCell, x, h_prev) -> dict:
     """∂g/∂h_{t−1} for g in i, f, o, u: σ′(z)[:, None] * U (tanh′ for u)."""
     x, h_prev = np.asarray(x, dtype=float), np.asarray(h_prev, dtype=float)
-    out = {}
-    for g in GATES:
-        z = pre_activation(cell, g, x, h_prev)
-        slope = tanh_prime(z) if g == "u" else sigmoid_prime(z)
-        out[g] = slope[:, None] * cell.weights(g)[1]
-    return out
+    return _gate_jacobians_from(cell, {g: pre_activation(cell, g, x, h_prev) for g in GATES})
 
 
 def dc_dh_prev(i, f, u, c_prev, di, df, du) -> np.ndarray:
@@ -159,16 +158,64 @@ def state_jacobian(cell: LSTMCell, x, h_prev, c_prev) -> np.ndarray:
     Over many steps this is the Jacobian that multiplies: c_{t−1} reaches h_t and c_t
     only through ``f ∘ c_{t−1}``, so ∂c_t/∂c_{t−1} = diag(f_t).
     """
-    s = step(cell, x, h_prev, c_prev)
-    J = jacobians(cell, x, h_prev, c_prev)
-    k = cell.hidden_size
+    return _state_jacobian_at(cell, step(cell, x, h_prev, c_prev), np.asarray(c_prev, dtype=float))
+
+
+def _state_blocks(cell: LSTMCell, s: LSTMStep, c_prev):
+    """The blocks of :func:`state_jacobian`: diagonals ∂c/∂c, ∂h/∂c and the dense column [∂c/∂h; ∂h/∂h]."""
+    J = _gate_jacobians_from(cell, s.z)
     dh_dc = s.o * tanh_prime(s.c)
-    out = np.empty((2 * k, 2 * k))
-    out[:k, :k] = np.diag(s.f)
-    out[:k, k:] = J["c"]
-    out[k:, :k] = np.diag(dh_dc * s.f)
-    out[k:, k:] = J["h"]
+    dc_dh = dc_dh_prev(s.i, s.f, s.u, c_prev, J["i"], J["f"], J["u"])
+    dh_dh = np.tanh(s.c)[:, None] * J["o"] + dh_dc[:, None] * dc_dh
+    return s.f, dh_dc * s.f, np.vstack([dc_dh, dh_dh])
+
+
+def _state_jacobian_at(cell: LSTMCell, s: LSTMStep, c_prev) -> np.ndarray:
+    k = cell.hidden_size
+    dc_dc, dh_dc, dense = _state_blocks(cell, s, c_prev)
+    out = np.zeros((2 * k, 2 * k))
+    diagonal = np.arange(k)
+    out[diagonal, diagonal] = dc_dc
+    out[k + diagonal, diagonal] = dh_dc
+    out[:, k:] = dense
     return out
+
+
+def gradient_flow(cell: LSTMCell, xs) -> dict:
+    """How much gradient from the last step T reaches each step t of a run from zero states.
+
+    Returns arrays over t = 0..T: ``c`` = mean |∂c_T/∂c_t| and ``h`` = mean |∂h_T/∂h_t|
+    (mean absolute entry of the blocks of the product of :func:`state_jacobian`), and the
+    forget gates ``f`` of shape (T, k).
+    """
+    steps = run(cell, xs)
+    k, T = cell.hidden_size, len(steps)
+    c_prev = [np.zeros(k)] + [s.c for s in steps[:-1]]
+    product = np.eye(2 * k)  # ∂(c_T, h_T)/∂(c_t, h_t), for t from T down to 0
+    c_flow, h_flow = np.empty(T + 1), np.empty(T + 1)
+    for t in range(T, -1, -1):
+        c_flow[t] = np.abs(product[:k, :k]).mean()
+        h_flow[t] = np.abs(product[k:, k:]).mean()
+        if t:
+            # product @ state_jacobian, using that its left column blocks are diagonal
+            dc_dc, dh_dc, dense = _state_blocks(cell, steps[t - 1], c_prev[t - 1])
+            by_c = product[:, :k] * dc_dc + product[:, k:] * dh_dc
+            product = np.hstack([by_c, product @ dense])
+    return {"c": c_flow, "h": h_flow, "f": np.array([s.f for s in steps])}
+
+
+def rnn_gradient_flow(W, U, xs) -> np.ndarray:
+    """Mean |∂h_T/∂h_t| over t = 0..T for a vanilla RNN h_t = tanh(W x_t + U h_{t−1}) from h_0 = 0."""
+    h, slopes = np.zeros(U.shape[0]), []
+    for x in xs:
+        h = np.tanh(W @ x + U @ h)
+        slopes.append(1.0 - h**2)
+    product, flow = np.eye(U.shape[0]), np.empty(len(xs) + 1)
+    for t in range(len(xs), -1, -1):
+        flow[t] = np.abs(product).mean()
+        if t:
+            product = product @ (slopes[t - 1][:, None] * U)
+    return flow
 
 
 def df_dh_prev(W_f, U_f, x, h_prev) -> np.ndarray:
@@ -287,6 +334,7 @@ def autograd_unrolled_jacobian(cell: LSTMCell, xs, h0, c0, carry_cell_state: boo
 
 __all__ = [
     "GATES", "LSTMCell", "LSTMStep", "sigmoid", "sigmoid_prime", "tanh_prime", "pre_activation", "step", "run",
-    "gate_jacobians", "dc_dh_prev", "dh_dh_prev", "jacobians", "state_jacobian", "df_dh_prev", "argmax_h",
+    "gate_jacobians", "dc_dh_prev", "dh_dh_prev", "jacobians", "state_jacobian", "gradient_flow", "rnn_gradient_flow",
+    "df_dh_prev", "argmax_h",
     "forget_bias_for", "random_cell", "random_state", "from_torch", "autograd_jacobians", "autograd_unrolled_jacobian",
 ]
