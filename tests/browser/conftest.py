@@ -1,0 +1,59 @@
+"""Fixtures for the browser tests: one JupyterLab server and one headless Chromium per test session.
+
+Without Chromium (or playwright) the tests skip with the reason; with ``DLWEEK8_REQUIRE_BROWSER=1``
+(set by ``.ci/run``) they fail instead, so CI can never pass without running them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import labdriver
+
+ARTIFACTS = Path(os.environ.get("DLWEEK8_ARTIFACTS", labdriver.ROOT / "artifacts"))
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_available() -> None:
+    reason = labdriver.browser_missing_reason()
+    if reason is None:
+        return
+    if os.environ.get("DLWEEK8_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"DLWEEK8_REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def lab_server(browser_available):
+    """JupyterLab serving a temporary copy of ``notebooks/``; stopped (only its own PID) at the end."""
+    server = labdriver.JupyterLabServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(browser_available):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = labdriver.launch_browser(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Folder for screenshots (git-ignored ``artifacts/screenshots``; DLWEEK8_ARTIFACTS moves it)."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

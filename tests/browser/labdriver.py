@@ -1,0 +1,307 @@
+"""Drive JupyterLab in headless Chromium: a throw-away server, the browser, and page helpers.
+
+Used by the browser tests (``conftest.py``) and by ``benchmarks/bench_browser.py``.
+Selectors and waits are the ones that proved stable here (see the project's browser notes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+CHROMIUM = os.environ.get("DLWEEK8_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+#: User settings that keep a test quiet and leave notebooks untouched.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    # Every cell stays in the DOM, so off-screen widgets can be found and measured.
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+#: JupyterLab renders tracebacks and stderr streams alike with this MIME type.
+STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+#: Stderr lines that are not the notebook's fault (a fresh MPLCONFIGDIR builds its cache once).
+BENIGN_STDERR = ("Matplotlib is building the font cache",)
+
+
+def notebook_dir() -> Path:
+    """The notebook folder under test: ``notebooks/``, or DLWEEK8_NOTEBOOKS when set."""
+    return Path(os.environ.get("DLWEEK8_NOTEBOOKS", NOTEBOOKS))
+
+
+def browser_missing_reason() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (install Debian's chromium package; .ci/run does)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python package playwright is not installed (pip install -e .[test])"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLabServer:
+    """JupyterLab on 127.0.0.1 with a free port, no token, and every folder in a temporary directory.
+
+    The whole ``notebooks/`` tree is copied into the temporary folder, so the committed notebooks
+    are never rewritten.  :meth:`stop` ends only the server process this object started.
+    """
+
+    def __init__(self, notebooks: Path | None = None, startup_timeout: float = 60.0):
+        notebooks = notebooks or notebook_dir()
+        self.tmp = Path(tempfile.mkdtemp(prefix="dlweek8-lab-"))
+        self.root = self.tmp / "notebooks"
+        shutil.copytree(notebooks, self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = self.tmp / "server.log"
+        env = dict(os.environ)
+        for name, sub in [
+            ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+            ("MPLCONFIGDIR", "mpl"), ("IPYTHONDIR", "ipython"),
+        ]:
+            env[name] = str(self.tmp / sub)
+            (self.tmp / sub).mkdir()
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        for rel, value in SETTINGS.items():
+            target = self.tmp / "settings" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(value))
+        args = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+            "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.port_retries=0",
+            "--LabApp.news_url=", f"--ServerApp.root_dir={self.root}",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--allow-root")
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            args, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self._wait_ready(startup_timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with code {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        """Stop the server we started (it shuts its kernels down), then remove the temporary folder."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # the server shuts its kernels down, then exits
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def launch_browser(playwright):
+    """Headless Debian Chromium with the flags that work on these machines (never a download)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+# -- page helpers -------------------------------------------------------------------------------
+
+
+def open_notebook(page, server: JupyterLabServer, relpath: str, timeout_ms: int = 90_000) -> None:
+    """Open a notebook and wait until its kernel is idle (the status bar says ``| Idle``)."""
+    page.goto(f"{server.url}/lab/tree/{relpath}")
+    page.wait_for_function(
+        "() => (document.querySelector('#jp-main-statusbar')?.textContent || '').includes('| Idle')",
+        timeout=timeout_ms,
+    )
+
+
+def run_all(page, timeout_ms: int = 180_000) -> None:
+    """Run > Run All Cells, then wait until no cell is queued and every code cell ran or one failed."""
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function(
+        """(stderrSelector) => {
+            const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+                .map(p => p.textContent.trim());
+            const statusbar = document.querySelector('#jp-main-statusbar')?.textContent || '';
+            if (!statusbar.includes('| Idle') || prompts.some(p => p.includes('*'))) return false;
+            const done = prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p));
+            return done || document.querySelector(stderrSelector) !== null;
+        }""",
+        arg=STDERR_OUTPUT,
+        timeout=timeout_ms,
+        polling=100,
+    )
+
+
+def cell_problems(page) -> list[str]:
+    """Errors shown in the notebook: error outputs, unexpected stderr, widgets that failed to render,
+    and code cells that never ran."""
+    return page.evaluate(
+        """([stderrSel, benign]) => {
+            const problems = [];
+            const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+            cells.forEach((cell, index) => {
+                const where = `cell ${index + 1}`;
+                for (const out of cell.querySelectorAll(stderrSel)) {
+                    const text = out.textContent.trim();
+                    const last = text.split('\\n').slice(-1)[0];
+                    if (!benign.some(b => text.startsWith(b))) problems.push(`${where}: error or stderr: ${last.slice(0, 300)}`);
+                }
+                if (/Error displaying widget|Failed to load model/.test(cell.textContent))
+                    problems.push(`${where}: a widget failed to render`);
+                const prompt = cell.querySelector('.jp-InputPrompt');
+                if (cell.classList.contains('jp-CodeCell') && prompt && !/\\[\\d+\\]/.test(prompt.textContent))
+                    problems.push(`${where}: did not run (prompt ${prompt.textContent.trim() || 'empty'})`);
+            });
+            return problems;
+        }""",
+        [STDERR_OUTPUT, list(BENIGN_STDERR)],
+    )
+
+
+def explorers(page):
+    """Output areas that hold at least one slider: one locator per explorer, in notebook order."""
+    return page.locator(".jp-Notebook .jp-Cell .jp-OutputArea").filter(has=page.locator(".widget-slider")).all()
+
+
+#: JS: what an explorer shows apart from its sliders (figure images, text outside sliders).
+_STATE_JS = """(area) => {
+    const figures = [...area.querySelectorAll('img')].map(img => img.src);
+    const texts = [...area.querySelectorAll('.widget-html, .widget-label, .widget-htmlmath, .widget-readout, .jp-RenderedText, .jp-RenderedHTMLCommon')]
+        .filter(el => !el.closest('.widget-slider'))
+        .map(el => el.textContent);
+    return JSON.stringify([figures, texts]);
+}"""
+
+
+def explorer_state(area) -> str:
+    return area.evaluate(_STATE_JS)
+
+
+def wait_state_change(area, before: str, timeout_ms: int = 15_000) -> bool:
+    """Wait until the explorer shows something else than ``before``; False on time-out."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        area.page.wait_for_function(
+            f"([area, before]) => ({_STATE_JS})(area) !== before",
+            arg=[area.element_handle(), before],
+            timeout=timeout_ms,
+            polling="raf",
+        )
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
+def broken_figures(page) -> int:
+    """How many figure images in the notebook have no decoded picture."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.jp-Notebook .dlweek8-figure img, .jp-Notebook img.dlweek8-figure')]
+            .filter(img => img.complete && img.naturalWidth === 0 && img.src).length"""
+    )
+
+
+def slider_handles(area):
+    return area.locator(".widget-slider .noUi-handle").all()
+
+
+def nudge(handle) -> str:
+    """Move a slider one step (right, or left when it sits at its maximum); return the key pressed."""
+    now, top = handle.get_attribute("aria-valuenow"), handle.get_attribute("aria-valuemax")
+    key = "ArrowLeft" if now is not None and top is not None and float(now) >= float(top) else "ArrowRight"
+    handle.focus()
+    handle.press(key)
+    return key
+
+
+def answer_boxes(page):
+    """Every answer widget (``.dlweek8-answer``), in notebook order."""
+    return page.locator(".jp-Notebook .dlweek8-answer").all()
+
+
+def question_class(box) -> str:
+    """The ``dlweek8-q-...`` class of an answer box."""
+    classes = (box.get_attribute("class") or "").split()
+    return next(c for c in classes if c.startswith("dlweek8-q-"))
+
+
+def field_widgets(box):
+    """The input widgets of an answer box, in field order (number boxes and radio groups)."""
+    return box.locator(".widget-text, .widget-radio").all()
+
+
+def fill_fields(box, values: list, labels: list) -> None:
+    """Type numbers into number boxes and click the option label of radio groups.
+
+    ``labels[i]`` is the option label to click for a radio field, or None for a number field.
+    """
+    widgets = field_widgets(box)
+    assert len(widgets) == len(values), f"{len(widgets)} input widgets for {len(values)} values"
+    for widget, value, label in zip(widgets, values, labels):
+        if label is None:
+            entry = widget.locator("input")
+            entry.fill(repr(value) if isinstance(value, float) else str(value))
+            entry.press("Enter")
+        else:
+            widget.locator(".widget-radio-box").get_by_label(label, exact=True).check()
+
+
+def click_button(box, name: str) -> None:
+    box.locator("button", has_text=name).first.click()
+
+
+def shown_feedback(box) -> str:
+    """The feedback an answer box shows: its status class and its text."""
+    feedback = box.locator(".dlweek8-feedback")
+    if not feedback.count():
+        return "no feedback"
+    classes = feedback.first.get_attribute("class") or ""
+    return f"[{classes}] {feedback.first.inner_text().strip()}"
+
+
+def wait_feedback(box, status: str, message: str, timeout_ms: int = 20_000) -> None:
+    """Wait until the box shows feedback with this status class and this message; AssertionError if not."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    wanted = box.locator(f".dlweek8-feedback.dlweek8-{status} .dlweek8-message").filter(has_text=message)
+    try:
+        wanted.first.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        raise AssertionError(f"expected {status} feedback {message!r}, the box shows {shown_feedback(box)}") from None

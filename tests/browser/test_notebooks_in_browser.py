@@ -1,0 +1,148 @@
+"""Every student notebook, used the way a student uses it: in JupyterLab, in headless Chromium.
+
+For each ``notebooks/*.ipynb``: Run All without errors; every slider of every explorer changes
+the figure or a readout; every answer widget gives the package's feedback for a wrong answer,
+a right answer, and a right answer to its first new variant.  Widgets are found by CSS class
+(``.widget-slider``, ``.dlweek8-answer``), so a new notebook is covered without editing this file.
+Screenshots land in ``artifacts/screenshots/<notebook>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import dlweek8
+import labdriver
+from dlweek8 import checks
+from dlweek8.feedback import CORRECT, Feedback
+from dlweek8.question import Field, ValueQuestion, evaluate
+from dlweek8.widgets.answers import seed_from
+
+NOTEBOOK_DIR = labdriver.notebook_dir()
+NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def test_there_are_student_notebooks_to_test():
+    assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}; generate them with `python -m dlweek8 release`"
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS)
+def notebook(request, lab_server, browser, screenshots):
+    """A notebook opened in its own browser context, after Run All; yields (page, name, shots, timings)."""
+    name = request.param
+    shots = screenshots / name.removesuffix(".ipynb")
+    shots.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    timings = {}
+    start = time.perf_counter()
+    labdriver.open_notebook(page, lab_server, name)
+    timings["open to kernel idle"] = time.perf_counter() - start
+    start = time.perf_counter()
+    labdriver.run_all(page)
+    timings["Run All"] = time.perf_counter() - start
+    page.screenshot(path=shots / "01-after-run-all.png")
+    yield page, name, shots, timings
+    page.screenshot(path=shots / "99-end.png")
+    (shots / "timings.json").write_text(json.dumps(timings, indent=1))
+    context.close()
+
+
+def test_run_all_shows_no_error(notebook):
+    page, name, shots, timings = notebook
+    problems = labdriver.cell_problems(page)
+    assert not problems, f"{name} after Run All:\n" + "\n".join(problems)
+    broken = labdriver.broken_figures(page)
+    assert not broken, f"{name}: {broken} figure image(s) did not load"
+
+
+def test_every_explorer_slider_changes_the_figure_or_a_readout(notebook):
+    page, name, shots, timings = notebook
+    areas = labdriver.explorers(page)
+    if not areas:
+        pytest.skip(f"{name} has no explorer (no slider)")
+    start = time.perf_counter()
+    for number, area in enumerate(areas, 1):
+        area.scroll_into_view_if_needed()
+        area.screenshot(path=shots / f"explorer{number}-before.png")
+        for handle in labdriver.slider_handles(area):
+            before = labdriver.explorer_state(area)
+            label = handle.get_attribute("aria-valuetext") or handle.get_attribute("aria-valuenow")
+            labdriver.nudge(handle)
+            assert labdriver.wait_state_change(area, before), (
+                f"{name}, explorer {number}: moving the slider at {label} changed neither the figure nor a readout"
+            )
+        area.screenshot(path=shots / f"explorer{number}-after.png")
+    timings["explorers"] = time.perf_counter() - start
+    assert not labdriver.broken_figures(page)
+
+
+def _option_label(field: Field, value):
+    """The radio label a student clicks for ``value``, or None for a number field."""
+    if field.kind == "bool":
+        return "yes" if value else "no"
+    if field.kind == "choice":
+        return next(label for label, option in field.options if option == value)
+    return None
+
+
+def _wrong_fields(question: ValueQuestion, right: list) -> list:
+    """Field values of a wrong answer: each number moved by one, each choice changed."""
+    wrong = []
+    for field, value in zip(question.fields, right):
+        if field.kind == "int":
+            wrong.append(int(value) + 1)
+        elif field.kind == "float":
+            wrong.append(float(value) + max(1.0, abs(float(value))))
+        elif field.kind == "bool":
+            wrong.append(not value)
+        else:
+            wrong.append(next(option for _, option in field.options if option != value))
+    return wrong
+
+
+def _answer(page, box, question: ValueQuestion, values: list, expected: Feedback, shot) -> None:
+    labels = [_option_label(f, v) for f, v in zip(question.fields, values)]
+    labdriver.fill_fields(box, values, labels)
+    labdriver.click_button(box, "Check")
+    labdriver.wait_feedback(box, expected.status, expected.message)
+    shown = box.locator(".dlweek8-feedback .dlweek8-message").inner_text().strip()
+    assert shown == expected.message.strip()
+    box.screenshot(path=shot)
+
+
+def test_every_answer_widget_gives_feedback_wrong_right_and_on_a_new_variant(notebook):
+    page, name, shots, timings = notebook
+    boxes = labdriver.answer_boxes(page)
+    if not boxes:
+        pytest.skip(f"{name} has no answer widget")
+    by_class = {"dlweek8-q-" + qid.replace(".", "_"): qid for qid in dlweek8.questions()}
+    start = time.perf_counter()
+    for box in boxes:
+        qid = by_class[labdriver.question_class(box)]
+        question = checks.get(qid)
+        box.scroll_into_view_if_needed()
+        tag = qid.replace(".", "_")
+
+        right = question.solution_fields()
+        wrong = _wrong_fields(question, right)
+        wrong_feedback = evaluate(question, question.from_fields(wrong))
+        assert wrong_feedback.status != CORRECT, f"{qid}: {wrong} should be a wrong answer"
+        _answer(page, box, question, wrong, wrong_feedback, shots / f"{tag}-1-wrong.png")
+
+        right_feedback = evaluate(question, question.from_fields(right))
+        assert right_feedback.status == CORRECT, f"{qid}: solution_fields() {right} is not judged correct"
+        _answer(page, box, question, right, right_feedback, shots / f"{tag}-2-right.png")
+
+        if box.locator("button", has_text="New variant").count():
+            labdriver.click_button(box, "New variant")
+            box.get_by_text("(variant 1)").wait_for()
+            variant = question.variant(seed_from("0:1"))
+            values = variant.solution_fields()
+            variant_feedback = evaluate(variant, variant.from_fields(values))
+            assert variant_feedback.status == CORRECT, f"{qid} variant 1: solution_fields() not judged correct"
+            _answer(page, box, variant, values, variant_feedback, shots / f"{tag}-3-variant-right.png")
+    timings["answer widgets"] = time.perf_counter() - start
