@@ -532,6 +532,8 @@ class ArgmaxVsInput(ValueQuestion):
     def judge(self, answer):
         if isinstance(answer, dict):
             answer = [answer.get("argmax"), answer.get("max")]
+        if isinstance(answer, np.ndarray) and answer.dtype == bool:
+            answer = answer.reshape(-1).tolist()
         if not isinstance(answer, list) or len(answer) != 2:
             return self.invalid(f"Expected two booleans (argmax depends, max depends), got {plain.describe(answer)}.")
         values = []

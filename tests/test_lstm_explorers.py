@@ -1,0 +1,99 @@
+"""Task 1 explorers: a slider change redraws, and the drawn data shows what the notebook claims."""
+
+import numpy as np
+import pytest
+
+from dlweek8 import lstm
+from dlweek8.widgets.lstm_explorers import ArgmaxExplorer, GradientFlowExplorer, SigmoidExplorer
+
+
+@pytest.fixture(scope="module")
+def flow():
+    return GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=16)
+
+
+def test_gradient_flow_redraws_on_every_slider(flow):
+    for slider, value in ((flow.bias_slider, 1.0), (flow.length_slider, 30), (flow.hidden_slider, 8)):
+        renders, before = flow.view.renders, flow.data
+        slider.value = value
+        assert flow.view.renders == renders + 1 and flow.data is not before
+    assert len(flow.data["t"]) == 31 and flow.data["forget_gates"].shape == (30, 8)
+    assert np.allclose(flow._lstm_c.get_ydata(), np.maximum(flow.data["lstm_c"], 1e-300))
+    flow.bias_slider.value, flow.length_slider.value, flow.hidden_slider.value = 0.0, 50, 16
+
+
+def test_forget_bias_3_keeps_the_gradient_that_bias_0_loses(flow):
+    flow.bias_slider.value = 0.0
+    closed = flow.data["lstm_c"][0]
+    closed_text = flow._summary.get_text()
+    flow.bias_slider.value = 3.0
+    opened = flow.data["lstm_c"][0]
+    assert flow.data["t"][-1] == 50 and flow.data["forget_gates"].shape == (50, 16)
+    assert closed < 1e-9 and opened > 1e-2, (closed, opened)
+    assert flow.data["rnn_h"][0] < 1e-9  # the tanh RNN of the same size vanishes either way
+    assert flow.data["forget_gates"].mean() > 0.9
+    assert f"{closed:.2g}" in closed_text and f"{opened:.2g}" in flow._summary.get_text()
+    flow.bias_slider.value = 0.0
+
+
+def test_gradient_flow_uses_the_reference_maths(flow):
+    cell, xs = flow.cell_and_inputs(16)
+    expected = lstm.gradient_flow(cell.with_forget_bias(flow.bias_slider.value), xs[:50])
+    np.testing.assert_allclose(flow.data["lstm_c"], expected["c"])
+    np.testing.assert_allclose(flow.data["rnn_h"], lstm.rnn_gradient_flow(cell.W_c, cell.U_c, xs[:50]))
+
+
+def test_argmax_stays_while_the_max_moves():
+    explorer = ArgmaxExplorer(row=(1.2, 0.7))
+    best_angle = np.degrees(np.arctan2(0.7, 1.2))
+    maxima = []
+    for a in (-3.0, 0.0, 2.5):
+        renders = explorer.view.renders
+        explorer.input_slider.value = a
+        assert explorer.view.renders == renders + 1
+        assert abs(explorer.data["argmax_angle"] - best_angle) <= 0.5
+        maxima.append(explorer.data["max"])
+        assert explorer.data["max"] == pytest.approx(float(lstm.sigmoid(a + np.hypot(1.2, 0.7))), abs=1e-4)
+    assert maxima[0] < maxima[1] < maxima[2]
+    explorer.angle_slider.value = 90.0
+    np.testing.assert_allclose(explorer.data["h"], [0.0, 1.0], atol=1e-12)
+
+
+def test_sigmoid_explorer_marks_a_naive_derivative_at_the_extreme_probe():
+    naive = SigmoidExplorer(lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2, z_range=10.0)
+    assert "nan" in naive.status.value and "overflow" in naive.status.value
+    assert not naive.data["probe_bad"].any()  # ±40 and ±1000 lie outside ±10
+    renders = naive.view.renders
+    naive.range_slider.value = 1000.0
+    assert naive.view.renders == renders + 1
+    assert naive.data["probe_bad"].tolist() == [True, False, False, False]
+    assert np.isnan(naive.data["student"]).any()
+
+
+def test_sigmoid_explorer_with_a_right_or_a_broken_answer_never_raises():
+    right = SigmoidExplorer(lstm.sigmoid_prime, z_range=1000.0)
+    assert not right.data["probe_bad"].any()
+    np.testing.assert_allclose(right.data["student"], right.data["true"])
+
+    def todo(z):
+        raise NotImplementedError
+
+    blank = SigmoidExplorer(todo)
+    assert "NotImplementedError" in blank.status.value and blank.data["student"] is None
+    shape = SigmoidExplorer(lambda z: 0.25)
+    assert "shape" in shape.status.value
+    reference_only = SigmoidExplorer()
+    assert reference_only.data["student"] is None and reference_only.status.value == ""
+
+
+def test_sigmoid_explorer_hands_the_student_a_copy():
+    seen = []
+
+    def vandal(z):
+        seen.append(z)
+        z[:] = 0.0
+        return lstm.sigmoid_prime(z)
+
+    explorer = SigmoidExplorer(vandal, z_range=5.0)
+    assert explorer.data["z"][0] == -5.0
+    assert explorer.probe.tolist() == [-1000.0, -40.0, 40.0, 1000.0]
