@@ -137,7 +137,7 @@ SIZE_MISTAKES = (
     SizeMistake(
         "round-for-floor", "round-to-nearest instead of floor",
         "The division rounds down, never to the nearest: a window that would run past the end is not computed.",
-        lambda n, k, s, p, d: math.floor(Fraction(n + 2 * p - _span(k, d), s) + Fraction(1, 2)) + 1, _why_floor,
+        lambda n, k, s, p, d: round(Fraction(n + 2 * p - _span(k, d), s)) + 1, _why_floor,
     ),
     SizeMistake(
         "floor-missing", "the division without floor",
@@ -442,14 +442,18 @@ class InputSizesQuestion(ValueQuestion):
             return self.correct(f"All of {_listing(values)}: the floor maps {len(values)} neighbouring sizes to {self.output}.")
         k, s, p, d = self._params()
         search = range(1, max(expected) + 4 * s + 2 * _span(k, d) + 2)
-        for mistake in SIZE_MISTAKES:
-            candidate = frozenset(n for n in search if _same(mistake.formula(n, k, s, p, d), self.output))
-            if candidate and candidate == values:
-                return self.wrong(
-                    f"These are the sizes that {mistake.label} maps to {self.output}. {mistake.explanation} {self._difference(values)}",
-                    mistake=mistake.name,
-                    example=self._rows(values),
-                )
+        matches = [
+            mistake for mistake in SIZE_MISTAKES
+            if values == frozenset(n for n in search if _same(mistake.formula(n, k, s, p, d), self.output))
+        ]
+        if matches:
+            first = matches[0]
+            also = f" (Here {matches[1].label} gives the same sizes.)" if len(matches) > 1 else ""
+            return self.wrong(
+                f"These are the sizes that {first.label} maps to {self.output}. {first.explanation}{also} {self._difference(values)}",
+                mistake=first.name,
+                example=self._rows(values),
+            )
         missing, extra = expected - values, values - expected
         if not missing and extra == {max(expected) + 1}:
             return self.wrong(
@@ -530,17 +534,22 @@ def _first_match(value, candidates):
     return None
 
 
-#: Small layers whose counts the tests check against torch; they illustrate each counting mistake.
+#: mistake -> (layer, parameters, why): small layers that show each counting mistake (the tests build them in torch).
 PARAM_EXAMPLES = {
-    "bias-counted": ("nn.Conv2d(1, 1, 3, bias=False)", "9 parameters: the 3·3 weights, no bias"),
-    "bias-forgotten": ("nn.Conv2d(1, 2, 3)", "20 parameters: 2·1·3·3 weights + 2 biases (one per kernel)"),
-    "output-positions-multiplied": ("nn.Conv2d(1, 1, 3, bias=False)", "9 parameters on a 5×5 input (9 outputs) and on a 100×100 input (9604 outputs): the weights are shared across positions"),
-    "input-size-multiplied": ("nn.Conv2d(1, 1, 3, bias=False)", "9 parameters whatever the input size"),
-    "in-channels-forgotten": ("nn.Conv2d(3, 1, 3, bias=False)", "27 parameters: each kernel covers all 3 input channels, 3·3·3"),
-    "out-channels-forgotten": ("nn.Conv2d(3, 2, 3, bias=False)", "54 parameters: 2 kernels of 3·3·3 weights each"),
-    "kernel-side-not-area": ("nn.Conv2d(1, 1, 3, bias=False)", "9 parameters: a 3×3 kernel has 3·3 weights"),
-    "padding-in-kernel": ("nn.Conv2d(1, 1, 1, padding=2, bias=False)", "1 parameter: padding adds zeros to the input, not weights to the kernel"),
+    "bias-counted": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "the 3·3 weights, no bias"),
+    "bias-forgotten": ("nn.Conv2d(1, 2, 3)", 20, "2·1·3·3 weights + 2 biases, one per kernel"),
+    "output-positions-multiplied": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "on a 5×5 input (9 outputs) and on a 100×100 input (9604 outputs) alike: the weights are shared across positions"),
+    "input-size-multiplied": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "whatever the input size"),
+    "in-channels-forgotten": ("nn.Conv2d(3, 1, 3, bias=False)", 27, "each kernel covers all 3 input channels: 3·3·3"),
+    "out-channels-forgotten": ("nn.Conv2d(3, 2, 3, bias=False)", 54, "2 kernels of 3·3·3 weights each"),
+    "kernel-side-not-area": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "a 3×3 kernel has 3·3 weights"),
+    "padding-in-kernel": ("nn.Conv2d(1, 1, 1, padding=2, bias=False)", 1, "padding adds zeros to the input, not weights to the kernel"),
 }
+
+
+def _param_example(mistake: str) -> tuple:
+    layer, count, why = PARAM_EXAMPLES[mistake]
+    return (("counter-example", layer), ("parameters", f"{count}: {why}"))
 
 
 class ParamCountQuestion(ValueQuestion):
@@ -585,7 +594,7 @@ class ParamCountQuestion(ValueQuestion):
         ]
         mistake = _first_match(value, [(n, v) for n, v in candidates if v != self.expected])
         if mistake:
-            return self.wrong(_PARAM_MESSAGES[mistake], mistake=mistake, example=(("counter-example", PARAM_EXAMPLES[mistake][0]), ("has", PARAM_EXAMPLES[mistake][1])))
+            return self.wrong(_PARAM_MESSAGES[mistake], mistake=mistake, example=_param_example(mistake))
         return self.wrong("Not the parameter count: count one weight per (kernel, input channel, kernel cell), plus one bias per kernel if there is a bias.")
 
     def variant(self, seed):
@@ -608,17 +617,23 @@ _PARAM_MESSAGES = {
     "padding-in-kernel": "Padding adds zeros around the input; it adds no weights to the kernel.",
 }
 
-#: Small layers whose operation counts the tests check against torch's FlopCounterMode.
+#: mistake -> (layer, input shape, multiplications, additions, why); the tests check them with FlopCounterMode.
 OP_EXAMPLES = {
-    "additions-equal-multiplications": ("nn.Conv2d(1, 1, 3, bias=False) on a 3×3 input", "one output: 9 multiplications, 8 additions (adding 9 products takes 8 additions)"),
-    "macs-for-multiplications": ("nn.Conv2d(1, 1, 3, bias=False) on a 3×3 input", "9 multiplications = 9 MACs; FlopCounterMode reports 18 FLOPs (2 per MAC)"),
-    "in-channels-forgotten": ("nn.Conv2d(3, 1, 3, bias=False) on a 3×3×3 input", "one output of 27 products: 27 multiplications, 26 additions"),
-    "out-channels-forgotten": ("nn.Conv2d(1, 2, 3, bias=False) on a 3×3 input", "two outputs: 18 multiplications, 16 additions"),
-    "channel-sums-forgotten": ("nn.Conv2d(3, 1, 3, bias=False) on a 3×3×3 input", "27 products summed into one number: 26 additions, not 3·8 = 24"),
-    "one-output-counted": ("nn.Conv2d(1, 1, 3, bias=False) on a 4×4 input", "2×2 outputs: 4·9 = 36 multiplications, 4·8 = 32 additions"),
-    "order-swapped": ("nn.Conv2d(1, 1, 3, bias=False) on a 3×3 input", "9 multiplications, 8 additions"),
-    "bias-forgotten": ("nn.Conv2d(1, 1, 3) on a 3×3 input", "9 multiplications, 9 additions (8 for the sum, 1 for the bias)"),
+    "additions-equal-multiplications": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 3, 3), 9, 8, "one output; adding 9 products takes 8 additions"),
+    "macs-for-multiplications": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 3, 3), 9, 8, "9 MACs, which FlopCounterMode reports as 18 FLOPs (2 per MAC)"),
+    "in-channels-forgotten": ("nn.Conv2d(3, 1, 3, bias=False)", (3, 3, 3), 27, 26, "one output, an inner product over 3 channels of 3·3 cells"),
+    "out-channels-forgotten": ("nn.Conv2d(1, 2, 3, bias=False)", (1, 3, 3), 18, 16, "one inner product per output channel"),
+    "channel-sums-forgotten": ("nn.Conv2d(3, 1, 3, bias=False)", (3, 3, 3), 27, 26, "27 products summed into one number: 26 additions, not 3·8 = 24"),
+    "one-output-counted": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 4, 4), 36, 32, "2×2 outputs of 9 multiplications and 8 additions each"),
+    "order-swapped": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 3, 3), 9, 8, "given as (multiplications, additions) = (9, 8)"),
+    "bias-forgotten": ("nn.Conv2d(1, 1, 3)", (1, 3, 3), 9, 9, "8 additions for the sum, 1 for the bias"),
 }
+
+
+def _op_example(mistake: str) -> tuple:
+    layer, shape, mults, adds, why = OP_EXAMPLES[mistake]
+    return (("counter-example", f"{layer} on an input of shape {shape}"), ("counts", f"{mults} multiplications, {adds} additions: {why}"))
+
 
 _OP_MESSAGES = {
     "order-swapped": "Multiplications and additions are swapped: give (multiplications, additions).",
@@ -682,7 +697,7 @@ class OpCountQuestion(ValueQuestion):
         if mistake is None and values[1] == mults and values[0] != mults:
             mistake = "additions-equal-multiplications"
         if mistake:
-            return self.wrong(_OP_MESSAGES[mistake], mistake=mistake, example=(("counter-example", OP_EXAMPLES[mistake][0]), ("performs", OP_EXAMPLES[mistake][1])))
+            return self.wrong(_OP_MESSAGES[mistake], mistake=mistake, example=_op_example(mistake))
         size_mistake = self._size_mistake(values)
         if size_mistake:
             return size_mistake
