@@ -1,0 +1,74 @@
+"""Task 1 latencies: ``dlweek8.check`` per LSTM question, and a GradientFlowExplorer update.
+
+Function checks are timed cold: the cached autograd reference is cleared before every
+call, so each median includes computing it (torch itself is imported during warm-up).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import Case  # noqa: E402
+
+FUNCTION_GOAL_S = 0.020
+VALUE_GOAL_S = 0.001
+EXPLORER_GOAL_S = 0.100
+
+
+def _right_answers():
+    from dlweek8 import lstm
+
+    return {
+        "lstm.cell_state_dependence": False,
+        "lstm.dh_dh_prev": lstm.dh_dh_prev,
+        "lstm.three_step_jacobian": lambda Js: Js[2] @ Js[1] @ Js[0],
+        "lstm.sigmoid_prime": lstm.sigmoid_prime,
+        "lstm.df_dh_prev": lstm.df_dh_prev,
+        "lstm.forget_bias": math.log(19),
+        "lstm.argmax_h": lstm.argmax_h,
+        "lstm.argmax_vs_input": (False, True),
+    }
+
+
+def _check_case(question_id, answer) -> Case:
+    import dlweek8
+    from dlweek8 import checks
+
+    question = checks.get(question_id)
+    is_function = callable(answer)
+
+    def run():
+        if is_function:
+            question.clear_cache()
+        feedback = dlweek8.check(question_id, answer)
+        assert feedback.passed, str(feedback)
+
+    goal = FUNCTION_GOAL_S if is_function else VALUE_GOAL_S
+    return Case(f"check {question_id}", run, goal_s=goal, repeat=30 if is_function else 200)
+
+
+def _explorer_case() -> Case:
+    from dlweek8.widgets.lstm_explorers import GradientFlowExplorer
+
+    explorer = GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=16)
+    values = iter([0.0, 3.0] * 1000)
+
+    def move_bias_slider():
+        explorer.bias_slider.value = next(values)
+
+    return Case("GradientFlowExplorer update (T=50, k=16)", move_bias_slider, goal_s=EXPLORER_GOAL_S, repeat=20)
+
+
+def cases() -> list[Case]:
+    return [_check_case(qid, answer) for qid, answer in _right_answers().items()] + [_explorer_case()]
+
+
+if __name__ == "__main__":
+    from harness import measure
+
+    for case in cases():
+        print(measure(case).line())
