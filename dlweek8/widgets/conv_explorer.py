@@ -56,7 +56,7 @@ class ConvExplorer(w.VBox):
         style = {"description_width": "initial"}
         layout = w.Layout(width="260px")
         self.mode = w.ToggleButtons(options=["1-D", "2-D"], value=mode, style={"button_width": "60px"})
-        self.size = w.IntSlider(value=size, min=1, max=16, description="input n", style=style, layout=layout)
+        self.size = w.IntSlider(value=size, min=1, max=24, description="input n", style=style, layout=layout)
         self.kernel = w.IntSlider(value=kernel, min=1, max=7, description="kernel k", style=style, layout=layout)
         self.stride = w.IntSlider(value=stride, min=1, max=4, description="stride s", style=style, layout=layout)
         self.padding = w.IntSlider(value=padding, min=0, max=3, description="padding p", style=style, layout=layout)
@@ -190,6 +190,7 @@ class ConvExplorer(w.VBox):
     def _draw(self) -> None:
         two_d = self.mode.value == "2-D"
         cells, box, outputs, current = self._cells_2d() if two_d else self._cells_1d()
+        self.cells, self.output_cells = cells, outputs  # what is drawn, one RGB value per cell
         _show(self._in_image, _pixels(cells))
         _show(self._out_image, _pixels(outputs))
         self._box.set_visible(box is not None)

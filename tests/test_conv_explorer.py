@@ -1,0 +1,104 @@
+"""ConvExplorer: slider changes redraw the figure, and it shows the right placements and unreached cells."""
+
+import numpy as np
+import pytest
+
+from dlweek8.widgets import conv_explorer as cx
+from dlweek8.widgets.conv_explorer import ConvExplorer
+
+
+def png_changes(explorer, change) -> bool:
+    before, renders = explorer.view.image.value, explorer.view.renders
+    change()
+    return explorer.view.image.value != before and explorer.view.renders > renders
+
+
+def test_builds_a_png_in_the_figure_widget():
+    e = ConvExplorer()
+    assert bytes(e.view.image.value).startswith(b"\x89PNG")
+    assert "dlweek8-figure" in e.view.image._dom_classes
+    assert e.view.figure is e._in_image.axes.figure  # one figure, built once
+
+
+@pytest.mark.parametrize("name, value", [("size", 12), ("kernel", 4), ("stride", 3), ("padding", 2), ("dilation", 2), ("mode", "2-D")])
+def test_every_control_redraws(name, value):
+    e = ConvExplorer(size=9, kernel=3, stride=2, padding=1, dilation=1)
+    figure = e.view.figure
+    assert png_changes(e, lambda: setattr(getattr(e, name), "value", value))
+    assert e.view.figure is figure
+
+
+@pytest.mark.parametrize(
+    "params, out, unreached",
+    [
+        ((7, 3, 2, 0, 1), 3, ()),
+        ((8, 3, 2, 0, 1), 3, (7,)),
+        ((10, 2, 3, 0, 1), 3, (2, 5, 8, 9)),
+        ((5, 2, 1, 0, 3), 2, (2,)),
+        ((12, 3, 3, 1, 1), 4, (11,)),
+        ((19, 7, 3, 0, 1), 5, ()),
+    ],
+)
+@pytest.mark.parametrize("mode", ["1-D", "2-D"])
+def test_output_size_and_unreached_cells(params, out, unreached, mode):
+    n, k, s, p, d = params
+    e = ConvExplorer(size=n, kernel=k, stride=s, padding=p, dilation=d, mode=mode)
+    assert e.output_size == out and e.unreached == unreached
+    assert e.placement_count == (out * out if mode == "2-D" else out)
+    reached_row = p + min(set(range(n)) - set(unreached))
+    drawn = e.cells[0] if mode == "1-D" else e.cells[reached_row]  # the input row / a reached row in 2-D
+    red = [i - p for i in range(n + 2 * p) if np.allclose(drawn[i], cx.UNREACHED)]
+    assert tuple(red) == unreached
+    if mode == "1-D":
+        # one row per placement with k taps each, d apart, then the window that does not fit
+        for i in range(out):
+            taps = np.flatnonzero(np.all(np.isclose(e.cells[i + 1], cx.TAP) | np.isclose(e.cells[i + 1], cx.CURRENT), axis=1))
+            assert list(taps) == [i * s + j * d for j in range(k)]
+        assert e.cells.shape[0] == out + 2
+    else:
+        assert e.output_cells.shape[:2] == (out, out)
+    assert f"<b>{out}</b>" in e.formula.value
+    assert f"⌊({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}⌋ + 1" in e.formula.value
+
+
+def test_formula_explains_the_floor():
+    e = ConvExplorer(size=8, kernel=3, stride=2, padding=0)
+    assert "5 is not a multiple of 2" in e.formula.value
+    assert "input cells no placement reaches: 7" in e.formula.value
+    e.size.value = 7
+    assert "every input cell is reached" in e.formula.value
+
+
+def test_a_kernel_that_does_not_fit_is_explained_not_raised():
+    e = ConvExplorer(size=3, kernel=3, stride=1, padding=0)
+    assert png_changes(e, lambda: setattr(e.kernel, "value", 5))
+    assert e.output_size == 0 and e.placement_count == 0 and e.current is None
+    assert "no placement fits" in e.formula.value
+    e.mode.value = "2-D"
+    assert e.output_size == 0
+
+
+@pytest.mark.parametrize("mode", ["1-D", "2-D"])
+def test_play_steps_through_the_placements(mode):
+    e = ConvExplorer(size=9, kernel=3, stride=2, padding=1, mode=mode)
+    out = e.output_size
+    assert e.play.max == e.placement.max == e.placement_count - 1
+    seen = []
+    for step in range(e.placement_count):
+        if step:
+            assert png_changes(e, lambda: setattr(e.play, "value", step))
+        assert e.placement.value == step
+        seen.append(e.current)
+    if mode == "1-D":
+        assert seen == [i * 2 for i in range(out)]
+        assert np.allclose(e.output_cells[0, out - 1], cx.CURRENT)
+    else:
+        assert seen == [(r * 2, c * 2) for r in range(out) for c in range(out)]
+        assert np.allclose(e.output_cells[out - 1, out - 1], cx.CURRENT)
+
+
+def test_the_placement_is_clamped_when_the_output_shrinks():
+    e = ConvExplorer(size=16, kernel=3, stride=1, padding=0)
+    e.play.value = 13
+    e.size.value = 5
+    assert e.placement.value == e.play.value == e.placement_count - 1 == 2
