@@ -141,6 +141,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     try:
         assignment = Assignment.from_notebook(args.assignment) if args.assignment else None
+        if assignment is not None and not assignment.answers:
+            raise GradingError(f"{args.assignment} has no dlweek8.check calls of known questions")
         limits = runner.Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout)
         assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment)
     except (GradingError, NotANotebook, OSError) as exc:

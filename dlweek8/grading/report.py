@@ -76,12 +76,18 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
-def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: str) -> Path:
-    """Write ``out/grades.csv`` and ``out/feedback/*.md``; return the CSV's path."""
+def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: str) -> dict[str, Path]:
+    """Write ``out/grades.csv`` and ``out/feedback/*.md``; return each submission's feedback file."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
-    grades = out / "grades.csv"
-    write_csv(grades, question_ids, rows)
+    write_csv(out / "grades.csv", question_ids, rows)
+    files: dict[str, Path] = {}
     for row in rows:
-        (out / "feedback" / feedback_name(row.submission)).write_text(feedback_markdown(row, question_ids, assignment), encoding="utf-8")
-    return grades
+        path = out / "feedback" / feedback_name(row.submission)
+        n = 1
+        while path in files.values():  # "a/b.ipynb" and "a__b.ipynb" would share a name
+            n += 1
+            path = path.with_name(f"{feedback_name(row.submission)[:-3]}-{n}.md")
+        path.write_text(feedback_markdown(row, question_ids, assignment), encoding="utf-8")
+        files[row.submission] = path
+    return files

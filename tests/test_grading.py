@@ -1,0 +1,470 @@
+"""Batch grading: real submissions built from the student editions, each graded as expected, none modified.
+
+All kernel-executed submissions are graded in one ``grade`` run per assignment (module-scoped
+fixture), in parallel. The submissions are made from the committed student editions in
+``notebooks/`` and their solved sources in ``solutions/``; until those exist, from a small
+course built here from real question ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+import dlweek8
+from dlweek8 import __main__ as cli
+from dlweek8 import editions, plain, untrusted
+from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
+from dlweek8.grading import batch, discover, judge, kernel_side, report, runner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- the course the submissions are made from ----------------------------------------------------
+
+
+@dataclass
+class Edition:
+    """A student edition and its solved source, as notebooks in memory."""
+
+    name: str  # file name, e.g. 01_lstm_gradients.ipynb
+    student: nbformat.NotebookNode
+    solved: nbformat.NotebookNode
+
+    @property
+    def answers(self) -> dict[str, str]:
+        return discover.answers_by_id(c.source for c in self.student.cells if c.cell_type == "code")
+
+
+def real_editions() -> list[Edition]:
+    found = []
+    for source in editions.solved_notebooks(ROOT / "solutions"):
+        target = ROOT / "notebooks" / source.name
+        if target.exists():
+            found.append(Edition(source.name, nbformat.read(target, as_version=4), nbformat.read(source, as_version=4)))
+    return found
+
+
+def _fixture_solved(cells: list[str]) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=[new_markdown_cell("# A fixture assignment")] + [new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def fixture_editions() -> list[Edition]:
+    """Two small assignments from real question ids (used until the real notebooks exist)."""
+    conv = _fixture_solved(
+        [
+            "import dlweek8",
+            "size_78x84 = (26, 28)  ### SOLUTION",
+            'dlweek8.check("conv.size_78x84", size_78x84)',
+            'def output_size(n, k, s=1, p=0, d=1):\n    """Output length of a 1-D convolution."""\n'
+            "    ### BEGIN SOLUTION\n    return (n + 2 * p - d * (k - 1) - 1) // s + 1\n    ### END SOLUTION",
+            'dlweek8.check("conv.output_size_fn", output_size)',
+            "### BEGIN SOLUTION\nparams_7x7 = 64 * 32 * 7 * 7\n### END SOLUTION",
+            'dlweek8.check("conv.params_7x7", params_7x7)',
+            "params_1x1 = 128 * 512  ### SOLUTION",
+            'dlweek8.check("conv.params_1x1", params_1x1)',
+        ]
+    )
+    lstm = _fixture_solved(
+        [
+            "import dlweek8",
+            "cell_state_dependence = False  ### SOLUTION",
+            'dlweek8.check("lstm.cell_state_dependence", cell_state_dependence)',
+        ]
+    )
+    return [
+        Edition(name, editions.student_edition(solved, f"solutions/{name}"), solved)
+        for name, solved in (("02_fixture_conv.ipynb", conv), ("01_fixture_lstm.ipynb", lstm))
+    ]
+
+
+EDITIONS = real_editions() or fixture_editions()
+USING_REAL_NOTEBOOKS = bool(real_editions())
+
+
+# -- submissions, built from the student edition -------------------------------------------------
+
+
+def filled(edition: Edition) -> nbformat.NotebookNode:
+    """The student edition with every stubbed cell replaced by its solved source (matched by cell id)."""
+    nb = copy.deepcopy(edition.student)
+    solved = {cell.get("id"): cell for cell in edition.solved.cells}
+    for cell in nb.cells:
+        assert cell.get("id") in solved, "student editions keep the solved notebook's cell ids"
+        cell.source = solved[cell.id].source
+    return nb
+
+
+def with_cell(nb, source: str, at: int | None = None) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with a code cell inserted after the first code cell (the imports), or at ``at``."""
+    nb = copy.deepcopy(nb)
+    if at is None:
+        at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code") + 1
+    nb.cells.insert(at, new_code_cell(source))
+    return nb
+
+
+def _is_check_cell(cell) -> bool:
+    return cell.cell_type == "code" and bool(discover.answers_by_id([cell.source]))
+
+
+def check_cells_first(nb) -> nbformat.NotebookNode:
+    """Every check cell moved up, before the answers it checks, and a cell of the student's own added."""
+    nb = copy.deepcopy(nb)
+    checks_ = [c for c in nb.cells if _is_check_cell(c)]
+    rest = [c for c in nb.cells if not _is_check_cell(c)]
+    first_code = next(i for i, c in enumerate(rest) if c.cell_type == "code") + 1
+    nb.cells = rest[:first_code] + checks_ + [new_markdown_cell("My notes")] + rest[first_code:] + [new_code_cell("scratch = 1 + 1")]
+    return nb
+
+
+def wrong_definitions(edition: Edition, question_ids) -> str:
+    """A cell that rebinds each answer of ``question_ids`` to a wrong one."""
+    lines = []
+    for qid in question_ids:
+        name = edition.answers[qid]
+        assert name.isidentifier(), f"{qid}: answer expression {name!r}"
+        if judge.is_function_question(qid):
+            lines.append(f"def {name}(*args, **kwargs):\n    return -1")
+        else:
+            lines.append(f"{name} = 'not the answer'")
+    return "\n".join(lines)
+
+
+TAMPERING = """
+import builtins, numpy, dlweek8, dlweek8.question, dlweek8.checks, dlweek8.plain
+numpy.allclose = lambda *a, **k: True
+numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)
+numpy.array_equal = lambda *a, **k: True
+def check(question_id, answer=...):
+    print(f"✔ {question_id}: Correct. Well done.")
+dlweek8.check = check
+dlweek8.question.judge_value = lambda question, answer: question.correct("patched")
+dlweek8.question.judge_calls = lambda question, probes, outcomes: question.correct("patched")
+for _id in dlweek8.questions():
+    dlweek8.checks.get(_id).judge = lambda *a, **k: None
+dlweek8.plain.dumps = lambda value: '"forged"'
+for _id in dlweek8.questions():
+    print(_id, "passed:", '{"value": "[26, 28]"}')
+"""
+
+
+def without_answer(edition: Edition, qid: str) -> nbformat.NotebookNode:
+    """The full submission with the cells that define and check ``qid`` deleted."""
+    nb = filled(edition)
+    name = edition.answers[qid]
+    nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and (name in c.source))]
+    return nb
+
+
+def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
+    """Every kind of submission the issue lists, as file name -> bytes."""
+    full = filled(main)
+    ids = list(main.answers)
+    made = {
+        "full": full,
+        "blank": main.student,
+        "half": with_cell(full, wrong_definitions(main, ids[1::2]), at=len(full.cells)),
+        "crash": with_cell(full, "raise RuntimeError('boom')"),
+        "loop": with_cell(full, "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass"),
+        "exit": with_cell(full, "import os\nos._exit(3)"),
+        "tamper": with_cell(main.student, TAMPERING),
+        "tamper_full": with_cell(full, TAMPERING),
+        "missing": without_answer(main, ids[0]),
+        "reordered": check_cells_first(full),
+    }
+    files = {f"{name}.ipynb": nbformat.writes(nb).encode() for name, nb in made.items()}
+    files["malformed.ipynb"] = files["full.ipynb"][: len(files["full.ipynb"]) // 2]
+    stripped = copy.deepcopy(filled(others[0]))
+    stripped.metadata.pop("dlweek8")
+    files["other_assignment.ipynb"] = nbformat.writes(filled(others[0])).encode()
+    files["other_without_metadata.ipynb"] = nbformat.writes(stripped).encode()
+    return files
+
+
+# -- one grading run for all of them -------------------------------------------------------------
+
+#: Per-cell limit for the test batch: above any real cell, short enough for the endless loop.
+CELL_TIMEOUT = 20
+
+
+@dataclass
+class Graded:
+    edition: Edition
+    rows: dict[str, report.Row]
+    csv_rows: dict[str, dict]
+    out: Path
+    before: dict[str, str]
+    folder: Path
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> Graded:
+    main, others = EDITIONS[0], EDITIONS[1:]
+    folder = tmp_path_factory.mktemp("submissions")
+    for name, data in submissions(main, others).items():
+        (folder / name).write_bytes(data)
+        (folder / name).chmod(0o444)  # the grader must not need to write them
+    before = _digests(folder)
+    out = tmp_path_factory.mktemp("graded")
+    assignment = discover.Assignment(f"solutions/{main.name}", {k: v for k, v in main.answers.items()})
+    limits = runner.Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=240)
+    _, rows = batch.grade([folder], out, limits, jobs=2, assignment=assignment, progress=False)
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        csv_rows = {r["submission"]: r for r in csv.DictReader(handle)}
+    return Graded(main, {r.submission: r for r in rows}, csv_rows, out, before, folder)
+
+
+def points(graded: Graded, name: str) -> dict[str, float]:
+    return {qid: float(graded.csv_rows[name][qid]) for qid in graded.edition.answers}
+
+
+def test_the_course_has_several_questions():
+    assert len(EDITIONS) >= 2 and len(EDITIONS[0].answers) >= 2
+    assert all(qid in dlweek8.questions() for e in EDITIONS for qid in e.answers)
+
+
+def test_full_marks(graded):
+    assert set(points(graded, "full.ipynb").values()) == {1.0}
+    assert float(graded.csv_rows["full.ipynb"]["total"]) == len(graded.edition.answers)
+    assert all(f.status == CORRECT for f in graded.rows["full.ipynb"].feedback.values())
+
+
+def test_blank_gets_nothing_and_is_told_to_answer(graded):
+    assert set(points(graded, "blank.ipynb").values()) == {0.0}
+    assert {f.status for f in graded.rows["blank.ipynb"].feedback.values()} == {UNANSWERED}
+
+
+def test_half_right_gets_the_right_half(graded):
+    ids = list(graded.edition.answers)
+    got = points(graded, "half.ipynb")
+    assert [got[q] for q in ids[0::2]] == [1.0] * len(ids[0::2])
+    assert [got[q] for q in ids[1::2]] == [0.0] * len(ids[1::2])
+    assert float(graded.csv_rows["half.ipynb"]["total"]) == len(ids[0::2])
+
+
+def test_a_crashing_cell_does_not_hide_later_answers(graded):
+    assert set(points(graded, "crash.ipynb").values()) == {1.0}
+    assert "raised RuntimeError: boom" in graded.csv_rows["crash.ipynb"]["notes"]
+
+
+def test_an_endless_loop_is_skipped_and_the_rest_graded(graded):
+    assert set(points(graded, "loop.ipynb").values()) == {1.0}
+    assert f"did not finish within {CELL_TIMEOUT} s" in graded.csv_rows["loop.ipynb"]["notes"]
+
+
+def test_a_kernel_death_is_skipped_and_the_rest_graded(graded):
+    assert set(points(graded, "exit.ipynb").values()) == {1.0}
+    assert "stopped the kernel" in graded.csv_rows["exit.ipynb"]["notes"]
+
+
+def test_malformed_json_gets_a_row_with_the_reason(graded):
+    row = graded.csv_rows["malformed.ipynb"]
+    assert row["total"] == "0" and row["notes"].startswith("not graded: not valid JSON")
+
+
+def test_tampering_gains_nothing(graded):
+    assert set(points(graded, "tamper.ipynb").values()) == {0.0}
+    assert {f.status for f in graded.rows["tamper.ipynb"].feedback.values()} == {UNANSWERED}
+
+
+def test_tampering_does_not_cost_honest_answers_either(graded):
+    assert set(points(graded, "tamper_full.ipynb").values()) == {1.0}
+
+
+def test_a_missing_answer_is_named(graded):
+    first = next(iter(graded.edition.answers))
+    row = graded.rows["missing.ipynb"]
+    assert row.feedback[first].status == INVALID and "No answer found" in row.feedback[first].message
+    assert all(f.passed for qid, f in row.feedback.items() if qid != first)
+
+
+def test_moved_checks_and_added_cells_grade_the_same(graded):
+    assert points(graded, "reordered.ipynb") == points(graded, "full.ipynb")
+
+
+def test_another_assignment_is_recognised(graded):
+    other = EDITIONS[1]
+    assert graded.csv_rows["other_assignment.ipynb"]["notes"] == (
+        f"not graded: this notebook was made from solutions/{other.name}, and this batch grades solutions/{graded.edition.name}"
+    )
+    assert "none of the questions" in graded.csv_rows["other_without_metadata.ipynb"]["notes"]
+    assert graded.csv_rows["other_assignment.ipynb"]["total"] == "0"
+
+
+def test_every_submission_has_a_row_and_a_feedback_file(graded):
+    names = sorted(p.name for p in graded.folder.iterdir())
+    assert sorted(graded.csv_rows) == names
+    header = next(csv.reader(open(graded.out / "grades.csv", encoding="utf-8")))
+    assert header == ["submission", *graded.edition.answers, "total", "notes"]
+    for name in names:
+        text = (graded.out / "feedback" / report.feedback_name(name)).read_text(encoding="utf-8")
+        assert text.startswith(f"# Feedback on {name}")
+        assert all(f"`{qid}`" in text for qid in graded.edition.answers)
+
+
+def test_submissions_are_left_byte_identical(graded):
+    assert _digests(graded.folder) == graded.before
+
+
+# -- the pieces, without a kernel -----------------------------------------------------------------
+
+
+def test_answers_are_found_by_id_in_any_cell_and_form():
+    cells = [
+        "%matplotlib inline\nimport dlweek8\nfrom dlweek8 import check",
+        'dlweek8.check("conv.size_78x84", mine)',
+        "check('conv.params_7x7', answers['params'])  # a bare check works too",
+        "def broken(:\n",  # does not parse: skipped
+        'x = dlweek8.check("conv.size_78x84", final)  # a later call wins',
+        'print(dlweek8.check("conv.params_1x1"))  # no answer given: ignored',
+    ]
+    assert discover.answers_by_id(cells) == {"conv.size_78x84": "final", "conv.params_7x7": "answers['params']"}
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"\xff\xfe", "not UTF-8"),
+        (b'{"cells": [', "not valid JSON"),
+        (b"[1, 2]", "not a notebook"),
+        (b'{"cells": [{"cell_type": "code"}], "nbformat": 4}', "not a readable notebook"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_one_line_reason(data, reason):
+    with pytest.raises(discover.NotANotebook, match=reason) as info:
+        discover.read_notebook(data)
+    assert "\n" not in str(info.value)
+
+
+def _reply(qid, expression, namespace):
+    return json.loads(json.dumps(kernel_side.reply(qid, expression, judge.is_function_question(qid), namespace)))
+
+
+def test_kernel_side_replies_are_judged_like_check():
+    def output_size(n, k, s=1, p=0, d=1):
+        return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+    def ceil_size(n, k, s=1, p=0, d=1):
+        return -(-(n + 2 * p - d * (k - 1)) // s)
+
+    cases = {"right": output_size, "wrong": ceil_size, "blank": ..., "number": 3}
+    for label, answer in cases.items():
+        reply = _reply("conv.output_size_fn", "answer", {"answer": answer})
+        assert judge.verdict("conv.output_size_fn", reply) == dlweek8.check("conv.output_size_fn", answer), label
+    for answer in [(26, 28), [26, 28], (28, 26), None, ..., "26x28", float("nan")]:
+        reply = _reply("conv.size_78x84", "answer", {"answer": answer})
+        assert judge.verdict("conv.size_78x84", reply) == dlweek8.check("conv.size_78x84", answer), repr(answer)
+
+
+def test_kernel_side_reports_a_missing_name_and_a_raising_expression():
+    assert "is not defined" in _reply("conv.size_78x84", "nowhere", {})["missing"]
+    assert "raised ZeroDivisionError" in _reply("conv.size_78x84", "1 / 0", {})["missing"]
+
+
+def test_the_kernel_side_prints_one_marked_json_line(capsys):
+    kernel_side.report("@@m@@", "conv.size_78x84", "answer", False, {"answer": (26, 28)})
+    out = capsys.readouterr().out
+    assert out.startswith("@@m@@") and out.endswith("@@m@@\n")
+    assert plain.loads(json.loads(out.strip("@m\n"))["value"]) == [26, 28]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"value": "{not json"},
+        {"value": 3},
+        {"outcomes": [{"value": "1"}]},
+        {"outcomes": "nope"},
+        {"something": "else"},
+        {"outcomes": [untrusted.Outcome(value=1).to_json()]},  # for a value question
+    ],
+)
+def test_malformed_replies_become_a_message_not_an_error(reply):
+    for qid in ("conv.size_78x84", "conv.output_size_fn"):
+        feedback = judge.verdict(qid, reply)
+        assert feedback.status == INVALID and feedback.points == 0
+
+
+def test_a_reply_of_the_wrong_length_is_refused():
+    reply = {"outcomes": [untrusted.Outcome(value=1).to_json()]}
+    feedback = judge.verdict("conv.output_size_fn", reply)
+    assert feedback.status == INVALID and "cannot read" in feedback.message
+
+
+def test_parse_reply_accepts_only_a_one_key_object():
+    assert judge.parse_reply('{"value": "1"}') == {"value": "1"}
+    for text in ("[1]", '{"a": 1, "b": 2}', "nope"):
+        with pytest.raises(ValueError):
+            judge.parse_reply(text)
+
+
+def test_feedback_file_names_are_flat_and_distinct(tmp_path):
+    assert report.feedback_name("alice/01_lstm.ipynb") == "alice__01_lstm.md"
+    assert report.feedback_name("bob smith/01.ipynb") == "bob_smith__01.md"
+    rows = [report.Row("a/b.ipynb"), report.Row("a__b.ipynb")]
+    files = report.write_all(tmp_path, ["conv.size_78x84"], rows, "solutions/x.ipynb")
+    assert sorted(p.name for p in files.values()) == ["a__b-2.md", "a__b.md"]
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["a__b-2.md", "a__b.md"]
+
+
+def test_an_assignment_is_chosen_by_metadata_then_by_question_ids():
+    a = discover.Assignment("solutions/a.ipynb", {"conv.size_78x84": "x"})
+    b = discover.Assignment("solutions/b.ipynb", {"lstm.forget_bias": "y"})
+    parsed = [
+        discover.Parsed([], {}, "solutions/b.ipynb"),
+        discover.Parsed([], {"lstm.forget_bias": "y"}, None),
+        discover.Parsed([], {"conv.size_78x84": "x"}, None),
+    ]
+    assert batch.choose_assignment(parsed, [a, b]) is b
+    with pytest.raises(batch.GradingError):
+        batch.choose_assignment([discover.Parsed([], {}, None)], [a, b])
+
+
+# -- the command line and the per-notebook limit ----------------------------------------------------
+
+
+def test_the_command_stops_a_slow_notebook_and_grades_the_others(tmp_path, capsys):
+    conv = next(e for e in fixture_editions() if "conv" in e.name)
+    assignment = tmp_path / conv.name
+    nbformat.write(conv.student, assignment)
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    (folder / "bob").mkdir()
+    slow = filled(conv)
+    for _ in range(4):
+        slow = with_cell(slow, "import time\ntime.sleep(1.5)")
+    nbformat.write(slow, folder / "alice" / conv.name)
+    nbformat.write(filled(conv), folder / "bob" / conv.name)
+    out = tmp_path / "out"
+    argv = ["grade", str(folder), "--out", str(out), "--assignment", str(assignment), "--notebook-timeout", "4", "--jobs", "2"]
+    assert cli.main(argv) == 0
+    assert f"graded 2 submissions of solutions/{conv.name}" in capsys.readouterr().out
+    rows = {r["submission"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}
+    alice, bob = rows[f"alice/{conv.name}"], rows[f"bob/{conv.name}"]
+    assert alice["total"] == "0" and alice["notes"] == "stopped: the notebook did not finish within 4 s, so no answers were read"
+    assert float(bob["total"]) == len(conv.answers) and bob["notes"] == ""
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == [f"alice__{conv.name[:-6]}.md", f"bob__{conv.name[:-6]}.md"]
+
+
+def test_the_command_explains_when_there_is_nothing_to_grade_against(tmp_path, capsys):
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), tmp_path / "x.ipynb")
+    assert cli.main(["grade", str(tmp_path / "x.ipynb"), "--out", str(tmp_path / "out"), "--assignment", str(tmp_path / "x.ipynb")]) == 1
+    assert capsys.readouterr().out == f"grade: {tmp_path / 'x.ipynb'} has no dlweek8.check calls of known questions\n"
+    assert cli.main(["grade", str(tmp_path / "x.ipynb"), "--out", str(tmp_path / "o2")]) == 1
+    assert capsys.readouterr().out.startswith("grade: no ")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "o2").exists()
