@@ -228,6 +228,19 @@ def student_edition(solved, source_name: str):
     return nb
 
 
+def answered(student, solved):
+    """A copy of ``student`` with every cell's source taken from ``solved`` (by cell id): a full-marks submission."""
+    import nbformat
+
+    nb = nbformat.from_dict(json.loads(json.dumps(student)))
+    sources = {cell.get("id"): cell.source for cell in solved.cells}
+    for cell in nb.cells:
+        if cell.get("id") not in sources:
+            raise ReleaseError(f"cell {cell.get('id')!r} of the student edition is not in the solved notebook")
+        cell.source = sources[cell.id]
+    return nb
+
+
 def render(solved_path: Path) -> str:
     """The text ``release`` would write for the solved notebook at ``solved_path``."""
     import nbformat

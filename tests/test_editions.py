@@ -126,6 +126,18 @@ def test_the_source_hash_follows_the_source_content_but_not_its_outputs():
     assert editions.content_hash(solved) != before
 
 
+def test_answered_puts_the_solutions_back_by_cell_id():
+    solved = solved_fixture()
+    student = editions.student_edition(solved, "solutions/x.ipynb")
+    student.cells.insert(0, student.cells.pop(2))  # a student moved a cell
+    full = editions.answered(student, solved)
+    assert full.cells[0].source == solved.cells[2].source and full.cells[2].source == "size_78x84 = (26, 28)  ### SOLUTION"
+    assert full.metadata["dlweek8"]["source"] == "solutions/x.ipynb"
+    student.cells.append(new_code_cell("mine = 1"))
+    with pytest.raises(ReleaseError, match="not in the solved notebook"):
+        editions.answered(student, solved)
+
+
 def test_the_solved_notebook_is_not_modified():
     solved = solved_fixture()
     before = nbformat.writes(solved)

@@ -97,12 +97,7 @@ USING_REAL_NOTEBOOKS = bool(real_editions())
 
 def filled(edition: Edition) -> nbformat.NotebookNode:
     """The student edition with every stubbed cell replaced by its solved source (matched by cell id)."""
-    nb = copy.deepcopy(edition.student)
-    solved = {cell.get("id"): cell for cell in edition.solved.cells}
-    for cell in nb.cells:
-        assert cell.get("id") in solved, "student editions keep the solved notebook's cell ids"
-        cell.source = solved[cell.id].source
-    return nb
+    return editions.answered(edition.student, edition.solved)
 
 
 def with_cell(nb, source: str, at: int | None = None) -> nbformat.NotebookNode:
@@ -141,6 +136,14 @@ def wrong_definitions(edition: Edition, question_ids) -> str:
     return "\n".join(lines)
 
 
+#: Also proves the kernel's environment: no PNG rendering, Agg backend, an empty working folder.
+CRASH = """
+import os
+assert os.environ["DLWEEK8_SKIP_RENDER"] == "1" and os.environ["MPLBACKEND"] == "Agg"
+assert not [name for name in os.listdir() if name.endswith(".ipynb")]
+raise RuntimeError("boom")
+"""
+
 TAMPERING = """
 import builtins, numpy, dlweek8, dlweek8.question, dlweek8.checks, dlweek8.plain
 numpy.allclose = lambda *a, **k: True
@@ -175,7 +178,7 @@ def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
         "full": full,
         "blank": main.student,
         "half": with_cell(full, wrong_definitions(main, ids[1::2]), at=len(full.cells)),
-        "crash": with_cell(full, "raise RuntimeError('boom')"),
+        "crash": with_cell(full, CRASH),
         "loop": with_cell(full, "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass"),
         "exit": with_cell(full, "import os\nos._exit(3)"),
         "tamper": with_cell(main.student, TAMPERING),

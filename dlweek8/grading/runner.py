@@ -14,6 +14,7 @@ the kernel runs in an empty temporary folder.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 import re
@@ -23,6 +24,11 @@ import time
 from dataclasses import dataclass, field
 
 from . import kernel_side
+
+#: nbclient logs every time-out and kernel death as an error; they are reported as notes instead.
+_QUIET = logging.getLogger("dlweek8.grading.nbclient")
+_QUIET.setLevel(logging.CRITICAL)
+_QUIET.propagate = False
 
 #: Seconds a question cell may take: the function-call budget plus reading and printing.
 QUESTION_CELL_TIMEOUT = 20
@@ -141,6 +147,7 @@ async def _attempt_run(cells, skipped, limits: Limits, deadline: float, workdir:
         shutdown_kernel="immediate",
         startup_timeout=60,
         resources={"metadata": {"path": workdir}},
+        log=_QUIET,
     )
     # Local sockets in the private work folder rather than TCP ports on localhost.
     client.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, "kernel"))
