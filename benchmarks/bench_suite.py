@@ -1,0 +1,48 @@
+"""Wall time of the README's test command, ``python3 run.py test`` (opt in: ``run.py bench --suite``).
+
+Measured with a warm environment: when the virtual environment running this script carries
+run.py's set-up stamp, the command itself runs with DLWEEK8_VENV pointing at it (set-up is
+skipped); otherwise the pytest command that run.py runs after set-up is timed directly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import Case  # noqa: E402
+
+ROOT = HERE.parent
+OPT_IN = "--suite"
+GOAL_S = 60.0
+REPEAT = int(os.environ.get("DLWEEK8_SUITE_REPEAT", "3"))
+
+
+def command() -> tuple[str, list[str], dict]:
+    """(label, argv, environment) of the suite run to time."""
+    env = dict(os.environ)
+    if (Path(sys.prefix) / ".dlweek8-stamp").exists():
+        env["DLWEEK8_VENV"] = sys.prefix
+        return "python3 run.py test", [sys.executable, str(ROOT / "run.py"), "test", "-q"], env
+    return ("pytest -n 2 --dist loadscope (run.py test after set-up)",
+            [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadscope", "-q"], env)
+
+
+def suite_seconds() -> float:
+    label, argv, env = command()
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+    print(f"      {label}: exit {done.returncode}, {summary}", flush=True)
+    return elapsed
+
+
+def cases() -> list[Case]:
+    return [Case(f"suite wall time: {command()[0]}", suite_seconds, GOAL_S, repeat=REPEAT, warmup=0, timed_inside=True)]
