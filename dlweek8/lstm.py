@@ -297,7 +297,15 @@ def _torch_step(torch, cell: LSTMCell, x, h_prev, c_prev):
 
 
 def _t(torch, a):
+    if isinstance(a, torch.Tensor):
+        return a
     return torch.as_tensor(np.asarray(a, dtype=float), dtype=torch.float64)
+
+
+def torch_step(cell: LSTMCell, x, h_prev, c_prev) -> tuple:
+    """The step in torch ops (float64): (i, f, o, u, c, h) as tensors that autograd can follow."""
+    torch = _torch()
+    return _torch_step(torch, cell, _t(torch, x), _t(torch, h_prev), _t(torch, c_prev))
 
 
 def autograd_jacobians(cell: LSTMCell, x, h_prev, c_prev) -> dict:
@@ -336,5 +344,5 @@ __all__ = [
     "GATES", "LSTMCell", "LSTMStep", "sigmoid", "sigmoid_prime", "tanh_prime", "pre_activation", "step", "run",
     "gate_jacobians", "dc_dh_prev", "dh_dh_prev", "jacobians", "state_jacobian", "gradient_flow", "rnn_gradient_flow",
     "df_dh_prev", "argmax_h",
-    "forget_bias_for", "random_cell", "random_state", "from_torch", "autograd_jacobians", "autograd_unrolled_jacobian",
+    "forget_bias_for", "random_cell", "random_state", "from_torch", "torch_step", "autograd_jacobians", "autograd_unrolled_jacobian",
 ]

@@ -155,3 +155,10 @@ def test_importing_the_package_and_lstm_module_does_not_import_torch():
     code = "import sys, dlweek8, dlweek8.lstm, dlweek8.checks.lstm; dlweek8.check('lstm.forget_bias', 3.0); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_torch_step_matches_the_numpy_step():
+    cell, x, h, c = _cell_and_state(5, 4, 3, biases=True)
+    ours = lstm.step(cell, x, h, c)
+    for name, tensor in zip(("i", "f", "o", "u", "c", "h"), lstm.torch_step(cell, x, h, c)):
+        np.testing.assert_allclose(tensor.numpy(), getattr(ours, name), atol=1e-14, err_msg=name)
