@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
 from .. import conv
@@ -25,27 +26,21 @@ OVERFLOW = np.array([0.99, 0.86, 0.84])
 GHOST = np.array([0.97, 0.97, 0.97])
 GRID = np.array([0.55, 0.55, 0.55])
 
-#: Pixels per cell in the image (one more for the grid line).
-CELL = 9
+def _grid_lines(rows: int, cols: int) -> list:
+    """Segments of the lines between and around ``rows`` × ``cols`` unit cells."""
+    horizontal = [((0, r), (cols, r)) for r in range(rows + 1)]
+    vertical = [((c, 0), (c, rows)) for c in range(cols + 1)]
+    return horizontal + vertical
 
 
-def _pixels(cells: np.ndarray) -> np.ndarray:
-    """Upsample an (rows, cols, 3) cell image to pixels, with grid lines around every cell."""
+def _show(image_artist, grid, cells: np.ndarray) -> None:
+    """Put ``cells`` (one RGB value per cell) in ``image_artist``, redraw ``grid`` and fit the axes."""
     rows, cols = cells.shape[:2]
-    image = np.empty((rows * CELL + 1, cols * CELL + 1, 3))
-    image[:-1, :-1] = np.repeat(np.repeat(cells, CELL, axis=0), CELL, axis=1)
-    image[::CELL, :, :] = GRID
-    image[:, ::CELL, :] = GRID
-    return image
-
-
-def _show(image_artist, pixels: np.ndarray) -> None:
-    """Put ``pixels`` in ``image_artist`` and fit its axes to them (pixel coordinates)."""
-    height, width = pixels.shape[:2]
-    image_artist.set_data(pixels)
-    image_artist.set_extent((0, width, height, 0))
-    image_artist.axes.set_xlim(0, width)
-    image_artist.axes.set_ylim(height, 0)
+    image_artist.set_data(cells)
+    image_artist.set_extent((0, cols, rows, 0))
+    grid.set_segments(_grid_lines(rows, cols))
+    image_artist.axes.set_xlim(-0.05, cols + 0.05)
+    image_artist.axes.set_ylim(rows + 0.05, -0.05)
 
 
 class ConvExplorer(w.VBox):
@@ -117,17 +112,19 @@ class ConvExplorer(w.VBox):
     # -- figure ----------------------------------------------------------------------------
     def _build_figure(self) -> None:
         fig = self.view.figure
-        self._ax_in = fig.add_axes((0.02, 0.04, 0.6, 0.82))
-        self._ax_out = fig.add_axes((0.68, 0.04, 0.3, 0.82))
+        self._ax_in = fig.add_axes((0.02, 0.03, 0.6, 0.78))
+        self._ax_out = fig.add_axes((0.68, 0.03, 0.3, 0.78))
         for ax in (self._ax_in, self._ax_out):
             ax.set_axis_off()
-        blank = np.ones((CELL, CELL, 3))
+        blank = np.ones((1, 1, 3))
         self._in_image = self._ax_in.imshow(blank, interpolation="nearest", origin="upper")
         self._out_image = self._ax_out.imshow(blank, interpolation="nearest", origin="upper")
+        self._in_grid = self._ax_in.add_collection(LineCollection([], colors=[GRID], linewidths=0.7))
+        self._out_grid = self._ax_out.add_collection(LineCollection([], colors=[GRID], linewidths=0.7))
         self._box = Rectangle((0, 0), 1, 1, fill=False, edgecolor="#08306b", linewidth=2)
         self._ax_in.add_patch(self._box)
-        self._in_title = self._ax_in.set_title("", fontsize=9, loc="left")
-        self._out_title = self._ax_out.set_title("", fontsize=9, loc="left")
+        self._in_title = fig.text(0.02, 0.97, "", fontsize=8, va="top")
+        self._out_title = fig.text(0.68, 0.97, "", fontsize=8, va="top")
 
     def _taps(self, start: int) -> np.ndarray:
         return start + self.dilation.value * np.arange(self.kernel.value)
@@ -191,19 +188,30 @@ class ConvExplorer(w.VBox):
         two_d = self.mode.value == "2-D"
         cells, box, outputs, current = self._cells_2d() if two_d else self._cells_1d()
         self.cells, self.output_cells = cells, outputs  # what is drawn, one RGB value per cell
-        _show(self._in_image, _pixels(cells))
-        _show(self._out_image, _pixels(outputs))
+        _show(self._in_image, self._in_grid, cells)
+        _show(self._out_image, self._out_grid, outputs)
         self._box.set_visible(box is not None)
         if box is not None:
-            self._box.set_bounds(*(CELL * v for v in box))
-        out = self.output_size
-        n, k, s, p, d = self.parameters
-        what = "one row per placement; last: the next, which does not fit" if not two_d else "darker: more placements"
-        self._in_title.set_text(f"padded input ({n + 2 * p} cells) — {what}")
-        self._out_title.set_text(f"output {out}×{out}" if two_d else f"output: {out}")
-        if current is not None:
-            self._out_title.set_text(self._out_title.get_text() + f"   (placement {self.placement.value + 1} of {self.placement_count})")
+            self._box.set_bounds(*box)
+        self._in_title.set_text(self._input_caption(two_d))
+        self._out_image.set_visible(current is not None)
+        self._out_grid.set_visible(current is not None)
+        if current is None:
+            self._out_title.set_text("no output:\nthe kernel does not fit")
+        else:
+            out = self.output_size
+            size = f"{out}×{out}" if two_d else f"{out}"
+            self._out_title.set_text(f"output: {size}\nplacement {self.placement.value + 1} of {self.placement_count}")
         self.view.refresh()
+
+    def _input_caption(self, two_d: bool) -> str:
+        n, k, s, p, d = self.parameters
+        first = f"padded input: {n} + 2·{p} = {n + 2 * p} cells (grey: padding, red: unreached)"
+        if not self.output_size:
+            return f"{first}\nthe kernel spans {self.span} cells: no placement fits"
+        if two_d:
+            return f"{first}\nblue: cells under a placement (darker: more); dark: current"
+        return f"{first}\nrows: each placement (dark: current); last: next, does not fit"
 
     # -- events ------------------------------------------------------------------------------
     def _on_parameters(self, change=None) -> None:
