@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .. import answer_forms, conv
-from ..plain import Unsupported, describe
+from ..plain import describe
 from ..question import Field, FunctionQuestion, ValueQuestion
 
 FORMULA = "floor((n + 2p − d(k − 1) − 1) / s) + 1"
@@ -224,7 +224,7 @@ class OutputSizeFunction(FunctionQuestion):
     prompt = "Write f(n, k, s=1, p=0, d=1): the output size of a 1-D convolution (input n, kernel k, stride s, padding p per side, dilation d)."
     hints = (
         "Count where the window can start: a kernel of span d(k − 1) + 1 fits at starts 0, s, 2s, … as long as it ends inside the n + 2p padded cells.",
-        "In Python: (n + 2*p - d*(k - 1) - 1) // s + 1; // rounds down (floor) for positive numbers.",
+        "Python's // rounds down (floor) for non-negative numbers; the + 1 counts the first window itself.",
     )
 
     def __init__(self):
@@ -277,11 +277,10 @@ class OutputSizeFunction(FunctionQuestion):
                     mistake=mistake.name,
                     example=rows + (("why", mistake.why(*cases[first])),),
                 )
-        for name, position, meaning in (("dilation", 4, "dilation"), ("padding", 3, "padding"), ("stride", 2, "stride")):
-            default = 0 if name == "padding" else 1
+        for name, position, default in (("dilation", 4, 1), ("padding", 3, 0), ("stride", 2, 1)):
             if all(cases[i][position] != default for i in wrong_at):
                 return self.wrong(
-                    f"Your function is right whenever {name[0]} = {default} but not with {meaning}: "
+                    f"Your function is right whenever {name[0]} = {default} but not with {name}: "
                     f"compare your code with {FORMULA}.",
                     mistake=f"{name}-mishandled",
                     example=rows,
