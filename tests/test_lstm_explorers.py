@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dlweek8 import lstm
-from dlweek8.widgets.lstm_explorers import ArgmaxExplorer, GradientFlowExplorer, SigmoidExplorer
+from dlweek8.widgets.lstm_explorers import ArgmaxExplorer, GradientFlowExplorer, SigmoidExplorer, gradient_flow_cell
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,9 @@ def test_forget_bias_3_keeps_the_gradient_that_bias_0_loses(flow):
 
 
 def test_gradient_flow_uses_the_reference_maths(flow):
-    cell, xs = flow.cell_and_inputs(16)
+    cell, xs = gradient_flow_cell(16)
+    np.testing.assert_array_equal(flow.cell_and_inputs(16)[0].U_f, cell.U_f)
+    assert cell.input_size != cell.hidden_size
     expected = lstm.gradient_flow(cell.with_forget_bias(flow.bias_slider.value), xs[:50])
     np.testing.assert_allclose(flow.data["lstm_c"], expected["c"])
     np.testing.assert_allclose(flow.data["rnn_h"], lstm.rnn_gradient_flow(cell.W_c, cell.U_c, xs[:50]))

@@ -8,6 +8,7 @@ change updates the artists' data, stores what was drawn in ``data`` and refreshe
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import ipywidgets as w
 import numpy as np
@@ -17,6 +18,18 @@ from .figure import FigureView
 
 _STYLE = {"description_width": "initial"}
 _FLOOR = 1e-300  # log axes cannot show 0
+
+
+@lru_cache(maxsize=16)
+def gradient_flow_cell(hidden_size: int, input_size: int = 8, seed: int = 0, length: int = 100):
+    """The explorer's random cell (PyTorch's default init, no biases) and an input sequence of ``length`` steps."""
+    if input_size == hidden_size:
+        input_size += 1
+    rng = np.random.default_rng([seed, hidden_size])
+    cell = lstm.random_cell(rng, hidden_size, input_size)
+    inputs = rng.standard_normal((length, input_size))
+    inputs.setflags(write=False)  # shared by every caller through the cache
+    return cell, inputs
 
 
 class _Explorer(w.VBox):
@@ -57,17 +70,11 @@ class GradientFlowExplorer(_Explorer):
         self.hidden_slider = w.IntSlider(value=hidden_size, min=2, max=self.MAX_HIDDEN, description="hidden size k",
                                          continuous_update=False, style=_STYLE)
         self._input_size, self._seed = input_size, seed
-        self._cells: dict = {}
         super().__init__([self.bias_slider, self.length_slider, self.hidden_slider])
 
     def cell_and_inputs(self, hidden_size: int):
-        """A fixed random cell (PyTorch's default init, no biases) and input sequence per hidden size."""
-        if hidden_size not in self._cells:
-            rng = np.random.default_rng([self._seed, hidden_size])
-            input_size = self._input_size if self._input_size != hidden_size else self._input_size + 1
-            cell = lstm.random_cell(rng, hidden_size, input_size)
-            self._cells[hidden_size] = (cell, rng.standard_normal((self.MAX_LENGTH, input_size)))
-        return self._cells[hidden_size]
+        """The cell and inputs drawn for ``hidden_size`` (see :func:`gradient_flow_cell`)."""
+        return gradient_flow_cell(hidden_size, self._input_size, self._seed, self.MAX_LENGTH)
 
     def _build(self):
         fig = self.view.figure
