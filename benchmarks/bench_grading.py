@@ -53,8 +53,8 @@ def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: 
         start = time.perf_counter()
         _, rows = batch.grade([folder], Path(tmp) / "out", jobs=workers, assignment=assignment, progress=False)
         seconds = time.perf_counter() - start
-    wrong = [r.submission for r in rows if r.total(assignment.question_ids) != len(assignment.question_ids)]
-    assert not wrong, f"full submissions not given full marks: {wrong[:3]} ({rows[0].notes})"
+    wrong = [r for r in rows if r.total(assignment.question_ids) != len(assignment.question_ids)]
+    assert not wrong, f"{len(wrong)} full submissions lost marks, e.g. {wrong[0].notes} {[str(f) for f in wrong[0].feedback.values() if not f.passed][:2]}"
     return seconds
 
 

@@ -386,6 +386,18 @@ def test_the_kernel_side_prints_one_marked_json_line(capsys):
     assert plain.loads(json.loads(out.strip("@m\n"))["value"]) == [26, 28]
 
 
+def test_a_huge_answer_is_refused_in_one_line(capsys):
+    kernel_side.report("@@m@@", "conv.size_78x84", "answer", False, {"answer": [1.5] * 9_999})
+    small = capsys.readouterr().out
+    assert "value" in small
+    import numpy as np
+
+    kernel_side.report("@@m@@", "conv.size_78x84", "answer", False, {"answer": np.ones(500_000)})
+    reply = json.loads(capsys.readouterr().out.strip().strip("@m"))
+    assert reply == {"error": reply["error"]} and "too large" in reply["error"]
+    assert judge.verdict("conv.size_78x84", reply).status == INVALID
+
+
 @pytest.mark.parametrize(
     "reply",
     [

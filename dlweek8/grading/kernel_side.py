@@ -19,6 +19,9 @@ import sys
 
 _MODULE = __name__
 
+#: Replies longer than this are refused (an answer is a few numbers or a small array).
+MAX_REPLY_CHARS = 2_000_000
+
 
 def setup_source() -> str:
     """Cell source: forget the notebook's dlweek8 modules (patched or not) and import clean ones."""
@@ -59,5 +62,7 @@ def report(marker: str, question_id: str, expression: str, is_function: bool, na
         text = json.dumps(reply(question_id, expression, is_function, namespace))
     except BaseException as exc:  # noqa: BLE001 - the grader must get a line whatever happens
         text = json.dumps({"error": f"{type(exc).__name__} while reading the answer"})
+    if len(text) > MAX_REPLY_CHARS:
+        text = json.dumps({"error": f"the answer is too large to read ({len(text) // 1000:,} kB as JSON)"})
     sys.stdout.write(f"{marker}{text}{marker}\n")
     sys.stdout.flush()
