@@ -10,7 +10,7 @@ import torch
 
 import dlweek8
 from dlweek8 import checks, lstm
-from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED
+from dlweek8.feedback import INCORRECT, INVALID, UNANSWERED
 from dlweek8.question import FunctionQuestion, ValueQuestion
 from dlweek8.widgets.answers import answer_box
 
