@@ -151,7 +151,13 @@ MISTAKES_BY_NAME = {m.name: m for m in SIZE_MISTAKES}
 
 
 def _same(a, b) -> bool:
-    return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+    """Equal as numbers (ints exactly, floats to 1e-9 relative)."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    try:
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+    except OverflowError:  # an int too large for a float is not close to any size
+        return False
 
 
 def _args_text(n, k, s, p, d) -> str:
