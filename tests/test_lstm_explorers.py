@@ -19,6 +19,7 @@ def test_gradient_flow_redraws_on_every_slider(flow):
         assert flow.view.renders == renders + 1 and flow.data is not before
     assert len(flow.data["t"]) == 31 and flow.data["forget_gates"].shape == (30, 8)
     assert np.allclose(flow._lstm_c.get_ydata(), np.maximum(flow.data["lstm_c"], 1e-300))
+    assert flow.view.figure.get_layout_engine() is None  # a layout engine would make every refresh draw twice
     flow.bias_slider.value, flow.length_slider.value, flow.hidden_slider.value = 0.0, 50, 16
 
 

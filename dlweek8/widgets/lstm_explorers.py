@@ -42,6 +42,9 @@ class _Explorer(w.VBox):
         for slider in sliders:
             slider.observe(lambda _change: self.update(), names="value")
         self._build()
+        self.view.figure.tight_layout()
+        # tight_layout leaves a placeholder layout engine, which makes every savefig draw twice
+        self.view.figure.set_layout_engine(None)
         super().__init__([w.HBox(sliders, layout=w.Layout(flex_flow="row wrap")), self.view.image, self.status])
         self.add_class("dlweek8-explorer")
         self.update()
@@ -97,7 +100,6 @@ class GradientFlowExplorer(_Explorer):
         self._gates_ax.set_xlabel("forget gate f_t (all units, all steps)")
         self._gates_ax.set_yticks([])
         self._gates_ax.legend(loc="upper left", fontsize=8)
-        self.view.figure.tight_layout()
 
     def update(self):
         bias, T, k = float(self.bias_slider.value), int(self.length_slider.value), int(self.hidden_slider.value)
@@ -172,7 +174,6 @@ class ArgmaxExplorer(_Explorer):
         cx.legend(loc="lower left", fontsize=7)
         self._label = cx.text(0.99, 0.97, "", transform=cx.transAxes, ha="right", va="top", fontsize=8,
                               bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "#d0d7de"})
-        self.view.figure.tight_layout()
 
     def update(self):
         a, angle = float(self.input_slider.value), float(self.angle_slider.value)
@@ -221,7 +222,6 @@ class SigmoidExplorer(_Explorer):
         self._log_ax.set_xlabel("z")
         self._log_ax.set_title("log scale: tiny values at large |z|", fontsize=10)
         self._log_ax.legend(loc="lower center", fontsize=7)
-        self.view.figure.tight_layout()
 
     def _student_values(self, z):
         """The student's σ′ on ``z`` (NaN where it failed) and a one-line problem, if any."""
