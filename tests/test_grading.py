@@ -8,6 +8,7 @@ course built here from real question ids.
 
 from __future__ import annotations
 
+import ast
 import copy
 import csv
 import hashlib
@@ -123,6 +124,21 @@ def check_cells_first(nb) -> nbformat.NotebookNode:
     return nb
 
 
+def half_wrong(edition: Edition) -> list[str]:
+    """Every other question whose answer no other cell reads (a wrong helper would sink the answers built on it)."""
+    def reads(source: str) -> set[str]:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return set()
+        return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    read = set().union(*(reads(c.source) for c in edition.solved.cells if c.cell_type == "code" and not _is_check_cell(c)))
+    standalone = [qid for qid, name in edition.answers.items() if name not in read]
+    assert len(standalone) >= 2, "need two answers that nothing else reads"
+    return standalone[::2]
+
+
 def wrong_definitions(edition: Edition, question_ids) -> str:
     """A cell that rebinds each answer of ``question_ids`` to a wrong one."""
     lines = []
@@ -177,7 +193,7 @@ def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
     made = {
         "full": full,
         "blank": main.student,
-        "half": with_cell(full, wrong_definitions(main, ids[1::2]), at=len(full.cells)),
+        "half": with_cell(full, wrong_definitions(main, half_wrong(main)), at=len(full.cells)),
         "crash": with_cell(full, CRASH),
         "loop": with_cell(full, "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass"),
         "exit": with_cell(full, "import os\nos._exit(3)"),
@@ -232,6 +248,30 @@ def graded(tmp_path_factory) -> Graded:
     return Graded(main, {r.submission: r for r in rows}, csv_rows, out, before, folder)
 
 
+@pytest.fixture(scope="module")
+def graded_others(tmp_path_factory) -> dict[str, dict[str, report.Row]]:
+    """Full and half-right submissions of every other edition, one grade run each."""
+    found = {}
+    for edition in EDITIONS[1:]:
+        folder = tmp_path_factory.mktemp("others")
+        full = filled(edition)
+        (folder / "full.ipynb").write_text(nbformat.writes(full))
+        (folder / "half.ipynb").write_text(nbformat.writes(with_cell(full, wrong_definitions(edition, half_wrong(edition)), at=len(full.cells))))
+        assignment = discover.Assignment(f"solutions/{edition.name}", edition.answers)
+        _, rows = batch.grade([folder], tmp_path_factory.mktemp("out"), jobs=2, assignment=assignment, progress=False)
+        found[edition.name] = {row.submission: row for row in rows}
+    return found
+
+
+@pytest.mark.parametrize("edition", EDITIONS[1:], ids=[e.name for e in EDITIONS[1:]])
+def test_the_other_editions_grade_full_and_half(graded_others, edition):
+    rows = graded_others[edition.name]
+    assert {qid: f.points for qid, f in rows["full.ipynb"].feedback.items()} == {qid: 1.0 for qid in edition.answers}
+    wrong = half_wrong(edition)
+    assert {qid: f.points for qid, f in rows["half.ipynb"].feedback.items()} == {q: 0.0 if q in wrong else 1.0 for q in edition.answers}
+    assert rows["full.ipynb"].notes == [] and rows["half.ipynb"].notes == []
+
+
 def points(graded: Graded, name: str) -> dict[str, float]:
     return {qid: float(graded.csv_rows[name][qid]) for qid in graded.edition.answers}
 
@@ -253,11 +293,11 @@ def test_blank_gets_nothing_and_is_told_to_answer(graded):
 
 
 def test_half_right_gets_the_right_half(graded):
-    ids = list(graded.edition.answers)
-    got = points(graded, "half.ipynb")
-    assert [got[q] for q in ids[0::2]] == [1.0] * len(ids[0::2])
-    assert [got[q] for q in ids[1::2]] == [0.0] * len(ids[1::2])
-    assert float(graded.csv_rows["half.ipynb"]["total"]) == len(ids[0::2])
+    wrong = half_wrong(graded.edition)
+    expected = {qid: 0.0 if qid in wrong else 1.0 for qid in graded.edition.answers}
+    assert points(graded, "half.ipynb") == expected
+    assert all(not graded.rows["half.ipynb"].feedback[q].passed for q in wrong)
+    assert float(graded.csv_rows["half.ipynb"]["total"]) == len(expected) - len(wrong)
 
 
 def test_a_crashing_cell_does_not_hide_later_answers(graded):
@@ -293,11 +333,14 @@ def test_a_missing_answer_is_named(graded):
     first = next(iter(graded.edition.answers))
     row = graded.rows["missing.ipynb"]
     assert row.feedback[first].status == INVALID and "No answer found" in row.feedback[first].message
+    assert graded.csv_rows["missing.ipynb"]["notes"] == f"{first}: no answer found"
     assert all(f.passed for qid, f in row.feedback.items() if qid != first)
 
 
 def test_moved_checks_and_added_cells_grade_the_same(graded):
     assert points(graded, "reordered.ipynb") == points(graded, "full.ipynb")
+    notes = graded.csv_rows["reordered.ipynb"]["notes"].split("; ")
+    assert len(notes) == 4 and notes[0].endswith("is not defined") and notes[3].endswith("more cells raised errors")
 
 
 def test_another_assignment_is_recognised(graded):

@@ -121,6 +121,8 @@ def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution)
             except ValueError as exc:
                 reason = f"the kernel's reply was malformed ({type(exc).__name__})"
         row.feedback[qid] = judge.verdict(qid, reply, reason)
+        if reply is not None and "missing" in reply:
+            row.notes.append(f"{qid}: no answer found")
 
 
 def _notebooks_folder() -> Path:

@@ -187,8 +187,13 @@ def _death_reason(cell: _Cell) -> str:
     return "it stopped the kernel (os._exit, exit() or a crash); the notebook was re-run without it"
 
 
+#: Errors of the submission's cells listed in the notes; the rest are counted.
+MAX_ERROR_NOTES = 3
+
+
 def _collect(cells, outputs: dict[int, list], marker: str, result: Execution) -> None:
     pattern = re.compile(re.escape(marker) + r"(.*?)" + re.escape(marker), re.S)
+    errors = []
     for position, cell in enumerate(cells):
         cell_outputs = outputs.get(position)
         if cell_outputs is None:
@@ -196,7 +201,7 @@ def _collect(cells, outputs: dict[int, list], marker: str, result: Execution) ->
         if cell.kind == "student":
             for output in cell_outputs:
                 if output.get("output_type") == "error":
-                    result.notes.append(f"{cell.label} raised {output.get('ename')}: {_first_line(output.get('evalue'))}")
+                    errors.append(f"{cell.label} raised {output.get('ename')}: {_first_line(output.get('evalue'))}")
         elif cell.kind == "setup":
             for output in cell_outputs:
                 if output.get("output_type") == "error":
@@ -213,6 +218,9 @@ def _collect(cells, outputs: dict[int, list], marker: str, result: Execution) ->
                     if errors
                     else "the grading code printed no reply (was sys.stdout or print replaced?)"
                 )
+    result.notes += errors[:MAX_ERROR_NOTES]
+    if len(errors) > MAX_ERROR_NOTES:
+        result.notes.append(f"and {len(errors) - MAX_ERROR_NOTES} more cells raised errors")
 
 
 def _first_line(text) -> str:
