@@ -52,6 +52,14 @@ def browser(browser_available):
 
 
 @pytest.fixture(scope="session")
+def browser_context(browser):
+    """One context for all notebooks, so JupyterLab's scripts load from cache after the first page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
 def screenshots() -> Path:
     """Folder for screenshots (git-ignored ``artifacts/screenshots``; DLWEEK8_ARTIFACTS moves it)."""
     folder = ARTIFACTS / "screenshots"

@@ -33,6 +33,8 @@ SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
+#: The notebook on show (another tab's notebook stays in the DOM, hidden).
+NOTEBOOK = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden)"
 #: JupyterLab renders tracebacks and stderr streams alike with this MIME type.
 STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 #: Stderr lines that are not the notebook's fault (a fresh MPLCONFIGDIR builds its cache once).
@@ -142,8 +144,9 @@ def launch_browser(playwright):
 
 
 def open_notebook(page, server: JupyterLabServer, relpath: str, timeout_ms: int = 90_000) -> None:
-    """Open a notebook and wait until its kernel is idle (the status bar says ``| Idle``)."""
-    page.goto(f"{server.url}/lab/tree/{relpath}")
+    """Open a notebook alone in a fresh workspace and wait until its kernel is idle (``| Idle``)."""
+    workspace = "".join(c if c.isalnum() else "-" for c in relpath)
+    page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{relpath}?reset")
     page.wait_for_function(
         "() => (document.querySelector('#jp-main-statusbar')?.textContent || '').includes('| Idle')",
         timeout=timeout_ms,
@@ -156,7 +159,7 @@ def run_all(page, timeout_ms: int = 180_000) -> None:
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     page.wait_for_function(
         """(stderrSelector) => {
-            const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+            const prompts = [...document.querySelectorAll('#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
                 .map(p => p.textContent.trim());
             const statusbar = document.querySelector('#jp-main-statusbar')?.textContent || '';
             if (!statusbar.includes('| Idle') || prompts.some(p => p.includes('*'))) return false;
@@ -175,7 +178,7 @@ def cell_problems(page) -> list[str]:
     return page.evaluate(
         """([stderrSel, benign]) => {
             const problems = [];
-            const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+            const cells = [...document.querySelectorAll('#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')];
             cells.forEach((cell, index) => {
                 const where = `cell ${index + 1}`;
                 for (const out of cell.querySelectorAll(stderrSel)) {
@@ -197,7 +200,7 @@ def cell_problems(page) -> list[str]:
 
 def explorers(page):
     """Output areas that hold at least one slider: one locator per explorer, in notebook order."""
-    return page.locator(".jp-Notebook .jp-Cell .jp-OutputArea").filter(has=page.locator(".widget-slider")).all()
+    return page.locator(f"{NOTEBOOK} .jp-Cell .jp-OutputArea").filter(has=page.locator(".widget-slider")).all()
 
 
 #: JS: what an explorer shows apart from its sliders (figure images, text outside sliders).
@@ -230,10 +233,32 @@ def wait_state_change(area, before: str, timeout_ms: int = 15_000) -> bool:
     return True
 
 
+def settle(area, quiet_ms: int = 150, timeout_ms: int = 15_000) -> None:
+    """Wait until the kernel is idle, the explorer's images have loaded and nothing changed for ``quiet_ms``,
+    so that a late redraw is never credited to the next slider."""
+    area.page.wait_for_function(
+        """([area, quietMs]) => {
+            const state = __STATE__;
+            const idle = (document.querySelector('#jp-main-statusbar')?.textContent || '').includes('| Idle');
+            const loaded = [...area.querySelectorAll('img')].every(img => img.complete);
+            const now = state(area);
+            if (!idle || !loaded || now !== window.__dlweek8Last) {
+                window.__dlweek8Last = now;
+                window.__dlweek8Since = performance.now();
+                return false;
+            }
+            return performance.now() - window.__dlweek8Since >= quietMs;
+        }""".replace("__STATE__", _STATE_JS),
+        arg=[area.element_handle(), quiet_ms],
+        timeout=timeout_ms,
+        polling="raf",
+    )
+
+
 def broken_figures(page) -> int:
     """How many figure images in the notebook have no decoded picture."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('.jp-Notebook .dlweek8-figure img, .jp-Notebook img.dlweek8-figure')]
+        """() => [...document.querySelectorAll('#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .dlweek8-figure img')]
             .filter(img => img.complete && img.naturalWidth === 0 && img.src).length"""
     )
 
@@ -253,7 +278,7 @@ def nudge(handle) -> str:
 
 def answer_boxes(page):
     """Every answer widget (``.dlweek8-answer``), in notebook order."""
-    return page.locator(".jp-Notebook .dlweek8-answer").all()
+    return page.locator(f"{NOTEBOOK} .dlweek8-answer").all()
 
 
 def question_class(box) -> str:
