@@ -398,3 +398,10 @@ def test_three_step_probes_include_the_cell_state_path():
     hidden = [k for k, _ in PROBE_SIZES]
     # (k, k) h-path probes first, then (2k, 2k) Jacobians of the stacked state (c, h)
     assert sizes == [(k, k) for k in hidden[:q.H_PATH]] + [(2 * k, 2 * k) for k in hidden[q.H_PATH:]]
+
+
+def test_a_wrong_sigmoid_prime_shows_the_z_of_its_worst_entry():
+    feedback = dlweek8.check("lstm.sigmoid_prime", lambda z: np.zeros_like(z))
+    assert feedback.status == INCORRECT and feedback.mistake is None
+    rows = dict(feedback.example)
+    assert rows["at"] == "z = 0" and rows["expected"] == "0.25" and rows["got"] == "0"

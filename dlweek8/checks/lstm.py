@@ -30,11 +30,11 @@ def _close(got: np.ndarray, expected: np.ndarray) -> bool:
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
 
 
-def _worst_entry(got: np.ndarray, expected: np.ndarray) -> tuple:
+def _worst_entry(got: np.ndarray, expected: np.ndarray, expected_label: str = "expected") -> tuple:
     """Rows (label, text) for the entry where ``got`` is farthest from ``expected``."""
     index = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape)
     where = "[" + ", ".join(str(int(n)) for n in index) + "]"
-    return (("worst entry", where), ("expected", _fmt(expected[index])), ("got", _fmt(got[index])))
+    return (("worst entry", where), (expected_label, _fmt(expected[index])), ("got", _fmt(got[index])))
 
 
 def _warned(outcome) -> str:
@@ -74,7 +74,8 @@ class _ArrayFunctionQuestion(FunctionQuestion):
     """
 
     wrong_formulas: tuple = ()
-    what = "Jacobian"
+    what = "Jacobian"  # what the answer returns, for messages
+    probe_noun = "random cells"
     expected_label = "expected (autograd)"
 
     def __init__(self):
@@ -90,6 +91,7 @@ class _ArrayFunctionQuestion(FunctionQuestion):
         self._reference = None
 
     def compute_reference(self, probes) -> list[np.ndarray]:
+        """The right output for each probe (from autograd on the cells behind the probes, where there are cells)."""
         raise NotImplementedError
 
     def output_shape(self, args) -> tuple:
@@ -97,6 +99,10 @@ class _ArrayFunctionQuestion(FunctionQuestion):
 
     def describe_probe(self, args) -> str:
         return _shapes(args)
+
+    def describe_entry(self, args, got, expected) -> str | None:
+        """The input behind the worst entry, where that helps (e.g. the z of σ′)."""
+        return None
 
     def read(self, args, outcome):
         """(array, None) or (None, one-line problem) for one call's result."""
@@ -118,19 +124,21 @@ class _ArrayFunctionQuestion(FunctionQuestion):
         if not failing:
             return self.verdict_when_right(probes, outcomes, gots)
         first = failing[0]
-        example = (("inputs", self.describe_probe(probes[first])),) + _worst_entry(gots[first], expected[first])
-        example = tuple((self.expected_label if label == "expected" else label, value) for label, value in example)
+        example = (("inputs", self.describe_probe(probes[first])),) + _worst_entry(gots[first], expected[first], self.expected_label)
+        at = self.describe_entry(probes[first], gots[first], expected[first])
+        if at:
+            example = example[:2] + (("at", at),) + example[2:]
         for mistake, message, formula in self.wrong_formulas:
             if all(_close(got, np.asarray(formula(*args), dtype=float)) for args, got in zip(probes, gots)):
                 return self.wrong(message, mistake=mistake, example=example)
         return self.wrong(
-            f"Your {self.what} differs from the reference on {len(failing)} of {len(probes)} random cells."
+            f"Your {self.what} differs from the reference on {len(failing)} of {len(probes)} {self.probe_noun}."
             + _warned(outcomes[first]),
             example=example,
         )
 
     def verdict_when_right(self, probes, outcomes, gots):
-        return self.correct(f"Your {self.what} matches torch.autograd on {len(probes)} random cells (hidden size ≠ input size).")
+        return self.correct(f"Your {self.what} matches torch.autograd on {len(probes)} {self.probe_noun} (hidden size ≠ input size).")
 
 
 # -- lstm.cell_state_dependence -----------------------------------------------------------------
@@ -308,6 +316,7 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         "1 − σ(z) = σ(−z). With the overflow-free `sigmoid` given above, σ(z)·σ(−z) is exact at every z.",
     )
     what = "σ′"
+    probe_noun = "input arrays"
     expected_label = "expected"
     wrong_formulas = (
         ("sigmoid-for-derivative", "That is σ(z) itself, not its derivative σ′(z) = σ(z)·(1 − σ(z)).", lstm.sigmoid),
@@ -333,6 +342,10 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         if z.shape == EXTREME_Z.shape and np.array_equal(z, EXTREME_Z):
             return "z = [-1000, -40, 40, 1000]"
         return f"z of shape {z.shape}"
+
+    def describe_entry(self, args, got, expected):
+        index = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape)
+        return f"z = {_fmt(args[0][index])}"
 
     def _first_non_finite(self, args, outcome):
         """(z, value) of the first NaN or inf in an output of the right shape, else None."""
@@ -472,6 +485,7 @@ class ArgmaxH(_ArrayFunctionQuestion):
         "An inner product u · h with ‖h‖ = 1 is largest when h points along u: h = u / ‖u‖, with u the row U_f[d].",
     )
     what = "vector"
+    probe_noun = "random matrices"
     expected_label = "expected"
     wrong_formulas = (
         ("unnormalised", "Right direction, but h_{t−1} must have length 1: divide the row by its norm.",
