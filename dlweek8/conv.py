@@ -154,6 +154,8 @@ def transposed_output_size(size, kernel_size, stride=1, padding=0, output_paddin
 
     ``output_padding`` picks one of the ``s`` input sizes that a strided convolution maps to
     the same output; PyTorch requires it to be smaller than the stride or the dilation.
+    An output size below 1 raises ``ValueError``, as PyTorch does (except ``conv_transpose2d``
+    with a kernel of 4 or more, which returns an empty tensor when the size is exactly 0).
     """
     a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     _positive(a["size"], "size")
