@@ -63,8 +63,29 @@ def _explorer_case() -> Case:
     return Case("GradientFlowExplorer update (T=50, k=16)", move_bias_slider, goal_s=EXPLORER_GOAL_S, repeat=20)
 
 
+def _other_explorer_cases() -> list[Case]:
+    from dlweek8 import lstm
+    from dlweek8.widgets.lstm_explorers import ArgmaxExplorer, SigmoidExplorer
+
+    argmax = ArgmaxExplorer()
+    inputs = iter([-2.0, 2.0] * 1000)
+    sigmoid = SigmoidExplorer(lstm.sigmoid_prime)
+    ranges = iter([10.0, 1000.0] * 1000)
+
+    def move_input_slider():
+        argmax.input_slider.value = next(inputs)
+
+    def move_range_slider():  # includes the untrusted call of the student's σ′ on the grid
+        sigmoid.range_slider.value = next(ranges)
+
+    return [
+        Case("ArgmaxExplorer update", move_input_slider, goal_s=EXPLORER_GOAL_S, repeat=20),
+        Case("SigmoidExplorer update", move_range_slider, goal_s=EXPLORER_GOAL_S, repeat=20),
+    ]
+
+
 def cases() -> list[Case]:
-    return [_check_case(qid, answer) for qid, answer in _right_answers().items()] + [_explorer_case()]
+    return [_check_case(qid, answer) for qid, answer in _right_answers().items()] + [_explorer_case()] + _other_explorer_cases()
 
 
 if __name__ == "__main__":
