@@ -14,6 +14,7 @@ import ipywidgets as w
 import numpy as np
 
 from .. import lstm, untrusted
+from ..checks.lstm import EXTREME_Z
 from .figure import FigureView
 
 _STYLE = {"description_width": "initial"}
@@ -199,8 +200,6 @@ class SigmoidExplorer(_Explorer):
         self.student = sigmoid_prime
         self.range_slider = w.FloatLogSlider(value=z_range, base=10, min=0.5, max=3.0, step=0.05, description="z range ±",
                                              continuous_update=False, style=_STYLE)
-        from ..checks.lstm import EXTREME_Z
-
         self.probe = EXTREME_Z
         self.probe_outcome = None if sigmoid_prime is None else untrusted.call(sigmoid_prime, (EXTREME_Z.copy(),))
         super().__init__([self.range_slider])
