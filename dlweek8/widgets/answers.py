@@ -20,13 +20,26 @@ def seed_from(value) -> int:
     return int.from_bytes(hashlib.sha256(str(value).encode()).digest()[:8], "little")
 
 
+def parse_number(text: str):
+    """What a number box holds: ``...`` when blank, an int or float when it reads as one, else the text."""
+    text = text.strip().replace("_", "").replace(",", "")
+    if not text:
+        return ...
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _input_for(field: Field) -> w.Widget:
     layout = w.Layout(width="auto")
     style = {"description_width": "initial"}
-    if field.kind == "int":
-        return w.IntText(description=field.label, layout=w.Layout(width="170px"), style=style)
-    if field.kind == "float":
-        return w.FloatText(description=field.label, layout=w.Layout(width="220px"), style=style)
+    if field.kind in ("int", "float"):
+        # A text box, not IntText: it starts blank, so an untouched box is "not answered yet", not 0.
+        width = "170px" if field.kind == "int" else "220px"
+        return w.Text(description=field.label, placeholder="?", layout=w.Layout(width=width), style=style)
     if field.kind == "bool":
         return w.RadioButtons(options=[("yes", True), ("no", False)], value=None, description=field.label, style=style, layout=layout)
     if field.kind == "choice":
@@ -77,8 +90,8 @@ class AnswerBox(w.VBox):
 
     def answer(self):
         """The answer the inputs currently hold."""
-        values = [box.value for box in self._inputs.children]
-        if any(v is None for v in values):
+        values = [parse_number(box.value) if isinstance(box, w.Text) else box.value for box in self._inputs.children]
+        if any(v is None or v is ... for v in values):
             return ...
         return self.question.from_fields(values)
 
