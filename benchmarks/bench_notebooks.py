@@ -6,6 +6,7 @@ Run All in an open notebook would; kernel start-up is not included.  Nothing is 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ def run_all_seconds(path: Path) -> float:
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    with client.setup_kernel():
+    with client.setup_kernel(stderr=subprocess.DEVNULL):  # the kernel's start-up warnings are noise here
         start = time.perf_counter()
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
