@@ -13,6 +13,9 @@ import copy
 import csv
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +27,7 @@ import dlweek8
 from dlweek8 import __main__ as cli
 from dlweek8 import editions, plain, untrusted
 from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
-from dlweek8.grading import batch, discover, judge, kernel_side, report, runner
+from dlweek8.grading import batch, discover, judge, kernel_side, report, runner, warm
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,11 +155,13 @@ def wrong_definitions(edition: Edition, question_ids) -> str:
     return "\n".join(lines)
 
 
-#: Also proves the kernel's environment: no PNG rendering, Agg backend, an empty working folder.
+#: Also proves the kernel's environment (no PNG rendering, Agg backend, an empty working folder)
+#: and that it is fresh: the tampering submissions' patches of numpy are not here.
 CRASH = """
-import os
+import os, numpy
 assert os.environ["DLWEEK8_SKIP_RENDER"] == "1" and os.environ["MPLBACKEND"] == "Agg"
 assert not [name for name in os.listdir() if name.endswith(".ipynb")]
+assert numpy.allclose.__name__ == "allclose" and numpy.array_equal.__name__ == "array_equal"
 raise RuntimeError("boom")
 """
 
@@ -214,7 +219,7 @@ def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
 # -- one grading run for all of them -------------------------------------------------------------
 
 #: Per-cell limit for the test batch: above any real cell, short enough for the endless loop.
-CELL_TIMEOUT = 20
+CELL_TIMEOUT = 12
 
 
 @dataclass
@@ -497,6 +502,7 @@ def test_an_assignment_is_chosen_by_metadata_then_by_question_ids():
 
 
 def test_the_command_stops_a_slow_notebook_and_grades_the_others(tmp_path, capsys):
+    """Also the cold path: kernels started from scratch rather than forked from a template."""
     conv = next(e for e in fixture_editions() if "conv" in e.name)
     assignment = tmp_path / conv.name
     nbformat.write(conv.student, assignment)
@@ -509,7 +515,7 @@ def test_the_command_stops_a_slow_notebook_and_grades_the_others(tmp_path, capsy
     nbformat.write(slow, folder / "alice" / conv.name)
     nbformat.write(filled(conv), folder / "bob" / conv.name)
     out = tmp_path / "out"
-    argv = ["grade", str(folder), "--out", str(out), "--assignment", str(assignment), "--notebook-timeout", "4", "--jobs", "2"]
+    argv = ["grade", str(folder), "--out", str(out), "--assignment", str(assignment), "--notebook-timeout", "4", "--jobs", "2", "--cold-kernels"]
     assert cli.main(argv) == 0
     assert f"graded 2 submissions of solutions/{conv.name}" in capsys.readouterr().out
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}
@@ -526,3 +532,11 @@ def test_the_command_explains_when_there_is_nothing_to_grade_against(tmp_path, c
     assert cli.main(["grade", str(tmp_path / "x.ipynb"), "--out", str(tmp_path / "o2")]) == 1
     assert capsys.readouterr().out.startswith("grade: no ")
     assert not (tmp_path / "out").exists() and not (tmp_path / "o2").exists()
+
+
+def test_a_forked_kernel_is_watched_by_pid():
+    child = warm.ForkedProcess(os.getpid())
+    assert child.poll() is None
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = warm.ForkedProcess(int(done.stdout))
+    assert gone.poll() == -1 and gone.wait(timeout=1) == -1

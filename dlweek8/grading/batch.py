@@ -12,7 +12,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import judge, report, runner
+from . import judge, report, runner, warm
 from .discover import Assignment, NotANotebook, Parsed, read_notebook, released_assignments
 
 
@@ -66,8 +66,12 @@ def other_assignment(p: Parsed, assignment: Assignment) -> str | None:
 
 
 def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | None = None,
-          assignment: Assignment | None = None, progress: bool = True) -> tuple[Assignment, list[report.Row]]:
-    """Grade every submission in ``paths``; write ``out/grades.csv`` and feedback; return the rows."""
+          assignment: Assignment | None = None, progress: bool = True, warm_kernels: bool = True) -> tuple[Assignment, list[report.Row]]:
+    """Grade every submission in ``paths``; write ``out/grades.csv`` and feedback; return the rows.
+
+    With ``warm_kernels``, each fresh kernel is forked from a template that has imported the
+    assignment's modules (:mod:`.warm`); otherwise each starts from scratch.
+    """
     from tqdm import tqdm
 
     limits = limits or runner.Limits()
@@ -93,11 +97,13 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
         questions = [(qid, p.answers.get(qid, default), judge.is_function_question(qid)) for qid, default in assignment.answers.items()]
         jobs_by_name[name] = runner.Job(name, p.code_cells, questions, limits)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_by_name) or 1))
+    preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})]
+    template = warm.start(preload, runner.kernel_env()) if warm_kernels and jobs_by_name else None
     with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
         bar.update(len(names) - len(jobs_by_name))
         if jobs_by_name:
             with ThreadPoolExecutor(workers, thread_name_prefix="dlweek8-grade") as pool:
-                futures = {pool.submit(runner.execute, job): name for name, job in jobs_by_name.items()}
+                futures = {pool.submit(runner.execute, job, template): name for name, job in jobs_by_name.items()}
                 for future in as_completed(futures):
                     name = futures[future]
                     try:
@@ -106,6 +112,8 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
                         execution = runner.Execution(notes=[f"the grading worker failed ({type(exc).__name__})"])
                     _judge(rows[name], assignment, execution)
                     bar.update(1)
+    if template is not None:
+        template.close()
     ordered = [rows[name] for name in names]
     report.write_all(Path(out), assignment.question_ids, ordered, assignment.name)
     return assignment, ordered
@@ -138,6 +146,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cell-timeout", type=float, default=runner.Limits.cell_timeout, help="seconds per cell (default %(default)s)")
     parser.add_argument("--notebook-timeout", type=float, default=runner.Limits.notebook_timeout, help="seconds per notebook (default %(default)s)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="submissions graded at once (default: the number of cores, %(default)s)")
+    parser.add_argument("--cold-kernels", action="store_true", help="start every kernel from scratch instead of forking it from a warm template")
 
 
 def run(args) -> int:
@@ -146,7 +155,7 @@ def run(args) -> int:
         if assignment is not None and not assignment.answers:
             raise GradingError(f"{args.assignment} has no dlweek8.check calls of known questions")
         limits = runner.Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout)
-        assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment)
+        assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment, warm_kernels=not args.cold_kernels)
     except (GradingError, NotANotebook, OSError) as exc:
         print(f"grade: {exc}")
         return 1

@@ -71,6 +71,19 @@ def answers_by_id(sources) -> dict[str, str]:
     return answers
 
 
+def imported_modules(sources) -> list[str]:
+    """The absolute modules named by ``import`` statements in the cells, in order, without repeats."""
+    found: dict[str, None] = {}
+    for source in sources:
+        tree, _ = _parse(source)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import):
+                found.update((alias.name, None) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found[node.module] = None
+    return list(found)
+
+
 def _is_check(func: ast.expr) -> bool:
     """``dlweek8.check(...)`` or a bare ``check(...)`` (after ``from dlweek8 import check``)."""
     if isinstance(func, ast.Attribute):
@@ -94,6 +107,7 @@ class Assignment:
 
     name: str  # e.g. "solutions/01_lstm_gradients.ipynb", as recorded by ``release``
     answers: dict[str, str] = field(default_factory=dict)
+    imports: list[str] = field(default_factory=list)  # modules the notebook imports (preloaded for speed)
 
     @property
     def question_ids(self) -> list[str]:
@@ -107,7 +121,8 @@ class Assignment:
         name = parsed.source or f"{path.resolve().parent.name}/{path.name}"
         if path.resolve().parent.name == "solutions":
             name = f"solutions/{path.name}"
-        return cls(name, {qid: expr for qid, expr in parsed.answers.items() if _known(qid)})
+        answers = {qid: expr for qid, expr in parsed.answers.items() if _known(qid)}
+        return cls(name, answers, imported_modules(source for _, source in parsed.code_cells))
 
 
 def _known(question_id: str) -> bool:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import kernel_side
+from . import kernel_side, warm
 
 #: nbclient logs every time-out and kernel death as an error; they are reported as notes instead.
 _QUIET = logging.getLogger("dlweek8.grading.nbclient")
@@ -84,18 +84,18 @@ def kernel_env() -> dict:
     return dict(os.environ, DLWEEK8_SKIP_RENDER="1", MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
 
 
-def execute(job: Job) -> Execution:
-    """Run ``job`` to the end; never raises (a failure becomes a note)."""
+def execute(job: Job, template: warm.Template | None = None) -> Execution:
+    """Run ``job`` to the end, forking kernels from ``template`` if given; never raises (a failure becomes a note)."""
     start = time.monotonic()
     try:
-        result = asyncio.run(_execute(job))
+        result = asyncio.run(_execute(job, template))
     except Exception as exc:  # noqa: BLE001 - e.g. a kernel that cannot start
         result = Execution(notes=[f"the submission could not be executed ({type(exc).__name__}: {exc})"])
     result.seconds = time.monotonic() - start
     return result
 
 
-async def _execute(job: Job) -> Execution:
+async def _execute(job: Job, template) -> Execution:
     marker = "@@dlweek8-" + secrets.token_hex(16) + "@@"
     cells = [_Cell("student", f"cell {number}", source) for number, source in job.code_cells]
     cells.append(_Cell("setup", "setup", kernel_side.setup_source()))
@@ -106,7 +106,7 @@ async def _execute(job: Job) -> Execution:
     with tempfile.TemporaryDirectory(prefix="dlweek8-grade-") as workdir:
         for _attempt in range(job.limits.max_restarts + 1):
             try:
-                outputs = await _attempt_run(cells, skipped, job.limits, deadline, workdir)
+                outputs = await _attempt_run(cells, skipped, job.limits, deadline, workdir, template)
             except _Skip as skip:
                 skipped[skip.position] = skip.why
                 continue
@@ -131,10 +131,9 @@ async def _execute(job: Job) -> Execution:
     return result
 
 
-async def _attempt_run(cells, skipped, limits: Limits, deadline: float, workdir: str) -> dict[int, list]:
+async def _attempt_run(cells, skipped, limits: Limits, deadline: float, workdir: str, template) -> dict[int, list]:
     """Run every cell not skipped in one fresh kernel; return each cell's outputs by position."""
     import nbclient
-    from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -150,7 +149,8 @@ async def _attempt_run(cells, skipped, limits: Limits, deadline: float, workdir:
         log=_QUIET,
     )
     # Local sockets in the private work folder rather than TCP ports on localhost.
-    client.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, "kernel"))
+    client.km = warm.kernel_manager_class()(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, f"kernel{len(skipped)}"))
+    client.km.template = template
     outputs: dict[int, list] = {}
     async with client.async_setup_kernel(env=kernel_env()):
         for index, position in enumerate(positions):
