@@ -312,7 +312,7 @@ def autograd_jacobians(cell: LSTMCell, x, h_prev, c_prev) -> dict:
     """∂·/∂h_{t−1} of i, f, o, u, c and h by ``torch.autograd.functional.jacobian``."""
     torch = _torch()
     x_t, c_t = _t(torch, x), _t(torch, c_prev)
-    jac = torch.autograd.functional.jacobian(lambda h: _torch_step(torch, cell, x_t, h, c_t), _t(torch, h_prev))
+    jac = torch.autograd.functional.jacobian(lambda h: _torch_step(torch, cell, x_t, h, c_t), _t(torch, h_prev), vectorize=True)
     return {name: j.numpy() for name, j in zip(("i", "f", "o", "u", "c", "h"), jac)}
 
 
@@ -337,7 +337,7 @@ def autograd_unrolled_jacobian(cell: LSTMCell, xs, h0, c0, carry_cell_state: boo
         return torch.cat([c, h]) if carry_cell_state else h
 
     start = np.concatenate([c0, h0]) if carry_cell_state else np.asarray(h0, dtype=float)
-    return torch.autograd.functional.jacobian(unrolled, _t(torch, start)).numpy()
+    return torch.autograd.functional.jacobian(unrolled, _t(torch, start), vectorize=True).numpy()
 
 
 __all__ = [

@@ -472,7 +472,7 @@ class ForgetBias(ValueQuestion):
                           mistake="not-smallest")
 
     def solution_fields(self):
-        return [math.log(19)]
+        return [round(math.log(19), 4)]
 
 
 # -- lstm.argmax_h --------------------------------------------------------------------------------
