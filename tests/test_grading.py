@@ -540,3 +540,13 @@ def test_a_forked_kernel_is_watched_by_pid():
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     gone = warm.ForkedProcess(int(done.stdout))
     assert gone.poll() == -1 and gone.wait(timeout=1) == -1
+
+
+def test_the_released_editions_are_the_assignments_a_batch_can_be_graded_against():
+    found = {a.name: a for a in discover.released_assignments(ROOT / "notebooks")}
+    for edition in EDITIONS if USING_REAL_NOTEBOOKS else ():
+        assignment = found[f"solutions/{edition.name}"]
+        assert assignment.answers == edition.answers and "dlweek8" in assignment.imports
+    parsed = discover.read_notebook(nbformat.writes(EDITIONS[0].student).encode())
+    if USING_REAL_NOTEBOOKS:
+        assert batch.choose_assignment([parsed], list(found.values())).name == f"solutions/{EDITIONS[0].name}"

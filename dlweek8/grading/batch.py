@@ -96,7 +96,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             continue
         questions = [(qid, p.answers.get(qid, default), judge.is_function_question(qid)) for qid, default in assignment.answers.items()]
         jobs_by_name[name] = runner.Job(name, p.code_cells, questions, limits)
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_by_name) or 1))
+    workers = max(1, min(jobs or cores(), len(jobs_by_name) or 1))
     preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})]
     template = warm.start(preload, runner.kernel_env()) if warm_kernels and jobs_by_name else None
     with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
@@ -117,6 +117,11 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     ordered = [rows[name] for name in names]
     report.write_all(Path(out), assignment.question_ids, ordered, assignment.name)
     return assignment, ordered
+
+
+def cores() -> int:
+    """Cores this process may use (the CPU affinity where known, e.g. in a container)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution) -> None:
@@ -145,7 +150,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--assignment", type=Path, help="the student edition to grade against (default: the one most submissions came from)")
     parser.add_argument("--cell-timeout", type=float, default=runner.Limits.cell_timeout, help="seconds per cell (default %(default)s)")
     parser.add_argument("--notebook-timeout", type=float, default=runner.Limits.notebook_timeout, help="seconds per notebook (default %(default)s)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="submissions graded at once (default: the number of cores, %(default)s)")
+    parser.add_argument("--jobs", type=int, default=cores(), help="submissions graded at once (default: the number of cores, %(default)s)")
     parser.add_argument("--cold-kernels", action="store_true", help="start every kernel from scratch instead of forking it from a warm template")
 
 

@@ -115,12 +115,10 @@ class Assignment:
 
     @classmethod
     def from_notebook(cls, path: Path) -> "Assignment":
-        """The assignment of a released student edition (or of a solved notebook)."""
+        """The assignment of a released student edition, or of its solved notebook."""
         path = Path(path)
         parsed = read_notebook(path.read_bytes())
-        name = parsed.source or f"{path.resolve().parent.name}/{path.name}"
-        if path.resolve().parent.name == "solutions":
-            name = f"solutions/{path.name}"
+        name = parsed.source or f"{path.resolve().parent.name}/{path.name}"  # a solved notebook: solutions/NAME
         answers = {qid: expr for qid, expr in parsed.answers.items() if _known(qid)}
         return cls(name, answers, imported_modules(source for _, source in parsed.code_cells))
 
