@@ -543,10 +543,12 @@ def test_a_forked_kernel_is_watched_by_pid():
 
 
 def test_the_released_editions_are_the_assignments_a_batch_can_be_graded_against():
+    if not USING_REAL_NOTEBOOKS:
+        pytest.skip("no released notebooks yet")
     found = {a.name: a for a in discover.released_assignments(ROOT / "notebooks")}
-    for edition in EDITIONS if USING_REAL_NOTEBOOKS else ():
+    assert sorted(found) == sorted(f"solutions/{e.name}" for e in EDITIONS)
+    for edition in EDITIONS:
         assignment = found[f"solutions/{edition.name}"]
         assert assignment.answers == edition.answers and "dlweek8" in assignment.imports
-    parsed = discover.read_notebook(nbformat.writes(EDITIONS[0].student).encode())
-    if USING_REAL_NOTEBOOKS:
-        assert batch.choose_assignment([parsed], list(found.values())).name == f"solutions/{EDITIONS[0].name}"
+        parsed = discover.read_notebook(nbformat.writes(editions.answered(edition.student, edition.solved)).encode())
+        assert batch.choose_assignment([parsed], list(found.values())) is assignment
