@@ -142,6 +142,10 @@ def half_wrong(edition: Edition) -> list[str]:
     return standalone[::2]
 
 
+def a_function_question(edition: Edition) -> str:
+    return next(qid for qid in edition.answers if judge.is_function_question(qid))
+
+
 def wrong_definitions(edition: Edition, question_ids) -> str:
     """A cell that rebinds each answer of ``question_ids`` to a wrong one."""
     lines = []
@@ -205,6 +209,9 @@ def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
         "tamper": with_cell(main.student, TAMPERING),
         "tamper_full": with_cell(full, TAMPERING),
         "missing": without_answer(main, ids[0]),
+        # after the check cells, so only the grader calls them
+        "function_exits": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    import os\n    os._exit(1)", at=len(full.cells)),
+        "function_loops": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    while True:\n        pass", at=len(full.cells)),
         "reordered": check_cells_first(full),
     }
     files = {f"{name}.ipynb": nbformat.writes(nb).encode() for name, nb in made.items()}
@@ -340,6 +347,14 @@ def test_a_missing_answer_is_named(graded):
     assert row.feedback[first].status == INVALID and "No answer found" in row.feedback[first].message
     assert graded.csv_rows["missing.ipynb"]["notes"] == f"{first}: no answer found"
     assert all(f.passed for qid, f in row.feedback.items() if qid != first)
+
+
+@pytest.mark.parametrize("case, message", [("function_exits", "stopped the kernel"), ("function_loops", "did not finish within 2 s")])
+def test_a_function_answer_that_kills_or_hangs_the_grader_call_loses_only_its_point(graded, case, message):
+    qid = a_function_question(graded.edition)
+    row = graded.rows[f"{case}.ipynb"]
+    assert row.feedback[qid].status == INVALID and message in row.feedback[qid].message
+    assert all(f.passed for other, f in row.feedback.items() if other != qid)
 
 
 def test_moved_checks_and_added_cells_grade_the_same(graded):
