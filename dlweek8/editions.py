@@ -289,11 +289,7 @@ def release_one(source: Path, target: Path, force: bool = False) -> Released:
         if reason:
             if not force:
                 return Released(source, target, "refused", f"{reason}; rerun with --force to replace it, keeping a backup")
-            backup = target.with_name(f"{target.stem}.backup-{time.strftime('%Y%m%d-%H%M%S')}{target.suffix}")
-            n = 1
-            while backup.exists():
-                backup = target.with_name(f"{target.stem}.backup-{time.strftime('%Y%m%d-%H%M%S')}-{n}{target.suffix}")
-                n += 1
+            backup = _backup_path(target)
             shutil.copy2(target, backup)
             target.write_text(text, encoding="utf-8")
             return Released(source, target, "replaced", f"{reason}; backup at {backup}")
@@ -302,8 +298,20 @@ def release_one(source: Path, target: Path, force: bool = False) -> Released:
     return Released(source, target, "written")
 
 
+def _backup_path(target: Path) -> Path:
+    """``notebooks/.backups/NAME.YYYYmmdd-HHMMSS.ipynb`` (a hidden folder: no test run or Lab listing sees it)."""
+    folder = target.parent / ".backups"
+    folder.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup, n = folder / f"{target.stem}.{stamp}{target.suffix}", 1
+    while backup.exists():
+        n += 1
+        backup = folder / f"{target.stem}.{stamp}-{n}{target.suffix}"
+    return backup
+
+
 def solved_notebooks(folder: Path = SOLUTIONS) -> list[Path]:
-    return sorted(p for p in Path(folder).glob("*.ipynb") if ".backup-" not in p.name)
+    return sorted(Path(folder).glob("*.ipynb"))
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -312,7 +320,7 @@ def solved_notebooks(folder: Path = SOLUTIONS) -> list[Path]:
 def add_arguments(parser) -> None:
     parser.add_argument("sources", nargs="*", type=Path, help=f"solved notebooks (default: every one in {SOLUTIONS}/)")
     parser.add_argument("--out", type=Path, default=NOTEBOOKS, help=f"folder for the student editions (default: {NOTEBOOKS}/)")
-    parser.add_argument("--force", action="store_true", help="replace edited student notebooks, keeping a timestamped backup")
+    parser.add_argument("--force", action="store_true", help="replace edited student notebooks, keeping a timestamped backup in OUT/.backups/")
 
 
 def run(args) -> int:

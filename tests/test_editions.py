@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -206,13 +207,15 @@ def test_force_keeps_a_timestamped_backup_first(course):
     edited = _edit(target)
     result = editions.release_one(source, target, force=True)
     assert result.action == "replaced"
-    backups = [p for p in target.parent.iterdir() if p != target]
-    assert len(backups) == 1 and backups[0].name.startswith("01_sizes.backup-") and backups[0].read_bytes() == edited
+    assert sorted(p.name for p in target.parent.iterdir()) == [".backups", "01_sizes.ipynb"]
+    backups = list((target.parent / ".backups").iterdir())
+    assert len(backups) == 1 and re.fullmatch(r"01_sizes\.\d{8}-\d{6}\.ipynb", backups[0].name)
+    assert backups[0].read_bytes() == edited and str(backups[0]) in result.detail
     assert target.read_text() == editions.render(source)
     # a second forced release within the same second keeps both backups
     _edit(target)
     editions.release_one(source, target, force=True)
-    assert len([p for p in target.parent.iterdir() if p != target]) == 2
+    assert len(list((target.parent / ".backups").iterdir())) == 2
 
 
 def test_the_command_reports_and_fails_on_refusal(course, capsys):
