@@ -99,24 +99,35 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     workers = max(1, min(jobs or cores(), len(jobs_by_name) or 1))
     preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})]
     template = warm.start(preload, runner.kernel_env()) if warm_kernels and jobs_by_name else None
-    with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
-        bar.update(len(names) - len(jobs_by_name))
-        if jobs_by_name:
-            with ThreadPoolExecutor(workers, thread_name_prefix="dlweek8-grade") as pool:
-                futures = {pool.submit(runner.execute, job, template): name for name, job in jobs_by_name.items()}
-                for future in as_completed(futures):
-                    name = futures[future]
-                    try:
-                        execution = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a worker that died still leaves a row
-                        execution = runner.Execution(notes=[f"the grading worker failed ({type(exc).__name__})"])
-                    _judge(rows[name], assignment, execution)
-                    bar.update(1)
-    if template is not None:
-        template.close()
+    try:
+        with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
+            bar.update(len(names) - len(jobs_by_name))
+            for name, execution in _execute_all(jobs_by_name, workers, template):
+                _judge(rows[name], assignment, execution)
+                bar.update(1)
+    finally:
+        if template is not None:
+            template.close()  # its kernels go with it
     ordered = [rows[name] for name in names]
     report.write_all(Path(out), assignment.question_ids, ordered, assignment.name)
     return assignment, ordered
+
+
+def _execute_all(jobs_by_name: dict, workers: int, template):
+    """Yield (name, Execution) as submissions finish, ``workers`` at a time; Ctrl-C cancels the rest."""
+    if not jobs_by_name:
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="dlweek8-grade")
+    futures = {pool.submit(runner.execute, job, template): name for name, job in jobs_by_name.items()}
+    try:
+        for future in as_completed(futures):
+            try:
+                execution = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that failed still leaves a row
+                execution = runner.Execution(notes=[f"the grading worker failed ({type(exc).__name__})"])
+            yield futures[future], execution
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def cores() -> int:
@@ -164,6 +175,9 @@ def run(args) -> int:
     except (GradingError, NotANotebook, OSError) as exc:
         print(f"grade: {exc}")
         return 1
+    except KeyboardInterrupt:
+        print("grade: interrupted; nothing was written")
+        return 130
     ids = assignment.question_ids
     print(f"graded {len(rows)} submissions of {assignment.name} ({len(ids)} questions): {args.out / 'grades.csv'}")
     return 0
