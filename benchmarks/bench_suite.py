@@ -41,6 +41,8 @@ def suite_seconds() -> float:
     elapsed = time.perf_counter() - start
     summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
     print(f"      {label}: exit {done.returncode}, {summary}", flush=True)
+    for line in [l for l in done.stdout.splitlines() if l.startswith(("FAILED", "ERROR"))][:10]:
+        print(f"        {line}", flush=True)
     return elapsed
 
 

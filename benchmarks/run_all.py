@@ -9,7 +9,8 @@ A module defines ``cases() -> list[Case]`` (timings, see ``harness.py``), and ma
 ``sizes() -> list[Size]`` (byte counts), ``teardown()`` (called after its cases) and
 ``OPT_IN = "--flag"`` (run only when that flag is given).  A module that is missing a
 dependency or fails is reported and the others still run.  Results also go to
-``benchmarks/results/latest.json`` and ``latest.md`` (git-ignored).
+``benchmarks/results/latest.json`` and ``latest.md`` (git-ignored), which keep the latest
+figures of every module: a partial run (``--only``) replaces only the modules it ran.
 """
 
 from __future__ import annotations
@@ -126,10 +127,11 @@ def run_module(path: Path, flags: set[str], report: dict) -> None:
 
 
 def _entry(module: str, result) -> dict:
+    when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if isinstance(result, Result):
-        return {"module": module, "name": result.name, "unit": "s", "median": result.median_s, "p10": result.p10_s,
+        return {"when": when, "module": module, "name": result.name, "unit": "s", "median": result.median_s, "p10": result.p10_s,
                 "p90": result.p90_s, "n": result.n, "goal": result.goal_s, "met": result.met}
-    return {"module": module, "name": result.name, "unit": "bytes", "median": result.bytes, "p10": None, "p90": None,
+    return {"when": when, "module": module, "name": result.name, "unit": "bytes", "median": result.bytes, "p10": None, "p90": None,
             "n": 1, "goal": result.goal_bytes, "met": result.met, "note": result.note}
 
 
@@ -158,6 +160,18 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _keep_other_modules(report: dict, ran: set[str]) -> None:
+    """Add the previous figures of modules this run did not run (measured on this machine)."""
+    try:
+        previous = json.loads((RESULTS / "latest.json").read_text())
+    except (OSError, ValueError):
+        return
+    if previous.get("machine", {}).get("cpu") != report["machine"]["cpu"]:
+        return
+    kept = [e for e in previous.get("results", []) if e.get("module") not in ran]
+    report["results"] = sorted(kept + report["results"], key=lambda e: e["module"])
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", action="store_true", help="also time the README test command (takes minutes)")
@@ -173,6 +187,7 @@ def main(argv: list[str]) -> int:
     for path in modules:
         run_module(path, flags, report)
     RESULTS.mkdir(exist_ok=True)
+    _keep_other_modules(report, {p.stem for p in modules})
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=1))
     (RESULTS / "latest.md").write_text(markdown(report))
     missed = [e["name"] for e in report["results"] if e["met"] is False]
