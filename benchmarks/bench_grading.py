@@ -2,7 +2,8 @@
 
 Goal: at least 20 submissions a minute on 2 cores, i.e. 20 graded within 60 s.
 Each submission is the student edition answered from its solved notebook
-(``editions.answered``), so the kernels do the real notebook's work.
+(``editions.answered``), so the kernels do the real notebook's work. Kernels are forked
+from a warm template (the default); one case starts every kernel cold, for comparison.
 
     python benchmarks/bench_grading.py            # prints submissions per minute
 """
@@ -36,7 +37,7 @@ def _editions():
     return pairs
 
 
-def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: int = WORKERS) -> float:
+def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: int = WORKERS, warm: bool = True) -> float:
     """Grade ``count`` full submissions of one notebook; return the seconds taken (asserting full marks)."""
     import nbformat
 
@@ -51,7 +52,7 @@ def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: 
         for n in range(count):
             (folder / f"student{n:03d}.ipynb").write_text(full, encoding="utf-8")
         start = time.perf_counter()
-        _, rows = batch.grade([folder], Path(tmp) / "out", jobs=workers, assignment=assignment, progress=False)
+        _, rows = batch.grade([folder], Path(tmp) / "out", jobs=workers, assignment=assignment, progress=False, warm_kernels=warm)
         seconds = time.perf_counter() - start
     wrong = [r for r in rows if r.total(assignment.question_ids) != len(assignment.question_ids)]
     assert not wrong, f"{len(wrong)} full submissions lost marks, e.g. {wrong[0].notes} {[str(f) for f in wrong[0].feedback.values() if not f.passed][:2]}"
@@ -59,18 +60,23 @@ def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: 
 
 
 def cases() -> list[Case]:
-    return [
+    pairs = _editions()
+    found = [
         Case(f"grade {SUBMISSIONS} x {student.name} on {WORKERS} workers", lambda s=student, o=solved: grade_batch(s, o),
              goal_s=GOAL_S, repeat=1, warmup=0)
-        for student, solved in _editions()
+        for student, solved in pairs
     ]
+    student, solved = pairs[0]  # for comparison: every kernel started from scratch
+    found.append(Case(f"  same, {student.name}, cold kernels", lambda: grade_batch(student, solved, warm=False), repeat=1, warmup=0))
+    return found
 
 
 def main() -> None:
     for student, solved in _editions():
-        seconds = grade_batch(student, solved)
-        print(f"{student.name}: {SUBMISSIONS} submissions in {seconds:.1f} s on {WORKERS} workers = "
-              f"{SUBMISSIONS * 60 / seconds:.1f} submissions/minute (goal >= 20)")
+        for warm in (True, False):
+            seconds = grade_batch(student, solved, warm=warm)
+            print(f"{student.name} ({'warm' if warm else 'cold'} kernels): {SUBMISSIONS} submissions in {seconds:.1f} s "
+                  f"on {WORKERS} workers = {SUBMISSIONS * 60 / seconds:.1f} submissions/minute (goal >= 20)")
 
 
 if __name__ == "__main__":
