@@ -62,8 +62,9 @@ def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     mem_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo") if line.startswith("MemTotal")), 0)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"nproc": cores, "cpu": cpu, "ram_gb": round(mem_kb / 1024**2, 1), "python": platform.python_version(),
-            "os": platform.platform(terse=True)}
+            "os": platform.platform(terse=True), "load_1min": load}
 
 
 def _read(path: str) -> list[str]:
@@ -99,6 +100,7 @@ def run_module(path: Path, flags: set[str], report: dict) -> None:
         print(f"   skipped (opt in with {opt_in})", flush=True)
         report["skipped"].append(f"{path.stem} (opt in with {opt_in})")
         return
+    report["ran"].append(path.stem)
     try:
         for kind, getter in (("case", "cases"), ("size", "sizes")):
             if not hasattr(module, getter):
@@ -145,7 +147,8 @@ def _cell(entry: dict, key: str) -> str:
 def markdown(report: dict) -> str:
     m = report["machine"]
     lines = [
-        f"Measured {report['when']} on {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}.",
+        f"Measured {report['when']} on {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}"
+        + (f"; load average {m['load_1min']:.1f} at the start." if m.get("load_1min") is not None else "."),
         "",
         "| figure | median | spread (p10–p90) | n | goal | met? |",
         "|---|---|---|---|---|---|",
@@ -154,7 +157,8 @@ def markdown(report: dict) -> str:
         spread = f"{_cell(e, 'p10')} – {_cell(e, 'p90')}" if e["p10"] is not None else (e.get("note") or "–")
         goal = "–" if e["goal"] is None else "≤ " + _cell(e, "goal")
         met = {True: "yes", False: "**no**", None: "–"}[e["met"]]
-        lines.append(f"| {e['name']} | {_cell(e, 'median')} | {spread} | {e['n']} | {goal} | {met} |")
+        name = e["name"] + (f" (measured {e['when']})" if e.get("when", report["when"]) != report["when"] else "")
+        lines.append(f"| {name} | {_cell(e, 'median')} | {spread} | {e['n']} | {goal} | {met} |")
     for problem in report["problems"]:
         lines.append(f"\nNot measured: {problem}")
     return "\n".join(lines) + "\n"
@@ -179,15 +183,15 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     flags = {"--suite"} if args.suite else set()
     report = {"when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-              "results": [], "problems": [], "skipped": []}
-    print("Machine: {nproc} cores, {cpu}, {ram_gb} GB RAM, Python {python}".format(**report["machine"]))
+              "results": [], "problems": [], "skipped": [], "ran": []}
+    print("Machine: {nproc} cores, {cpu}, {ram_gb} GB RAM, Python {python}, load average {load_1min}".format(**report["machine"]))
     modules = sorted(HERE.glob("bench_*.py"))
     if args.only:
         modules = [p for p in modules if any(word in p.stem for word in args.only)]
     for path in modules:
         run_module(path, flags, report)
     RESULTS.mkdir(exist_ok=True)
-    _keep_other_modules(report, {p.stem for p in modules})
+    _keep_other_modules(report, set(report["ran"]))
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=1))
     (RESULTS / "latest.md").write_text(markdown(report))
     missed = [e["name"] for e in report["results"] if e["met"] is False]
