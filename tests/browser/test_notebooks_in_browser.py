@@ -6,6 +6,9 @@ answer, and a right answer to a new variant (the first box of each kind of input
 other box gives "correct" for its right answer.  Widgets are found by CSS class
 (``.widget-slider``, ``.dlweek8-answer``), so a new notebook is covered without editing this file.
 Screenshots land in ``artifacts/screenshots/<notebook>/``.
+
+Each notebook gets its own test class (``TestNotebook_<name>``), so that pytest-xdist's
+``--dist loadscope`` can run two notebooks on two workers at once.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ def test_there_are_student_notebooks_to_test():
     assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}; generate them with `python -m dlweek8 release`"
 
 
-@pytest.fixture(scope="module", params=NOTEBOOKS)
+@pytest.fixture(scope="class")
 def notebook(request, lab_server, browser_context, screenshots):
-    """A notebook opened in its own page and workspace, after Run All; yields (page, name, shots, timings)."""
-    name = request.param
+    """The class's notebook opened in its own page and workspace, after Run All; yields (page, name, shots, timings)."""
+    name = request.cls.notebook_name
     shots = screenshots / name.removesuffix(".ipynb")
     shots.mkdir(exist_ok=True)
     page = browser_context.new_page()
@@ -49,37 +52,6 @@ def notebook(request, lab_server, browser_context, screenshots):
     page.screenshot(path=shots / "99-end.png")
     (shots / "timings.json").write_text(json.dumps(timings, indent=1))
     page.close()
-
-
-def test_run_all_shows_no_error(notebook):
-    page, name, shots, timings = notebook
-    problems = labdriver.cell_problems(page)
-    assert not problems, f"{name} after Run All:\n" + "\n".join(problems)
-    broken = labdriver.broken_figures(page)
-    assert not broken, f"{name}: {broken} figure image(s) did not load"
-
-
-def test_every_explorer_slider_changes_the_figure_or_a_readout(notebook):
-    page, name, shots, timings = notebook
-    areas = labdriver.explorers(page)
-    if not areas:
-        pytest.skip(f"{name} has no explorer (no slider)")
-    start = time.perf_counter()
-    for number, area in enumerate(areas, 1):
-        area.scroll_into_view_if_needed()
-        labdriver.settle(area)
-        area.screenshot(path=shots / f"explorer{number}-before.png")
-        for handle in labdriver.slider_handles(area):
-            before = labdriver.explorer_state(area)
-            label = handle.get_attribute("aria-valuetext") or handle.get_attribute("aria-valuenow")
-            labdriver.nudge(handle)
-            assert labdriver.wait_state_change(area, before), (
-                f"{name}, explorer {number}: moving the slider at {label} changed neither the figure nor a readout"
-            )
-            labdriver.settle(area)
-        area.screenshot(path=shots / f"explorer{number}-after.png")
-    timings["explorers"] = time.perf_counter() - start
-    assert not labdriver.broken_figures(page)
 
 
 def _option_label(field: Field, value):
@@ -117,42 +89,81 @@ def _answer(page, box, question: ValueQuestion, values: list, expected: Feedback
         box.screenshot(path=shot)
 
 
-def test_every_answer_widget_gives_feedback_wrong_right_and_on_a_new_variant(notebook):
-    """The first box of each kind of inputs (number boxes, yes/no, choices...) is answered wrong, right,
-    and right on its first new variant; every other box is answered right (the same code path)."""
-    page, name, shots, timings = notebook
-    boxes = labdriver.answer_boxes(page)
-    if not boxes:
-        pytest.skip(f"{name} has no answer widget")
-    by_class = {"dlweek8-q-" + qid.replace(".", "_"): qid for qid in dlweek8.questions()}
-    kinds_done = set()
-    start = time.perf_counter()
-    for box in boxes:
-        qid = by_class[labdriver.question_class(box)]
-        question = checks.get(qid)
-        box.scroll_into_view_if_needed()
-        tag = qid.replace(".", "_")
-        kinds = tuple(field.kind for field in question.fields)
-        right = question.solution_fields()
-        right_feedback = evaluate(question, question.from_fields(right))
-        assert right_feedback.status == CORRECT, f"{qid}: solution_fields() {right} is not judged correct"
-        if kinds in kinds_done:
+class NotebookInBrowser:
+    """The browser tests of one notebook; a ``TestNotebook_<name>`` subclass per notebook sets ``notebook_name``."""
+
+    notebook_name = ""
+
+    def test_run_all_shows_no_error(self, notebook):
+        page, name, shots, timings = notebook
+        problems = labdriver.cell_problems(page)
+        assert not problems, f"{name} after Run All:\n" + "\n".join(problems)
+        broken = labdriver.broken_figures(page)
+        assert not broken, f"{name}: {broken} figure image(s) did not load"
+
+    def test_every_explorer_slider_changes_the_figure_or_a_readout(self, notebook):
+        page, name, shots, timings = notebook
+        areas = labdriver.explorers(page)
+        if not areas:
+            pytest.skip(f"{name} has no explorer (no slider)")
+        start = time.perf_counter()
+        for number, area in enumerate(areas, 1):
+            area.scroll_into_view_if_needed()
+            labdriver.settle(area)
+            area.screenshot(path=shots / f"explorer{number}-before.png")
+            for handle in labdriver.slider_handles(area):
+                before = labdriver.explorer_state(area)
+                label = handle.get_attribute("aria-valuetext") or handle.get_attribute("aria-valuenow")
+                labdriver.nudge(handle)
+                assert labdriver.wait_state_change(area, before), (
+                    f"{name}, explorer {number}: moving the slider at {label} changed neither the figure nor a readout"
+                )
+                labdriver.settle(area)
+            area.screenshot(path=shots / f"explorer{number}-after.png")
+        timings["explorers"] = time.perf_counter() - start
+        assert not labdriver.broken_figures(page)
+
+    def test_every_answer_widget_gives_feedback_wrong_right_and_on_a_new_variant(self, notebook):
+        """The first box of each kind of inputs (number boxes, yes/no, choices...) is answered wrong, right,
+        and right on its first new variant; every other box is answered right (the same code path)."""
+        page, name, shots, timings = notebook
+        boxes = labdriver.answer_boxes(page)
+        if not boxes:
+            pytest.skip(f"{name} has no answer widget")
+        by_class = {"dlweek8-q-" + qid.replace(".", "_"): qid for qid in dlweek8.questions()}
+        kinds_done = set()
+        start = time.perf_counter()
+        for box in boxes:
+            qid = by_class[labdriver.question_class(box)]
+            question = checks.get(qid)
+            box.scroll_into_view_if_needed()
+            tag = qid.replace(".", "_")
+            kinds = tuple(field.kind for field in question.fields)
+            right = question.solution_fields()
+            right_feedback = evaluate(question, question.from_fields(right))
+            assert right_feedback.status == CORRECT, f"{qid}: solution_fields() {right} is not judged correct"
+            if kinds in kinds_done:
+                _answer(page, box, question, right, right_feedback, shots / f"{tag}-2-right.png")
+                continue
+            kinds_done.add(kinds)
+
+            wrong = _wrong_fields(question, right)
+            wrong_feedback = evaluate(question, question.from_fields(wrong))
+            assert wrong_feedback.status != CORRECT, f"{qid}: {wrong} should be a wrong answer"
+            _answer(page, box, question, wrong, wrong_feedback, shots / f"{tag}-1-wrong.png")
             _answer(page, box, question, right, right_feedback, shots / f"{tag}-2-right.png")
-            continue
-        kinds_done.add(kinds)
 
-        wrong = _wrong_fields(question, right)
-        wrong_feedback = evaluate(question, question.from_fields(wrong))
-        assert wrong_feedback.status != CORRECT, f"{qid}: {wrong} should be a wrong answer"
-        _answer(page, box, question, wrong, wrong_feedback, shots / f"{tag}-1-wrong.png")
-        _answer(page, box, question, right, right_feedback, shots / f"{tag}-2-right.png")
+            if box.locator("button", has_text="New variant").count():
+                labdriver.click_button(box, "New variant")
+                box.get_by_text("(variant 1)").wait_for()
+                variant = question.variant(seed_from("0:1"))
+                values = variant.solution_fields()
+                variant_feedback = evaluate(variant, variant.from_fields(values))
+                assert variant_feedback.status == CORRECT, f"{qid} variant 1: solution_fields() not judged correct"
+                _answer(page, box, variant, values, variant_feedback, shots / f"{tag}-3-variant-right.png")
+        timings["answer widgets"] = time.perf_counter() - start
 
-        if box.locator("button", has_text="New variant").count():
-            labdriver.click_button(box, "New variant")
-            box.get_by_text("(variant 1)").wait_for()
-            variant = question.variant(seed_from("0:1"))
-            values = variant.solution_fields()
-            variant_feedback = evaluate(variant, variant.from_fields(values))
-            assert variant_feedback.status == CORRECT, f"{qid} variant 1: solution_fields() not judged correct"
-            _answer(page, box, variant, values, variant_feedback, shots / f"{tag}-3-variant-right.png")
-    timings["answer widgets"] = time.perf_counter() - start
+
+for _name in NOTEBOOKS:
+    _class_name = "TestNotebook_" + "".join(c if c.isalnum() else "_" for c in _name.removesuffix(".ipynb"))
+    globals()[_class_name] = type(_class_name, (NotebookInBrowser,), {"notebook_name": _name})
