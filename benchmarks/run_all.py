@@ -77,7 +77,12 @@ def _read(path: str) -> list[str]:
 def load(path: Path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[path.stem] = module  # dataclasses and pickling look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[path.stem]
+        raise
     return module
 
 
@@ -164,10 +169,10 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _keep_other_modules(report: dict, ran: set[str]) -> None:
+def _keep_other_modules(report: dict, ran: set[str], results: Path) -> None:
     """Add the previous figures of modules this run did not run (measured on this machine)."""
     try:
-        previous = json.loads((RESULTS / "latest.json").read_text())
+        previous = json.loads((results / "latest.json").read_text())
     except (OSError, ValueError):
         return
     if previous.get("machine", {}).get("cpu") != report["machine"]["cpu"]:
@@ -176,7 +181,8 @@ def _keep_other_modules(report: dict, ran: set[str]) -> None:
     report["results"] = sorted(kept + report["results"], key=lambda e: e["module"])
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], folder: Path = HERE, results: Path = RESULTS) -> int:
+    """Run the ``bench_*.py`` modules of ``folder``; write the tables to ``results``; 1 if any could not run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", action="store_true", help="also time the README test command (takes minutes)")
     parser.add_argument("--only", nargs="*", default=[], help="run only modules whose name contains one of these")
@@ -185,18 +191,18 @@ def main(argv: list[str]) -> int:
     report = {"when": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
               "results": [], "problems": [], "skipped": [], "ran": []}
     print("Machine: {nproc} cores, {cpu}, {ram_gb} GB RAM, Python {python}, load average {load_1min}".format(**report["machine"]))
-    modules = sorted(HERE.glob("bench_*.py"))
+    modules = sorted(folder.glob("bench_*.py"))
     if args.only:
         modules = [p for p in modules if any(word in p.stem for word in args.only)]
     for path in modules:
         run_module(path, flags, report)
-    RESULTS.mkdir(exist_ok=True)
-    _keep_other_modules(report, set(report["ran"]))
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=1))
-    (RESULTS / "latest.md").write_text(markdown(report))
+    results.mkdir(exist_ok=True)
+    _keep_other_modules(report, set(report["ran"]), results)
+    (results / "latest.json").write_text(json.dumps(report, indent=1))
+    (results / "latest.md").write_text(markdown(report))
     missed = [e["name"] for e in report["results"] if e["met"] is False]
     print(f"\n{len(report['results'])} figures, {len(missed)} missed their goal"
-          + (f": {', '.join(missed)}" if missed else "") + f"; table in {RESULTS / 'latest.md'}")
+          + (f": {', '.join(missed)}" if missed else "") + f"; table in {results / 'latest.md'}")
     for problem in report["problems"]:
         print(f"NOT MEASURED: {problem}")
     return 1 if report["problems"] else 0

@@ -1,0 +1,64 @@
+"""benchmarks/run_all.py: runs every bench module, reports the broken ones and keeps going."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_all():
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "benchmarks" / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("run_all", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+HEADER = "from harness import Case\n"
+MODULES = {
+    "bench_a_good.py": HEADER + "def cases():\n    return [Case('adds', lambda: 1 + 1, 1.0, repeat=3, warmup=0)]\n",
+    "bench_b_import_error.py": "import module_that_does_not_exist\n",
+    "bench_c_cases_raise.py": HEADER + "def cases():\n    raise RuntimeError('no browser here')\n",
+    "bench_d_case_raises.py": HEADER
+    + "def boom():\n    raise ValueError('broken case')\n"
+    + "def cases():\n    return [Case('boom', boom, repeat=2, warmup=0), Case('fine', lambda: None, repeat=2, warmup=0)]\n",
+    "bench_e_opt_in.py": HEADER + "OPT_IN = '--suite'\ndef cases():\n    raise AssertionError('must not run')\n",
+    "bench_f_self_timed.py": HEADER
+    + "CLOSED = []\ndef cases():\n    return [Case('inside', lambda: 0.25, 0.1, repeat=3, warmup=0, timed_inside=True)]\n"
+    + "def teardown():\n    open(__file__ + '.closed', 'w').close()\n",
+}
+
+
+def test_broken_modules_are_reported_and_the_others_still_run(tmp_path, capsys):
+    for name, text in MODULES.items():
+        (tmp_path / name).write_text(text)
+    status = _run_all().main([], folder=tmp_path, results=tmp_path / "results")
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "results" / "latest.json").read_text())
+
+    assert status == 1
+    names = [entry["name"] for entry in report["results"]]
+    assert names == ["adds", "fine", "inside"]
+    problems = "\n".join(report["problems"])
+    assert "bench_b_import_error: could not import: ModuleNotFoundError" in problems
+    assert "bench_c_cases_raise.cases(): RuntimeError: no browser here" in problems
+    assert "bench_d_case_raises: boom: ValueError: broken case" in problems
+    assert report["skipped"] == ["bench_e_opt_in (opt in with --suite)"]
+    assert "NOT MEASURED" in out
+
+    inside = next(e for e in report["results"] if e["name"] == "inside")
+    assert inside["median"] == 0.25 and inside["met"] is False  # the case's own timing, judged against its goal
+    assert (tmp_path / "bench_f_self_timed.py.closed").exists()
+    assert "| inside | 250.00 ms |" in (tmp_path / "results" / "latest.md").read_text()
+
+
+def test_a_partial_run_keeps_the_other_modules_figures(tmp_path):
+    for name in ("bench_a_good.py", "bench_f_self_timed.py"):
+        (tmp_path / name).write_text(MODULES[name])
+    run_all = _run_all()
+    assert run_all.main([], folder=tmp_path, results=tmp_path / "results") == 0
+    assert run_all.main(["--only", "good"], folder=tmp_path, results=tmp_path / "results") == 0
+    report = json.loads((tmp_path / "results" / "latest.json").read_text())
+    assert sorted(e["name"] for e in report["results"]) == ["adds", "inside"]
