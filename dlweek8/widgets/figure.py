@@ -25,7 +25,9 @@ class FigureView:
     def __init__(self, width: float = 7.0, height: float = 3.5, dpi: int = 80, **figure_kwargs):
         self.figure = Figure(figsize=(width, height), dpi=dpi, **figure_kwargs)
         FigureCanvasAgg(self.figure)
-        self.image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+        # Natural pixel width: a flex container would otherwise stretch (and blur) the image.
+        pixels = f"{round(width * dpi)}px"
+        self.image = w.Image(format="png", layout=w.Layout(width=pixels, max_width="100%", height="auto", align_self="flex-start"))
         self.image.add_class("dlweek8-figure")
         self.renders = 0
 
