@@ -124,8 +124,8 @@ class NotebookInBrowser:
         assert not labdriver.broken_figures(page)
 
     def test_every_answer_widget_gives_feedback_wrong_right_and_on_a_new_variant(self, notebook):
-        """The first box of each kind of inputs (number boxes, yes/no, choices...) is answered wrong, right,
-        and right on its first new variant; every other box is answered right (the same code path)."""
+        """The first box of each kind of inputs (number boxes, yes/no, choices...) is checked blank, answered
+        wrong, right, and right on its first new variant; every other box is answered right (the same code path)."""
         page, name, shots, timings = notebook
         boxes = labdriver.answer_boxes(page)
         if not boxes:
@@ -146,6 +146,10 @@ class NotebookInBrowser:
                 _answer(page, box, question, right, right_feedback, shots / f"{tag}-2-right.png")
                 continue
             kinds_done.add(kinds)
+
+            labdriver.click_button(box, "Check")  # untouched inputs: "not answered yet", never an error
+            blank = evaluate(question, ...)
+            labdriver.wait_feedback(box, blank.status, blank.message)
 
             wrong = _wrong_fields(question, right)
             wrong_feedback = evaluate(question, question.from_fields(wrong))
