@@ -204,14 +204,14 @@ def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
         "blank": main.student,
         "half": with_cell(full, wrong_definitions(main, half_wrong(main)), at=len(full.cells)),
         "crash": with_cell(full, CRASH),
-        "loop": with_cell(full, "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass"),
+        "loop": with_cell(full, "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n    except KeyboardInterrupt:\n        pass"),
         "exit": with_cell(full, "import os\nos._exit(3)"),
         "tamper": with_cell(main.student, TAMPERING),
         "tamper_full": with_cell(full, TAMPERING),
         "missing": without_answer(main, ids[0]),
         # after the check cells, so only the grader calls them
         "function_exits": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    import os\n    os._exit(1)", at=len(full.cells)),
-        "function_loops": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    while True:\n        pass", at=len(full.cells)),
+        "function_loops": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    import time\n    while True:\n        time.sleep(0.01)", at=len(full.cells)),
         "reordered": check_cells_first(full),
     }
     files = {f"{name}.ipynb": nbformat.writes(nb).encode() for name, nb in made.items()}
