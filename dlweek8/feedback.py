@@ -81,7 +81,7 @@ class Feedback:
         ]
         if self.example:
             rows = "".join(
-                f'<tr><th style="text-align:left;padding-right:1em">{esc(k)}</th>'
+                f'<tr><th style="text-align:left;padding-right:1em;white-space:nowrap;vertical-align:top">{esc(k)}</th>'
                 f'<td style="text-align:left;font-family:monospace">{esc(v)}</td></tr>'
                 for k, v in self.example
             )

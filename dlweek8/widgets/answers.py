@@ -7,6 +7,7 @@ The Check button goes through :func:`dlweek8.question.evaluate`, the same path a
 from __future__ import annotations
 
 import hashlib
+import html
 
 import ipywidgets as w
 
@@ -47,6 +48,15 @@ def _input_for(field: Field) -> w.Widget:
     raise ValueError(f"unknown field kind {field.kind!r}")
 
 
+def _labelled(box: w.Widget) -> w.Widget:
+    """A radio group gets its question above it (a side description would run into the next one)."""
+    if not isinstance(box, w.RadioButtons):
+        return box
+    label = w.HTML(f"<b>{html.escape(box.description)}</b>")
+    box.description = ""
+    return w.VBox([label, box], layout=w.Layout(margin="0 2em 0 0"))
+
+
 class AnswerBox(w.VBox):
     """Answer one value question in a widget; ``seed`` (e.g. a student id) fixes the variants."""
 
@@ -78,19 +88,21 @@ class AnswerBox(w.VBox):
 
     @property
     def inputs(self) -> list[w.Widget]:
-        return list(self._inputs.children)
+        """The value widgets, one per field, in field order."""
+        return list(self._fields)
 
     def _show(self, question: ValueQuestion) -> None:
         self.question = question
         variant = f" <i>(variant {self._variant_number})</i>" if self._variant_number else ""
         self._prompt.value = f"<b>{question.prompt}</b>{variant}"
-        self._inputs.children = [_input_for(f) for f in question.fields]
+        self._fields = [_input_for(f) for f in question.fields]
+        self._inputs.children = [_labelled(box) for box in self._fields]
         self._result.value = ""
         self.feedback = None
 
     def answer(self):
         """The answer the inputs currently hold."""
-        values = [parse_number(box.value) if isinstance(box, w.Text) else box.value for box in self._inputs.children]
+        values = [parse_number(box.value) if isinstance(box, w.Text) else box.value for box in self._fields]
         if any(v is None or v is ... for v in values):
             return ...
         return self.question.from_fields(values)
