@@ -73,18 +73,27 @@ def _result(values: tuple[int, ...], as_tuple: bool):
     return values if as_tuple else values[0]
 
 
+_MUST_BE_POSITIVE = ("size", "kernel_size", "stride", "dilation")
+_MUST_NOT_BE_NEGATIVE = ("padding", "output_padding")
+
+
 def _broadcast(**arguments):
-    """Per-dimension tuples of every argument, and whether the result is a tuple."""
+    """Per-dimension tuples of every argument, validated by name, and whether the result is a tuple."""
     n, as_tuple = _dims(**arguments)
-    return {name: _per_dim(v, n, name) for name, v in arguments.items()}, as_tuple
+    per_dim = {name: _per_dim(v, n, name) for name, v in arguments.items()}
+    for name in _MUST_BE_POSITIVE:
+        if name in per_dim:
+            _positive(per_dim[name], name)
+    for name in _MUST_NOT_BE_NEGATIVE:
+        if name in per_dim:
+            _non_negative(per_dim[name], name)
+    return per_dim, as_tuple
 
 
 # -- the relations of one dimension --------------------------------------------------------
 def effective_kernel(kernel_size, dilation=1):
     """The span of a dilated kernel: ``k + (k - 1)(d - 1) = d(k - 1) + 1``."""
     a, as_tuple = _broadcast(kernel_size=kernel_size, dilation=dilation)
-    _positive(a["kernel_size"], "kernel_size")
-    _positive(a["dilation"], "dilation")
     return _result(tuple(d * (k - 1) + 1 for k, d in zip(a["kernel_size"], a["dilation"])), as_tuple)
 
 
@@ -118,11 +127,6 @@ def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
         else:
             raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
-    _positive(a["size"], "size")
-    _positive(a["kernel_size"], "kernel_size")
-    _positive(a["stride"], "stride")
-    _positive(a["dilation"], "dilation")
-    _non_negative(a["padding"], "padding")
     out = []
     for n, k, s, p, d in zip(a["size"], a["kernel_size"], a["stride"], a["padding"], a["dilation"]):
         span = d * (k - 1) + 1
@@ -158,12 +162,6 @@ def transposed_output_size(size, kernel_size, stride=1, padding=0, output_paddin
     with a kernel of 4 or more, which returns an empty tensor when the size is exactly 0).
     """
     a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
-    _positive(a["size"], "size")
-    _positive(a["kernel_size"], "kernel_size")
-    _positive(a["stride"], "stride")
-    _positive(a["dilation"], "dilation")
-    _non_negative(a["padding"], "padding")
-    _non_negative(a["output_padding"], "output_padding")
     out = []
     for n, k, s, p, q, d in zip(*(a[name] for name in ("size", "kernel_size", "stride", "padding", "output_padding", "dilation"))):
         if q >= max(s, d):
@@ -184,11 +182,6 @@ def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil
     """
     stride = kernel_size if stride is None else stride
     a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
-    _positive(a["size"], "size")
-    _positive(a["kernel_size"], "kernel_size")
-    _positive(a["stride"], "stride")
-    _positive(a["dilation"], "dilation")
-    _non_negative(a["padding"], "padding")
     out = []
     for n, k, s, p, d in zip(a["size"], a["kernel_size"], a["stride"], a["padding"], a["dilation"]):
         if p > k // 2:
