@@ -1,10 +1,19 @@
-"""Task 1 explorers: a slider change redraws, and the drawn data shows what the notebook claims."""
+"""Task 1 explorers: a slider change redraws, and the drawn data shows what the notebook claims.
+
+The explorers refresh through FigureView's fast path; after every move the image must show
+what a full draw of the figure shows (``assert_same_picture``, from test_figure_view).
+"""
 
 import numpy as np
 import pytest
+from test_figure_view import assert_same_picture
 
 from dlweek8 import lstm
 from dlweek8.widgets.lstm_explorers import ArgmaxExplorer, GradientFlowExplorer, SigmoidExplorer, gradient_flow_cell
+
+
+def legends(explorer):
+    return [ax.get_legend() for ax in explorer.view.figure.axes if ax.get_legend() is not None]
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +53,39 @@ def test_gradient_flow_uses_the_reference_maths(flow):
     expected = lstm.gradient_flow(cell.with_forget_bias(flow.bias_slider.value), xs[:50])
     np.testing.assert_allclose(flow.data["lstm_c"], expected["c"])
     np.testing.assert_allclose(flow.data["rnn_h"], lstm.rnn_gradient_flow(cell.W_c, cell.U_c, xs[:50]))
+
+
+def test_gradient_flow_bias_slider_redraws_only_the_curves_and_the_picture_stays_right(flow):
+    for T, k in ((50, 16), (5, 2), (100, 32)):
+        flow.length_slider.value, flow.hidden_slider.value = T, k
+        assert_same_picture(flow.view, legends(flow))
+        full = flow.view.full_renders
+        for bias in (-2.0, 0.0, 1.5, 3.0, 5.0):
+            flow.bias_slider.value = bias
+            low, high = flow._ax.get_ylim()
+            curves = np.concatenate([flow.data["lstm_c"], flow.data["lstm_h"], flow.data["rnn_h"]])
+            assert low <= max(curves.min(), 1e-40) and curves.max() <= high  # the limits hold every bias
+            assert flow._ax.get_xlim() == (0, T)
+            assert_same_picture(flow.view, legends(flow))
+        assert flow.view.full_renders == full, f"T={T}, k={k}: the bias slider redrew the whole figure"
+    renders = flow.view.full_renders
+    flow.length_slider.value = 60  # new x-limits: a full draw
+    assert flow.view.full_renders == renders + 1 and flow._ax.get_xlim() == (0, 60)
+    assert_same_picture(flow.view, legends(flow))
+    flow.bias_slider.value, flow.length_slider.value, flow.hidden_slider.value = 0.0, 50, 16
+
+
+def test_argmax_and_sigmoid_moves_redraw_only_what_changes():
+    argmax = ArgmaxExplorer()
+    sigmoid = SigmoidExplorer(lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2)
+    moves = [(argmax, argmax.input_slider, v) for v in (2.0, -3.5)] + [(argmax, argmax.angle_slider, v) for v in (30.0, 150.0, -90.0)]
+    moves += [(sigmoid, sigmoid.range_slider, v) for v in (1000.0, 3.0, 50.0)]
+    for explorer, slider, value in moves:
+        full = explorer.view.full_renders
+        slider.value = value
+        assert explorer.view.full_renders == full
+        assert_same_picture(explorer.view, legends(explorer))
+    assert sigmoid._log_ax.get_xlim() == (-50.0, 50.0)
 
 
 def test_argmax_stays_while_the_max_moves():

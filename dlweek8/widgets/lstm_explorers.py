@@ -2,7 +2,9 @@
 
 Each explorer is an ``ipywidgets.VBox``: sliders (attributes, so tests can move them)
 above a :class:`~dlweek8.widgets.figure.FigureView`. The figure is built once; a slider
-change updates the artists' data, stores what was drawn in ``data`` and refreshes.
+change updates the artists' data, stores what was drawn in ``data`` and refreshes. Artists
+that change (and legends over them) are animated, so a refresh redraws only them unless
+axis limits moved.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from .figure import FigureView
 
 _STYLE = {"description_width": "initial"}
 _FLOOR = 1e-300  # log axes cannot show 0
+#: Opaque square legends: the fast refresh pastes them back over the moving curves.
+_LEGEND = {"framealpha": 1.0, "fancybox": False}
+
+
+@lru_cache(maxsize=16)
+def _spines(*axes) -> list:
+    """The axes' frame lines, which a full draw paints over the curves (so they are animated with them)."""
+    return [spine for ax in axes for spine in ax.spines.values()]
 
 
 @lru_cache(maxsize=16)
@@ -90,8 +100,8 @@ class GradientFlowExplorer(_Explorer):
         ax.set_yscale("log")
         ax.set_xlabel("step t")
         ax.set_title("gradient from step T that reaches step t", fontsize=10)
-        ax.axhline(1.0, color="#6e7781", lw=0.6)
-        ax.legend(loc="upper left", fontsize=8)
+        ax.axhline(1.0, color="#6e7781", lw=0.6, zorder=1)  # under the animated curves, as in a full draw
+        legend = ax.legend(loc="upper left", fontsize=8, **_LEGEND)
         self._summary = ax.text(0.99, 0.03, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
                                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "#d0d7de"})
         edges = np.linspace(0.0, 1.0, 21)
@@ -99,8 +109,36 @@ class GradientFlowExplorer(_Explorer):
         self._sigma_b = self._gates_ax.axvline(0.5, color="#cf222e", lw=1.2, label="σ(b_f)")
         self._gates_ax.set_xlim(0, 1)
         self._gates_ax.set_xlabel("forget gate f_t (all units, all steps)")
-        self._gates_ax.set_yticks([])
-        self._gates_ax.legend(loc="upper left", fontsize=8)
+        self._gates_ax.set_yticks([])  # so its y-limits can follow the counts without a full redraw
+        gates_legend = self._gates_ax.legend(loc="upper left", fontsize=8, **_LEGEND)
+        self._drawn_limits = None
+        self._extremes: dict = {}
+        self.view.animate(self._lstm_c, self._lstm_h, self._rnn_h, self._summary, self._hist, self._sigma_b,
+                          *_spines(ax, self._gates_ax))
+        self.view.keep_on_top(legend, gates_legend)
+
+    def _extreme_flows(self, T: int, k: int) -> list:
+        """The LSTM curves at the lowest and the highest forget bias on the slider (cached per T, k).
+
+        The curves are smallest at the lowest bias and largest at the highest, so axis limits
+        that hold these hold the curves for every position of the bias slider.
+        """
+        if (T, k) not in self._extremes:
+            base, inputs = self.cell_and_inputs(k)
+            curves = []
+            for bias in (self.bias_slider.min, self.bias_slider.max):
+                flow = lstm.gradient_flow(base.with_forget_bias(float(bias)), inputs[:T])
+                curves += [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR)]
+            self._extremes[(T, k)] = curves
+        return self._extremes[(T, k)]
+
+    @staticmethod
+    def _log_limits(curves) -> tuple[float, float]:
+        """Whole decades from a tenth of the smallest value (at least 1e-40) to ten times the largest (at least 10)."""
+        smallest = min(v.min() for v in curves) / 10.0
+        largest = max(v.max() for v in curves) * 10.0
+        low = max(10.0 ** np.floor(np.log10(smallest)), 1e-40)
+        return float(low), float(max(10.0, 10.0 ** np.ceil(np.log10(largest))))
 
     def update(self):
         bias, T, k = float(self.bias_slider.value), int(self.length_slider.value), int(self.hidden_slider.value)
@@ -112,12 +150,16 @@ class GradientFlowExplorer(_Explorer):
         curves = [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR), np.maximum(rnn, _FLOOR)]
         for line, values in zip((self._lstm_c, self._lstm_h, self._rnn_h), curves):
             line.set_data(t, values)
-        low = max(min(v.min() for v in curves) / 10.0, 1e-40)
-        self._ax.set_ylim(low, max(10.0, max(v.max() for v in curves) * 10.0))
-        self._ax.set_xlim(0, T)
+        # Limits for every forget bias on the slider, so moving it leaves the axes (and the cached background) alone.
+        limits = ((0, T), self._log_limits(curves + self._extreme_flows(T, k)))
+        full = limits != self._drawn_limits  # new tick labels: the cached background is stale
+        if full:
+            self._ax.set_xlim(*limits[0])
+            self._ax.set_ylim(*limits[1])
+            self._drawn_limits = limits
         counts, _ = np.histogram(flow["f"], bins=20, range=(0.0, 1.0))
         self._hist.set_data(values=counts)
-        self._gates_ax.set_ylim(0, counts.max() * 1.15)
+        self._gates_ax.set_ylim(0, counts.max() * 1.15)  # no y ticks: only animated artists depend on it
         self._sigma_b.set_xdata([float(lstm.sigmoid(bias))] * 2)
         self._summary.set_text(
             f"T = {T}, k = {k}, b_f = {bias:g}\n"
@@ -130,7 +172,7 @@ class GradientFlowExplorer(_Explorer):
             f"<span class='dlweek8-status'>mean forget gate {flow['f'].mean():.3f}; gradient reaching step 0: "
             f"LSTM cell state {flow['c'][0]:.2g}, RNN {rnn[0]:.2g}</span>"
         )
-        self.view.refresh()
+        self.view.refresh(full=full)
 
 
 class ArgmaxExplorer(_Explorer):
@@ -151,8 +193,8 @@ class ArgmaxExplorer(_Explorer):
         ax = self._circle_ax
         ax.plot(self._unit[0], self._unit[1], color="#6e7781", lw=1)
         best = lstm.argmax_h(self.row[None], 0)
-        ax.annotate("", xy=self.row, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "#cf222e", "lw": 2})
-        ax.text(*self.row * 1.05, "U^f(d)", color="#cf222e", fontsize=9)
+        row_arrow = ax.annotate("", xy=self.row, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "#cf222e", "lw": 2})
+        row_label = ax.text(*self.row * 1.05, "U^f(d)", color="#cf222e", fontsize=9)
         ax.plot(*best, "o", color="#cf222e", ms=7, mfc="none", label="argmax U^f(d)/‖U^f(d)‖")
         (self._h_arrow,) = ax.plot([], [], color="#0969da", lw=2)
         (self._h_dot,) = ax.plot([], [], "o", color="#0969da", ms=6, label="h_{t−1}")
@@ -160,7 +202,7 @@ class ArgmaxExplorer(_Explorer):
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
-        ax.legend(loc="lower left", fontsize=7)
+        circle_legend = ax.legend(loc="lower left", fontsize=7, **_LEGEND)
         ax.set_title("unit circle, k = 2", fontsize=10)
         cx = self._curve_ax
         reference = lstm.sigmoid(self.row @ self._unit)
@@ -172,9 +214,13 @@ class ArgmaxExplorer(_Explorer):
         cx.set_xlim(-180, 180)
         cx.set_ylim(0, 1.02)
         cx.set_xlabel("angle of h_{t−1} (degrees)")
-        cx.legend(loc="lower left", fontsize=7)
+        curve_legend = cx.legend(loc="lower left", fontsize=7, **_LEGEND)
         self._label = cx.text(0.99, 0.97, "", transform=cx.transAxes, ha="right", va="top", fontsize=8,
                               bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "#d0d7de"})
+        # The U^f(d) arrow and label lie above h_{t-1} in a full draw, so they are redrawn over it.
+        self.view.animate(self._h_arrow, self._h_dot, row_arrow, row_label, self._curve, self._best_line, self._max_line,
+                          self._now, self._label, *_spines(ax, cx))
+        self.view.keep_on_top(circle_legend, curve_legend)
 
     def update(self):
         a, angle = float(self.input_slider.value), float(self.angle_slider.value)
@@ -190,7 +236,7 @@ class ArgmaxExplorer(_Explorer):
         self._label.set_text(f"argmax at {self._angles[best]:.1f}°\nmax f_t(d) = σ({a:g} + ‖U^f(d)‖) = {values[best]:.3f}")
         self.data = {"angles": self._angles, "f": values, "argmax_angle": float(self._angles[best]),
                      "max": float(values[best]), "h": h}
-        self.view.refresh()
+        self.view.refresh(full=False)
 
 
 class SigmoidExplorer(_Explorer):
@@ -210,7 +256,7 @@ class SigmoidExplorer(_Explorer):
         (self._true,) = self._lin_ax.plot([], [], color="#0969da", lw=2, label="σ′(z) = σ(z)σ(−z)")
         (self._mine,) = self._lin_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         self._lin_ax.set_ylim(-0.05, 1.05)
-        self._lin_ax.legend(loc="upper left", fontsize=7)
+        lin_legend = self._lin_ax.legend(loc="upper left", fontsize=7, **_LEGEND)
         self._lin_ax.set_xlabel("z")
         (self._true_log,) = self._log_ax.plot([], [], color="#0969da", lw=2, label="σ′(z)")
         (self._mine_log,) = self._log_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
@@ -220,7 +266,12 @@ class SigmoidExplorer(_Explorer):
         self._log_ax.set_ylim(1e-320, 10)
         self._log_ax.set_xlabel("z")
         self._log_ax.set_title("log scale: tiny values at large |z|", fontsize=10)
-        self._log_ax.legend(loc="lower center", fontsize=7)
+        log_legend = self._log_ax.legend(loc="lower center", fontsize=7, **_LEGEND)
+        # The slider only moves the x-limits, so the x axes (ticks, labels) are animated with the curves.
+        self.view.animate(self._lin_ax.xaxis, self._sigma, self._true, self._mine,
+                          self._log_ax.xaxis, self._true_log, self._mine_log, self._probe_true, self._probe_bad,
+                          *_spines(self._lin_ax, self._log_ax))
+        self.view.keep_on_top(lin_legend, log_legend)
 
     def _student_values(self, z):
         """The student's σ′ on ``z`` (NaN where it failed) and a one-line problem, if any."""
@@ -257,7 +308,7 @@ class SigmoidExplorer(_Explorer):
         self._probe_bad.set_data(self.probe[bad], np.full(bad.sum(), 1.0))
         self.data = {"z": z, "true": true, "student": mine, "probe_bad": bad}
         self.status.value = self._report(problem)
-        self.view.refresh()
+        self.view.refresh(full=False)
 
     def _bad_probes(self, probe_true) -> np.ndarray:
         outcome = self.probe_outcome

@@ -1,0 +1,168 @@
+"""FigureView: the fast refresh (cached background + animated artists) shows the same picture as a full draw."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dlweek8.widgets import figure as figure_module
+from dlweek8.widgets.figure import FigureView
+
+X = np.linspace(0.0, 10.0, 200)
+#: a channel may differ by this much (antialiasing rounding) and still count as the same pixel
+TOLERANCE = 8
+
+
+def pixels(png: bytes) -> np.ndarray:
+    """The PNG's pixels as an int array (height, width, RGB)."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def rim_mask(view: FigureView, artists, shape) -> np.ndarray:
+    """True on the 2-pixel-wide border of each artist's box, where a pasted legend meets the curves under it."""
+    mask = np.zeros(shape[:2], bool)
+    height = shape[0]
+    renderer = view.canvas.get_renderer()
+    for artist in artists:
+        x0, y0, x1, y1 = artist.get_window_extent(renderer).extents
+        top, bottom, left, right = int(height - y1), int(np.ceil(height - y0)), int(x0), int(np.ceil(x1))
+        ring = np.zeros_like(mask)
+        ring[max(top - 2, 0):bottom + 2, max(left - 2, 0):right + 2] = True
+        ring[top + 2:bottom - 2, left + 2:right - 2] = False
+        mask |= ring
+    return mask
+
+
+def mismatches(shown: bytes, reference: bytes, view: FigureView | None = None, on_top=()) -> int:
+    """How many pixels of ``shown`` differ from ``reference``, outside the rims of ``on_top`` artists."""
+    a, b = pixels(shown), pixels(reference)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    different = np.abs(a - b).max(axis=-1) > TOLERANCE
+    if on_top:
+        different &= ~rim_mask(view, on_top, a.shape)
+    return int(different.sum())
+
+
+def assert_same_picture(view: FigureView, on_top=()) -> None:
+    """The image widget shows what a full draw of the figure (animated artists included) shows."""
+    assert view.image.value, "nothing rendered"
+    bad = mismatches(view.image.value, view.png(), view, on_top)
+    assert bad == 0, f"{bad} pixels differ from a full draw"
+
+
+def wave(phase: float) -> np.ndarray:
+    return 1.8 * np.sin(X + phase)
+
+
+def plot(view: FigureView, phase: float, title="waves", animate=True):
+    """A line passing under an opaque legend, a changing text, a static reference line."""
+    ax = view.figure.subplots()
+    (line,) = ax.plot(X, wave(phase), color="#0969da", lw=2, label="sin")
+    ax.axhline(0.0, color="#6e7781", lw=0.8, zorder=1)  # static, under the line, as in a full draw
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-2, 2)
+    ax.set_title(title)
+    legend = ax.legend(loc="upper right", framealpha=1.0, fancybox=False)
+    text = ax.text(0.02, 0.05, f"phase {phase:g}", transform=ax.transAxes)
+    if animate:
+        view.animate(line, text, *ax.spines.values())
+        view.keep_on_top(legend)
+    return ax, line, text, legend
+
+
+def picture_of(phase: float, title="waves") -> bytes:
+    """An independent full draw of the plot at ``phase``, with nothing animated."""
+    view = FigureView(6, 3)
+    plot(view, phase, title, animate=False)
+    return view.png()
+
+
+def move(line, text, phase: float) -> None:
+    line.set_ydata(wave(phase))
+    text.set_text(f"phase {phase:g}")
+
+
+@pytest.fixture
+def animated():
+    view = FigureView(6, 3)
+    ax, line, text, legend = plot(view, 0.0)
+    view.refresh()
+    return view, ax, line, text, legend
+
+
+def test_fast_refresh_draws_only_the_animated_artists_and_matches_a_full_draw(animated):
+    view, ax, line, text, legend = animated
+    assert view.full_renders == view.renders == 1
+    for phase in (1.0, 2.5, 4.0):
+        move(line, text, phase)
+        view.refresh(full=False)
+        assert view.full_renders == 1 and view.renders > 1  # the background was reused
+        assert_same_picture(view, [legend])
+        assert mismatches(view.image.value, picture_of(phase), view, [legend]) == 0
+
+
+def test_the_change_is_visible_and_the_old_curve_is_gone(animated):
+    view, ax, line, text, legend = animated
+    before = view.image.value
+    move(line, text, 3.0)
+    view.refresh(full=False)
+    after = pixels(view.image.value)
+    assert mismatches(view.image.value, before) > 500  # the curve and text moved
+    old, new = pixels(picture_of(0.0)), pixels(picture_of(3.0))
+    only_old = (np.abs(old - new).max(axis=-1) > 60) & (new.min(axis=-1) > 240)  # curve then, white now
+    assert only_old.sum() > 200
+    assert after[only_old].min() > 240  # no trace of the old curve left
+
+
+def test_the_legend_stays_above_the_curve(animated):
+    view, ax, line, text, legend = animated
+    move(line, text, 1.5)  # the wave's crest now runs under the legend
+    view.refresh(full=False)
+    box = rim_mask(view, [legend], pixels(view.image.value).shape)
+    inside = pixels(view.image.value)
+    renderer = view.canvas.get_renderer()
+    x0, y0, x1, y1 = legend.get_window_extent(renderer).extents
+    height = inside.shape[0]
+    region = inside[int(height - y1) + 3:int(height - y0) - 3, int(x0) + 3:int(x1) - 3]
+    reference = pixels(picture_of(1.5))[int(height - y1) + 3:int(height - y0) - 3, int(x0) + 3:int(x1) - 3]
+    np.testing.assert_allclose(region, reference, atol=TOLERANCE)
+    assert box.any()
+
+
+def test_a_stale_background_is_caught_and_a_full_refresh_fixes_it(animated):
+    view, ax, line, text, legend = animated
+    ax.set_ylim(-4, 4)  # a static change: new ticks, so the cached background is stale
+    view.refresh(full=False)
+    assert mismatches(view.image.value, view.png(), view, [legend]) > 100
+    view.refresh()
+    assert view.full_renders == 2
+    assert_same_picture(view, [legend])
+
+
+def test_without_animated_artists_every_refresh_is_a_full_draw():
+    view = FigureView(6, 3)
+    ax, line, text, legend = plot(view, 0.0, animate=False)
+    view.refresh(full=False)
+    ax.set_title("changed")
+    view.refresh(full=False)
+    assert view.full_renders == view.renders == 2
+    assert mismatches(view.image.value, picture_of(0.0, "changed")) == 0
+    assert mismatches(view.image.value, picture_of(0.0)) > 0
+
+
+def test_the_image_has_the_figure_natural_pixel_size():
+    view = FigureView(7.0, 3.5, dpi=80)
+    plot(view, 0.0)
+    view.refresh()
+    assert Image.open(io.BytesIO(view.image.value)).size == (560, 280)
+    assert view.image.layout.width == "560px" and view.image.format == "png"
+
+
+def test_skip_render_leaves_the_image_empty(monkeypatch):
+    monkeypatch.setattr(figure_module, "SKIP_RENDER", True)
+    view = FigureView(6, 3)
+    plot(view, 0.0)
+    view.refresh()
+    view.refresh(full=False)
+    assert view.image.value == b"" and view.renders == 0
