@@ -112,33 +112,30 @@ class GradientFlowExplorer(_Explorer):
         self._gates_ax.set_yticks([])  # so its y-limits can follow the counts without a full redraw
         gates_legend = self._gates_ax.legend(loc="upper left", fontsize=8, **_LEGEND)
         self._drawn_limits = None
-        self._extremes: dict = {}
+        self._weakest: dict = {}
         self.view.animate(self._lstm_c, self._lstm_h, self._rnn_h, self._summary, self._hist, self._sigma_b,
                           *_spines(ax, self._gates_ax))
         self.view.keep_on_top(legend, gates_legend)
 
-    def _extreme_flows(self, T: int, k: int) -> list:
-        """The LSTM curves at the lowest and the highest forget bias on the slider (cached per T, k).
-
-        The curves are smallest at the lowest bias and largest at the highest, so axis limits
-        that hold these hold the curves for every position of the bias slider.
-        """
-        if (T, k) not in self._extremes:
+    def _weakest_flow(self, T: int, k: int) -> list:
+        """The LSTM curves at the lowest forget bias on the slider, where they are smallest (cached per T, k)."""
+        if (T, k) not in self._weakest:
             base, inputs = self.cell_and_inputs(k)
-            curves = []
-            for bias in (self.bias_slider.min, self.bias_slider.max):
-                flow = lstm.gradient_flow(base.with_forget_bias(float(bias)), inputs[:T])
-                curves += [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR)]
-            self._extremes[(T, k)] = curves
-        return self._extremes[(T, k)]
+            flow = lstm.gradient_flow(base.with_forget_bias(float(self.bias_slider.min)), inputs[:T])
+            self._weakest[(T, k)] = [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR)]
+        return self._weakest[(T, k)]
 
     @staticmethod
     def _log_limits(curves) -> tuple[float, float]:
-        """Whole decades from a tenth of the smallest value (at least 1e-40) to ten times the largest (at least 10)."""
+        """Whole decades from a tenth of the smallest value (at least 1e-40) to ten times the largest (at least 100).
+
+        Means over |∂c_T/∂c_t| stay well below 10 for every bias on the slider, so the top
+        is 100 unless a curve explodes.
+        """
         smallest = min(v.min() for v in curves) / 10.0
         largest = max(v.max() for v in curves) * 10.0
         low = max(10.0 ** np.floor(np.log10(smallest)), 1e-40)
-        return float(low), float(max(10.0, 10.0 ** np.ceil(np.log10(largest))))
+        return float(low), float(max(100.0, 10.0 ** np.ceil(np.log10(largest))))
 
     def update(self):
         bias, T, k = float(self.bias_slider.value), int(self.length_slider.value), int(self.hidden_slider.value)
@@ -150,8 +147,9 @@ class GradientFlowExplorer(_Explorer):
         curves = [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR), np.maximum(rnn, _FLOOR)]
         for line, values in zip((self._lstm_c, self._lstm_h, self._rnn_h), curves):
             line.set_data(t, values)
-        # Limits for every forget bias on the slider, so moving it leaves the axes (and the cached background) alone.
-        limits = ((0, T), self._log_limits(curves + self._extreme_flows(T, k)))
+        # Limits that hold the curves at every forget bias on the slider (they are smallest at the
+        # lowest), so moving it leaves the axes, and the cached background, alone.
+        limits = ((0, T), self._log_limits(curves + self._weakest_flow(T, k)))
         full = limits != self._drawn_limits  # new tick labels: the cached background is stale
         if full:
             self._ax.set_xlim(*limits[0])
