@@ -3,8 +3,8 @@
 Each explorer is an ``ipywidgets.VBox``: sliders (attributes, so tests can move them)
 above a :class:`~dlweek8.widgets.figure.FigureView`. The figure is built once; a slider
 change updates the artists' data, stores what was drawn in ``data`` and refreshes. Artists
-that change (and legends over them) are animated, so a refresh redraws only them unless
-axis limits moved.
+that change (and static ones a full draw paints over them) are animated and the legends kept
+on top, so a refresh redraws only those unless axis limits moved.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ _FLOOR = 1e-300  # log axes cannot show 0
 _LEGEND = {"framealpha": 1.0, "fancybox": False}
 
 
-@lru_cache(maxsize=16)
 def _spines(*axes) -> list:
     """The axes' frame lines, which a full draw paints over the curves (so they are animated with them)."""
     return [spine for ax in axes for spine in ax.spines.values()]
