@@ -60,7 +60,7 @@ class ConvExplorer(w.VBox):
         self.placement = w.IntSlider(value=0, min=0, max=0, description="placement", style=style, layout=layout)
         w.link((self.play, "value"), (self.placement, "value"))
         self.formula = w.HTML()
-        self.view = FigureView(width=7.0, height=3.0, dpi=72)
+        self.view = FigureView(width=9.0, height=3.0, dpi=90)
         self._build_figure()
         self._updating = False
         for control in (self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation):
@@ -116,6 +116,7 @@ class ConvExplorer(w.VBox):
         self._ax_out = fig.add_axes((0.68, 0.03, 0.3, 0.78))
         for ax in (self._ax_in, self._ax_out):
             ax.set_axis_off()
+            ax.set_anchor("N")  # grids hang just under their captions
         blank = np.ones((1, 1, 3))
         self._in_image = self._ax_in.imshow(blank, interpolation="nearest", origin="upper")
         self._out_image = self._ax_out.imshow(blank, interpolation="nearest", origin="upper")
