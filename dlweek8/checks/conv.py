@@ -562,7 +562,22 @@ def _param_example(mistake: str) -> tuple:
     return (("counter-example", layer), ("parameters", f"{count}: {why}"))
 
 
-class ParamCountQuestion(ValueQuestion):
+class _LayerQuestion(ValueQuestion):
+    """A question about one conv layer; its variants are other random layers."""
+
+    def __init__(self, id, layer: Layer):
+        self.id, self.layer = id, layer
+
+    def variant(self, seed):
+        rng = _rng(seed)
+        for _ in range(50):
+            layer = Layer.draw(rng)
+            if layer != self.layer:
+                return type(self)(self.id, layer)
+        return None
+
+
+class ParamCountQuestion(_LayerQuestion):
     """Trainable parameters of a 2-D convolution layer."""
 
     hints = (
@@ -572,7 +587,7 @@ class ParamCountQuestion(ValueQuestion):
     fields = (Field("parameters"),)
 
     def __init__(self, id, layer: Layer):
-        self.id, self.layer = id, layer
+        super().__init__(id, layer)
         self.expected = conv.param_count(layer.input_shape[0], layer.out_channels, layer.kernel_size, bias=layer.bias)
         self.prompt = f"2-D convolution, {layer.describe()}: how many trainable parameters?"
 
@@ -607,13 +622,6 @@ class ParamCountQuestion(ValueQuestion):
             return self.wrong(_PARAM_MESSAGES[mistake], mistake=mistake, example=_param_example(mistake))
         return self.wrong("Not the parameter count: count one weight per (kernel, input channel, kernel cell), plus one bias per kernel if there is a bias.")
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(50):
-            layer = Layer.draw(rng)
-            if layer != self.layer:
-                return ParamCountQuestion(self.id, layer)
-        return None
 
 
 _PARAM_MESSAGES = {
@@ -657,7 +665,7 @@ _OP_MESSAGES = {
 }
 
 
-class OpCountQuestion(ValueQuestion):
+class OpCountQuestion(_LayerQuestion):
     """Multiplications and additions of a 2-D convolution layer (seed convention)."""
 
     hints = (
@@ -667,7 +675,7 @@ class OpCountQuestion(ValueQuestion):
     fields = (Field("multiplications"), Field("additions"))
 
     def __init__(self, id, layer: Layer):
-        self.id, self.layer = id, layer
+        super().__init__(id, layer)
         self.expected = conv.op_count(layer.input_shape, layer.out_channels, layer.kernel_size, layer.stride, layer.padding, bias=layer.bias)
         self.prompt = f"2-D convolution, {layer.describe()}: how many multiplications and how many additions does it perform?"
 
@@ -736,13 +744,6 @@ class OpCountQuestion(ValueQuestion):
                 )
         return None
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(50):
-            layer = Layer.draw(rng)
-            if layer != self.layer:
-                return OpCountQuestion(self.id, layer)
-        return None
 
 
 LAYER_7x7 = Layer((32, 19, 19), 64, 7, stride=3, padding=0, bias=False)
