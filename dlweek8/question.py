@@ -122,15 +122,20 @@ def _is_blank(value) -> bool:
     return isinstance(value, plain.Unsupported) and value == BLANK
 
 
+def judge_non_function(question: FunctionQuestion, value) -> Feedback:
+    """Verdict when a function question got a plain value instead of a function."""
+    if _is_blank(value):
+        return question.unanswered()
+    return question.invalid(f"Expected a function {question.signature}, got {plain.describe(value)}.")
+
+
 def evaluate(question: Question, answer) -> Feedback:
     """Judge a raw answer in this process: the whole pipeline behind ``dlweek8.check``."""
     if answer is Ellipsis:
         return question.unanswered()
     if isinstance(question, FunctionQuestion):
         if not callable(answer):
-            return question.invalid(
-                f"Expected a function {question.signature}, got {plain.describe(plain.to_plain(answer))}."
-            )
+            return judge_non_function(question, plain.to_plain(answer))
         probes = question.probes()
         return judge_calls(question, probes, untrusted.call_each(answer, probes))
     return judge_value(question, plain.to_plain(answer))

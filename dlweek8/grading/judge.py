@@ -49,7 +49,5 @@ def _verdict(question, reply: dict) -> Feedback:
         raise ValueError("no value")
     value = plain.loads(reply["value"])
     if isinstance(question, FunctionQuestion):
-        if isinstance(value, plain.Unsupported) and value == q.BLANK:
-            return question.unanswered()
-        return question.invalid(f"Expected a function {question.signature}, got {plain.describe(value)}.")
+        return q.judge_non_function(question, value)
     return q.judge_value(question, value)
