@@ -28,7 +28,7 @@ GOAL_S = 60.0 * SUBMISSIONS / 20  # 20 a minute
 
 def _editions():
     """(student edition path, solved path) for every released notebook."""
-    from dlweek8 import editions
+    from dlweek8.instructor import editions
 
     pairs = [(ROOT / "notebooks" / s.name, s) for s in editions.solved_notebooks(ROOT / "solutions")]
     pairs = [(student, solved) for student, solved in pairs if student.exists()]
@@ -41,8 +41,8 @@ def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: 
     """Grade ``count`` full submissions of one notebook; return the seconds taken (asserting full marks)."""
     import nbformat
 
-    from dlweek8 import editions
-    from dlweek8.grading import batch, discover
+    from dlweek8.instructor import editions
+    from dlweek8.instructor.grading import batch, discover
 
     full = nbformat.writes(editions.answered(nbformat.read(student, as_version=4), nbformat.read(solved, as_version=4)))
     assignment = discover.Assignment.from_notebook(student)

@@ -8,10 +8,10 @@ import sys
 
 #: command -> (module with add_arguments/run, one-line help)
 COMMANDS = {
-    "links": ("dlweek8.links", "print Binder and JupyterHub launch links for a repository URL"),
-    "store-outputs": ("dlweek8.notebook_outputs", "re-execute solved notebooks and store their checked outputs"),
-    "release": ("dlweek8.editions", "write the student editions in notebooks/ from the solved notebooks in solutions/"),
-    "grade": ("dlweek8.grading.batch", "grade submitted notebooks in fresh kernels: grades.csv and a feedback file each"),
+    "links": ("dlweek8.instructor.links", "print Binder and JupyterHub launch links for a repository URL"),
+    "store-outputs": ("dlweek8.instructor.notebook_outputs", "re-execute solved notebooks and store their checked outputs"),
+    "release": ("dlweek8.instructor.editions", "write the student editions in notebooks/ from the solved notebooks in solutions/"),
+    "grade": ("dlweek8.instructor.grading.batch", "grade submitted notebooks in fresh kernels: grades.csv and a feedback file each"),
 }
 
 
@@ -20,8 +20,14 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     modules = {}
     for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("dlweek8.instructor"):
+                raise
+            continue  # a student build: the instructor's commands are not there
         command = sub.add_parser(name, help=help_text, description=help_text)
-        module = modules[name] = importlib.import_module(module_name)
+        modules[name] = module
         module.add_arguments(command)
     args = parser.parse_args(argv)
     return modules[args.command].run(args)

@@ -5,20 +5,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field, replace
 
-CORRECT = "correct"
-INCORRECT = "incorrect"
-UNANSWERED = "unanswered"
-INVALID = "invalid"  # the answer has the wrong type or shape, raised, or timed out
-UNKNOWN = "unknown"  # no such question id
+from .names import CORRECT, INCORRECT, INVALID, STATUS_TITLE as _TITLE, UNANSWERED, UNKNOWN
 
 _MARK = {CORRECT: "✔", INCORRECT: "✘", UNANSWERED: "…", INVALID: "✘", UNKNOWN: "?"}
-_TITLE = {
-    CORRECT: "Correct",
-    INCORRECT: "Not quite",
-    UNANSWERED: "Not answered yet",
-    INVALID: "Cannot check this answer",
-    UNKNOWN: "Unknown question",
-}
 _COLOUR = {CORRECT: "#1a7f37", INCORRECT: "#cf222e", UNANSWERED: "#6e7781", INVALID: "#bc4c00", UNKNOWN: "#6e7781"}
 
 

@@ -5,7 +5,8 @@ import pytest
 
 import dlweek8
 from dlweek8 import checks
-from dlweek8.widgets.answers import AnswerBox, parse_number, seed_from
+from dlweek8.names import seed_from
+from dlweek8.widgets.answers import AnswerBox, parse_number
 
 WIDGET_QUESTIONS = [qid for qid in dlweek8.questions() if getattr(checks.get(qid), "fields", ())]
 

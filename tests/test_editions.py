@@ -12,8 +12,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from dlweek8 import __main__ as cli
-from dlweek8 import editions
-from dlweek8.editions import ReleaseError, strip_code
+from dlweek8.instructor import editions
+from dlweek8.instructor.editions import ReleaseError, strip_code
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -256,6 +256,6 @@ def test_every_student_notebook_has_a_solved_source():
 
 
 def test_students_never_import_nbformat():
-    code = "import sys, dlweek8; dlweek8.check('conv.nothing', 1); import dlweek8.editions; print('nbformat' in sys.modules)"
+    code = "import sys, dlweek8; dlweek8.check('conv.nothing', 1); import dlweek8.instructor.editions; print('nbformat' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

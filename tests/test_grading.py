@@ -25,9 +25,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import dlweek8
 from dlweek8 import __main__ as cli
-from dlweek8 import editions, plain, untrusted
+from dlweek8 import plain, untrusted
+from dlweek8.instructor import editions
 from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
-from dlweek8.grading import batch, discover, judge, kernel_side, report, runner, warm
+from dlweek8 import kernel_side
+from dlweek8.instructor.grading import batch, discover, judge, report, runner, warm
 
 ROOT = Path(__file__).resolve().parents[1]
 

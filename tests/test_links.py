@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from dlweek8 import links
+from dlweek8.instructor import links
 from dlweek8.__main__ import main
 
 

@@ -8,7 +8,6 @@ each named misconception produces, so the feedback can say which one it is.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from .. import answer_forms, conv
+from ..names import rng_from
 from ..plain import describe
 from ..question import Field, FunctionQuestion, ValueQuestion
 
@@ -306,7 +306,7 @@ def _rng(seed):
     """A generator fixed by ``seed``: an int as is, anything else (a student id) through SHA-256."""
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return np.random.default_rng(abs(int(seed)))
-    return np.random.default_rng(int.from_bytes(hashlib.sha256(str(seed).encode()).digest()[:8], "little"))
+    return rng_from(seed)
 
 
 def _pair(value) -> str:

@@ -6,19 +6,14 @@ The Check button goes through :func:`dlweek8.question.evaluate`, the same path a
 
 from __future__ import annotations
 
-import hashlib
 import html
 
 import ipywidgets as w
 
 from .. import checks
 from ..feedback import Feedback
+from ..names import seed_from
 from ..question import Field, ValueQuestion, evaluate
-
-
-def seed_from(value) -> int:
-    """A stable integer seed from a student id or any text (Python's ``hash`` is salted)."""
-    return int.from_bytes(hashlib.sha256(str(value).encode()).digest()[:8], "little")
 
 
 def parse_number(text: str):

@@ -50,6 +50,18 @@ class FigureView:
         self._background = None
         self._on_top_regions: list = []
         self._background_size = (0, 0)
+        #: the text equivalent of the figure (see :meth:`describe`)
+        self.alt = ""
+        self.summary = ""
+        self.table: tuple = ((), ())
+
+    def describe(self, alt: str, summary: str = "", table: tuple = ((), ())) -> None:
+        """Say in words what the figure shows, with its numbers; call before each ``refresh``.
+
+        ``alt`` becomes the image's alt text, ``summary`` the live one-line summary under the
+        figure, and ``table`` = (headers, rows) the plotted data, shown on request.
+        """
+        self.alt, self.summary, self.table = alt, summary or alt, table
 
     def animate(self, *artists):
         """Draw ``artists`` on every refresh, over a cached background of everything else.

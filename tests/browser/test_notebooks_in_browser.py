@@ -23,7 +23,7 @@ import labdriver
 from dlweek8 import checks
 from dlweek8.feedback import CORRECT, Feedback
 from dlweek8.question import Field, ValueQuestion, evaluate
-from dlweek8.widgets.answers import seed_from
+from dlweek8.names import seed_from
 
 NOTEBOOK_DIR = labdriver.notebook_dir()
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))

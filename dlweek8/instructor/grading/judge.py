@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from .. import checks, plain, question as q, untrusted
-from ..feedback import Feedback
-from ..question import FunctionQuestion
+from ... import checks, plain, question as q, untrusted
+from ...feedback import Feedback
+from ...question import FunctionQuestion
 
 
 def is_function_question(question_id: str) -> bool:
@@ -22,7 +22,7 @@ def parse_reply(text: str) -> dict:
 
 
 def verdict(question_id: str, reply: dict | None, missing_reason: str | None = None) -> Feedback:
-    """Judge one question from its reply (see :mod:`.kernel_side`); never raises."""
+    """Judge one question from its reply (see :mod:`dlweek8.kernel_side`); never raises."""
     question = checks.get(question_id)
     if reply is None:
         return question.invalid(f"No answer could be read: {missing_reason or 'the grading cell printed nothing'}.")

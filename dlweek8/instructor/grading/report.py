@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..feedback import CORRECT, Feedback
-
-_TITLE = {CORRECT: "Correct", "incorrect": "Not quite", "unanswered": "Not answered", "invalid": "Could not be checked"}
+from ...feedback import Feedback
+from ...names import STATUS_TITLE as _TITLE
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Batch grading of submitted notebooks (``python -m dlweek8 grade``).
 
 - :mod:`.discover` finds each answer by question id, from the ``dlweek8.check`` calls;
-- :mod:`.kernel_side` is the only grading code that runs inside a submission's kernel:
+- :mod:`dlweek8.kernel_side` is the only grading code that runs inside a submission's kernel:
   it reads answers (or calls answer functions on the probes) and prints them as JSON;
 - :mod:`.runner` executes one submission in fresh kernels, with time limits;
 - :mod:`.judge` turns what came back into verdicts, in the grader's own process;

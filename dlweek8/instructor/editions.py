@@ -27,6 +27,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from ..names import CHECKED_TAG, INSTRUCTOR_TAG, META_KEY
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -34,9 +35,6 @@ LINE_MARK = "### SOLUTION"
 CODE_STUB = "raise NotImplementedError  # your code here"
 VALUE_STUB = "...  # your answer here"
 MARKDOWN_STUB = "_Your answer here._"
-INSTRUCTOR_TAG = "instructor-only"
-CHECKED_TAG = "nbval-check-output"
-META_KEY = "dlweek8"
 SOLUTIONS = Path("solutions")
 NOTEBOOKS = Path("notebooks")
 

@@ -11,8 +11,8 @@ import ast
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from ...names import META_KEY
 
-META_KEY = "dlweek8"
 
 
 @dataclass
@@ -124,7 +124,7 @@ class Assignment:
 
 
 def _known(question_id: str) -> bool:
-    from .. import checks
+    from ... import checks
 
     try:
         checks.get(question_id)

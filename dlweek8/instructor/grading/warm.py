@@ -9,7 +9,7 @@ wrote. So every submission still gets a new kernel process that has run no one e
 POSIX only; :func:`start` returns None where forking is unavailable and the grader then
 launches kernels the usual way.
 
-    python -m dlweek8.grading.warm MODULE...   # the template (started by :func:`start`)
+    python -m dlweek8.instructor.grading.warm MODULE...   # the template (started by :func:`start`)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import threading
 import time
 
 #: Imported by every template: the kernel itself, numpy and the grader's kernel side.
-BASE_MODULES = ("ipykernel.kernelapp", "IPython", "numpy", "dlweek8", "dlweek8.grading.kernel_side")
+BASE_MODULES = ("ipykernel.kernelapp", "IPython", "numpy", "dlweek8", "dlweek8.kernel_side")
 _PR_SET_PDEATHSIG = 1
 
 

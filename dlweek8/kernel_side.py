@@ -8,7 +8,7 @@ is random per run, so text printed by the student's cells cannot pass for a repl
 The reply is plain data only (never pickle): ``{"value": plain.dumps(answer)}``, or for
 a function question ``{"outcomes": [Outcome.to_json(), ...]}`` from calling the answer on
 ``question.probes()``; ``{"missing": ...}`` or ``{"error": ...}`` when there is nothing to
-read. The verdict is computed outside the kernel (:mod:`dlweek8.grading.judge`), so
+read. The verdict is computed outside the kernel (:mod:`dlweek8.instructor.grading.judge`), so
 whatever the notebook patched in here can change the data, never the judging.
 """
 
@@ -42,7 +42,7 @@ def question_source(marker: str, question_id: str, expression: str, is_function:
 
 def reply(question_id: str, expression: str, is_function: bool, namespace: dict) -> dict:
     """What the notebook holds for one question, as JSON-ready plain data."""
-    from .. import checks, plain, untrusted
+    from . import checks, plain, untrusted
 
     try:
         answer = eval(expression, namespace)  # noqa: S307 - the submission's own expression, in its own kernel

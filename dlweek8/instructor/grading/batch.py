@@ -152,7 +152,7 @@ def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution)
 def _notebooks_folder() -> Path:
     """``notebooks/`` in the working directory, else next to the installed package (a clone)."""
     here = Path.cwd() / "notebooks"
-    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "notebooks"
+    return here if here.is_dir() else Path(__file__).resolve().parents[3] / "notebooks"
 
 
 def add_arguments(parser) -> None:

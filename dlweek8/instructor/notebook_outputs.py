@@ -7,8 +7,8 @@ its diffs readable; every other output is dropped.
 from __future__ import annotations
 
 from pathlib import Path
+from ..names import CHECKED_TAG
 
-CHECKED_TAG = "nbval-check-output"
 
 
 def store_outputs(path: Path, timeout: int = 120) -> int:

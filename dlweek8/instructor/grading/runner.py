@@ -5,7 +5,7 @@ hide later answers. A cell that runs past the per-cell time limit, or kills its 
 (``os._exit``, a segfault), is skipped: the kernel is stopped and the notebook re-run in a
 fresh kernel without that cell, a few times at most. The per-notebook limit bounds all of
 this; when it is reached the kernel is stopped and nothing more is read. Then the grader's
-own cells (:mod:`.kernel_side`) report each answer as JSON between a random marker.
+own cells (:mod:`dlweek8.kernel_side`) report each answer as JSON between a random marker.
 
 Nothing here writes the submission: cells are built in memory from its parsed sources, and
 the kernel runs in an empty temporary folder.
@@ -23,10 +23,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from . import kernel_side, warm
+from ... import kernel_side
+from . import warm
 
 #: nbclient logs every time-out and kernel death as an error; they are reported as notes instead.
-_QUIET = logging.getLogger("dlweek8.grading.nbclient")
+_QUIET = logging.getLogger("dlweek8.instructor.grading.nbclient")
 _QUIET.setLevel(logging.CRITICAL)
 _QUIET.propagate = False
 
