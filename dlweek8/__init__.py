@@ -14,11 +14,11 @@ __all__ = ["Feedback", "check", "questions", "hint"]
 __version__ = "0.1.0"
 
 
-def questions() -> list[str]:
-    """The ids of every question of the week, in notebook order."""
+def questions() -> list:
+    """Every question of the week, in notebook order (each has ``.id``, ``.prompt``, ``.hints``)."""
     from . import checks
 
-    return checks.question_ids()
+    return checks.all_questions()
 
 
 def check(question_id, answer=...) -> Feedback:
@@ -28,7 +28,7 @@ def check(question_id, answer=...) -> Feedback:
     try:
         q = checks.get(question_id)
     except KeyError:
-        return unknown_question(question_id, questions())
+        return unknown_question(question_id, checks.question_ids())
     except Exception as exc:  # noqa: BLE001 - a broken topic module must not reach the student
         return Feedback(str(question_id), "invalid", f"The checks could not be loaded ({type(exc).__name__}: {exc}).")
     return question.evaluate(q, answer)
@@ -41,7 +41,7 @@ def hint(question_id, number: int = 1) -> str:
     try:
         hints = checks.get(question_id).hints
     except KeyError:
-        return f"There is no question {question_id!r}. Known ids: {', '.join(questions())}."
+        return f"There is no question {question_id!r}. Known ids: {', '.join(checks.question_ids())}."
     if 1 <= number <= len(hints):
         return hints[number - 1]
     return f"{question_id} has {len(hints)} hint(s)."

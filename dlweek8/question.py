@@ -4,17 +4,27 @@ A *value question* judges plain data (see :mod:`dlweek8.plain`).  A *function
 question* is judged in three separate steps, so that the grader can run the
 middle one inside a submission's kernel and the other two in its own process:
 
-1. ``probes()``: deterministic inputs (plain data);
-2. the call: :func:`dlweek8.untrusted.call_each` runs the student's function;
-3. ``judge_calls(question, probes, outcomes)``: the verdict, from plain outcomes only.
+1. :class:`Cases`: probe inputs with the outputs expected of a right answer and of each
+   named mistake. In a notebook these are the *public* cases, stored as plain data in
+   ``dlweek8/checks/probes/<question id>.json``; the grader adds hidden cases computed from
+   the instructor's references (:mod:`dlweek8.instructor.solutions`);
+2. the call: :func:`dlweek8.untrusted.call_each` runs the student's function on the probes;
+3. ``judge_calls(question, cases, outcomes)``: the verdict, from plain outcomes only.
+
+The student build holds no reference for a function answer: only the stored outputs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import plain, untrusted
-from .feedback import CORRECT, INCORRECT, INVALID, UNANSWERED, Feedback
+from .feedback import Feedback
+from .names import CORRECT, INCORRECT, INVALID, UNANSWERED
+
+#: Where the public cases of function questions are stored (written by ``python -m dlweek8 store-probes``).
+PROBES_DIR = Path(__file__).resolve().parent / "checks" / "probes"
 
 #: What ``to_plain`` makes of ``...``, the blank left in a student edition.
 BLANK = plain.Unsupported("ellipsis")
@@ -73,22 +83,68 @@ class ValueQuestion(Question):
         return None
 
 
+@dataclass(frozen=True)
+class Cases:
+    """Probe inputs, the right output for each, and each named mistake's output for each."""
+
+    probes: tuple = ()  # argument tuples (plain data)
+    expected: tuple = ()  # the right output per probe
+    mistakes: dict = field(default_factory=dict)  # mistake name -> its output per probe
+
+    def __add__(self, other: "Cases") -> "Cases":
+        names = self.mistakes.keys() & other.mistakes.keys()
+        return Cases(
+            self.probes + other.probes,
+            self.expected + other.expected,
+            {name: self.mistakes[name] + other.mistakes[name] for name in self.mistakes if name in names},
+        )
+
+    def to_json(self) -> str:
+        return plain.dumps({"probes": [list(p) for p in self.probes], "expected": list(self.expected), "mistakes": self.mistakes})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Cases":
+        data = plain.loads(text)
+        return cls(
+            tuple(tuple(p) for p in data["probes"]),
+            tuple(data["expected"]),
+            {name: tuple(outputs) for name, outputs in data["mistakes"].items()},
+        )
+
+
 class FunctionQuestion(Question):
     """A question answered with a function; see the module docstring for the three steps."""
 
     #: Shown in messages, e.g. ``f(n, k, s=1, p=0, d=1) -> int``.
     signature: str = ""
+    #: Functions of this package that compute the answer (``"dlweek8.conv.output_size"``): an
+    #: answer that calls one of them gets no credit.
+    own_work: tuple[str, ...] = ()
+
+    def public_cases(self) -> Cases:
+        """The stored public cases (cached): what a notebook check judges against."""
+        cached = self.__dict__.get("_public_cases")
+        if cached is None:
+            cached = self.__dict__["_public_cases"] = Cases.from_json((PROBES_DIR / f"{self.id}.json").read_text(encoding="utf-8"))
+        return cached
 
     def probes(self) -> list[tuple]:
-        """Deterministic argument tuples (plain data) to call the answer with."""
-        raise NotImplementedError
+        """The public probe inputs."""
+        return list(self.public_cases().probes)
 
     def describe_probe(self, args: tuple) -> str:
         return ", ".join(plain.describe(plain.to_plain(a)) for a in args)
 
-    def judge(self, probes: list[tuple], outcomes: list[untrusted.Outcome]) -> Feedback:
+    def judge(self, cases: Cases, outcomes: list[untrusted.Outcome]) -> Feedback:
         """Verdict when every call returned a value. Subclasses implement."""
         raise NotImplementedError
+
+    def not_own_work(self, name: str) -> Feedback:
+        """No credit for an answer that is, or calls, one of this package's functions."""
+        return self.wrong(
+            f"Your function uses dlweek8's own `{name}`, which gets no credit: write the computation yourself.",
+            mistake="package-function",
+        )
 
 
 def judge_value(question: ValueQuestion, answer) -> Feedback:
@@ -100,11 +156,16 @@ def judge_value(question: ValueQuestion, answer) -> Feedback:
     return _guarded(question, question.judge, answer)
 
 
-def judge_calls(question: FunctionQuestion, probes, outcomes) -> Feedback:
-    """Verdict on the outcomes of calling a student's function on ``probes``; never raises."""
+def judge_calls(question: FunctionQuestion, cases: Cases, outcomes) -> Feedback:
+    """Verdict on the outcomes of calling a student's function on ``cases.probes``; never raises."""
     if outcomes and outcomes[0].error_type == "NotImplementedError":
         return question.unanswered("Replace `raise NotImplementedError` with your code, then run this cell again.")
-    for args, outcome in zip(probes, outcomes):
+    if len(outcomes) != len(cases.probes):
+        return question.invalid(f"The checker got {len(outcomes)} results for {len(cases.probes)} inputs; please tell your instructor.")
+    used = next((name for outcome in outcomes for name in outcome.calls if name in question.own_work), None)
+    if used:
+        return question.not_own_work(used)
+    for args, outcome in zip(cases.probes, outcomes):
         if outcome.timed_out:
             return question.invalid(
                 f"Your function {outcome.error}. Check the loop conditions.",
@@ -115,7 +176,25 @@ def judge_calls(question: FunctionQuestion, probes, outcomes) -> Feedback:
                 f"Your function raised {outcome.error}.",
                 example=(("inputs", question.describe_probe(args)),),
             )
-    return _guarded(question, question.judge, probes, outcomes)
+    return _guarded(question, question.judge, cases, outcomes)
+
+
+def package_function(answer) -> str | None:
+    """The dotted name of ``answer`` if it is one of this package's own functions (or wraps one)."""
+    seen = 0
+    while seen < 10:
+        inner = getattr(answer, "func", None) or getattr(answer, "__wrapped__", None) or getattr(answer, "__func__", None)
+        if inner is None:
+            break
+        answer, seen = inner, seen + 1
+    try:
+        module = getattr(answer, "__module__", None)
+        name = getattr(answer, "__qualname__", None) or getattr(answer, "__name__", "?")
+    except Exception:  # noqa: BLE001 - a hostile object's attribute access
+        return None
+    if isinstance(module, str) and (module == "dlweek8" or module.startswith("dlweek8.")):
+        return f"{module}.{name}"
+    return None
 
 
 def _is_blank(value) -> bool:
@@ -136,8 +215,11 @@ def evaluate(question: Question, answer) -> Feedback:
     if isinstance(question, FunctionQuestion):
         if not callable(answer):
             return judge_non_function(question, plain.to_plain(answer))
-        probes = question.probes()
-        return judge_calls(question, probes, untrusted.call_each(answer, probes))
+        own = package_function(answer)
+        if own:
+            return question.not_own_work(own)
+        cases = question.public_cases()
+        return judge_calls(question, cases, untrusted.call_each(answer, cases.probes, watch=question.own_work))
     return judge_value(question, plain.to_plain(answer))
 
 

@@ -11,6 +11,7 @@ import copy
 import ctypes
 import io
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -32,6 +33,7 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     timed_out: bool = False
     skipped: bool = False
+    calls: tuple[str, ...] = ()  # watched package functions the call used (see ``call(watch=...)``)
 
     @property
     def ok(self) -> bool:
@@ -45,6 +47,7 @@ class Outcome:
             "warnings": list(self.warnings),
             "timed_out": self.timed_out,
             "skipped": self.skipped,
+            "calls": list(self.calls),
         }
 
     @classmethod
@@ -56,6 +59,7 @@ class Outcome:
             warnings=tuple(data.get("warnings", ())),
             timed_out=bool(data.get("timed_out")),
             skipped=bool(data.get("skipped")),
+            calls=tuple(str(name) for name in data.get("calls", ())),
         )
 
 
@@ -112,10 +116,46 @@ def _in_thread(fn, args, seconds):
     return box.get("value")
 
 
-def call(fn, args: tuple, seconds: float = TIME_LIMIT, budget: float | None = None) -> Outcome:
+@contextlib.contextmanager
+def _watching(names: tuple[str, ...], found: list[str]):
+    """Record in ``found`` which of the functions ``names`` ("module.qualname") get called."""
+    if not names:
+        yield
+        return
+    wanted = frozenset(names)
+
+    def profile(frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            name = f"{frame.f_globals.get('__name__', '')}.{code.co_qualname}"
+            if name in wanted and name not in found:
+                found.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def _watched(fn, names: tuple[str, ...], found: list[str]):
+    """``fn``, recording the watched functions it calls, in whatever thread runs it."""
+    if not names:
+        return fn
+
+    def run(*args):
+        with _watching(names, found):
+            return fn(*args)
+
+    return run
+
+
+def call(fn, args: tuple, seconds: float = TIME_LIMIT, budget: float | None = None, watch: tuple[str, ...] = ()) -> Outcome:
     """Call ``fn(*deepcopy(args))`` within ``seconds``; return its plain result or error.
 
-    ``budget`` is the limit quoted in a time-out message (defaults to ``seconds``).
+    ``budget`` is the limit quoted in a time-out message (defaults to ``seconds``); the
+    outcome's ``calls`` lists which of the functions named in ``watch`` the call used.
     """
     try:
         args = copy.deepcopy(args)
@@ -123,14 +163,16 @@ def call(fn, args: tuple, seconds: float = TIME_LIMIT, budget: float | None = No
         return Outcome(error=f"could not copy the inputs ({one_line(exc)})", error_type="CopyError")
     sink = io.StringIO()
     caught: list[warnings.WarningMessage] = []
+    used: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             warnings.simplefilter("always")
+            target = _watched(fn, tuple(watch), used)
             if _can_use_alarm():
                 with _alarm(seconds):
-                    result = fn(*args)
+                    result = target(*args)
             else:
-                result = _in_thread(fn, args, seconds)
+                result = _in_thread(target, args, seconds)
         value = plain.to_plain(result)
     except TimeLimitExceeded:
         return Outcome(
@@ -141,8 +183,8 @@ def call(fn, args: tuple, seconds: float = TIME_LIMIT, budget: float | None = No
     except RecursionError:
         return Outcome(error="RecursionError: the function calls itself without end", error_type="RecursionError")
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
-        return Outcome(error=one_line(exc), error_type=type(exc).__name__, warnings=_lines(caught))
-    return Outcome(value=value, warnings=_lines(caught))
+        return Outcome(error=one_line(exc), error_type=type(exc).__name__, warnings=_lines(caught), calls=tuple(used))
+    return Outcome(value=value, warnings=_lines(caught), calls=tuple(used))
 
 
 def _lines(caught) -> tuple[str, ...]:
@@ -154,7 +196,7 @@ def _lines(caught) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def call_each(fn, probes, seconds: float = TIME_LIMIT) -> list[Outcome]:
+def call_each(fn, probes, seconds: float = TIME_LIMIT, watch: tuple[str, ...] = ()) -> list[Outcome]:
     """Call ``fn`` on every probe within one shared budget; after a time-out, skip the rest."""
     outcomes: list[Outcome] = []
     deadline = time.perf_counter() + seconds
@@ -163,5 +205,5 @@ def call_each(fn, probes, seconds: float = TIME_LIMIT) -> list[Outcome]:
         if left <= 0 or (outcomes and outcomes[-1].timed_out):
             outcomes.append(Outcome(skipped=True, error="not run: time budget used up", error_type="Skipped"))
             continue
-        outcomes.append(call(fn, tuple(args), left, budget=seconds))
+        outcomes.append(call(fn, tuple(args), left, budget=seconds, watch=watch))
     return outcomes

@@ -8,7 +8,7 @@ from dlweek8 import checks
 from dlweek8.names import seed_from
 from dlweek8.widgets.answers import AnswerBox, parse_number
 
-WIDGET_QUESTIONS = [qid for qid in dlweek8.questions() if getattr(checks.get(qid), "fields", ())]
+WIDGET_QUESTIONS = [qid for qid in checks.question_ids() if getattr(checks.get(qid), "fields", ())]
 
 
 def fill(box: AnswerBox, values) -> None:
@@ -62,7 +62,7 @@ def test_text_in_a_number_box_gets_a_message_not_an_error():
 
 
 def test_code_only_questions_have_no_box():
-    code_only = [qid for qid in dlweek8.questions() if qid not in WIDGET_QUESTIONS]
+    code_only = [qid for qid in checks.question_ids() if qid not in WIDGET_QUESTIONS]
     assert code_only
     with pytest.raises(ValueError):
         AnswerBox(code_only[0])

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import dlweek8
+from dlweek8 import checks
 from dlweek8 import answer_forms, question
 from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED, UNKNOWN, Feedback
 
@@ -13,13 +14,15 @@ class Double(question.FunctionQuestion):
     signature = "f(x) -> int"
     hints = ("Multiply by two.",)
 
-    def probes(self):
-        return [(0,), (3,), (-4,)]
+    def public_cases(self):
+        return question.Cases(((0,), (3,), (-4,)), (0, 6, -8), {"plus-two": (2, 5, -2)})
 
-    def judge(self, probes, outcomes):
-        for (x,), outcome in zip(probes, outcomes):
-            if outcome.value != 2 * x:
-                return self.wrong("Not twice the input.", example=(("inputs", f"x={x}"), ("expected", str(2 * x)), ("got", repr(outcome.value))))
+    def judge(self, cases, outcomes):
+        for (x,), expected, outcome in zip(cases.probes, cases.expected, outcomes):
+            if outcome.value != expected:
+                if all(o.value == m for o, m in zip(outcomes, cases.mistakes["plus-two"])):
+                    return self.wrong("Plus two, not times two.", mistake="plus-two")
+                return self.wrong("Not twice the input.", example=(("inputs", f"x={x}"), ("expected", str(expected)), ("got", repr(outcome.value))))
         return self.correct("Twice the input, every time.")
 
 
@@ -41,7 +44,7 @@ class Pair(question.ValueQuestion):
 def test_unknown_id_lists_the_known_ids():
     feedback = dlweek8.check("conv.nope", 1)
     assert feedback.status == UNKNOWN and not feedback.passed
-    for qid in dlweek8.questions():
+    for qid in checks.question_ids():
         assert qid in feedback.message
     assert dlweek8.check(None, 1).status == UNKNOWN
     assert dlweek8.check(["a list"], 1).status == UNKNOWN
@@ -50,8 +53,9 @@ def test_unknown_id_lists_the_known_ids():
 def test_function_pipeline():
     q = Double()
     assert question.evaluate(q, lambda x: 2 * x).passed
-    wrong = question.evaluate(q, lambda x: x + 2)
+    wrong = question.evaluate(q, lambda x: x + 3)
     assert wrong.status == INCORRECT and ("expected", "0") in wrong.example
+    assert question.evaluate(q, lambda x: x + 2).mistake == "plus-two"
     assert question.evaluate(q, ...).status == UNANSWERED
     assert question.evaluate(q, 42).status == INVALID and "Expected a function f(x) -> int, got 42" in wrong.message + question.evaluate(q, 42).message
 
@@ -79,7 +83,7 @@ def test_value_pipeline_accepts_forms_and_blanks():
 
 def test_a_checker_bug_becomes_a_message():
     class Broken(Double):
-        def judge(self, probes, outcomes):
+        def judge(self, cases, outcomes):
             raise RuntimeError("boom")
 
     feedback = question.evaluate(Broken(), lambda x: x)
@@ -101,8 +105,28 @@ def test_feedback_escapes_student_text():
 
 
 def test_every_registered_question_has_hints_and_a_prompt():
-    for qid in dlweek8.questions():
-        from dlweek8 import checks
-
+    for qid in checks.question_ids():
         q = checks.get(qid)
         assert q.id == qid and q.prompt and 1 <= len(q.hints) <= 2
+
+
+def test_cases_round_trip_as_plain_json_and_concatenate():
+    public = question.Cases(((np.arange(3.0),), (1,)), (np.ones(3), 2), {"m": (np.zeros(3), 0), "only-public": (1, 1)})
+    hidden = question.Cases(((7,),), (14,), {"m": (9,)})
+    again = question.Cases.from_json(public.to_json())
+    assert again.probes[1] == (1,) and np.array_equal(again.probes[0][0], np.arange(3.0))
+    assert np.array_equal(again.expected[0], np.ones(3)) and again.mistakes["m"][1] == 0
+    both = public + hidden
+    assert both.probes[-1] == (7,) and both.expected[-1] == 14 and set(both.mistakes) == {"m"}
+
+
+def test_an_answer_that_is_or_calls_a_package_function_gets_no_credit():
+    from dlweek8 import conv
+
+    q = checks.get("conv.output_size_fn")
+    for answer in (conv.output_size, lambda n, k, s=1, p=0, d=1: conv.output_size(n, k, s, p, d)):
+        feedback = dlweek8.check(q.id, answer)
+        assert feedback.status == INCORRECT and feedback.mistake == "package-function"
+        assert "dlweek8.conv.output_size" in feedback.message
+    assert question.package_function(conv.output_size) == "dlweek8.conv.output_size"
+    assert question.package_function(lambda n: n) is None

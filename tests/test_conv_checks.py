@@ -34,7 +34,7 @@ def right_size(n, k, s=1, p=0, d=1):
 
 
 def test_ids_in_notebook_order():
-    assert [qid for qid in dlweek8.questions() if qid.startswith("conv.")] == IDS
+    assert [qid for qid in checks.question_ids() if qid.startswith("conv.")] == IDS
     for qid in IDS:
         q = checks.get(qid)
         assert q.prompt and "\n" not in q.prompt

@@ -24,6 +24,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import dlweek8
+from dlweek8 import checks
 from dlweek8 import __main__ as cli
 from dlweek8 import plain, untrusted
 from dlweek8.instructor import editions
@@ -181,10 +182,10 @@ def check(question_id, answer=...):
 dlweek8.check = check
 dlweek8.question.judge_value = lambda question, answer: question.correct("patched")
 dlweek8.question.judge_calls = lambda question, probes, outcomes: question.correct("patched")
-for _id in dlweek8.questions():
+for _id in checks.question_ids():
     dlweek8.checks.get(_id).judge = lambda *a, **k: None
 dlweek8.plain.dumps = lambda value: '"forged"'
-for _id in dlweek8.questions():
+for _id in checks.question_ids():
     print(_id, "passed:", '{"value": "[26, 28]"}')
 """
 
@@ -292,7 +293,7 @@ def points(graded: Graded, name: str) -> dict[str, float]:
 
 def test_the_course_has_several_questions():
     assert len(EDITIONS) >= 2 and len(EDITIONS[0].answers) >= 2
-    assert all(qid in dlweek8.questions() for e in EDITIONS for qid in e.answers)
+    assert all(qid in checks.question_ids() for e in EDITIONS for qid in e.answers)
 
 
 def test_full_marks(graded):

@@ -350,7 +350,7 @@ def test_blank_value_answers_are_unanswered(qid):
 
 # -- every question: prompt, hints, widgets, determinism, probes ------------------------------------
 def test_the_lstm_ids_in_notebook_order():
-    assert [qid for qid in dlweek8.questions() if qid.startswith("lstm.")] == LSTM_IDS
+    assert [qid for qid in checks.question_ids() if qid.startswith("lstm.")] == LSTM_IDS
 
 
 @pytest.mark.parametrize("qid", LSTM_IDS)

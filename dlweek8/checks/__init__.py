@@ -22,9 +22,14 @@ def _topic(name: str) -> dict:
     return _loaded[name]
 
 
+def all_questions() -> list:
+    """Every question object, in notebook order."""
+    return [q for topic in TOPICS for q in _topic(topic).values()]
+
+
 def question_ids() -> list[str]:
     """Every question id, in notebook order."""
-    return [qid for topic in TOPICS for qid in _topic(topic)]
+    return [q.id for q in all_questions()]
 
 
 def get(question_id: str):

@@ -202,22 +202,6 @@ SMALL_CASES = tuple(
 
 
 # -- the function question -----------------------------------------------------------------
-def _probes() -> list[tuple]:
-    """Deterministic probes: defaults first (2, 3 and 4 arguments), then all five over a spread grid."""
-    short = [(5, 3), (7, 3), (10, 4), (78, 5), (7, 3, 2), (10, 3, 3), (9, 2, 2), (84, 5, 3),
-             (78, 5, 3, 2), (84, 5, 3, 2), (6, 3, 2, 1), (5, 5, 1, 2), (10, 3, 1, 0, 2), (15, 3, 2, 1, 2), (7, 2, 2, 0, 3)]
-    grid = [
-        (n, k, s, p, d)
-        for n in (1, 2, 4, 7, 13, 19, 32, 64)
-        for k in (1, 2, 3, 5, 7)
-        for s in (1, 2, 3, 4)
-        for p in (0, 1, 2, 3)
-        for d in (1, 2, 3)
-        if _span(k, d) <= n + 2 * p
-    ]
-    return short + grid[::11]
-
-
 def _full(args) -> tuple[int, int, int, int, int]:
     return tuple(args) + (1, 0, 1)[len(args) - 2:]
 
@@ -233,17 +217,14 @@ class OutputSizeFunction(FunctionQuestion):
         "Python's // rounds down (floor) for non-negative numbers; the + 1 counts the first window itself.",
     )
 
-    def __init__(self):
-        self._probes = _probes()
-
-    def probes(self) -> list[tuple]:
-        return list(self._probes)
+    own_work = ("dlweek8.conv.output_size",)
 
     def describe_probe(self, args) -> str:
         names = ("n", "k", "s", "p", "d")
         return ", ".join(f"{name}={value}" for name, value in zip(names, args))
 
-    def judge(self, probes, outcomes):
+    def judge(self, cases, outcomes):
+        probes = cases.probes
         got = []
         for args, outcome in zip(probes, outcomes):
             value = _number(outcome.value)
@@ -258,8 +239,8 @@ class OutputSizeFunction(FunctionQuestion):
                     example=(("inputs", self.describe_probe(args)),) + _warning_rows(outcome),
                 )
             got.append(value)
-        cases = [_full(a) for a in probes]
-        expected = [_right(*c) for c in cases]
+        full = [_full(a) for a in probes]
+        expected = list(cases.expected)
         wrong_at = [i for i, (g, e) in enumerate(zip(got, expected)) if not _same(g, e)]
         if not wrong_at:
             floats = [i for i, g in enumerate(got) if isinstance(g, float)]
@@ -277,14 +258,15 @@ class OutputSizeFunction(FunctionQuestion):
             ("got", _show(got[first])),
         ) + _warning_rows(outcomes[first])
         for mistake in SIZE_MISTAKES:
-            if all(_same(g, mistake.formula(*c)) for g, c in zip(got, cases)):
+            outputs = cases.mistakes.get(mistake.name)
+            if outputs is not None and all(_same(g, out) for g, out in zip(got, outputs)):
                 return self.wrong(
                     f"Your function matches {mistake.label} on every case. {mistake.explanation}",
                     mistake=mistake.name,
-                    example=rows + (("why", mistake.why(*cases[first])),),
+                    example=rows + (("why", mistake.why(*full[first])),),
                 )
         for name, position, default in (("dilation", 4, 1), ("padding", 3, 0), ("stride", 2, 1)):
-            if all(cases[i][position] != default for i in wrong_at):
+            if all(full[i][position] != default for i in wrong_at):
                 return self.wrong(
                     f"Your function is right whenever {name[0]} = {default} but not with {name}: "
                     f"compare your code with {FORMULA}.",

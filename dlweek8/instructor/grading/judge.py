@@ -1,12 +1,30 @@
-"""Verdicts from what a kernel reported, computed in the grader's own process with the pristine checks."""
+"""Verdicts from what a kernel reported, computed in the grader's own process with the pristine checks.
+
+A function answer is judged on the public cases and on hidden ones that the student build does
+not contain (:func:`dlweek8.instructor.solutions.graded_cases`): a function fitted to the public
+probes fails here.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 
 from ... import checks, plain, question as q, untrusted
 from ...feedback import Feedback
-from ...question import FunctionQuestion
+from ...question import Cases, FunctionQuestion
+from .. import solutions
+
+
+@functools.lru_cache(maxsize=None)
+def graded_cases(question_id: str) -> Cases:
+    """The cases a function answer is graded on (computed once per process)."""
+    return solutions.graded_cases(checks.get(question_id))
+
+
+def probes_json(question_id: str) -> str:
+    """The probes the kernel calls a function answer on, as plain JSON."""
+    return Cases(graded_cases(question_id).probes).to_json()
 
 
 def is_function_question(question_id: str) -> bool:
@@ -37,14 +55,18 @@ def _verdict(question, reply: dict) -> Feedback:
         return question.invalid(f"No answer found: {reply['missing']}.")
     if "error" in reply:
         return question.invalid(f"No answer could be read: {reply['error']}.")
+    if "package_function" in reply:
+        if not isinstance(question, FunctionQuestion):
+            raise ValueError("a package function for a value question")
+        return question.not_own_work(str(reply["package_function"]))
     if "outcomes" in reply:
         if not isinstance(question, FunctionQuestion):
             raise ValueError("outcomes for a value question")
-        probes = question.probes()
+        cases = graded_cases(question.id)
         outcomes = [untrusted.Outcome.from_json(o) for o in reply["outcomes"]]
-        if len(outcomes) != len(probes):
-            raise ValueError(f"{len(outcomes)} outcomes for {len(probes)} probes")
-        return q.judge_calls(question, probes, outcomes)
+        if len(outcomes) != len(cases.probes):
+            raise ValueError(f"{len(outcomes)} outcomes for {len(cases.probes)} probes")
+        return q.judge_calls(question, cases, outcomes)
     if "value" not in reply or not isinstance(reply["value"], str):
         raise ValueError("no value")
     value = plain.loads(reply["value"])

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 from ... import kernel_side
-from . import warm
+from . import judge, warm
 
 #: nbclient logs every time-out and kernel death as an error; they are reported as notes instead.
 _QUIET = logging.getLogger("dlweek8.instructor.grading.nbclient")
@@ -100,7 +100,10 @@ async def _execute(job: Job, template) -> Execution:
     marker = "@@dlweek8-" + secrets.token_hex(16) + "@@"
     cells = [_Cell("student", f"cell {number}", source) for number, source in job.code_cells]
     cells.append(_Cell("setup", "setup", kernel_side.setup_source()))
-    cells += [_Cell("question", qid, kernel_side.question_source(marker, qid, expr, is_fn)) for qid, expr, is_fn in job.questions]
+    cells += [
+        _Cell("question", qid, kernel_side.question_source(marker, qid, expr, is_fn, judge.probes_json(qid) if is_fn else None))
+        for qid, expr, is_fn in job.questions
+    ]
     skipped: dict[int, str] = {}
     result = Execution()
     deadline = time.monotonic() + job.limits.notebook_timeout

@@ -1,0 +1,103 @@
+"""The instructor's side of every question: its right answer, hidden probes and wrong answers.
+
+Question ``TOPIC.NAME`` has its :class:`Solution` at ``dlweek8.instructor.references.TOPIC.NAME``.
+From it come the public cases a notebook check judges against (stored as plain data in the
+student build by ``python -m dlweek8 store-probes``) and the hidden cases only the grader uses.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import checks, plain
+from ..question import PROBES_DIR, Cases, FunctionQuestion, Question
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A question's right answer and its catalogue of wrong ones.
+
+    ``answer`` is the right value, or for a function question the reference function.
+    ``wrong`` maps each mistake name the check can give to an answer that makes exactly that
+    mistake (a value, or a function). ``unnamed`` holds wrong answers that no name fits: the
+    check must reject them without naming a mistake. A function question also has
+    ``public_probes`` (argument tuples shown to every notebook check) and ``hidden_probes``
+    (used only when grading); both are functions returning a list of tuples of plain data.
+    """
+
+    answer: object
+    wrong: dict = field(default_factory=dict)
+    unnamed: tuple = ()
+    public_probes: Callable[[], list] | None = None
+    hidden_probes: Callable[[], list] | None = None
+
+
+def solution(question: Question | str) -> Solution:
+    """The solution of a question (or question id); ``LookupError`` if it has none."""
+    qid = question if isinstance(question, str) else question.id
+    topic, _, name = qid.partition(".")
+    module = importlib.import_module(f"{__package__}.references.{topic}")
+    found = getattr(module, name, None)
+    if not isinstance(found, Solution):
+        raise LookupError(f"no Solution named {name} in {module.__name__}")
+    return found
+
+
+def _output(function, args: tuple):
+    return plain.to_plain(function(*copy.deepcopy(args)))
+
+
+def cases_for(question: FunctionQuestion, probes: list) -> Cases:
+    """Expected outputs of the reference and of every wrong function in the catalogue, on ``probes``."""
+    found = solution(question)
+    probes = tuple(tuple(plain.to_plain(a) for a in args) for args in probes)
+    return Cases(
+        probes,
+        tuple(_output(found.answer, args) for args in probes),
+        {name: tuple(_output(wrong, args) for args in probes) for name, wrong in found.wrong.items() if callable(wrong)},
+    )
+
+
+def public_cases(question: FunctionQuestion) -> Cases:
+    """The public cases, computed afresh from the references (what ``store`` writes)."""
+    return cases_for(question, solution(question).public_probes())
+
+
+def hidden_cases(question: FunctionQuestion) -> Cases:
+    """Cases the student build does not contain: only the grader judges on them."""
+    return cases_for(question, solution(question).hidden_probes())
+
+
+def graded_cases(question: FunctionQuestion) -> Cases:
+    """What the grader judges a function answer on: the public cases, then the hidden ones."""
+    return question.public_cases() + hidden_cases(question)
+
+
+def function_questions() -> list[FunctionQuestion]:
+    return [q for q in checks.all_questions() if isinstance(q, FunctionQuestion)]
+
+
+def store(folder: Path = PROBES_DIR) -> list[Path]:
+    """Write every function question's public cases to ``folder/<id>.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for question in function_questions():
+        path = folder / f"{question.id}.json"
+        path.write_text(public_cases(question).to_json() + "\n", encoding="utf-8")
+        question.__dict__.pop("_public_cases", None)
+        written.append(path)
+    return written
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--folder", type=Path, default=PROBES_DIR, help="where to write (default: the package's checks/probes)")
+
+
+def run(args) -> int:
+    for path in store(args.folder):
+        print(f"wrote {path}")
+    return 0

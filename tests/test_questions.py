@@ -1,0 +1,157 @@
+"""Every question of the week, from ``dlweek8.questions()`` alone: nothing here names a question.
+
+Each question has a solution on the instructor's side (its right answer or reference, and a
+catalogue of wrong answers, each making one named mistake). The right answer passes, every
+catalogued wrong answer fails and names its mistake, no wrong answer is told the right value,
+the stored public cases are those the references give, and the grader's hidden cases catch a
+function fitted to the public ones.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import dlweek8
+from dlweek8 import plain, untrusted
+from dlweek8.question import FunctionQuestion, ValueQuestion, judge_calls
+from dlweek8.instructor import solutions
+from dlweek8.names import CORRECT, INCORRECT
+
+QUESTIONS = dlweek8.questions()
+FUNCTIONS = [q for q in QUESTIONS if isinstance(q, FunctionQuestion)]
+IDS = [q.id for q in QUESTIONS]
+
+
+def as_student(answer):
+    """A reference function as a student would hand it in: their own function, not the package's."""
+    if not callable(answer):
+        return answer
+
+    def student_answer(*args):
+        return answer(*args)
+
+    return student_answer
+
+
+def catalogue():
+    for q in QUESTIONS:
+        for mistake, wrong in solutions.solution(q).wrong.items():
+            yield pytest.param(q, mistake, wrong, id=f"{q.id}:{mistake}")
+
+
+def unnamed():
+    for q in QUESTIONS:
+        for n, wrong in enumerate(solutions.solution(q).unnamed):
+            yield pytest.param(q, wrong, id=f"{q.id}:unnamed-{n}")
+
+
+def test_the_week_has_questions_of_both_kinds_in_notebook_order():
+    assert FUNCTIONS and any(isinstance(q, ValueQuestion) for q in QUESTIONS)
+    assert len(set(IDS)) == len(IDS)
+    topics = [qid.split(".")[0] for qid in IDS]
+    assert topics == sorted(topics, key=["lstm", "conv"].index)
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=IDS)
+def test_the_right_answer_passes(q):
+    feedback = dlweek8.check(q.id, as_student(solutions.solution(q).answer))
+    assert feedback.status == CORRECT, str(feedback)
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=IDS)
+def test_every_question_has_a_catalogue_of_wrong_answers(q):
+    found = solutions.solution(q)
+    assert len(found.wrong) >= 2, f"{q.id}: catalogue too small"
+    if isinstance(q, FunctionQuestion) and getattr(q, "mistakes", None):
+        assert set(q.mistakes) <= set(found.wrong), f"{q.id}: mistakes without a catalogued wrong answer"
+
+
+@pytest.mark.parametrize(("q", "mistake", "wrong"), list(catalogue()))
+def test_each_catalogued_wrong_answer_names_its_mistake(q, mistake, wrong):
+    feedback = dlweek8.check(q.id, as_student(wrong))
+    assert feedback.status == INCORRECT and feedback.mistake == mistake, str(feedback)
+
+
+@pytest.mark.parametrize(("q", "wrong"), list(unnamed()))
+def test_wrong_answers_without_a_name_fail_without_one(q, wrong):
+    feedback = dlweek8.check(q.id, as_student(wrong))
+    assert feedback.status == INCORRECT and feedback.mistake is None, str(feedback)
+
+
+def printed_forms(value) -> set[str]:
+    """The usual printed forms of a right value that would give it away."""
+    value = plain.to_plain(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, bool) or value is None:
+        return set()
+    if isinstance(value, int):
+        return {str(value), f"{value:,}"} if abs(value) >= 10 else set()
+    if isinstance(value, float):
+        return {f"{value:.{n}f}" for n in (2, 3, 4)} if not value.is_integer() else printed_forms(int(value))
+    if isinstance(value, list):
+        items = [str(v) for v in value]
+        forms = {", ".join(items), "(" + ", ".join(items) + ")", "[" + ", ".join(items) + "]", " and ".join(items)}
+        for v in value:
+            forms |= printed_forms(v)
+        return forms
+    return set()
+
+
+@pytest.mark.parametrize(("q", "mistake", "wrong"), [p for p in catalogue() if not isinstance(p.values[0], FunctionQuestion)])
+def test_no_wrong_answer_is_told_the_right_value(q, mistake, wrong):
+    feedback = dlweek8.check(q.id, wrong)
+    said = " ".join([feedback.message, *(f"{label} {value}" for label, value in feedback.example), *feedback.hints])
+    for form in printed_forms(solutions.solution(q).answer):
+        assert not re.search(rf"(?<![\d.]){re.escape(form)}(?![\d])", said), f"{q.id}: wrong answer {wrong!r} is told {form!r}: {said}"
+
+
+@pytest.mark.parametrize("q", FUNCTIONS, ids=[q.id for q in FUNCTIONS])
+def test_stored_public_cases_are_what_the_references_give(q):
+    stored, fresh = q.public_cases(), solutions.public_cases(q)
+    assert plain.dumps(list(stored.probes)) == plain.dumps(list(fresh.probes))
+    assert plain.dumps(list(stored.expected)) == plain.dumps(list(fresh.expected))
+    assert plain.dumps(stored.mistakes) == plain.dumps(fresh.mistakes), "run: python -m dlweek8 store-probes"
+
+
+@pytest.mark.parametrize("q", FUNCTIONS, ids=[q.id for q in FUNCTIONS])
+def test_hidden_cases_are_other_inputs(q):
+    public, hidden = q.public_cases(), solutions.hidden_cases(q)
+    assert len(hidden.probes) >= 3
+    shown = {plain.dumps(list(p)) for p in public.probes}
+    assert not shown & {plain.dumps(list(p)) for p in hidden.probes}
+
+
+def lookup_table(cases):
+    """A 'solution' fitted to the stored public outputs: it knows nothing else."""
+    table = {plain.dumps(list(p)): out for p, out in zip(cases.probes, cases.expected)}
+
+    def answer(*args):
+        return table.get(plain.dumps(list(args)))
+
+    return answer
+
+
+@pytest.mark.parametrize("q", FUNCTIONS, ids=[q.id for q in FUNCTIONS])
+def test_a_lookup_table_of_the_public_outputs_passes_the_notebook_and_fails_grading(q):
+    answer = lookup_table(q.public_cases())
+    assert dlweek8.check(q.id, answer).status == CORRECT
+    graded = solutions.graded_cases(q)
+    outcomes = untrusted.call_each(answer, graded.probes, seconds=10)
+    assert judge_calls(q, graded, outcomes).status != CORRECT
+
+
+@pytest.mark.parametrize("q", FUNCTIONS, ids=[q.id for q in FUNCTIONS])
+def test_the_reference_passes_the_hidden_cases_too(q):
+    graded = solutions.graded_cases(q)
+    outcomes = untrusted.call_each(as_student(solutions.solution(q).answer), graded.probes, seconds=10)
+    assert judge_calls(q, graded, outcomes).status == CORRECT
+
+
+def test_forms_of_a_right_value():
+    assert {"(26, 28)", "26, 28", "26", "28"} <= printed_forms((26, 28))
+    assert "2.944" in printed_forms(math.log(19)) and printed_forms(3) == set()
