@@ -13,6 +13,9 @@ COMMANDS = {
     "release": ("dlweek8.instructor.editions", "write the student editions in notebooks/ from the solved notebooks in solutions/"),
     "store-probes": ("dlweek8.instructor.solutions", "store the public cases of every function question (from the references) in the package"),
     "grade": ("dlweek8.instructor.grading.batch", "grade submitted notebooks in fresh kernels: grades.csv and a feedback file each"),
+    "report": ("dlweek8.instructor.grading.classreport", "re-render a graded folder's class report (report.html, misconceptions.csv, gradebook files)"),
+    "merge": ("dlweek8.instructor.grading.merge", "merge the folders of graded shards into one: grades, feedback, gradebook files and report"),
+    "k8s-job": ("dlweek8.instructor.k8s", "print a Kubernetes Indexed Job (and NetworkPolicy) that grades a batch in shards"),
 }
 
 

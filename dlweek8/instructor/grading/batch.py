@@ -12,7 +12,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import judge, report, runner, warm
+from . import gradebook, judge, merge, report, runner, warm
 from .discover import Assignment, NotANotebook, Parsed, read_notebook, released_assignments
 
 
@@ -66,17 +66,26 @@ def other_assignment(p: Parsed, assignment: Assignment) -> str | None:
 
 
 def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | None = None,
-          assignment: Assignment | None = None, progress: bool = True, warm_kernels: bool = True) -> tuple[Assignment, list[report.Row]]:
+          assignment: Assignment | None = None, progress: bool = True, warm_kernels: bool = True,
+          shard: tuple[int, int] | None = None, roster: list[gradebook.Student] | None = None) -> tuple[Assignment, list[report.Row]]:
     """Grade every submission in ``paths``; write ``out/grades.csv`` and feedback; return the rows.
 
     With ``warm_kernels``, each fresh kernel is forked from a template that has imported the
-    assignment's modules (:mod:`.warm`); otherwise each starts from scratch.
+    assignment's modules (:mod:`.warm`); otherwise each starts from scratch. ``shard`` (I, N)
+    grades only the I-th of N slices of the sorted submissions (:mod:`.merge`); ``roster`` adds
+    the gradebook files.
     """
     from tqdm import tqdm
 
     limits = limits or runner.Limits()
     paths = submission_paths(paths)
     names = _names(paths)
+    shard_info = None
+    if shard is not None:
+        chosen, shard_info = merge.select(names, *shard)
+        wanted = set(chosen)
+        keep = [i for i, name in enumerate(names) if name in wanted]
+        paths, names = [paths[i] for i in keep], [names[i] for i in keep]
     rows = {name: report.Row(name) for name in names}
     parsed: dict[str, Parsed] = {}
     for name, path in zip(names, paths):
@@ -109,7 +118,8 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
         if template is not None:
             template.close()  # its kernels go with it
     ordered = [rows[name] for name in names]
-    report.write_all(Path(out), assignment.question_ids, ordered, assignment.name)
+    report.write_all(Path(out), assignment.question_ids, ordered, assignment.name, roster=roster,
+                     shard=shard_info.to_json() if shard_info else None)
     return assignment, ordered
 
 
@@ -145,6 +155,7 @@ def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution)
             except ValueError as exc:
                 reason = f"the kernel's reply was malformed ({type(exc).__name__})"
         row.feedback[qid] = judge.verdict(qid, reply, reason)
+        row.answers[qid] = report.answer_text(reply)
         if reply is not None and "missing" in reply:
             row.notes.append(f"{qid}: no answer found")
 
@@ -163,6 +174,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--notebook-timeout", type=float, default=runner.Limits.notebook_timeout, help="seconds per notebook (default %(default)s)")
     parser.add_argument("--jobs", type=int, default=cores(), help="submissions graded at once (default: the number of cores, %(default)s)")
     parser.add_argument("--cold-kernels", action="store_true", help="start every kernel from scratch instead of forking it from a warm template")
+    parser.add_argument("--roster", type=Path, help="CSV mapping submissions to students (see the README); adds canvas.csv and moodle.csv")
+    parser.add_argument("--shard", help="grade only shard I of N of the sorted submissions, as I/N; numbered from 0")
+    parser.add_argument("--shards", type=int, help="grade one of N shards, the one JOB_COMPLETION_INDEX names (as in a Kubernetes Indexed Job)")
 
 
 def run(args) -> int:
@@ -171,13 +185,18 @@ def run(args) -> int:
         if assignment is not None and not assignment.answers:
             raise GradingError(f"{args.assignment} has no dlweek8.check calls of known questions")
         limits = runner.Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout)
-        assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment, warm_kernels=not args.cold_kernels)
-    except (GradingError, NotANotebook, OSError) as exc:
+        shard = merge.parse_shard(args.shard) if args.shard else merge.index_from_environment(args.shards) if args.shards else None
+        roster = gradebook.read_roster(args.roster) if args.roster else None
+        assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment, warm_kernels=not args.cold_kernels,
+                                 shard=shard, roster=roster)
+    except (GradingError, NotANotebook, OSError, merge.ShardError, gradebook.RosterError) as exc:
         print(f"grade: {exc}")
         return 1
     except KeyboardInterrupt:
         print("grade: interrupted; nothing was written")
         return 130
     ids = assignment.question_ids
+    for line in gradebook.match(roster, [r.submission for r in rows]).lines() if roster is not None else ():
+        print(line)
     print(f"graded {len(rows)} submissions of {assignment.name} ({len(ids)} questions): {args.out / 'grades.csv'}")
     return 0

@@ -1,23 +1,52 @@
-"""What a grading run leaves behind: ``grades.csv`` and one Markdown feedback file per submission."""
+"""Everything a grading run writes, and the record it is re-read from.
+
+``out/`` holds, after ``grade`` (or ``merge``):
+
+- ``results.jsonl``: the machine-readable record, one :meth:`Row.to_json` object per line;
+- ``run.json``: what was graded against (:class:`RunInfo`: assignment, question ids, shard, roster);
+- ``grades.csv``: ``submission, <one column per question id>, total, notes``;
+- ``feedback/<name>.md`` and ``feedback/<name>.html``: each submission's feedback;
+- ``report.html`` and ``misconceptions.csv``: the class report (:mod:`.classreport`);
+- ``canvas.csv`` and ``moodle.csv`` when a roster is known (:mod:`.gradebook`).
+
+Every file is replaced atomically (a temporary file, then :func:`os.replace`), so a killed run
+leaves either the old file or the new one, never half of one. Every CSV cell is neutralised
+against spreadsheet formulas, and text a student controls is escaped in Markdown and HTML.
+All outputs list submissions in sorted order of their names, so a merge of shards and one run of
+the same batch write the same files.
+"""
 
 from __future__ import annotations
 
 import csv
+import html
+import io
+import json
+import os
 import re
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ... import plain
 from ...feedback import Feedback
 from ...names import STATUS_TITLE as _TITLE
+
+RESULTS = "results.jsonl"
+RUN_INFO = "run.json"
+#: Longest printed form of an answer kept in the record.
+ANSWER_CHARS = 200
 
 
 @dataclass
 class Row:
-    """One submission's result: a verdict per question id (missing when not graded) and notes."""
+    """One submission's result: a verdict per question id (missing when not graded), the printed
+    answer per question (what the student's value looked like), and notes on the run."""
 
     submission: str
     feedback: dict[str, Feedback] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
 
     def points(self, question_id: str) -> float:
         found = self.feedback.get(question_id)
@@ -26,20 +55,237 @@ class Row:
     def total(self, question_ids) -> float:
         return sum(self.points(qid) for qid in question_ids)
 
+    def to_json(self) -> dict:
+        """Plain JSON: per question its status, points, mistake, message, answer (and the rest of the verdict)."""
+        questions = {}
+        for qid, found in self.feedback.items():
+            questions[qid] = {
+                "status": found.status,
+                "points": found.points,
+                "mistake": found.mistake,
+                "message": found.message,
+                "answer": self.answers.get(qid),
+                "example": [[str(label), str(value)] for label, value in found.example],
+                "hints": list(found.hints),
+                "score": found.score,
+            }
+        extra = {qid: text for qid, text in self.answers.items() if qid not in self.feedback}
+        data = {"submission": self.submission, "questions": questions, "notes": list(self.notes)}
+        if extra:
+            data["answers"] = extra
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Row":
+        feedback, answers = {}, dict(data.get("answers", {}))
+        for qid, q in data.get("questions", {}).items():
+            feedback[qid] = Feedback(
+                question_id=qid,
+                status=q["status"],
+                message=q["message"],
+                example=tuple((label, value) for label, value in q.get("example", ())),
+                hints=tuple(q.get("hints", ())),
+                mistake=q.get("mistake"),
+                score=q.get("score"),
+            )
+            if q.get("answer") is not None:
+                answers[qid] = q["answer"]
+        return cls(data["submission"], feedback, list(data.get("notes", ())), answers)
+
+
+@dataclass
+class RunInfo:
+    """What a graded folder was graded against; ``run.json``.
+
+    ``shard`` is a :class:`.merge.Shard` as a dict when the run graded one slice of a batch;
+    ``roster`` the roster entries (:class:`.gradebook.Student` as dicts) when one was given;
+    ``notices`` lines every output repeats (e.g. that no sandbox was used).
+    """
+
+    assignment: str
+    question_ids: list[str]
+    shard: dict | None = None
+    roster: list[dict] | None = None
+    notices: list[str] = field(default_factory=list)
+    title: str | None = None
+
+    @property
+    def gradebook_title(self) -> str:
+        """The gradebook column: ``title``, else the assignment's file name without ``.ipynb``."""
+        return self.title or re.sub(r"\.ipynb$", "", Path(self.assignment).name)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "RunInfo":
+        return cls(**{k: data.get(k) for k in ("assignment", "question_ids", "shard", "roster", "title")}, notices=list(data.get("notices") or ()))
+
+
+# -- answers as the record shows them -----------------------------------------------------------
+
+
+def answer_text(reply: dict | None) -> str | None:
+    """A short printed form of what a kernel reported for one question (None when nothing came back).
+
+    A value is shown as its plain form (arrays as their values while short); a function answer as
+    what it returned on the probes. At most :data:`ANSWER_CHARS` characters. Never raises.
+    """
+    if not isinstance(reply, dict):
+        return None
+    try:
+        if isinstance(reply.get("value"), str):
+            return _cap(_show(plain.loads(reply["value"])))
+        if isinstance(reply.get("outcomes"), list):
+            shown = []
+            for outcome in reply["outcomes"]:
+                if not isinstance(outcome, dict):
+                    shown.append("?")
+                elif outcome.get("error"):
+                    shown.append(f"raised {outcome.get('error_type') or 'an error'}")
+                else:
+                    shown.append(_show(plain.loads(outcome.get("value", "null"))))
+                if sum(map(len, shown)) > ANSWER_CHARS:
+                    break
+            return _cap("returns " + "; ".join(shown))
+    except Exception:  # noqa: BLE001 - a malformed reply is judged elsewhere; here it just has no text
+        return None
+    return None
+
+
+def _show(value) -> str:
+    import numpy as np
+
+    if isinstance(value, np.ndarray) and value.size <= 16:
+        return repr(value.tolist())
+    return plain.describe(value)
+
+
+def _cap(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= ANSWER_CHARS else text[: ANSWER_CHARS - 1] + "…"
+
+
+# -- safe text --------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _escape_controls(text: str) -> str:
+    return _CONTROL.sub(lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+
+
+def safe_cell(value) -> str:
+    """A CSV cell no spreadsheet runs as a formula: control characters (newlines too) written as
+    escapes, and text starting with ``= + - @`` (or tab, CR) prefixed with ``'``. Numbers, such as
+    ``-1``, stay numbers."""
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        text = "'" + text
+    return _escape_controls(text)
+
+
+def csv_text(header: list[str], rows) -> str:
+    """CSV text with every cell passed through :func:`safe_cell`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(c) for c in header])
+    for row in rows:
+        writer.writerow([safe_cell(c) for c in row])
+    return buffer.getvalue()
+
+
+_MD_SPECIAL = re.compile(r"[\\`*\[\]|~<>&!]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])")
+
+
+def md_text(value) -> str:
+    """Text a student may control, as inert Markdown: one line, no emphasis, links, code or HTML."""
+    text = " ".join(_escape_controls(str(value)).split())
+    text = _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(m.group(), "\\" + m.group()), text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` in one step (a temporary file in the same folder, then rename)."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(raw)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+# -- the record ---------------------------------------------------------------------------------
+
+
+def results_text(rows: list[Row]) -> str:
+    return "".join(json.dumps(row.to_json(), ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
+
+
+def write_results(path: Path, rows: list[Row]) -> None:
+    """``results.jsonl``: one row per line, in the order given."""
+    write_atomic(path, results_text(rows))
+
+
+def append_result(path: Path, row: Row) -> None:
+    """Add one row to ``results.jsonl`` as it is graded (progress; a line is written whole)."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(results_text([row]))
+        handle.flush()
+
+
+def read_results(path: Path) -> list[Row]:
+    """The rows of ``results.jsonl``; a last line cut short by a killed run is left out."""
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(Row.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return rows
+
+
+def run_info_text(info: RunInfo) -> str:
+    return json.dumps(info.to_json(), indent=1, ensure_ascii=False) + "\n"
+
+
+def read_run(out: Path) -> tuple[RunInfo, list[Row]]:
+    """A graded folder's :class:`RunInfo` and rows; OSError/ValueError when it is not one."""
+    out = Path(out)
+    info = RunInfo.from_json(json.loads((out / RUN_INFO).read_text(encoding="utf-8")))
+    return info, read_results(out / RESULTS)
+
+
+# -- grades and feedback --------------------------------------------------------------------------
+
 
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def write_csv(path: Path, question_ids: list[str], rows: list[Row]) -> None:
+def grades_csv(question_ids: list[str], rows: list[Row]) -> str:
     """``submission, <one column per question id>, total, notes``; notes joined with "; "."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["submission", *question_ids, "total", "notes"])
-        for row in rows:
-            writer.writerow(
-                [row.submission, *(_number(row.points(qid)) for qid in question_ids), _number(row.total(question_ids)), "; ".join(row.notes)]
-            )
+    return csv_text(
+        ["submission", *question_ids, "total", "notes"],
+        ([row.submission, *(_number(row.points(qid)) for qid in question_ids), _number(row.total(question_ids)), "; ".join(row.notes)] for row in rows),
+    )
+
+
+def write_csv(path: Path, question_ids: list[str], rows: list[Row]) -> None:
+    write_atomic(path, grades_csv(question_ids, rows))
 
 
 def feedback_name(submission: str) -> str:
@@ -48,45 +294,115 @@ def feedback_name(submission: str) -> str:
     return re.sub(r"[^\w.-]+", "_", stem.replace("/", "__")).strip("._") + ".md"
 
 
-def feedback_markdown(row: Row, question_ids: list[str], assignment: str) -> str:
+def feedback_markdown(row: Row, question_ids: list[str], assignment: str, notices=()) -> str:
     """The feedback file of one submission: total, then each question's verdict, message and hint."""
     lines = [
-        f"# Feedback on {row.submission}",
+        f"# Feedback on {md_text(row.submission)}",
         "",
-        f"Assignment: {assignment}. Total: **{_number(row.total(question_ids))} / {len(question_ids)}**.",
+        f"Assignment: {md_text(assignment)}. Total: **{_number(row.total(question_ids))} / {len(question_ids)}**.",
         "",
     ]
+    lines += [f"> {md_text(notice)}" for notice in notices] + ([""] if notices else [])
     if row.notes:
-        lines += ["## Notes on running your notebook", ""] + [f"- {note}" for note in row.notes] + [""]
+        lines += ["## Notes on running your notebook", ""] + [f"- {md_text(note)}" for note in row.notes] + [""]
     for number, qid in enumerate(question_ids, 1):
         found = row.feedback.get(qid)
         if found is None:
             lines += [f"## {number}. `{qid}`: not graded", ""]
             continue
-        lines += [f"## {number}. `{qid}`: {_TITLE.get(found.status, found.status)} ({_number(found.points)} / 1)", "", found.message, ""]
+        lines += [f"## {number}. `{qid}`: {_TITLE.get(found.status, found.status)} ({_number(found.points)} / 1)", "", md_text(found.message), ""]
         if found.example:
-            lines += ["| | |", "|---|---|"] + [f"| {label} | `{_cell(value)}` |" for label, value in found.example] + [""]
+            lines += ["| | |", "|---|---|"] + [f"| {md_text(label)} | {md_text(value)} |" for label, value in found.example] + [""]
         if not found.passed and found.hints:
-            lines += [f"Hint: {found.hints[0]}", ""]
+            lines += [f"Hint: {md_text(found.hints[0])}", ""]
     return "\n".join(lines)
 
 
-def _cell(value) -> str:
-    return str(value).replace("|", "\\|").replace("`", "'").replace("\n", " ")
+_PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 1.5rem auto; padding: 0 1rem; color: #1f2328; background: #fff; line-height: 1.45; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 1.6rem; } h3 { font-size: 1.05rem; margin-top: 1.2rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+thead th { background: #f6f8fa; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { font-family: ui-monospace, monospace; }
+.notice { border-left: 4px solid #9a6700; padding: .4rem .8rem; background: #fff8c5; }
+"""
 
 
-def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: str) -> dict[str, Path]:
-    """Write ``out/grades.csv`` and ``out/feedback/*.md``; return each submission's feedback file."""
+def html_page(title: str, body: str, style: str = "") -> str:
+    """A complete, self-contained HTML page."""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_PAGE_STYLE}{style}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def feedback_html(row: Row, question_ids: list[str], assignment: str, notices=()) -> str:
+    """The same feedback as :func:`feedback_markdown`, as a page for an LMS; every text escaped."""
+    esc = html.escape
+    parts = [
+        f"<h1>Feedback on <code>{esc(row.submission)}</code></h1>",
+        f"<p>Assignment: {esc(assignment)}. Total: <strong>{_number(row.total(question_ids))} / {len(question_ids)}</strong>.</p>",
+    ]
+    parts += [f'<p class="notice">{esc(notice)}</p>' for notice in notices]
+    if row.notes:
+        parts.append("<h2>Notes on running your notebook</h2>\n<ul>" + "".join(f"<li>{esc(note)}</li>" for note in row.notes) + "</ul>")
+    for number, qid in enumerate(question_ids, 1):
+        found = row.feedback.get(qid)
+        if found is None:
+            parts.append(f"<h2>{number}. <code>{esc(qid)}</code>: not graded</h2>")
+            continue
+        parts.append(f"<h2>{number}. <code>{esc(qid)}</code>: {esc(_TITLE.get(found.status, found.status))} ({_number(found.points)} / 1)</h2>")
+        parts.append(f"<p>{esc(found.message)}</p>")
+        if found.example:
+            parts.append("<table>" + "".join(f'<tr><th scope="row">{esc(str(k))}</th><td><code>{esc(str(v))}</code></td></tr>' for k, v in found.example) + "</table>")
+        if not found.passed and found.hints:
+            parts.append(f"<p>Hint: {esc(found.hints[0])}</p>")
+    return html_page(f"Feedback on {row.submission}", "\n".join(parts))
+
+
+def sorted_rows(rows: list[Row]) -> list[Row]:
+    """Rows in the order every output lists them: by submission name."""
+    return sorted(rows, key=lambda row: row.submission)
+
+
+def feedback_files(rows: list[Row]) -> dict[str, str]:
+    """Each submission's feedback file stem, distinct ("a/b.ipynb" and "a__b.ipynb" would share one)."""
+    stems: dict[str, str] = {}
+    taken = set()
+    for row in rows:
+        base = feedback_name(row.submission)[:-3]
+        stem, n = base, 1
+        while stem in taken:
+            n += 1
+            stem = f"{base}-{n}"
+        taken.add(stem)
+        stems[row.submission] = stem
+    return stems
+
+
+def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: str, *, roster=None,
+              shard: dict | None = None, notices=(), title: str | None = None) -> dict[str, Path]:
+    """Write every output of a run into ``out`` (see the module docstring); return each submission's
+    Markdown feedback file. ``roster`` is a list of :class:`.gradebook.Student` (or None)."""
+    from . import classreport, gradebook
+
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
-    write_csv(out / "grades.csv", question_ids, rows)
+    rows = sorted_rows(rows)
+    info = RunInfo(assignment, list(question_ids), shard, gradebook.roster_to_json(roster), list(notices), title)
+    write_results(out / RESULTS, rows)
+    write_atomic(out / RUN_INFO, run_info_text(info))
+    write_atomic(out / "grades.csv", grades_csv(question_ids, rows))
     files: dict[str, Path] = {}
+    stems = feedback_files(rows)
     for row in rows:
-        path = out / "feedback" / feedback_name(row.submission)
-        n = 1
-        while path in files.values():  # "a/b.ipynb" and "a__b.ipynb" would share a name
-            n += 1
-            path = path.with_name(f"{feedback_name(row.submission)[:-3]}-{n}.md")
-        path.write_text(feedback_markdown(row, question_ids, assignment), encoding="utf-8")
+        path = out / "feedback" / f"{stems[row.submission]}.md"
+        write_atomic(path, feedback_markdown(row, question_ids, assignment, notices))
+        write_atomic(path.with_suffix(".html"), feedback_html(row, question_ids, assignment, notices))
         files[row.submission] = path
+    classreport.write(out, info, rows)
     return files

@@ -1,0 +1,216 @@
+"""The class roster, and the grades in the formats Canvas and Moodle import.
+
+**Roster** (``--roster roster.csv``): a CSV file with a header row, one student a row. Columns
+(case and spacing of the header do not matter; a Canvas gradebook export or a Moodle grade
+export works as it is, with a ``submission`` column added):
+
+==================  ==========================================  ==============================
+column              meaning                                     also accepted as
+==================  ==========================================  ==============================
+``submission``      the submission, as named in grades.csv       ``file``, ``notebook``
+                    (``alice/01_lstm_gradients.ipynb``), or the
+                    folder or file stem that names it (``alice``)
+``student_id``      the institution's id (Canvas SIS User ID,    ``SIS User ID``, ``ID number``,
+                    Moodle ID number)                            ``idnumber``
+``name``            the student's name, ``Last, First``           ``Student``, ``full name``
+``first_name``,     used for Moodle when given (else split        ``First name``, ``Last name``
+``last_name``       from ``name``)
+``email``           Moodle's usual identifier                     ``Email address``
+``login_id``        Canvas SIS Login ID                           ``SIS Login ID``, ``username``
+``canvas_id``       Canvas's own user id                          ``ID``
+``section``         Canvas section                                ``Section``
+==================  ==========================================  ==============================
+
+Only ``submission`` is required, plus one identifier (``student_id``, ``email``, ``login_id`` or
+``canvas_id``). Rows whose ``Student`` is ``Points Possible`` (from a Canvas export) are skipped.
+
+**canvas.csv** follows Canvas's gradebook import: ``Student, ID, SIS User ID, SIS Login ID,
+Section``, then one column for the assignment (its title; rename it to ``Title (assignment id)``
+to update an existing Canvas assignment), and a second row ``Points Possible``.
+
+**moodle.csv** follows Moodle's CSV grade import: ``First name, Last name, ID number, Email
+address``, then the grade column; on import map "Email address" to ``useremail`` (or "ID number"
+to ``useridnumber``) and the grade column to the grade item.
+
+Students with no submission get an empty grade (an LMS leaves blank cells alone); submissions
+with no roster entry are not in these files. Both are listed in the report and on the terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+MOODLE_COLUMNS = ["First name", "Last name", "ID number", "Email address"]
+
+_ALIASES = {
+    "submission": ("submission", "file", "notebook"),
+    "student_id": ("student_id", "sis_user_id", "id_number", "idnumber", "student_number"),
+    "name": ("name", "student", "full_name", "student_name"),
+    "first_name": ("first_name", "firstname", "given_name"),
+    "last_name": ("last_name", "lastname", "surname", "family_name"),
+    "email": ("email", "email_address", "e_mail"),
+    "login_id": ("login_id", "sis_login_id", "username", "login"),
+    "canvas_id": ("canvas_id", "id"),
+    "section": ("section",),
+}
+_IDENTIFIERS = ("student_id", "email", "login_id", "canvas_id")
+
+
+class RosterError(ValueError):
+    """The roster cannot be used (one line says why)."""
+
+
+@dataclass(frozen=True)
+class Student:
+    """One roster entry."""
+
+    submission: str
+    student_id: str = ""
+    name: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    login_id: str = ""
+    canvas_id: str = ""
+    section: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the report names the student: name and an identifier."""
+        ident = next((getattr(self, k) for k in _IDENTIFIERS if getattr(self, k)), "")
+        return " ".join(part for part in (self.name or f"{self.first_name} {self.last_name}".strip(), f"({ident})" if ident else "") if part) or self.submission
+
+    def moodle_names(self) -> tuple[str, str]:
+        if self.first_name or self.last_name:
+            return self.first_name, self.last_name
+        if "," in self.name:
+            last, first = self.name.split(",", 1)
+            return first.strip(), last.strip()
+        first, _, last = self.name.rpartition(" ")
+        return (first, last) if first else (last, "")
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+def read_roster(path: Path) -> list[Student]:
+    """The roster's students; :class:`RosterError` with one line when it cannot be used."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterError(f"cannot read the roster {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return parse_roster(text, str(path))
+
+
+def parse_roster(text: str, where: str = "the roster") -> list[Student]:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise RosterError(f"{where} is empty")
+    keys = [_key(h) for h in header]
+    column = {}
+    for field_name, names in _ALIASES.items():
+        found = next((keys.index(n) for n in names if n in keys), None)
+        if found is not None:
+            column[field_name] = found
+    if "submission" not in column:
+        raise RosterError(f"{where} has no 'submission' column (columns: {', '.join(header)})")
+    if not any(k in column for k in _IDENTIFIERS):
+        raise RosterError(f"{where} has no student identifier column (student_id, email, login_id or canvas_id)")
+    students = []
+    for line in reader:
+        values = {name: (line[i].strip() if i < len(line) else "") for name, i in column.items()}
+        if not any(values.values()) or values.get("name", "").lower() == "points possible":
+            continue
+        students.append(Student(**values))
+    return students
+
+
+def roster_to_json(roster) -> list[dict] | None:
+    return None if roster is None else [asdict(s) for s in roster]
+
+
+def roster_from_json(data) -> list[Student] | None:
+    return None if data is None else [Student(**entry) for entry in data]
+
+
+@dataclass
+class Matching:
+    """Roster entries paired with submissions, and everything that did not pair."""
+
+    pairs: list[tuple[Student, str | None]] = field(default_factory=list)  # in roster order; None: no submission
+    unmatched: list[str] = field(default_factory=list)  # submissions with no roster entry
+    ambiguous: list[tuple[Student, list[str]]] = field(default_factory=list)  # an entry that names several
+
+    @property
+    def missing(self) -> list[Student]:
+        return [s for s, name in self.pairs if name is None]
+
+    def lines(self) -> list[str]:
+        """What the terminal shows when anything did not pair (nothing when all did)."""
+        found = []
+        if self.unmatched:
+            found.append(f"roster: {len(self.unmatched)} submission(s) with no roster entry (not in canvas.csv/moodle.csv): {', '.join(self.unmatched)}")
+        if self.missing:
+            found.append(f"roster: {len(self.missing)} student(s) with no submission (blank grade): {', '.join(s.label for s in self.missing)}")
+        for student, names in self.ambiguous:
+            found.append(f"roster: {student.label} matches several submissions ({', '.join(names)}); none was used")
+        return found
+
+
+def _handles(submission: str) -> set[str]:
+    """The names a roster may use for a submission: itself, its first folder, its file stem."""
+    parts = submission.split("/")
+    return {submission, parts[0], re.sub(r"\.ipynb$", "", parts[-1])}
+
+
+def match(roster: list[Student], submissions: list[str]) -> Matching:
+    """Pair each roster entry with the submission it names (exactly, else by folder or file stem)."""
+    exact = set(submissions)
+    by_handle: dict[str, list[str]] = {}
+    for name in submissions:
+        for handle in _handles(name):
+            by_handle.setdefault(handle, []).append(name)
+    result, used = Matching(), set()
+    for student in roster:
+        key = student.submission
+        candidates = [key] if key in exact else by_handle.get(key, [])
+        if len(candidates) > 1:
+            result.ambiguous.append((student, sorted(candidates)))
+            result.pairs.append((student, None))
+            continue
+        name = candidates[0] if candidates else None
+        if name is not None and name in used:
+            result.ambiguous.append((student, [name]))
+            name = None
+        if name is not None:
+            used.add(name)
+        result.pairs.append((student, name))
+    result.unmatched = [name for name in submissions if name not in used]
+    return result
+
+
+def canvas_rows(matching: Matching, totals: dict[str, str], title: str, points_possible: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of canvas.csv (a ``Points Possible`` row first)."""
+    header = CANVAS_COLUMNS + [title]
+    rows = [["Points Possible", "", "", "", "", points_possible]]
+    for student, name in matching.pairs:
+        rows.append([student.name or " ".join(student.moodle_names()[::-1]).strip(), student.canvas_id, student.student_id, student.login_id,
+                     student.section, totals.get(name, "") if name else ""])
+    return header, rows
+
+
+def moodle_rows(matching: Matching, totals: dict[str, str], title: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of moodle.csv."""
+    header = MOODLE_COLUMNS + [title]
+    rows = []
+    for student, name in matching.pairs:
+        first, last = student.moodle_names()
+        rows.append([first, last, student.student_id, student.email, totals.get(name, "") if name else ""])
+    return header, rows
