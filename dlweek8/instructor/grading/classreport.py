@@ -160,7 +160,7 @@ def score_figure(stats: ClassStats) -> tuple[str, str]:
     ax.set_ylabel("submissions")
     ax.spines[["top", "right"]].set_visible(False)
     png = _png(fig)
-    spread = ", ".join(f"{points} points: {count}" for points, count in enumerate(counts) if count)
+    spread = ", ".join(f"{points} point{'' if points == 1 else 's'}: {count}" for points, count in enumerate(counts) if count)
     mean = f"mean {totals.mean():.2f}, median {np.median(totals):g}" if totals.size else "no submissions"
     alt = f"Bar chart of total points of {int(totals.size)} submissions: {spread or 'none'}; {mean}."
     return png, alt
@@ -192,6 +192,7 @@ _STYLE = """
 figure { margin: .5rem 0 1rem; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #424a53; font-size: .9rem; }
 .muted { color: #57606a; }
+table.mistakes td:first-child, #unrecognised td:nth-child(2) { white-space: nowrap; font-family: ui-monospace, monospace; font-size: .9rem; }
 """
 
 
