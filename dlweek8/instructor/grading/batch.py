@@ -196,7 +196,7 @@ def run(args) -> int:
         print("grade: interrupted; nothing was written")
         return 130
     ids = assignment.question_ids
-    for line in gradebook.match(roster, [r.submission for r in rows]).lines() if roster is not None else ():
+    for line in gradebook.match(roster, [r.submission for r in rows]).lines() if roster is not None and shard is None else ():
         print(line)
     print(f"graded {len(rows)} submissions of {assignment.name} ({len(ids)} questions): {args.out / 'grades.csv'}")
     return 0

@@ -268,7 +268,10 @@ def render(info: report.RunInfo, rows: list[report.Row], generated: str | None =
 
     parts.append("<h2>Roster</h2>")
     roster = gradebook.roster_from_json(info.roster)
-    if roster is None:
+    if info.shard:
+        parts.append(f"<p>This folder is shard {info.shard['index']} of {info.shard['count']} (numbered from 0): "
+                     "the roster is matched, and the gradebook files written, when the shards are merged.</p>")
+    elif roster is None:
         parts.append("<p>No roster was given, so no gradebook files were written (<code>--roster roster.csv</code>).</p>")
     else:
         matching = gradebook.match(roster, [r.submission for r in rows])
@@ -290,7 +293,7 @@ def write(out: Path, info: report.RunInfo, rows: list[report.Row], generated: st
     stats = statistics(info.question_ids, rows)
     report.write_atomic(out / "misconceptions.csv", report.csv_text(["question", "mistake", "count", "share"], misconception_rows(stats)))
     roster = gradebook.roster_from_json(info.roster)
-    if roster is not None:
+    if roster is not None and not info.shard:  # a shard's roster is matched at the merge
         matching = gradebook.match(roster, [r.submission for r in rows])
         totals = {submission: report._number(total) for submission, total in stats.totals.items()}
         title, possible = info.gradebook_title, report._number(len(info.question_ids))
@@ -334,4 +337,4 @@ def run(args) -> int:
 def mismatch_lines(info: report.RunInfo, rows: list[report.Row]) -> list[str]:
     """Roster mismatches, for the terminal (empty without a roster)."""
     roster = gradebook.roster_from_json(info.roster)
-    return [] if roster is None else gradebook.match(roster, [r.submission for r in rows]).lines()
+    return [] if roster is None or info.shard else gradebook.match(roster, [r.submission for r in rows]).lines()
