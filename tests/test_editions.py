@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -114,8 +116,29 @@ def test_student_edition_strips_answers_outputs_and_instructor_cells():
     assert code[2].metadata["tags"] == ["nbval-ignore-output"]
     assert "widgets" not in student.metadata and student.metadata["kernelspec"]["name"] == "python3"
     record = student.metadata["dlweek8"]
-    assert record["source"] == "solutions/x.ipynb" and record["edition"] == "student"
-    assert record["source_sha256"] == editions.content_hash(solved)
+    assert record == {"assignment": "x", "edition": "student", "written_sha256": editions.content_hash(student)}
+
+
+def test_the_student_edition_neither_names_nor_hashes_its_solved_source():
+    solved = solved_fixture()
+    student = editions.student_edition(solved, "solutions/x.ipynb")
+    text = nbformat.writes(student)
+    assert "solutions" not in text
+    solved_hashes = {editions.content_hash(solved), hashlib.sha256(nbformat.writes(solved).encode()).hexdigest()}
+    assert not any(h in text for h in solved_hashes)
+    # the hash kept is of the student edition: the same for any solution behind the same stubs
+    other = nbformat.from_dict(json.loads(json.dumps(solved)))  # same cell ids
+    other.cells[1].source = "size_78x84 = (1, 2)  ### SOLUTION"
+    assert editions.student_edition(other, "solutions/x.ipynb").metadata["dlweek8"] == student.metadata["dlweek8"]
+
+
+def test_the_grader_reads_the_assignment_and_older_source_records():
+    from dlweek8.instructor.grading import discover
+
+    student = editions.student_edition(solved_fixture(), "solutions/x.ipynb")
+    assert discover.read_notebook(nbformat.writes(student).encode()).source == "solutions/x.ipynb"
+    student.metadata["dlweek8"] = {"edition": "student", "source": "solutions/old.ipynb"}
+    assert discover.read_notebook(nbformat.writes(student).encode()).source == "solutions/old.ipynb"
 
 
 def test_the_source_hash_follows_the_source_content_but_not_its_outputs():
@@ -133,7 +156,7 @@ def test_answered_puts_the_solutions_back_by_cell_id():
     student.cells.insert(0, student.cells.pop(2))  # a student moved a cell
     full = editions.answered(student, solved)
     assert full.cells[0].source == solved.cells[2].source and full.cells[2].source == "size_78x84 = (26, 28)  ### SOLUTION"
-    assert full.metadata["dlweek8"]["source"] == "solutions/x.ipynb"
+    assert full.metadata["dlweek8"]["assignment"] == "x"
     student.cells.append(new_code_cell("mine = 1"))
     with pytest.raises(ReleaseError, match="not in the solved notebook"):
         editions.answered(student, solved)
@@ -163,7 +186,7 @@ def test_release_writes_then_leaves_an_unchanged_edition_alone(course):
     first = target.read_bytes()
     assert editions.release_one(source, target).action == "unchanged"
     assert target.read_bytes() == first
-    assert nbformat.read(target, as_version=4).metadata["dlweek8"]["source"] == "solutions/01_sizes.ipynb"
+    assert nbformat.read(target, as_version=4).metadata["dlweek8"]["assignment"] == "01_sizes"
 
 
 def test_release_updates_an_unedited_edition_when_the_source_changes(course):

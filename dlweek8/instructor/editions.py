@@ -10,8 +10,10 @@ The solved notebook in ``solutions/`` is the single source. Its student edition 
 - every line ending in ``### SOLUTION`` stubbed the same way, one line at a time;
 - cells tagged ``instructor-only`` dropped, outputs and execution counts cleared, the
   ``nbval-check-output`` tag removed (there is no reference output to compare);
-- ``metadata.dlweek8`` recording the source path, a hash of the source's content and a
-  hash of what was written, so a later release can tell whether someone edited it since.
+- ``metadata.dlweek8`` recording the assignment id (the file's stem, e.g.
+  ``01_lstm_gradients``), the edition, and a hash of what was written (the student edition
+  itself), so a later release can tell whether someone edited it since. Nothing there names
+  or hashes the solved notebook: a hash of a solution is an answer to anyone who can guess it.
 
 nbformat is imported inside the functions: ``import dlweek8`` stays fast for students.
 """
@@ -191,6 +193,11 @@ def content_hash(nb) -> str:
     return hashlib.sha256(nbformat.writes(nb).encode()).hexdigest()
 
 
+def assignment_id(source_name: str) -> str:
+    """The assignment a solved notebook defines: its file name without the folder and suffix."""
+    return Path(source_name).stem
+
+
 def student_edition(solved, source_name: str):
     """The student edition of the solved notebook ``solved`` (a NotebookNode), as a new NotebookNode."""
     import nbformat
@@ -220,8 +227,8 @@ def student_edition(solved, source_name: str):
         cells.append(cell)
     nb.cells = cells
     nb.metadata.pop("widgets", None)
-    nb.metadata[META_KEY] = {"edition": "student", "source": source_name, "source_sha256": content_hash(solved)}
-    nb.metadata[META_KEY]["written_sha256"] = content_hash(nb)
+    nb.metadata[META_KEY] = {"assignment": assignment_id(source_name), "edition": "student"}
+    nb.metadata[META_KEY]["written_sha256"] = content_hash(nb)  # of the student edition only
     nbformat.validate(nb)
     return nb
 

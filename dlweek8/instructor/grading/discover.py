@@ -50,9 +50,18 @@ def read_notebook(data: bytes) -> Parsed:
     for number, cell in enumerate(nb.cells, 1):
         if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str) and cell.source.strip():
             code_cells.append((number, cell.source))
-    meta = nb.metadata.get(META_KEY)
-    source = meta.get("source") if isinstance(meta, dict) and isinstance(meta.get("source"), str) else None
+    source = _released_from(nb.metadata.get(META_KEY))
     return Parsed(code_cells, answers_by_id(source for _, source in code_cells), source)
+
+
+def _released_from(meta) -> str | None:
+    """The solved notebook a student edition was released from, ``solutions/<assignment>.ipynb``
+    (the edition records only the assignment id; older releases recorded the path as ``source``)."""
+    if not isinstance(meta, dict):
+        return None
+    if isinstance(meta.get("assignment"), str):
+        return f"solutions/{meta['assignment']}.ipynb"
+    return meta.get("source") if isinstance(meta.get("source"), str) else None
 
 
 def answers_by_id(sources) -> dict[str, str]:
