@@ -18,6 +18,7 @@ import pytest
 
 from dlweek8 import __main__ as cli
 from dlweek8 import checks
+from dlweek8.instructor import k8s
 from dlweek8.instructor.grading import gradebook, merge, report
 
 from test_grading import EDITIONS, filled, half_wrong, with_cell, wrong_definitions
@@ -178,6 +179,18 @@ def grade_command(folder: Path, out: Path, *extra: str) -> list[str]:
     return command + (["--no-sandbox"] if "--no-sandbox" in help_text else [])
 
 
+def pod_command(folder: Path, results: Path, index: int) -> list[str]:
+    """The command of the Job's pod ``index`` (from the k8s-job manifest), with its volumes here."""
+    (job, _) = k8s.manifests(name="t", image="i", submissions_pvc="s", results_pvc="r", shards=3, jobs_per_pod=1,
+                             assignment=str(ROOT / "notebooks" / CONV.name), extra_args=["--roster", str(folder.parent / "roster.csv")])
+    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[:3] == ["python", "-m", "dlweek8"]
+    local = {k8s.SUBMISSIONS: str(folder), f"{k8s.RESULTS}/shard-$(JOB_COMPLETION_INDEX)": str(results / f"shard-{index}")}
+    command = [sys.executable, *(local.get(a, a) for a in args[1:])]
+    help_text = subprocess.run([sys.executable, "-m", "dlweek8", "grade", "--help"], capture_output=True, text=True, cwd=ROOT).stdout
+    return command if "--no-sandbox" in help_text else [a for a in command if a != "--no-sandbox"]
+
+
 def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
@@ -187,8 +200,8 @@ def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
     single = subprocess.run(grade_command(folder, tmp_path / "one", "--jobs", "2"), capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert single.returncode == 0, single.stdout + single.stderr
     pods = [
-        subprocess.Popen(grade_command(folder, tmp_path / f"shard-{i}", "--shards", "3", "--jobs", "1"), stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, cwd=ROOT, env={**env, "JOB_COMPLETION_INDEX": str(i)})
+        subprocess.Popen(pod_command(folder, tmp_path, i), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                         env={**env, "JOB_COMPLETION_INDEX": str(i)})
         for i in range(3)
     ]
     outputs = [pod.communicate(timeout=600)[0] for pod in pods]
