@@ -5,6 +5,9 @@ takes an int or a per-dimension tuple for each size argument; the result is an i
 when every argument is an int, a tuple otherwise.  Pure Python, no torch import:
 the checks load this module on the student's first feedback.
 
+Stacks of layers have a receptive field (:func:`receptive_field`), and ``F.unfold``
+(im2col) turns a convolution into one matrix product (:func:`unfold_shape`).
+
 The relations of Dumoulin & Visin, "A guide to convolution arithmetic for deep
 learning" (2016), are here too: the effective kernel of a dilated convolution,
 half (same) and full padding, and the transposed convolution.
@@ -27,6 +30,8 @@ __all__ = [
     "full_padding",
     "placements",
     "unreached_inputs",
+    "receptive_field",
+    "unfold_shape",
 ]
 
 
@@ -261,3 +266,37 @@ def unreached_inputs(size: int, kernel_size: int, stride: int = 1, padding: int 
     for start in placements(size, kernel_size, stride, padding, dilation):
         touched.update(start + j * dilation - padding for j in range(kernel_size))
     return tuple(i for i in range(size) if i not in touched)
+
+
+# -- stacks of layers and the im2col view ---------------------------------------------------
+def receptive_field(layers) -> int:
+    """Input cells (first to last) that one output of a stack of 1-D convolutions depends on.
+
+    ``layers`` lists ``(k, s)`` or ``(k, s, d)`` per layer, input side first. Layer ``l`` adds
+    ``d_l (k_l - 1)`` cells of its own input, and one cell there is ``s_1 ⋯ s_{l-1}`` input cells
+    apart: ``r = 1 + Σ_l d_l (k_l - 1) Π_{i<l} s_i``. Padding does not enter.
+    """
+    r, jump = 1, 1
+    for n, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
+            raise ValueError(f"layer {n} must be (k, s) or (k, s, d), got {layer!r}")
+        k, s, d = (_as_int(v, name) for v, name in zip(tuple(layer) + (1,) * (3 - len(layer)), ("kernel_size", "stride", "dilation")))
+        _positive((k, s, d), "kernel_size, stride and dilation")
+        r += d * (k - 1) * jump
+        jump *= s
+    return r
+
+
+def unfold_shape(input_shape, kernel_size, stride=1, padding=0, dilation=1) -> tuple[int, int, int]:
+    """Shape of ``F.unfold(x, kernel_size, dilation, padding, stride)`` for ``x`` of shape ``(N, C, H, W)``.
+
+    ``(N, C·kh·kw, L)``: one column per output position (``L = H_out·W_out``), holding the
+    ``C·kh·kw`` input numbers under the kernel there. A layer with ``C_out`` kernels is then the
+    matrix product of its ``(C_out, C·kh·kw)`` weights with each sample's columns.
+    """
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4:
+        raise ValueError(f"input_shape must be (N, C, H, W), got {input_shape!r}")
+    batch, channels = (_as_int(v, name) for v, name in zip(input_shape[:2], ("batch", "channels")))
+    _positive((batch, channels), "batch and channels")
+    out = output_size(tuple(input_shape[2:]), kernel_size, stride, padding, dilation)
+    return batch, channels * _kernel_area(kernel_size, 2), math.prod(out)

@@ -1,9 +1,15 @@
-"""Checks for Task 2, convolution arithmetic (output sizes, input sizes, parameters, operations).
+"""Checks for Task 2, convolution arithmetic: output and input sizes, parameters, operations,
+receptive fields, activation memory and the im2col view.
 
 Every expected value comes from :mod:`dlweek8.conv` (proved equal to PyTorch by the
-tests); a seed question is one parameter set of a generic question class, and
-``variant(seed)`` draws another.  Wrong answers are compared with the answers that
-each named misconception produces, so the feedback can say which one it is.
+tests). A question is one parameter set of a generic question class (``question_id`` plus
+its numbers), and ``variant(seed)`` draws another. Each value question lists, in
+``candidates()``, the answer each named mistake produces for its numbers; ``judge`` names the
+first match. Each mistake's message and counter-example (with other numbers) come from one
+object: :class:`SizeMistake`, or a :class:`CountMistake` in ``PARAM_MISTAKES``,
+``OP_MISTAKES``, ``MEMORY_MISTAKES``, ``UNFOLD_MISTAKES``, ``FIELD_MISTAKES``. A wrong answer's
+feedback never states this question's right value; the right answer's feedback shows the
+reasoning and the PyTorch expression that confirms it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import answer_forms, conv
+from .. import answer_forms, conv, plain
 from ..names import rng_from
 from ..plain import describe
 from ..question import Field, FunctionQuestion, ValueQuestion
@@ -217,7 +223,8 @@ class OutputSizeFunction(FunctionQuestion):
         "Python's // rounds down (floor) for non-negative numbers; the + 1 counts the first window itself.",
     )
 
-    own_work = ("dlweek8.conv.output_size",)
+    #: dlweek8.conv functions that compute (or call what computes) an output size.
+    own_work = ("dlweek8.conv.output_size", "dlweek8.conv.placements", "dlweek8.conv.pool_output_size")
 
     def describe_probe(self, args) -> str:
         names = ("n", "k", "s", "p", "d")
@@ -302,23 +309,232 @@ def _listing(values) -> str:
     return ", ".join(map(str, values[:-1])) + f" and {values[-1]}"
 
 
-class OutputSizeQuestion(ValueQuestion):
+def _confirm(expression: str, value) -> tuple:
+    """Rows of a right answer's feedback: the PyTorch expression that confirms it, and its value."""
+    return (("PyTorch", expression), ("gives", repr(value)))
+
+
+# -- mistakes: each one's message and counter-example, in one place ------------------------------
+@dataclass(frozen=True)
+class Mistake:
+    """A named mistake: what it gets wrong (``message``) and a counter-example with other numbers.
+
+    ``evidence`` = (torch code, input shape or None, value) lets the tests rebuild the
+    counter-example in PyTorch.
+    """
+
+    message: str
+    example: tuple = ()
+    evidence: tuple = ()
+
+
+def _shown(message: str, code: str, shape, label: str, value, why: str) -> Mistake:
+    """A mistake whose counter-example is a small PyTorch layer (or call) and the right number for it."""
+    where = f"{code} on an input of shape {shape}" if shape else code
+    return Mistake(message, (("counter-example", where), (label, f"{value}: {why}")), (code, shape, value))
+
+
+#: Mistakes about the layout of a 2-D size (used by the output-size questions).
+LAYOUT_MISTAKES = {
+    "height-width-swapped": Mistake(
+        "Height and width are swapped: the first input size and the kernel's first number give the height.",
+        (("counter-example", "input (height, width) = (10, 20), kernel (3, 5), stride 1, padding 0"), ("output (height, width)", "(8, 16)")),
+        ("F.conv2d(torch.zeros(1, 1, 10, 20), torch.zeros(1, 1, 3, 5))", None, (8, 16)),
+    ),
+    "one-kernel-size-for-both": Mistake(
+        "You used one kernel size for both dimensions: a (kh, kw) kernel moves over kh rows of the height and kw columns of the width.",
+        (("counter-example", "input (height, width) = (8, 8), kernel (3, 5), stride 1, padding 0"), ("output (height, width)", "(6, 4), not (6, 6) or (4, 4)")),
+        ("F.conv2d(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 3, 5))", None, (6, 4)),
+    ),
+}
+
+#: Mistakes about a run of input sizes (the input-size question); the counter-example: k=3, s=2, p=0, output 4.
+_RUN = (("counter-example", "k = 3, s = 2, p = 0: n = 9 and n = 10 give an output of 4"), ("and", "n = 8 gives 3, n = 11 gives 5"))
+RUN_MISTAKES = {
+    "upper-bound-included": Mistake("One too many: the upper bound of the run is strict.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
+    "sizes-missing": Mistake(
+        "Every size you gave maps to this output, but not every size that does is there: with stride s, up to s neighbouring sizes share one output.",
+        _RUN, ("conv1d", (3, 2, 0), (9, 10)),
+    ),
+    "empty": Mistake("Your answer is empty, but some input sizes do give this output.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
+    "wrong-sizes": Mistake("Some of these sizes give another output.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
+}
+
+PARAM_MISTAKES = {
+    "bias-counted": _shown("You counted a bias, but this layer has none (bias=False).",
+                           "nn.Conv2d(1, 1, 3, bias=False)", None, "parameters", 9, "the 3·3 weights, no bias"),
+    "bias-forgotten": _shown("The bias is missing: with a bias each kernel has one more parameter.",
+                             "nn.Conv2d(1, 2, 3)", None, "parameters", 20, "2·1·3·3 weights + 2 biases, one per kernel"),
+    "output-positions-multiplied": _shown(
+        "You multiplied by the number of output positions. The kernel's weights are shared: the same weights are used at every position (that product counts multiplications, not parameters).",
+        "nn.Conv2d(1, 1, 3, bias=False)", None, "parameters", 9, "on a 5×5 input (9 outputs) and on a 100×100 input (9604 outputs) alike: the weights are shared across positions"),
+    "input-size-multiplied": _shown(
+        "You multiplied by the input size. A convolution's weights do not depend on the input size: the kernel slides over it.",
+        "nn.Conv2d(1, 1, 3, bias=False)", None, "parameters", 9, "whatever the input size"),
+    "in-channels-forgotten": _shown("The input channels are missing: each kernel has a k×k slice for every input channel.",
+                                    "nn.Conv2d(3, 1, 3, bias=False)", None, "parameters", 27, "each kernel covers all 3 input channels: 3·3·3"),
+    "out-channels-forgotten": _shown("That is one kernel: the layer has one kernel per output channel.",
+                                     "nn.Conv2d(3, 2, 3, bias=False)", None, "parameters", 54, "2 kernels of 3·3·3 weights each"),
+    "kernel-side-not-area": _shown("A k×k kernel has k·k weights per channel, not k.",
+                                   "nn.Conv2d(1, 1, 3, bias=False)", None, "parameters", 9, "a 3×3 kernel has 3·3 weights"),
+    "padding-in-kernel": _shown("Padding adds zeros around the input; it adds no weights to the kernel.",
+                                "nn.Conv2d(1, 1, 1, padding=2, bias=False)", None, "parameters", 1, "padding adds zeros to the input, not weights to the kernel"),
+}
+
+_OPS = "(multiplications, additions)"
+OP_MISTAKES = {
+    "order-swapped": _shown("Multiplications and additions are swapped: give (multiplications, additions).",
+                            "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "multiplications first"),
+    "additions-equal-multiplications": _shown(
+        "As many additions as multiplications: summing L products takes L − 1 additions (and there is no bias to add here).",
+        "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "one output; adding 9 products takes 8 additions"),
+    "flops-for-multiplications": _shown(
+        "Your first number is the FLOP count (2 per multiply-accumulate, as FlopCounterMode counts): each MAC is one multiplication, so give the multiplications themselves.",
+        "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "9 MACs, which FlopCounterMode reports as 18 FLOPs"),
+    "flops-for-additions": _shown(
+        "Your multiplications are right. Your additions are the FLOP count (2 per multiply-accumulate, as FlopCounterMode counts): an inner product of L terms takes L − 1 additions.",
+        "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "18 FLOPs, but 8 additions"),
+    "flops-for-both": _shown(
+        "Both numbers are the FLOP count (2 per multiply-accumulate, as FlopCounterMode counts); count the multiplications and the additions separately.",
+        "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "18 FLOPs = 9 multiplications + 9 MAC additions, of which the first adds to zero"),
+    "in-channels-forgotten": _shown("The input channels are missing: each inner product runs over C_in · kh · kw numbers.",
+                                    "nn.Conv2d(3, 1, 3, bias=False)", (1, 3, 3, 3), _OPS, (27, 26), "one output, an inner product over 3 channels of 3·3 cells"),
+    "out-channels-forgotten": _shown("That counts one output channel; there is one inner product per output channel and position.",
+                                     "nn.Conv2d(1, 2, 3, bias=False)", (1, 1, 3, 3), _OPS, (18, 16), "one inner product per output channel"),
+    "channel-sums-forgotten": _shown(
+        "The additions that sum the channels' partial results are missing: one output is one inner product of length C_in · kh · kw, which takes C_in · kh · kw − 1 additions.",
+        "nn.Conv2d(3, 1, 3, bias=False)", (1, 3, 3, 3), _OPS, (27, 26), "27 products summed into one number: 26 additions, not 3·8 = 24"),
+    "one-output-counted": _shown("That is one output position; the layer computes one inner product per output channel and output position.",
+                                 "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 4, 4), _OPS, (36, 32), "2×2 outputs of 9 multiplications and 8 additions each"),
+    "bias-forgotten": _shown("The bias adds one more addition per output value.",
+                             "nn.Conv2d(1, 1, 3)", (1, 1, 3, 3), _OPS, (9, 9), "8 additions for the sum, 1 for the bias"),
+}
+
+_BYTES = "output bytes (float32)"
+MEMORY_MISTAKES = {
+    "numbers-not-bytes": _shown("That is the number of values; a float32 value takes 4 bytes.",
+                                "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "2·3·3 = 18 values of 4 bytes"),
+    "float64": _shown("8 bytes per value is float64; PyTorch's default dtype, float32, takes 4.",
+                      "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "18 values of 4 bytes, not 8"),
+    "bits-not-bytes": _shown("A float32 has 32 bits, which is 4 bytes: you counted bits.",
+                             "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "18 values of 4 bytes (576 bits)"),
+    "batch-forgotten": _shown("That is one sample; the output holds one map per sample of the batch.",
+                              "nn.Conv2d(1, 2, 3)", (4, 1, 5, 5), _BYTES, 288, "4 samples of 2·3·3 values, 4 bytes each"),
+    "input-size-used": _shown("You used the input's height and width; the output's follow from the output-size formula.",
+                              "nn.Conv2d(1, 2, 3, stride=2)", (1, 1, 7, 7), _BYTES, 72, "the output is 3×3, not 7×7: 2·3·3 values of 4 bytes"),
+    "in-channels-used": _shown("You used the input channels; the output has one channel per kernel (out_channels).",
+                               "nn.Conv2d(3, 2, 3)", (1, 3, 5, 5), _BYTES, 72, "2 output channels of 3·3 values, 4 bytes each"),
+    "input-counted": _shown("That is the input tensor; the question asks for the layer's output.",
+                            "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "the input has 25 values (100 bytes), the output 18 (72 bytes)"),
+    "weights-counted": _shown("That is the memory of the weights; activations are the output values, one per sample, channel and position.",
+                              "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "20 parameters (80 bytes), but 18 output values (72 bytes)"),
+}
+
+_UNFOLD = "F.unfold shape"
+UNFOLD_MISTAKES = {
+    "transposed": _shown("Rows and columns are swapped: F.unfold gives one column per output position, one row per number under the kernel.",
+                         "F.unfold(x, kernel_size=2)", (1, 1, 3, 3), _UNFOLD, (1, 4, 4), "4 rows (1·2·2), 4 columns (2×2 positions)"),
+    "in-channels-forgotten": _shown("The channels are missing: each column holds the kernel's cells in every input channel, C · kh · kw numbers.",
+                                    "F.unfold(x, kernel_size=2)", (1, 3, 3, 3), _UNFOLD, (1, 12, 4), "3 channels × 2·2 cells per column"),
+    "kernel-side-not-area": _shown("A kh×kw kernel covers kh · kw cells per channel, not kh.",
+                                   "F.unfold(x, kernel_size=3)", (1, 1, 4, 4), _UNFOLD, (1, 9, 4), "a 3×3 kernel: 9 rows"),
+    "input-positions": _shown("One column per output position, not per input position: the columns number H_out · W_out.",
+                              "F.unfold(x, kernel_size=3)", (1, 1, 5, 5), _UNFOLD, (1, 9, 9), "3×3 output positions, not 5×5"),
+    "one-dimension-only": _shown("The columns cover every output position in 2-D, H_out · W_out of them, not one side.",
+                                 "F.unfold(x, kernel_size=3)", (1, 1, 5, 6), _UNFOLD, (1, 9, 12), "3×4 output positions"),
+    "not-flattened": _shown("F.unfold flattens the output positions into one dimension: give (N, rows, H_out · W_out).",
+                            "F.unfold(x, kernel_size=3)", (1, 1, 5, 6), _UNFOLD, (1, 9, 12), "3×4 positions in one dimension of 12"),
+}
+
+_RF = "receptive field"
+RF_MISTAKES = {
+    "strides-ignored": _shown(
+        "The strides are missing: after a layer of stride s, one step in its output is s steps in its input, so each later layer's k − 1 counts s times as many input cells.",
+        "layers (k, s, d) = [(3, 2, 1), (3, 1, 1)]", None, _RF, 7, "1 + 2 + 2·2: the second layer's taps are 2 input cells apart"),
+    "own-stride-included": _shown(
+        "A layer's own stride does not widen what one of its outputs sees; only the strides of the layers below it scale its k − 1.",
+        "layers (k, s, d) = [(3, 1, 1), (3, 2, 1)]", None, _RF, 5, "1 + 2 + 2·1: the second layer's stride acts on its output"),
+    "dilation-ignored": _shown("The dilation is missing: a dilated layer spans d(k − 1) + 1 of its input cells.",
+                               "layers (k, s, d) = [(3, 1, 2)]", None, _RF, 5, "taps at 0, 2, 4"),
+    "spans-added": _shown(
+        "You added whole spans: neighbouring windows of the layer below share k − 1 cells, so each layer adds d(k − 1) (scaled by the strides below it), and the 1 is counted once.",
+        "layers (k, s, d) = [(3, 1, 1), (3, 1, 1)]", None, _RF, 5, "1 + 2 + 2, not 3 + 3"),
+    "last-layer-only": _shown("That is the last layer's span on its own input; each layer below widens it.",
+                              "layers (k, s, d) = [(3, 1, 1), (3, 1, 1)]", None, _RF, 5, "not 3"),
+}
+
+
+# -- value questions -----------------------------------------------------------------------
+class _ConvValueQuestion(ValueQuestion):
+    """A value question of notebook 02: named mistakes from ``candidates()``; hints after an attempt."""
+
+    expected = None
+
+    def unanswered(self, message: str = "Replace the ... with your answer, then run this cell again."):
+        return super().unanswered(message).with_hints(())  # hints come with feedback on an attempt
+
+    def candidates(self) -> list[tuple[str, object]]:
+        """(mistake, the answer it produces with these numbers), in the order ``judge`` tries them."""
+        return []
+
+    def matching(self, value) -> str | None:
+        """The first mistake whose answer is ``value`` (and differs from the right one)."""
+        for name, candidate in self.candidates():
+            if candidate is not None and candidate != self.expected and candidate == value:
+                return name
+        return None
+
+    def mistake_names(self) -> set[str]:
+        """Every mistake this check names for these numbers: each candidate, judged."""
+        names = {self.judge(plain.to_plain(value)).mistake for _, value in self.candidates() if value is not None and value != self.expected}
+        return names - {None}
+
+    def solution_fields(self) -> list:
+        expected = self.expected
+        return list(expected) if isinstance(expected, tuple) else [expected]
+
+
+def _rng(seed):
+    """A generator fixed by ``seed``: an int as is, anything else (a student id) through SHA-256."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(abs(int(seed)))
+    return rng_from(seed)
+
+
+def _pair(value) -> str:
+    return f"{value[0]}×{value[1]}" if isinstance(value, tuple) else f"{value}×{value}"
+
+
+def _listing(values) -> str:
+    values = sorted(values)
+    if len(values) == 1:
+        return str(values[0])
+    return ", ".join(map(str, values[:-1])) + f" and {values[-1]}"
+
+
+def _torch_args(stride, padding, dilation) -> str:
+    parts = [f"stride={stride}" if stride != 1 else "", f"padding={padding}" if padding else "", f"dilation={dilation}" if dilation != 1 else ""]
+    return "".join(", " + p for p in parts if p)
+
+
+class OutputSizeQuestion(_ConvValueQuestion):
     """The (height, width) of a 2-D convolution's output."""
 
     hints = (
-        f"Apply {FORMULA} to the height and to the width separately; padding p is added on each side.",
-        "The kernel's first number goes with the height (the first input size), its second with the width.",
+        "Work on the height and on the width separately: where can the window start so that it still ends inside the padded input?",
+        f"Apply {FORMULA} to each dimension, with p per side; the kernel's first number goes with the height.",
     )
     fields = (Field("height"), Field("width"))
 
-    def __init__(self, id, size, kernel_size, stride=1, padding=0, dilation=1):
-        self.id = id
+    def __init__(self, question_id, size, kernel_size, stride=1, padding=0, dilation=1):
+        self.id = question_id
         self.size, self.kernel_size, self.stride, self.padding, self.dilation = size, kernel_size, stride, padding, dilation
         self.expected = conv.output_size(size, kernel_size, stride, padding, dilation)
         kernel = _pair(kernel_size)
         dilation_text = f", dilation {dilation}" if dilation != 1 else ""
+        padding_text = f"padding {padding} on each side" if padding else "no padding"
         self.prompt = (
-            f"2-D convolution on a {size[0]}×{size[1]} input, kernel {kernel}, stride {stride}, padding {padding}"
+            f"2-D convolution on a {size[0]}×{size[1]} input (height × width), kernel {kernel}, stride {stride}, {padding_text}"
             f"{dilation_text}: what is the output's spatial size (height, width)?"
         )
 
@@ -327,8 +543,19 @@ class OutputSizeQuestion(ValueQuestion):
         per = [v if isinstance(v, tuple) else (v,) * n for v in (self.size, self.kernel_size, self.stride, self.padding, self.dilation)]
         return list(zip(*per))
 
-    def solution_fields(self) -> list:
-        return list(self.expected)
+    def candidates(self):
+        found = [("height-width-swapped", self.expected[::-1])]
+        kernel = self.kernel_size
+        if isinstance(kernel, tuple) and kernel[0] != kernel[1]:
+            for side in kernel:
+                try:
+                    found.append(("one-kernel-size-for-both", conv.output_size(self.size, side, self.stride, self.padding, self.dilation)))
+                except ValueError:
+                    pass
+        cases = self._cases()
+        found += [(m.name, tuple(m.formula(*c) for c in cases)) for m in SIZE_MISTAKES if m.name != "floor-missing"]
+        found.append(("floor-missing", tuple(float(MISTAKES_BY_NAME["floor-missing"].formula(*c)) for c in cases)))
+        return found
 
     def judge(self, answer):
         values, problem = answer_forms.integers(answer, len(self.expected))
@@ -338,16 +565,17 @@ class OutputSizeQuestion(ValueQuestion):
             return unrounded if unrounded is not None else self.invalid(problem)
         expected = self.expected
         if values == expected:
-            return self.correct(f"{values}: {FORMULA} per dimension.")
-        if values == expected[::-1]:
-            return self.wrong(
-                "Height and width are swapped: the first size and the kernel's first number give the height.",
-                mistake="height-width-swapped",
-                example=(("input (height, width)", str(tuple(self.size))), ("your (height, width)", str(values))),
+            expression = (
+                f"tuple(F.conv2d(torch.zeros(1, 1, {self.size[0]}, {self.size[1]}), torch.zeros(1, 1, {_pair(self.kernel_size).replace('×', ', ')})"
+                f"{_torch_args(self.stride, self.padding, self.dilation)}).shape[-2:])"
             )
-        matches = [m for m in SIZE_MISTAKES[:-1] if tuple(m.formula(*c) for c in cases) == values]
-        if matches:
-            return self._named(matches, cases)
+            return self.correct(f"{values}: {FORMULA} for the height and for the width.", example=_confirm(expression, values))
+        name = self.matching(values)
+        if name in LAYOUT_MISTAKES:
+            mistake = LAYOUT_MISTAKES[name]
+            return self.wrong(mistake.message, mistake=name, example=mistake.example)
+        if name:
+            return self._named(MISTAKES_BY_NAME[name])
         right = [v == e for v, e in zip(values, expected)]
         detail = ""
         if any(right):
@@ -355,48 +583,44 @@ class OutputSizeQuestion(ValueQuestion):
             detail = f" The {names[right.index(True)]} is right, the {names[right.index(False)]} is not."
         return self.wrong(f"Not the output size.{detail} Apply {FORMULA} to each dimension.")
 
-    def _named(self, matches, cases):
-        first = matches[0]
-        also = f" (Here {matches[1].label} gives the same numbers.)" if len(matches) > 1 else ""
-        return self.wrong(
-            f"This is what {first.label} gives. {first.explanation}{also}",
-            mistake=first.name,
-            example=_counter_example(first, SMALL_CASES),
-        )
+    def _named(self, mistake: SizeMistake):
+        return self.wrong(f"This is what {mistake.label} gives. {mistake.explanation}", mistake=mistake.name, example=_counter_example(mistake, SMALL_CASES))
 
     def _unrounded(self, answer, cases):
         items = answer.reshape(-1).tolist() if isinstance(answer, np.ndarray) else answer
         if not isinstance(items, list) or len(items) != len(cases) or any(_number(v) is None for v in items):
             return None
         if all(_same(v, MISTAKES_BY_NAME["floor-missing"].formula(*c)) for v, c in zip(items, cases)):
-            return self._named([MISTAKES_BY_NAME["floor-missing"]], cases)
+            return self._named(MISTAKES_BY_NAME["floor-missing"])
         return None
 
     def variant(self, seed):
         rng = _rng(seed)
-        for _ in range(200):
+        padded = bool(self.padding)
+        for _ in range(400):
             size = tuple(int(v) for v in rng.integers(12, 129, size=2))
             kernel = tuple(int(v) for v in rng.choice([1, 2, 3, 5, 7], size=2)) if rng.random() < 0.4 else int(rng.choice([3, 5, 7]))
-            stride, padding = int(rng.integers(1, 5)), int(rng.integers(0, 4))
+            stride, padding = int(rng.integers(1, 5)), int(rng.integers(1 if padded else 0, 4))
             dilation = int(rng.choice([1, 1, 1, 2]))
             q = OutputSizeQuestion(self.id, size, kernel, stride, padding, dilation)
-            ceil_differs = any(MISTAKES_BY_NAME["ceil-for-floor"].formula(*c) != _right(*c) for c in q._cases())
-            if ceil_differs and q.expected[0] != q.expected[1] and (q.size, q.kernel_size, q.stride, q.padding) != (self.size, self.kernel_size, self.stride, self.padding):
+            differs = {m.name for m in SIZE_MISTAKES if any(m.formula(*c) != _right(*c) for c in q._cases())}
+            wanted = {"padding-once"} if padded else {"ceil-for-floor"}
+            if wanted <= differs and q.expected[0] != q.expected[1] and q.prompt != self.prompt:
                 return q
         return None
 
 
-class InputSizesQuestion(ValueQuestion):
+class InputSizesQuestion(_ConvValueQuestion):
     """Every 1-D input size that gives a given output size."""
 
     hints = (
-        "Write floor((n + 2p − k) / s) + 1 = out as two inequalities: out − 1 ≤ (n + 2p − k) / s < out.",
-        "Because of the floor, several neighbouring input sizes give the same output: give all of them (a range works).",
+        "Because of the floor, several neighbouring input sizes give the same output: look for a run of them.",
+        "Write ⌊x⌋ = m as two inequalities, m ≤ x < m + 1, with x = (n + 2p − k) / s and m = out − 1, and solve for n.",
     )
     fields = (Field("smallest input size"), Field("largest input size"))
 
-    def __init__(self, id, output, kernel_size, stride=1, padding=0, dilation=1):
-        self.id = id
+    def __init__(self, question_id, output, kernel_size, stride=1, padding=0, dilation=1):
+        self.id = question_id
         self.output, self.kernel_size, self.stride, self.padding, self.dilation = output, kernel_size, stride, padding, dilation
         self.expected = frozenset(conv.input_sizes(output, kernel_size, stride, padding, dilation))
         dilation_text = f", dilation {dilation}" if dilation != 1 else ""
@@ -421,61 +645,59 @@ class InputSizesQuestion(ValueQuestion):
         except ValueError:
             return f"n = {n} is too small for the kernel"
 
+    def _mapped_by(self, mistake: SizeMistake) -> frozenset:
+        k, s, p, d = self._params()
+        search = range(1, max(self.expected) + 4 * s + 2 * _span(k, d) + 2)
+        return frozenset(n for n in search if _same(mistake.formula(n, k, s, p, d), self.output))
+
+    def candidates(self):
+        expected, top = self.expected, max(self.expected)
+        found = [(m.name, self._mapped_by(m)) for m in SIZE_MISTAKES]
+        found += [
+            ("upper-bound-included", expected | {top + 1}),
+            ("sizes-missing", expected - {top} if len(expected) > 1 else None),
+            ("wrong-sizes", expected | {top + 2 * self.stride}),
+            ("empty", frozenset()),
+        ]
+        return found
+
     def judge(self, answer):
         values, problem = answer_forms.integer_set(answer)
         if problem:
             return self.invalid(problem)
         if not values:
-            return self.wrong("Your answer is empty, but some input sizes do give this output.", mistake="empty")
+            mistake = RUN_MISTAKES["empty"]
+            return self.wrong(mistake.message, mistake="empty", example=mistake.example)
         if min(values) < 1:
             return self.invalid(f"Input sizes are positive, got {min(values)}.")
         expected = self.expected
         if values == expected:
-            return self.correct(f"All of {_listing(values)}: the floor maps {len(values)} neighbouring sizes to {self.output}.")
-        k, s, p, d = self._params()
-        search = range(1, max(expected) + 4 * s + 2 * _span(k, d) + 2)
-        matches = [
-            mistake for mistake in SIZE_MISTAKES
-            if values == frozenset(n for n in search if _same(mistake.formula(n, k, s, p, d), self.output))
-        ]
-        if matches:
-            first = matches[0]
-            also = f" (Here {matches[1].label} gives the same sizes.)" if len(matches) > 1 else ""
+            low, high = min(expected), max(expected)
+            shown = range(max(low - 2, 1), high + 3)
+            k, s, p, d = self._params()
+            expression = (
+                f"{{n: F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, {k}){_torch_args(s, p, d)}).shape[-1] "
+                f"for n in range({shown.start}, {shown.stop})}}"
+            )
+            table = {n: conv.output_size(n, *self._params()) for n in shown}
+            return self.correct(f"All of {_listing(values)}: the floor maps {len(values)} neighbouring sizes to {self.output}.", example=_confirm(expression, table))
+        name = next((m.name for m in SIZE_MISTAKES if values == self._mapped_by(m)), None)
+        if name:
+            mistake = MISTAKES_BY_NAME[name]
             return self.wrong(
-                f"These are the sizes that {first.label} maps to {self.output}. {first.explanation}{also} {self._difference(values)}",
-                mistake=first.name,
-                example=self._rows(values),
+                f"These are the sizes that {mistake.label} maps to {self.output}. {mistake.explanation}",
+                mistake=name,
+                example=_counter_example(mistake, SMALL_CASES),
             )
         missing, extra = expected - values, values - expected
         if not missing and extra == {max(expected) + 1}:
-            return self.wrong(
-                f"One too many: the upper bound is strict, and {self._gives(max(extra))}.",
-                mistake="upper-bound-included",
-                example=self._rows(values),
-            )
-        if not extra:
-            return self.wrong(
-                f"Right so far, but {_listing(missing)} give{'s' if len(missing) == 1 else ''} {self.output} too: the floor maps several sizes to one output.",
-                mistake="sizes-missing",
-                example=self._rows(values),
-            )
-        return self.wrong(
-            f"{'; '.join(self._gives(n) for n in sorted(extra)[:3])}, not {self.output}.",
-            mistake="wrong-sizes",
-            example=self._rows(values),
-        )
-
-    def _difference(self, values) -> str:
-        missing, extra = sorted(self.expected - values), sorted(values - self.expected)
-        parts = []
-        if missing:
-            parts.append(f"Missing: {_listing(missing)}.")
-        if extra:
-            parts.append(f"Not giving {self.output}: {_listing(extra)}.")
-        return " ".join(parts)
-
-    def _rows(self, values) -> tuple:
-        return tuple((f"n = {n}", f"output {self._gives(n).split(' gives ')[-1]}") for n in sorted(values)[:6])
+            name, detail = "upper-bound-included", f" {self._gives(max(extra))}."
+        elif not extra:
+            name, detail = "sizes-missing", ""
+        else:
+            name, detail = "wrong-sizes", f" {'; '.join(self._gives(n) for n in sorted(extra)[:3])}, not {self.output}."
+        mistake = RUN_MISTAKES[name]
+        return self.wrong(mistake.message + detail, mistake=name, example=mistake.example)
 
     def variant(self, seed):
         rng = _rng(seed)
@@ -483,7 +705,7 @@ class InputSizesQuestion(ValueQuestion):
             output, kernel = int(rng.integers(4, 31)), int(rng.integers(2, 10))
             stride, padding = int(rng.integers(2, 5)), int(rng.integers(0, 4))
             q = InputSizesQuestion(self.id, output, kernel, stride, padding)
-            if len(q.expected) > 1 and (output, kernel, stride, padding) != (self.output, self.kernel_size, self.stride, self.padding):
+            if len(q.expected) > 1 and q.prompt != self.prompt:
                 return q
         return None
 
@@ -511,6 +733,11 @@ class Layer:
             f"stride {self.stride}, padding {self.padding}, {bias}"
         )
 
+    def torch_code(self, device: str = "") -> str:
+        """The ``nn.Conv2d`` that is this layer."""
+        extra = _torch_args(self.stride, self.padding, 1) + ("" if self.bias else ", bias=False") + (f", device={device!r}" if device else "")
+        return f"nn.Conv2d({self.input_shape[0]}, {self.out_channels}, {self.kernel_size}{extra})"
+
     @classmethod
     def draw(cls, rng) -> "Layer":
         c, o = (int(rng.choice([3, 8, 16, 32, 64, 128, 256])) for _ in range(2))
@@ -519,36 +746,17 @@ class Layer:
         return cls((c, size, size), o, k, stride, padding, bool(rng.random() < 0.3))
 
 
-def _first_match(value, candidates):
-    for name, candidate in candidates:
-        if candidate is not None and candidate == value:
-            return name
-    return None
+class _LayerQuestion(_ConvValueQuestion):
+    """A question about one conv layer; its variants are other random layers. ``MISTAKES`` names its mistakes."""
 
+    MISTAKES: dict = {}
 
-#: mistake -> (layer, parameters, why): small layers that show each counting mistake (the tests build them in torch).
-PARAM_EXAMPLES = {
-    "bias-counted": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "the 3·3 weights, no bias"),
-    "bias-forgotten": ("nn.Conv2d(1, 2, 3)", 20, "2·1·3·3 weights + 2 biases, one per kernel"),
-    "output-positions-multiplied": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "on a 5×5 input (9 outputs) and on a 100×100 input (9604 outputs) alike: the weights are shared across positions"),
-    "input-size-multiplied": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "whatever the input size"),
-    "in-channels-forgotten": ("nn.Conv2d(3, 1, 3, bias=False)", 27, "each kernel covers all 3 input channels: 3·3·3"),
-    "out-channels-forgotten": ("nn.Conv2d(3, 2, 3, bias=False)", 54, "2 kernels of 3·3·3 weights each"),
-    "kernel-side-not-area": ("nn.Conv2d(1, 1, 3, bias=False)", 9, "a 3×3 kernel has 3·3 weights"),
-    "padding-in-kernel": ("nn.Conv2d(1, 1, 1, padding=2, bias=False)", 1, "padding adds zeros to the input, not weights to the kernel"),
-}
+    def __init__(self, question_id, layer: Layer):
+        self.id, self.layer = question_id, layer
 
-
-def _param_example(mistake: str) -> tuple:
-    layer, count, why = PARAM_EXAMPLES[mistake]
-    return (("counter-example", layer), ("parameters", f"{count}: {why}"))
-
-
-class _LayerQuestion(ValueQuestion):
-    """A question about one conv layer; its variants are other random layers."""
-
-    def __init__(self, id, layer: Layer):
-        self.id, self.layer = id, layer
+    def named(self, name: str):
+        mistake = self.MISTAKES[name]
+        return self.wrong(mistake.message, mistake=name, example=mistake.example)
 
     def variant(self, seed):
         rng = _rng(seed)
@@ -562,33 +770,26 @@ class _LayerQuestion(ValueQuestion):
 class ParamCountQuestion(_LayerQuestion):
     """Trainable parameters of a 2-D convolution layer."""
 
+    MISTAKES = PARAM_MISTAKES
     hints = (
-        "Each of the kernels has one weight per input channel and kernel cell; a bias adds one number per kernel.",
+        "What does one kernel look like: how many numbers does it hold for each input channel? How many kernels are there?",
         "The same weights slide over every position: neither the input size, the padding nor the stride enter the count.",
     )
     fields = (Field("parameters"),)
 
-    def __init__(self, id, layer: Layer):
-        super().__init__(id, layer)
+    def __init__(self, question_id, layer: Layer):
+        super().__init__(question_id, layer)
         self.expected = conv.param_count(layer.input_shape[0], layer.out_channels, layer.kernel_size, bias=layer.bias)
         self.prompt = f"2-D convolution, {layer.describe()}: how many trainable parameters?"
 
-    def solution_fields(self) -> list:
-        return [self.expected]
-
-    def judge(self, answer):
-        value, problem = answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
-        if problem:
-            return self.invalid(problem)
-        if value == self.expected:
-            return self.correct(f"{value:,} = out_channels · in_channels · kh · kw{' + out_channels' if self.layer.bias else ''}.")
+    def candidates(self):
         layer = self.layer
         c, h, w = layer.input_shape
         o, k, bias = layer.out_channels, layer.kernel_size, layer.bias
         ho, wo = layer.output_hw
         weights = o * c * k * k
         extra = o if bias else 0
-        candidates = [
+        return [
             ("bias-counted", None if bias else weights + o),
             ("bias-forgotten", weights if bias else None),
             ("output-positions-multiplied", weights * ho * wo + extra),
@@ -599,70 +800,71 @@ class ParamCountQuestion(_LayerQuestion):
             ("kernel-side-not-area", o * c * k + extra),
             ("padding-in-kernel", o * c * (k + 2 * layer.padding) ** 2 + extra if layer.padding else None),
         ]
-        mistake = _first_match(value, [(n, v) for n, v in candidates if v != self.expected])
-        if mistake:
-            return self.wrong(_PARAM_MESSAGES[mistake], mistake=mistake, example=_param_example(mistake))
+
+    def judge(self, answer):
+        value, problem = answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+        if problem:
+            return self.invalid(problem)
+        if value == self.expected:
+            formula = "out_channels · in_channels · kh · kw" + (" + out_channels" if self.layer.bias else "")
+            expression = f"sum(p.numel() for p in {self.layer.torch_code()}.parameters())"
+            return self.correct(f"{value:,} = {formula}.", example=_confirm(expression, value))
+        name = self.matching(value)
+        if name:
+            return self.named(name)
         return self.wrong("Not the parameter count: count one weight per (kernel, input channel, kernel cell), plus one bias per kernel if there is a bias.")
-
-
-
-_PARAM_MESSAGES = {
-    "bias-counted": "You counted a bias, but this layer has none (bias=False).",
-    "bias-forgotten": "The bias is missing: with a bias each kernel has one more parameter.",
-    "output-positions-multiplied": "You multiplied by the number of output positions. The kernel's weights are shared: the same weights are used at every position (that product counts multiplications, not parameters).",
-    "input-size-multiplied": "You multiplied by the input size. A convolution's weights do not depend on the input size: the kernel slides over it.",
-    "in-channels-forgotten": "The input channels are missing: each kernel has a k×k slice for every input channel.",
-    "out-channels-forgotten": "That is one kernel: the layer has one kernel per output channel.",
-    "kernel-side-not-area": "A k×k kernel has k·k weights per channel, not k.",
-    "padding-in-kernel": "Padding adds zeros around the input; it adds no weights to the kernel.",
-}
-
-#: mistake -> (layer, input shape, multiplications, additions, why); the tests check them with FlopCounterMode.
-OP_EXAMPLES = {
-    "additions-equal-multiplications": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 3, 3), 9, 8, "one output; adding 9 products takes 8 additions"),
-    "macs-for-multiplications": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 3, 3), 9, 8, "9 MACs, which FlopCounterMode reports as 18 FLOPs (2 per MAC)"),
-    "in-channels-forgotten": ("nn.Conv2d(3, 1, 3, bias=False)", (3, 3, 3), 27, 26, "one output, an inner product over 3 channels of 3·3 cells"),
-    "out-channels-forgotten": ("nn.Conv2d(1, 2, 3, bias=False)", (1, 3, 3), 18, 16, "one inner product per output channel"),
-    "channel-sums-forgotten": ("nn.Conv2d(3, 1, 3, bias=False)", (3, 3, 3), 27, 26, "27 products summed into one number: 26 additions, not 3·8 = 24"),
-    "one-output-counted": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 4, 4), 36, 32, "2×2 outputs of 9 multiplications and 8 additions each"),
-    "order-swapped": ("nn.Conv2d(1, 1, 3, bias=False)", (1, 3, 3), 9, 8, "given as (multiplications, additions) = (9, 8)"),
-    "bias-forgotten": ("nn.Conv2d(1, 1, 3)", (1, 3, 3), 9, 9, "8 additions for the sum, 1 for the bias"),
-}
-
-
-def _op_example(mistake: str) -> tuple:
-    layer, shape, mults, adds, why = OP_EXAMPLES[mistake]
-    return (("counter-example", f"{layer} on an input of shape {shape}"), ("counts", f"{mults} multiplications, {adds} additions: {why}"))
-
-
-_OP_MESSAGES = {
-    "order-swapped": "Multiplications and additions are swapped: give (multiplications, additions).",
-    "additions-equal-multiplications": "As many additions as multiplications: summing L products takes L − 1 additions (and there is no bias to add here).",
-    "macs-for-multiplications": "That is 2 × the multiply-accumulates, i.e. FLOPs as FlopCounterMode counts them. Each MAC is one multiplication; give the multiplications themselves.",
-    "in-channels-forgotten": "The input channels are missing: each inner product runs over C_in · kh · kw numbers.",
-    "out-channels-forgotten": "That counts one output channel; there is one inner product per output channel and position.",
-    "channel-sums-forgotten": "The additions that sum the channels' partial results are missing: one output is one inner product of length C_in · kh · kw, which takes C_in · kh · kw − 1 additions.",
-    "one-output-counted": "That is one output value; the layer computes one inner product per output channel and output position.",
-    "bias-forgotten": "The bias adds one more addition per output value.",
-}
 
 
 class OpCountQuestion(_LayerQuestion):
     """Multiplications and additions of a 2-D convolution layer (seed convention)."""
 
+    MISTAKES = OP_MISTAKES
     hints = (
-        "Each output value (per output channel and output position) is one inner product of length C_in · kh · kw.",
+        "What is one output value (one output channel, one position) made of? How many such values are there?",
         "An inner product of L terms takes L multiplications and L − 1 additions; a bias adds one addition per output value.",
     )
     fields = (Field("multiplications"), Field("additions"))
 
-    def __init__(self, id, layer: Layer):
-        super().__init__(id, layer)
+    def __init__(self, question_id, layer: Layer):
+        super().__init__(question_id, layer)
         self.expected = conv.op_count(layer.input_shape, layer.out_channels, layer.kernel_size, layer.stride, layer.padding, bias=layer.bias)
         self.prompt = f"2-D convolution, {layer.describe()}: how many multiplications and how many additions does it perform?"
 
-    def solution_fields(self) -> list:
-        return list(self.expected)
+    def _counts(self, hw, inner=None, positions=None):
+        """(multiplications, additions) with ``hw`` output positions and inner products of length ``inner``."""
+        layer = self.layer
+        inner = layer.input_shape[0] * layer.kernel_size**2 if inner is None else inner
+        positions = layer.out_channels * hw[0] * hw[1] if positions is None else positions
+        return positions * inner, positions * (inner - 1) + (positions if layer.bias else 0)
+
+    def candidates(self):
+        layer = self.layer
+        mults, adds = self.expected
+        c, h, w = layer.input_shape
+        o, k = layer.out_channels, layer.kernel_size
+        ho, wo = layer.output_hw
+        outputs = o * ho * wo
+        bias = outputs if layer.bias else 0
+        found = [
+            ("order-swapped", (adds, mults)),
+            ("additions-equal-multiplications", (mults, mults) if not layer.bias else None),
+            ("bias-forgotten", (mults, adds - bias) if layer.bias else None),
+            ("flops-for-multiplications", (2 * mults, adds)),
+            ("flops-for-additions", (mults, 2 * mults)),
+            ("flops-for-both", (2 * mults, 2 * mults)),
+            ("in-channels-forgotten", self._counts((ho, wo), inner=k * k)),
+            ("out-channels-forgotten", self._counts((ho, wo), positions=ho * wo)),
+            ("channel-sums-forgotten", (mults, outputs * c * (k * k - 1) + bias)),
+            ("one-output-counted", self._counts((ho, wo), positions=1)),
+            ("one-output-counted", self._counts((ho, wo), positions=o)),
+        ]
+        for mistake in SIZE_MISTAKES:
+            if mistake.name == "floor-missing":
+                continue
+            hw = (mistake.formula(h, k, layer.stride, layer.padding, 1), mistake.formula(w, k, layer.stride, layer.padding, 1))
+            if hw != (ho, wo) and min(hw) >= 1:
+                found.append((mistake.name, self._counts(hw)))
+        return found
 
     def judge(self, answer):
         values, problem = answer_forms.integers(answer, 2)
@@ -670,73 +872,271 @@ class OpCountQuestion(_LayerQuestion):
             return self.invalid(problem)
         mults, adds = self.expected
         if values == self.expected:
-            return self.correct(f"{mults:,} multiplications and {adds:,} additions ({2 * mults:,} FLOPs as FlopCounterMode counts them).")
-        layer = self.layer
-        c = layer.input_shape[0]
-        o, k = layer.out_channels, layer.kernel_size
-        ho, wo = layer.output_hw
-        outputs, inner = o * ho * wo, c * k * k
-        bias = outputs if layer.bias else 0
-
-        def counts(positions, length, sums=None):
-            return positions * length, positions * (length - 1 if sums is None else sums) + (positions if layer.bias else 0)
-
-        candidates = [
-            ("order-swapped", (adds, mults)),
-            ("additions-equal-multiplications", (mults, mults) if not layer.bias else None),
-            ("bias-forgotten", (mults, adds - bias) if layer.bias else None),
-            ("in-channels-forgotten", counts(outputs, k * k)),
-            ("out-channels-forgotten", counts(ho * wo, inner)),
-            ("channel-sums-forgotten", (mults, outputs * c * (k * k - 1) + bias)),
-            ("one-output-counted", counts(1, inner)),
-            ("one-output-counted", counts(o, inner)),
-        ]
-        mistake = _first_match(values, [(n, v) for n, v in candidates if v != self.expected])
-        if mistake is None and 2 * mults in values:
-            mistake = "macs-for-multiplications"
-        if mistake is None and values[1] == mults and values[0] != mults:
-            mistake = "additions-equal-multiplications"
-        if mistake:
-            return self.wrong(_OP_MESSAGES[mistake], mistake=mistake, example=_op_example(mistake))
-        size_mistake = self._size_mistake(values)
-        if size_mistake:
-            return size_mistake
+            expression = f"FlopCounterMode: {self.layer.torch_code()} on torch.zeros(1, {', '.join(map(str, self.layer.input_shape))})"
+            return self.correct(
+                f"{mults:,} multiplications and {adds:,} additions: one inner product per output value.",
+                example=(("PyTorch", expression), ("gives", f"{2 * mults} FLOPs = 2 per multiplication")),
+            )
+        name = self.matching(values)
+        if name in OP_MISTAKES:
+            return self.named(name)
+        if name:
+            mistake = MISTAKES_BY_NAME[name]
+            return self.wrong(
+                f"Your counts use the output size that {mistake.label} gives. {mistake.explanation}",
+                mistake=name,
+                example=_counter_example(mistake, SMALL_CASES),
+            )
         if values[0] == mults:
             return self.wrong("The multiplications are right, the additions are not: an inner product of L terms takes L − 1 additions.")
         if values[1] == adds:
             return self.wrong("The additions are right, the multiplications are not: one per term of every inner product.")
         return self.wrong("Not the operation counts: count the output values (channels × positions) and the length of each inner product.")
 
-    def _size_mistake(self, values):
-        layer = self.layer
-        c, h, w = layer.input_shape
-        k, s, p = layer.kernel_size, layer.stride, layer.padding
-        right = self.layer.output_hw
-        for mistake in SIZE_MISTAKES[:-1]:
-            hw = (mistake.formula(h, k, s, p, 1), mistake.formula(w, k, s, p, 1))
-            if hw == right or min(hw) < 1:
+
+class Im2colQuestion(_ConvValueQuestion):
+    """The shape ``F.unfold`` (im2col) gives for one input: (N, C·kh·kw, H_out·W_out)."""
+
+    hints = (
+        "F.unfold lays out each window as one column: how many numbers are under the kernel (in every channel), and how many windows are there?",
+        "Rows: C · kh · kw. Columns: one per output position, H_out · W_out, from the output-size formula.",
+    )
+    fields = (Field("N"), Field("rows"), Field("columns"))
+
+    def __init__(self, question_id, input_shape, kernel_size, stride=1, padding=0):
+        self.id = question_id
+        self.input_shape, self.kernel_size, self.stride, self.padding = tuple(input_shape), kernel_size, stride, padding
+        self.expected = conv.unfold_shape(self.input_shape, kernel_size, stride, padding)
+        padding_text = f", padding={padding}" if padding else ""
+        stride_text = f", stride={stride}" if stride != 1 else ""
+        self.prompt = (
+            f"x has shape {self.input_shape} (N, C, H, W). What is the shape of "
+            f"F.unfold(x, kernel_size={kernel_size}{stride_text}{padding_text})?"
+        )
+
+    def _expression(self) -> str:
+        stride_text = f", stride={self.stride}" if self.stride != 1 else ""
+        padding_text = f", padding={self.padding}" if self.padding else ""
+        return f"tuple(F.unfold(torch.zeros{self.input_shape}, kernel_size={self.kernel_size}{stride_text}{padding_text}).shape)"
+
+    def _out_hw(self):
+        return conv.output_size(self.input_shape[2:], self.kernel_size, self.stride, self.padding)
+
+    def candidates(self):
+        n, c, h, w = self.input_shape
+        k = self.kernel_size
+        rows, columns = self.expected[1:]
+        ho, wo = self._out_hw()
+        found = [
+            ("transposed", (n, columns, rows)),
+            ("in-channels-forgotten", (n, k * k, columns)),
+            ("kernel-side-not-area", (n, c * k, columns)),
+            ("input-positions", (n, rows, h * w)),
+            ("one-dimension-only", (n, rows, ho) if ho == wo else None),
+        ]
+        for mistake in SIZE_MISTAKES:
+            if mistake.name == "floor-missing":
                 continue
-            inner, outputs = c * k * k, layer.out_channels * hw[0] * hw[1]
-            wrong = (outputs * inner, outputs * (inner - 1) + (outputs if layer.bias else 0))
-            if wrong == values:
-                return self.wrong(
-                    f"Your counts use a {hw[0]}×{hw[1]} output, which is what {mistake.label} gives. {mistake.explanation}",
-                    mistake=mistake.name,
-                    example=_counter_example(mistake, SMALL_CASES),
-                )
+            hw = (mistake.formula(h, k, self.stride, self.padding, 1), mistake.formula(w, k, self.stride, self.padding, 1))
+            if hw != (ho, wo) and min(hw) >= 1:
+                found.append((mistake.name, (n, rows, hw[0] * hw[1])))
+        found.append(("not-flattened", (n, rows, ho, wo)))
+        return found
+
+    def judge(self, answer):
+        four, _ = answer_forms.integers(answer, 4)
+        if four is not None and four == self.expected[:2] + self._out_hw():
+            return self.named("not-flattened")
+        values, problem = answer_forms.integers(answer, 3)
+        if problem:
+            return self.invalid(problem)
+        if values == self.expected:
+            return self.correct(
+                f"{values}: one column of C · kh · kw numbers per output position. A layer with C_out kernels multiplies its "
+                "(C_out, C · kh · kw) weight matrix by these columns: C_out · (C · kh · kw) · (H_out · W_out) multiplications per sample.",
+                example=_confirm(self._expression(), values),
+            )
+        name = self.matching(values)
+        if name in UNFOLD_MISTAKES:
+            return self.named(name)
+        if name:
+            mistake = MISTAKES_BY_NAME[name]
+            return self.wrong(
+                f"Your number of columns uses the output size that {mistake.label} gives. {mistake.explanation}",
+                mistake=name,
+                example=_counter_example(mistake, SMALL_CASES),
+            )
+        if values[0] != self.expected[0]:
+            return self.wrong("The first dimension is the batch: F.unfold keeps N.")
+        return self.wrong("Not the shape: one row per number under the kernel (all channels), one column per output position.")
+
+    def named(self, name):
+        mistake = UNFOLD_MISTAKES[name]
+        return self.wrong(mistake.message, mistake=name, example=mistake.example)
+
+    def variant(self, seed):
+        rng = _rng(seed)
+        for _ in range(100):
+            shape = (int(rng.choice([1, 4, 8, 16])), int(rng.choice([1, 3, 8, 16])), *(int(v) for v in rng.integers(6, 40, size=2)))
+            k, s, p = int(rng.choice([2, 3, 5])), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+            try:
+                q = Im2colQuestion(self.id, shape, k, s, p)
+            except ValueError:
+                continue
+            if q.prompt != self.prompt:
+                return q
         return None
 
+
+class ActivationMemoryQuestion(_LayerQuestion):
+    """Bytes of a layer's float32 output for a batch."""
+
+    MISTAKES = MEMORY_MISTAKES
+    hints = (
+        "The output is a tensor of shape (batch, out_channels, H_out, W_out): how many numbers, and how many bytes per float32?",
+        "H_out and W_out come from the output-size formula; a float32 takes 4 bytes.",
+    )
+    fields = (Field("bytes"),)
+
+    def __init__(self, question_id, layer: Layer, batch: int):
+        super().__init__(question_id, layer)
+        self.batch = batch
+        ho, wo = layer.output_hw
+        self.expected = batch * layer.out_channels * ho * wo * 4
+        self.prompt = f"A batch of {batch} inputs, float32, through a 2-D convolution, {layer.describe()}: how many bytes does its output take?"
+
+    def candidates(self):
+        layer, batch = self.layer, self.batch
+        c, h, w = layer.input_shape
+        o = layer.out_channels
+        ho, wo = layer.output_hw
+        values = batch * o * ho * wo
+        found = [
+            ("numbers-not-bytes", values),
+            ("float64", values * 8),
+            ("bits-not-bytes", values * 32),
+            ("batch-forgotten", o * ho * wo * 4),
+            ("input-size-used", batch * o * h * w * 4),
+            ("in-channels-used", batch * c * ho * wo * 4),
+            ("input-counted", batch * c * h * w * 4),
+            ("weights-counted", conv.param_count(c, o, layer.kernel_size, bias=layer.bias) * 4),
+        ]
+        k, s, p = layer.kernel_size, layer.stride, layer.padding
+        for mistake in SIZE_MISTAKES:
+            if mistake.name == "floor-missing":
+                continue
+            hw = (mistake.formula(h, k, s, p, 1), mistake.formula(w, k, s, p, 1))
+            if hw != (ho, wo) and min(hw) >= 1:
+                found.append((mistake.name, batch * o * hw[0] * hw[1] * 4))
+        return found
+
+    def judge(self, answer):
+        value, problem = answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+        if problem:
+            return self.invalid(problem)
+        if value == self.expected:
+            ho, wo = self.layer.output_hw
+            expression = f"{self.layer.torch_code(device='meta')}(torch.zeros({self.batch}, {', '.join(map(str, self.layer.input_shape))}, device='meta')).nbytes"
+            return self.correct(
+                f"{value:,} bytes = {self.batch} · {self.layer.out_channels} · {ho} · {wo} values of 4 bytes ({value / 2**20:.1f} MiB); "
+                "training keeps it for the backward pass.",
+                example=_confirm(expression, value),
+            )
+        name = self.matching(value)
+        if name in MEMORY_MISTAKES:
+            return self.named(name)
+        if name:
+            mistake = MISTAKES_BY_NAME[name]
+            return self.wrong(
+                f"Your count uses the output size that {mistake.label} gives. {mistake.explanation}",
+                mistake=name,
+                example=_counter_example(mistake, SMALL_CASES),
+            )
+        return self.wrong("Not the output's size in bytes: count batch · out_channels · H_out · W_out values, 4 bytes each.")
+
+    def variant(self, seed):
+        rng = _rng(seed)
+        for _ in range(50):
+            layer, batch = Layer.draw(rng), int(rng.choice([1, 8, 16, 32, 64, 128]))
+            if (layer, batch) != (self.layer, self.batch):
+                return ActivationMemoryQuestion(self.id, layer, batch)
+        return None
+
+
+class ReceptiveFieldQuestion(_ConvValueQuestion):
+    """The receptive field of one output of a stack of 1-D convolutions."""
+
+    hints = (
+        "Go down the stack one layer at a time: one more layer of kernel k widens what an output sees by k − 1 cells of that layer's input. How far apart are those cells in the original input?",
+        "One step in the input of layer l is the product of the strides of the layers below it in input cells; dilation d spreads the k taps over d(k − 1) + 1 cells.",
+    )
+    fields = (Field("receptive field (input cells)"),)
+
+    def __init__(self, question_id, layers):
+        self.id = question_id
+        self.layers = tuple(tuple(layer) for layer in layers)
+        self.expected = conv.receptive_field(self.layers)
+        stack = ", ".join(f"(k={k}, s={s}" + (f", d={d})" if d != 1 else ")") for k, s, d in self.layers)
+        self.prompt = (
+            f"A stack of 1-D convolutions, input side first: {stack}. One output of the last layer depends on how many "
+            "consecutive input cells (its receptive field)?"
+        )
+
+    def candidates(self):
+        layers = self.layers
+        strides_below = [math.prod(s for _, s, _ in layers[:i]) for i in range(len(layers))]
+        k, s, d = layers[-1]
+        return [
+            ("strides-ignored", 1 + sum(d * (k - 1) for k, s, d in layers)),
+            ("own-stride-included", 1 + sum(d * (k - 1) * below * s for (k, s, d), below in zip(layers, strides_below))),
+            ("dilation-ignored", 1 + sum((k - 1) * below for (k, s, d), below in zip(layers, strides_below))),
+            ("spans-added", sum((d * (k - 1) + 1) * below for (k, s, d), below in zip(layers, strides_below))),
+            ("last-layer-only", d * (k - 1) + 1),
+        ]
+
+    def judge(self, answer):
+        value, problem = answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+        if problem:
+            return self.invalid(problem)
+        if value == self.expected:
+            terms = " + ".join(f"{d}·{k - 1}·{math.prod(s for _, s, _ in self.layers[:i])}" for i, (k, s, d) in enumerate(self.layers))
+            return self.correct(
+                f"1 + {terms} = {value}: each layer adds d(k − 1) of its input cells, each worth the product of the strides below it.",
+                example=(("PyTorch", "the gradient of one output of the stack (nn.Conv1d layers) with respect to the input"),
+                         ("gives", f"non-zero on {value} consecutive input cells")),
+            )
+        name = self.matching(value)
+        if name:
+            mistake = RF_MISTAKES[name]
+            return self.wrong(mistake.message, mistake=name, example=mistake.example)
+        return self.wrong("Not the receptive field: add each layer's d(k − 1), scaled by the strides of the layers below it, to 1.")
+
+    def variant(self, seed):
+        rng = _rng(seed)
+        for _ in range(100):
+            depth = int(rng.integers(2, 5))
+            layers = tuple((int(rng.choice([1, 3, 5, 7])), int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))) for _ in range(depth))
+            q = ReceptiveFieldQuestion(self.id, layers)
+            if q.prompt != self.prompt and len({v for _, v in q.candidates()} | {q.expected}) >= 4:
+                return q
+        return None
 
 
 LAYER_7x7 = Layer((32, 19, 19), 64, 7, stride=3, padding=0, bias=False)
 LAYER_1x1 = Layer((512, 25, 25), 128, 1, stride=1, padding=2, bias=False)
+#: ResNet's first layer: 64 kernels of 7×7, stride 2, padding 3 on a 224×224 RGB image.
+LAYER_STEM = Layer((3, 224, 224), 64, 7, stride=2, padding=3, bias=False)
 
 QUESTIONS = [
     OutputSizeFunction(),
     OutputSizeQuestion("conv.size_78x84", (78, 84), 5, stride=3, padding=2),
     OutputSizeQuestion("conv.size_64x64", (64, 64), (3, 5), stride=2, padding=0),
+    OutputSizeQuestion("conv.size_28x36", (28, 36), 3, stride=1, padding=2),
     InputSizesQuestion("conv.input_for_16", 16, 9, stride=3, padding=1),
     ParamCountQuestion("conv.params_7x7", LAYER_7x7),
-    OpCountQuestion("conv.ops_7x7", LAYER_7x7),
     ParamCountQuestion("conv.params_1x1", LAYER_1x1),
+    OpCountQuestion("conv.ops_7x7", LAYER_7x7),
+    Im2colQuestion("conv.im2col_shape", (8, 3, 32, 32), 5, stride=2, padding=1),
+    ActivationMemoryQuestion("conv.activation_memory", LAYER_STEM, batch=32),
+    ReceptiveFieldQuestion("conv.receptive_field", ((5, 2, 1), (3, 2, 1), (3, 1, 2))),
 ]

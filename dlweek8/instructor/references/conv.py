@@ -1,9 +1,15 @@
-"""Solutions of the convolution questions (notebook 02): references, probes and wrong answers."""
+"""Solutions of the convolution questions (notebook 02): references, probes and wrong answers.
+
+Right values are computed from the reference maths (which the tests prove equal to PyTorch),
+from the notebook's own numbers. Each catalogue entry is a wrong answer written out as the
+student would compute it, making exactly the named mistake.
+"""
 
 from __future__ import annotations
 
+import math
+
 from ... import conv
-from ...checks import conv as checks
 from ..solutions import Solution
 
 
@@ -11,15 +17,7 @@ def _span(k, d):
     return d * (k - 1) + 1
 
 
-def _with_defaults(formula):
-    """``formula(n, k, s, p, d)`` called the way a student's ``f(n, k, s=1, p=0, d=1)`` is."""
-
-    def f(n, k, s=1, p=0, d=1):
-        return formula(n, k, s, p, d)
-
-    return f
-
-
+# -- conv.output_size_fn ---------------------------------------------------------------------
 def _public_probes() -> list[tuple]:
     """Defaults first (2, 3 and 4 arguments), then all five over a spread grid."""
     short = [(5, 3), (7, 3), (10, 4), (78, 5), (7, 3, 2), (10, 3, 3), (9, 2, 2), (84, 5, 3),
@@ -55,18 +53,224 @@ def _output_size(n, k, s=1, p=0, d=1):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
+def _ceil(n, k, s=1, p=0, d=1):
+    return math.ceil((n + 2 * p - d * (k - 1) - 1) / s) + 1
+
+
+def _no_plus_one(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * (k - 1) - 1) // s
+
+
+def _padding_once(n, k, s=1, p=0, d=1):
+    return (n + p - d * (k - 1) - 1) // s + 1
+
+
+def _padding_ignored(n, k, s=1, p=0, d=1):
+    return (n - d * (k - 1) - 1) // s + 1
+
+
+def _dilation_ignored(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - k) // s + 1
+
+
+def _dilation_times_kernel(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * k) // s + 1
+
+
+def _span_off_by_one(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * (k - 1)) // s + 1
+
+
+def _stride_ignored(n, k, s=1, p=0, d=1):
+    return n + 2 * p - d * (k - 1)
+
+
+def _rounded(n, k, s=1, p=0, d=1):
+    return round((n + 2 * p - d * (k - 1) - 1) / s) + 1
+
+
+def _unfloored(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * (k - 1) - 1) / s + 1
+
+
+def _dilation_mishandled(n, k, s=1, p=0, d=1):
+    return _output_size(n, k, s, p, d) + (d == 3)
+
+
+def _padding_mishandled(n, k, s=1, p=0, d=1):
+    return (n + 3 * p - d * (k - 1) - 1) // s + 1
+
+
+def _stride_mishandled(n, k, s=1, p=0, d=1):
+    return (n + 2 * p - d * (k - 1) - 1) // (s * s) + 1
+
+
 output_size_fn = Solution(
     answer=_output_size,
-    wrong={m.name: _with_defaults(m.formula) for m in checks.SIZE_MISTAKES},
+    wrong={
+        "ceil-for-floor": _ceil,
+        "plus-one-forgotten": _no_plus_one,
+        "padding-once": _padding_once,
+        "padding-ignored": _padding_ignored,
+        "dilation-ignored": _dilation_ignored,
+        "dilation-times-kernel": _dilation_times_kernel,
+        "kernel-span-off-by-one": _span_off_by_one,
+        "stride-ignored": _stride_ignored,
+        "round-for-floor": _rounded,
+        "floor-missing": _unfloored,
+        "dilation-mishandled": _dilation_mishandled,
+        "padding-mishandled": _padding_mishandled,
+        "stride-mishandled": _stride_mishandled,
+    },
+    unnamed=(lambda n, k, s=1, p=0, d=1: n - k + 1, lambda n, k, s=1, p=0, d=1: 10**400, lambda n, k, s=1, p=0, d=1: -1),
     public_probes=_public_probes,
     hidden_probes=_hidden_probes,
 )
 
-# Value answers from the reference maths (which the tests prove equal to PyTorch), written
-# from the notebook's own numbers rather than read back from the checks.
-size_78x84 = Solution(answer=conv.output_size((78, 84), 5, stride=3, padding=2))
-size_64x64 = Solution(answer=conv.output_size((64, 64), (3, 5), stride=2, padding=0))
-input_for_16 = Solution(answer=list(conv.input_sizes(16, 9, stride=3, padding=1)))
-params_7x7 = Solution(answer=conv.param_count(32, 64, 7, bias=False))
-ops_7x7 = Solution(answer=conv.op_count((32, 19, 19), 64, 7, stride=3, padding=0, bias=False))
-params_1x1 = Solution(answer=conv.param_count(512, 128, 1, bias=False))
+# -- value questions: the right value from the reference maths, wrong ones written out ----------
+size_78x84 = Solution(
+    answer=conv.output_size((78, 84), 5, stride=3, padding=2),
+    wrong={
+        "ceil-for-floor": (27, 29),  # ceil(77/3) + 1, ceil(83/3) + 1
+        "plus-one-forgotten": (25, 27),  # 77 // 3, 83 // 3
+        "height-width-swapped": (28, 26),
+        "stride-ignored": (78, 84),  # 78 + 4 − 5 + 1
+        "floor-missing": (77 / 3 + 1, 83 / 3 + 1),
+    },
+    unnamed=((26, 27), (24, 26)),
+)
+
+size_64x64 = Solution(
+    answer=conv.output_size((64, 64), (3, 5), stride=2, padding=0),
+    wrong={
+        "height-width-swapped": (30, 31),
+        "one-kernel-size-for-both": (31, 31),  # the 3 used for the width too
+        "ceil-for-floor": (32, 31),  # ceil(61/2) + 1, ceil(59/2) + 1
+        "plus-one-forgotten": (30, 29),
+        "stride-ignored": (62, 60),
+        "floor-missing": (61 / 2 + 1, 59 / 2 + 1),
+    },
+    unnamed=((29, 29),),
+)
+
+size_28x36 = Solution(
+    answer=conv.output_size((28, 36), 3, stride=1, padding=2),
+    wrong={
+        "padding-once": (28, 36),  # d2l's n − k + p + 1 with p = 2 read as the total
+        "padding-ignored": (26, 34),
+        "plus-one-forgotten": (29, 37),
+        "kernel-span-off-by-one": (31, 39),
+        "height-width-swapped": (38, 30),
+    },
+    unnamed=((30, 36), (32, 40)),
+)
+
+input_for_16 = Solution(
+    answer=list(conv.input_sizes(16, 9, stride=3, padding=1)),
+    wrong={
+        "floor-missing": [52],  # (n + 2 − 9)/3 + 1 = 16 exactly
+        "upper-bound-included": range(52, 56),
+        "sizes-missing": [52, 53],
+        "ceil-for-floor": {50, 51, 52},
+        "plus-one-forgotten": range(55, 58),
+        "padding-once": range(53, 56),
+        "padding-ignored": range(54, 57),
+        "kernel-span-off-by-one": {51, 52, 53},  # round-to-nearest gives the same sizes
+        "stride-ignored": [22],  # n + 2 − 9 + 1 = 16
+        "wrong-sizes": [52, 53, 54, 60],
+        "empty": [],
+    },
+    unnamed=(),
+)
+
+params_7x7 = Solution(
+    answer=conv.param_count(32, 64, 7, bias=False),
+    wrong={
+        "bias-counted": 32 * 7 * 7 * 64 + 64,
+        "output-positions-multiplied": 32 * 7 * 7 * 64 * 5 * 5,
+        "input-size-multiplied": 32 * 7 * 7 * 64 * 19 * 19,
+        "in-channels-forgotten": 7 * 7 * 64,
+        "out-channels-forgotten": 32 * 7 * 7,
+        "kernel-side-not-area": 32 * 7 * 64,
+    },
+    unnamed=(12345, 32 * 7 * 7 * 64 - 1),
+)
+
+params_1x1 = Solution(
+    answer=conv.param_count(512, 128, 1, bias=False),
+    wrong={
+        "bias-counted": 512 * 128 + 128,
+        "output-positions-multiplied": 512 * 128 * 29 * 29,
+        "padding-in-kernel": 512 * 5 * 5 * 128,
+        "in-channels-forgotten": 128,
+        "out-channels-forgotten": 512,
+        "input-size-multiplied": 512 * 128 * 25 * 25,
+    },
+    unnamed=(1000,),
+)
+
+_MULTS_7x7 = 64 * 5 * 5 * 32 * 7 * 7  # one inner product of 32·7·7 terms per output value, 64·5·5 values
+ops_7x7 = Solution(
+    answer=conv.op_count((32, 19, 19), 64, 7, stride=3, padding=0, bias=False),
+    wrong={
+        "additions-equal-multiplications": (_MULTS_7x7, _MULTS_7x7),
+        "flops-for-multiplications": (2 * _MULTS_7x7, 64 * 5 * 5 * (32 * 49 - 1)),
+        "flops-for-additions": (_MULTS_7x7, 2 * _MULTS_7x7),
+        "flops-for-both": (2 * _MULTS_7x7, 2 * _MULTS_7x7),
+        "order-swapped": (64 * 5 * 5 * (32 * 49 - 1), _MULTS_7x7),
+        "in-channels-forgotten": (49 * 1600, 48 * 1600),
+        "out-channels-forgotten": (25 * 1568, 25 * 1567),
+        "channel-sums-forgotten": (_MULTS_7x7, 48 * 32 * 1600),
+        "one-output-counted": (1568, 1567),
+        "plus-one-forgotten": (64 * 4 * 4 * 1568, 64 * 4 * 4 * 1567),  # a 4×4 output
+        "stride-ignored": (64 * 13 * 13 * 1568, 64 * 13 * 13 * 1567),  # a 13×13 output
+    },
+    unnamed=((_MULTS_7x7, 1), (1, 2)),
+)
+
+im2col_shape = Solution(
+    answer=conv.unfold_shape((8, 3, 32, 32), 5, stride=2, padding=1),
+    wrong={
+        "transposed": (8, 15 * 15, 3 * 5 * 5),
+        "in-channels-forgotten": (8, 5 * 5, 15 * 15),
+        "kernel-side-not-area": (8, 3 * 5, 15 * 15),
+        "input-positions": (8, 3 * 5 * 5, 32 * 32),
+        "one-dimension-only": (8, 3 * 5 * 5, 15),
+        "not-flattened": (8, 3 * 5 * 5, 15, 15),
+        "ceil-for-floor": (8, 3 * 5 * 5, 16 * 16),  # ceil(29/2) + 1 = 16
+        "plus-one-forgotten": (8, 3 * 5 * 5, 14 * 14),
+        "stride-ignored": (8, 3 * 5 * 5, 30 * 30),
+    },
+    unnamed=((8, 3, 225), (1, 75, 225)),
+)
+
+_STEM_VALUES = 32 * 64 * 112 * 112  # (224 + 6 − 7) // 2 + 1 = 112
+activation_memory = Solution(
+    answer=32 * 64 * conv.output_size(224, 7, 2, 3) ** 2 * 4,
+    wrong={
+        "numbers-not-bytes": _STEM_VALUES,
+        "float64": _STEM_VALUES * 8,
+        "bits-not-bytes": _STEM_VALUES * 32,
+        "batch-forgotten": 64 * 112 * 112 * 4,
+        "input-size-used": 32 * 64 * 224 * 224 * 4,
+        "in-channels-used": 32 * 3 * 112 * 112 * 4,
+        "input-counted": 32 * 3 * 224 * 224 * 4,
+        "weights-counted": 64 * 3 * 7 * 7 * 4,
+        "padding-ignored": 32 * 64 * 109 * 109 * 4,  # (224 − 7) // 2 + 1
+        "plus-one-forgotten": 32 * 64 * 111 * 111 * 4,
+        "ceil-for-floor": 32 * 64 * 113 * 113 * 4,
+    },
+    unnamed=(_STEM_VALUES * 2, 100_000_000),
+)
+
+receptive_field = Solution(
+    answer=conv.receptive_field([(5, 2, 1), (3, 2, 1), (3, 1, 2)]),
+    wrong={
+        "strides-ignored": 1 + 4 + 2 + 2 * 2,
+        "own-stride-included": 1 + 4 * 2 + 2 * 4 + 2 * 2 * 4,
+        "dilation-ignored": 1 + 4 + 2 * 2 + 2 * 4,
+        "spans-added": 5 + 3 * 2 + 5 * 4,
+        "last-layer-only": 5,
+    },
+    unnamed=(24, 26),
+)
