@@ -6,8 +6,8 @@ The cell (no peepholes; biases optional, the notes drop them)::
     o = σ(W^o x + U^o h_prev + b^o)     u = tanh(W^c x + U^c h_prev + b^c)
     c = f ∘ c_prev + i ∘ u              h = o ∘ tanh(c)
 
-A Jacobian ``J`` has ``J[a, b] = ∂out[a] / ∂in[b]``. An element-wise product with a
-vector ``v`` is the row scaling ``diag(v) @ J``, written ``v[:, None] * J``.
+A Jacobian ``J`` has ``J[a, b] = ∂out[a] / ∂in[b]``. Multiplying the output by a vector
+``v`` element-wise scales the rows of ``J``: diag(v) J, written ``v[:, None] * J``.
 
 Everything here is numpy; torch is imported only by the ``autograd_*`` references
 and :func:`from_torch`.
@@ -30,8 +30,8 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def sigmoid_prime(z):
-    """σ′(z) = σ(z)·σ(−z): relative accuracy at every z, including ±1000 and 40."""
+def _sigmoid_prime(z):
+    """σ′ with relative accuracy at every z (for the gate Jacobians and explorers; answers a graded question)."""
     z = np.asarray(z, dtype=float)
     return sigmoid(z) * sigmoid(-z)
 
@@ -120,64 +120,52 @@ def run(cell: LSTMCell, xs, h0=None, c0=None) -> list[LSTMStep]:
     return steps
 
 
-# -- analytic Jacobians with respect to h_{t-1} -----------------------------------------------
+# -- analytic Jacobians with respect to h_{t-1} and c_{t-1} --------------------------------------
 def _gate_jacobians_from(cell: LSTMCell, z: dict) -> dict:
-    return {g: (tanh_prime(z[g]) if g == "u" else sigmoid_prime(z[g]))[:, None] * cell.weights(g)[1] for g in GATES}
+    return {g: (tanh_prime(z[g]) if g == "u" else _sigmoid_prime(z[g]))[:, None] * cell.weights(g)[1] for g in GATES}
 
 
 def gate_jacobians(cell: LSTMCell, x, h_prev) -> dict:
-    """∂g/∂h_{t−1} for g in i, f, o, u: σ′(z)[:, None] * U (tanh′ for u)."""
+    """∂g/∂h_{t−1} for g in i, f, o, u: diag(σ′(z)) U (tanh′ for u)."""
     x, h_prev = np.asarray(x, dtype=float), np.asarray(h_prev, dtype=float)
     return _gate_jacobians_from(cell, {g: pre_activation(cell, g, x, h_prev) for g in GATES})
 
 
-def dc_dh_prev(i, f, u, c_prev, di, df, du) -> np.ndarray:
-    """∂c_t/∂h_{t−1} = diag(c_{t−1}) ∂f + diag(u) ∂i + diag(i) ∂u  (c_{t−1} does not depend on h_{t−1})."""
-    return c_prev[:, None] * df + u[:, None] * di + i[:, None] * du
+def _state_blocks(cell: LSTMCell, s: LSTMStep, c_prev):
+    """The blocks of :func:`state_jacobian` at one step, from that step's gates.
 
-
-def dh_dh_prev(i, f, o, u, c_prev, di, df, do, du) -> np.ndarray:
-    """∂h_t/∂h_{t−1} = diag(tanh c_t) ∂o + diag(o ∘ tanh′(c_t)) ∂c_t/∂h_{t−1}."""
-    c = f * c_prev + i * u
-    return np.tanh(c)[:, None] * do + (o * tanh_prime(c))[:, None] * dc_dh_prev(i, f, u, c_prev, di, df, du)
+    Returns (∂h/∂h, ∂h/∂c diagonal, ∂c/∂h, ∂c/∂c diagonal): ∂c_t/∂c_{t−1} = diag(f_t) and
+    ∂h_t/∂c_{t−1} = diag(o_t ∘ tanh′(c_t) ∘ f_t) are diagonal, the h columns are dense.
+    """
+    J = _gate_jacobians_from(cell, s.z)
+    dh_dc = s.o * tanh_prime(s.c)  # ∂h_t/∂c_t, diagonal
+    dc_dh = c_prev[:, None] * J["f"] + s.u[:, None] * J["i"] + s.i[:, None] * J["u"]
+    dh_dh = np.tanh(s.c)[:, None] * J["o"] + dh_dc[:, None] * dc_dh
+    return dh_dh, dh_dc * s.f, dc_dh, s.f
 
 
 def jacobians(cell: LSTMCell, x, h_prev, c_prev) -> dict:
-    """Analytic ∂·/∂h_{t−1} of i, f, o, u, c and h at one step."""
+    """∂·/∂h_{t−1} of i, f, o, u, c and h at one step, with c_{t−1} held fixed (it is a separate input)."""
     s = step(cell, x, h_prev, c_prev)
-    c_prev = np.asarray(c_prev, dtype=float)
-    J = gate_jacobians(cell, x, h_prev)
-    J["c"] = dc_dh_prev(s.i, s.f, s.u, c_prev, J["i"], J["f"], J["u"])
-    J["h"] = dh_dh_prev(s.i, s.f, s.o, s.u, c_prev, J["i"], J["f"], J["o"], J["u"])
+    J = _gate_jacobians_from(cell, s.z)
+    J["h"], _, J["c"], _ = _state_blocks(cell, s, np.asarray(c_prev, dtype=float))
     return J
 
 
 def state_jacobian(cell: LSTMCell, x, h_prev, c_prev) -> np.ndarray:
-    """∂(c_t, h_t)/∂(c_{t−1}, h_{t−1}), a (2k, 2k) block matrix [[∂c/∂c, ∂c/∂h], [∂h/∂c, ∂h/∂h]].
+    """∂s_t/∂s_{t−1} for the state s = (h, c): a (2k, 2k) block matrix [[∂h/∂h, ∂h/∂c], [∂c/∂h, ∂c/∂c]].
 
-    Over many steps this is the Jacobian that multiplies: c_{t−1} reaches h_t and c_t
-    only through ``f ∘ c_{t−1}``, so ∂c_t/∂c_{t−1} = diag(f_t).
+    Over many steps this is the Jacobian that multiplies: ∂h_t/∂h_{t−3} is the top-left block
+    of the product of three of them. c_{t−1} reaches c_t only through ``f_t ∘ c_{t−1}``, so
+    ∂c_t/∂c_{t−1} = diag(f_t).
     """
-    return _state_jacobian_at(cell, step(cell, x, h_prev, c_prev), np.asarray(c_prev, dtype=float))
-
-
-def _state_blocks(cell: LSTMCell, s: LSTMStep, c_prev):
-    """The blocks of :func:`state_jacobian`: diagonals ∂c/∂c, ∂h/∂c and the dense column [∂c/∂h; ∂h/∂h]."""
-    J = _gate_jacobians_from(cell, s.z)
-    dh_dc = s.o * tanh_prime(s.c)
-    dc_dh = dc_dh_prev(s.i, s.f, s.u, c_prev, J["i"], J["f"], J["u"])
-    dh_dh = np.tanh(s.c)[:, None] * J["o"] + dh_dc[:, None] * dc_dh
-    return s.f, dh_dc * s.f, np.vstack([dc_dh, dh_dh])
-
-
-def _state_jacobian_at(cell: LSTMCell, s: LSTMStep, c_prev) -> np.ndarray:
     k = cell.hidden_size
-    dc_dc, dh_dc, dense = _state_blocks(cell, s, c_prev)
+    dh_dh, dh_dc, dc_dh, dc_dc = _state_blocks(cell, step(cell, x, h_prev, c_prev), np.asarray(c_prev, dtype=float))
     out = np.zeros((2 * k, 2 * k))
     diagonal = np.arange(k)
-    out[diagonal, diagonal] = dc_dc
-    out[k + diagonal, diagonal] = dh_dc
-    out[:, k:] = dense
+    out[:k, :k], out[k:, :k] = dh_dh, dc_dh
+    out[diagonal, k + diagonal] = dh_dc
+    out[k + diagonal, k + diagonal] = dc_dc
     return out
 
 
@@ -191,16 +179,17 @@ def gradient_flow(cell: LSTMCell, xs) -> dict:
     steps = run(cell, xs)
     k, T = cell.hidden_size, len(steps)
     c_prev = [np.zeros(k)] + [s.c for s in steps[:-1]]
-    product = np.eye(2 * k)  # ∂(c_T, h_T)/∂(c_t, h_t), for t from T down to 0
+    product = np.eye(2 * k)  # ∂(h_T, c_T)/∂(h_t, c_t), for t from T down to 0
     c_flow, h_flow = np.empty(T + 1), np.empty(T + 1)
     for t in range(T, -1, -1):
-        c_flow[t] = np.abs(product[:k, :k]).mean()
-        h_flow[t] = np.abs(product[k:, k:]).mean()
+        h_flow[t] = np.abs(product[:k, :k]).mean()
+        c_flow[t] = np.abs(product[k:, k:]).mean()
         if t:
-            # product @ state_jacobian, using that its left column blocks are diagonal
-            dc_dc, dh_dc, dense = _state_blocks(cell, steps[t - 1], c_prev[t - 1])
-            by_c = product[:, :k] * dc_dc + product[:, k:] * dh_dc
-            product = np.hstack([by_c, product @ dense])
+            # product @ state_jacobian, using that its right column blocks are diagonal
+            dh_dh, dh_dc, dc_dh, dc_dc = _state_blocks(cell, steps[t - 1], c_prev[t - 1])
+            by_h = product[:, :k] @ dh_dh + product[:, k:] @ dc_dh
+            by_c = product[:, :k] * dh_dc + product[:, k:] * dc_dc
+            product = np.hstack([by_h, by_c])
     return {"c": c_flow, "h": h_flow, "f": np.array([s.f for s in steps])}
 
 
@@ -218,20 +207,10 @@ def rnn_gradient_flow(W, U, xs) -> np.ndarray:
     return flow
 
 
-def df_dh_prev(W_f, U_f, x, h_prev) -> np.ndarray:
-    """∂f_t/∂h_{t−1}[d1, d2] = σ′(W^f[d1] · x + U^f[d1] · h_{t−1}) U^f[d1, d2]  (no bias)."""
-    return sigmoid_prime(W_f @ x + U_f @ h_prev)[:, None] * U_f
-
-
-def argmax_h(U_f, d: int) -> np.ndarray:
-    """The unit h_{t−1} that maximises f_t(d) when x_t = 0: the row U^f[d] over its length."""
+def _argmax_h(U_f, d: int) -> np.ndarray:
+    """The unit h_{t−1} that maximises f_t(d) when x_t = 0 (for the explorers; answers a graded question)."""
     row = np.asarray(U_f, dtype=float)[d]
     return row / np.linalg.norm(row)
-
-
-def forget_bias_for(gate_value: float) -> float:
-    """The bias b with σ(b) = gate_value: the logit ln(p / (1 − p)); 0.95 gives ln 19."""
-    return float(np.log(gate_value / (1.0 - gate_value)))
 
 
 # -- random cells -----------------------------------------------------------------------------
@@ -319,30 +298,32 @@ def autograd_jacobians(cell: LSTMCell, x, h_prev, c_prev) -> dict:
 def autograd_unrolled_jacobian(cell: LSTMCell, xs, h0, c0, carry_cell_state: bool = True) -> np.ndarray:
     """Autograd Jacobian of an unrolled run from its start.
 
-    With ``carry_cell_state`` it is ∂(c_T, h_T)/∂(c_0, h_0), shape (2k, 2k). Without it, each
-    step's c_{s−1} is held at its forward value and the result is ∂h_T/∂h_0 along the h path only,
-    shape (k, k): the product of the one-step ∂h_s/∂h_{s−1}.
+    With ``carry_cell_state`` it is ∂(h_T, c_T)/∂(h_0, c_0), shape (2k, 2k), state ordered (h, c)
+    like :func:`state_jacobian`. Without it, each step's c_{s−1} is held at its forward value and
+    the result is ∂h_T/∂h_0 along the h path only, shape (k, k): the product of the one-step
+    ∂h_s/∂h_{s−1}, which misses the path through the cell states.
     """
     torch = _torch()
     k = cell.hidden_size
     xs_t = [_t(torch, x) for x in xs]
-    cs = [_t(torch, s.c) for s in run(cell, xs, h0, c0)]
-    cs = [_t(torch, c0)] + cs
+    cs = [_t(torch, c0)] + [_t(torch, s.c) for s in run(cell, xs, h0, c0)]
 
     def unrolled(state):
-        c, h = (state[:k], state[k:]) if carry_cell_state else (None, state)
+        h, c = (state[:k], state[k:]) if carry_cell_state else (state, None)
         for n, x in enumerate(xs_t):
-            *_, c_new, h = _torch_step(torch, cell, x, h, c if carry_cell_state else cs[n])
-            c = c_new
-        return torch.cat([c, h]) if carry_cell_state else h
+            *_, c, h = _torch_step(torch, cell, x, h, c if carry_cell_state else cs[n])
+        return torch.cat([h, c]) if carry_cell_state else h
 
-    start = np.concatenate([c0, h0]) if carry_cell_state else np.asarray(h0, dtype=float)
+    start = np.concatenate([h0, c0]) if carry_cell_state else np.asarray(h0, dtype=float)
     return torch.autograd.functional.jacobian(unrolled, _t(torch, start), vectorize=True).numpy()
 
 
+#: Transition aliases for the explorers (H1b); they get no credit as answers (own_work). To be removed.
+sigmoid_prime = _sigmoid_prime
+argmax_h = _argmax_h
+
 __all__ = [
-    "GATES", "LSTMCell", "LSTMStep", "sigmoid", "sigmoid_prime", "tanh_prime", "pre_activation", "step", "run",
-    "gate_jacobians", "dc_dh_prev", "dh_dh_prev", "jacobians", "state_jacobian", "gradient_flow", "rnn_gradient_flow",
-    "df_dh_prev", "argmax_h",
-    "forget_bias_for", "random_cell", "random_state", "from_torch", "torch_step", "autograd_jacobians", "autograd_unrolled_jacobian",
+    "GATES", "LSTMCell", "LSTMStep", "sigmoid", "tanh_prime", "pre_activation", "step", "run",
+    "gate_jacobians", "jacobians", "state_jacobian", "gradient_flow", "rnn_gradient_flow",
+    "random_cell", "random_state", "from_torch", "torch_step", "autograd_jacobians", "autograd_unrolled_jacobian",
 ]

@@ -1,10 +1,14 @@
 """Task 1 checks: gradients of an LSTM cell (notebook 01_lstm_gradients).
 
+One class per question; each mistake's message is written once, in the question's
+``mistakes`` (its behaviour is the matching wrong answer in the instructor's catalogue,
+``dlweek8/instructor/references/lstm.py``).
+
 Function answers are called on the stored public cases (random cells whose hidden size k
 differs from the input size) and compared with the stored outputs, which the instructor's
 references produce (tested against ``torch.autograd``). A wrong answer is matched against
 the stored outputs of each named mistake, so the feedback can name it; otherwise it shows
-the worst entry. The references themselves live in ``dlweek8/instructor/references/lstm.py``.
+the worst entry. Value answers that are yes/no claims come with a reason letter.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import math
 import numpy as np
 
 from .. import answer_forms, lstm, plain
+from ..names import rng_from
 from ..question import Field, FunctionQuestion, ValueQuestion
 
 #: Agreement with the autograd reference (float32 answers pass too).
 RTOL, ATOL = 1e-4, 1e-7
+
 
 def _fmt(x: float) -> str:
     return f"{x:.6g}"
@@ -29,6 +35,8 @@ def _close(got: np.ndarray, expected: np.ndarray) -> bool:
 
 def _worst_entry(got: np.ndarray, expected: np.ndarray, expected_label: str = "expected") -> tuple:
     """Rows (label, text) for the entry where ``got`` is farthest from ``expected``."""
+    if got.shape != expected.shape:
+        return (("expected shape", str(expected.shape)), ("got shape", str(got.shape)))
     index = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape)
     where = "[" + ", ".join(str(int(n)) for n in index) + "]"
     return (("worst entry", where), (expected_label, _fmt(expected[index])), ("got", _fmt(got[index])))
@@ -46,7 +54,9 @@ class _ArrayFunctionQuestion(FunctionQuestion):
     """A function returning an array, compared with the stored outputs on every probe.
 
     ``mistakes`` maps each named mistake to its message, in the order they are tried: a
-    wrong answer whose outputs match that mistake's stored outputs on every probe gets it.
+    wrong answer whose outputs match that mistake's stored outputs on every probe gets it
+    (a mistake may have another output shape than the right answer, e.g. a whole 2k × 2k
+    product where one block is asked for).
     """
 
     mistakes: dict = {}
@@ -64,44 +74,60 @@ class _ArrayFunctionQuestion(FunctionQuestion):
         """The input behind the worst entry, where that helps (e.g. the z of σ′)."""
         return None
 
-    def read(self, args, outcome):
-        """(array, None) or (None, one-line problem) for one call's result."""
+    def close(self, got: np.ndarray, expected: np.ndarray) -> bool:
+        """Whether an output agrees with an expected one (shape and values)."""
+        return _close(got, expected)
+
+    def read(self, args, outcome, other_shapes=()):
+        """(array, None) or (None, one-line problem) for one call's result.
+
+        An array of one of ``other_shapes`` (a named mistake's output shape) is read too.
+        """
         shape = self.output_shape(args)
         if outcome.value is None:
             return None, f"Your function returned None; expected an array of shape {shape} (did it forget to return?)."
         got, problem = answer_forms.array(outcome.value, shape)
+        if problem and np.shape(outcome.value) in other_shapes:
+            got, problem = answer_forms.array(outcome.value, np.shape(outcome.value))
         return got, (problem + _warned(outcome) if problem else None)
 
     def judge(self, cases, outcomes):
         gots = []
-        for args, outcome in zip(cases.probes, outcomes):
-            got, problem = self.read(args, outcome)
+        for n, (args, outcome) in enumerate(zip(cases.probes, outcomes)):
+            other_shapes = {np.shape(outputs[n]) for outputs in cases.mistakes.values()}
+            got, problem = self.read(args, outcome, other_shapes)
             if problem:
                 return self.invalid(problem, example=(("inputs", self.describe_probe(args)),))
             gots.append(got)
         expected = [np.asarray(e, dtype=float) for e in cases.expected]
-        failing = [n for n, (got, exp) in enumerate(zip(gots, expected)) if not _close(got, exp)]
+        failing = [n for n, (got, exp) in enumerate(zip(gots, expected)) if not self.close(got, exp)]
         if not failing:
             return self.verdict_when_right(cases, outcomes, gots)
         first = failing[0]
         example = (("inputs", self.describe_probe(cases.probes[first])),) + _worst_entry(gots[first], expected[first], self.expected_label)
-        at = self.describe_entry(cases.probes[first], gots[first], expected[first])
+        at = self.describe_entry(cases.probes[first], gots[first], expected[first]) if gots[first].shape == expected[first].shape else None
         if at:
             example = example[:2] + (("at", at),) + example[2:]
         named = self.named_mistake(cases, gots)
         if named:
-            return self.wrong(self.mistakes[named], mistake=named, example=example)
+            return self.wrong(self.mistake_message(named, cases, first), mistake=named, example=example)
+        if gots[first].shape != expected[first].shape:
+            return self.invalid(f"Expected an array of shape {expected[first].shape}, got shape {gots[first].shape}.", example=example[:1])
         return self.wrong(
             f"Your {self.what} differs from the reference on {len(failing)} of {len(cases.probes)} {self.probe_noun}."
             + _warned(outcomes[first]),
             example=example,
         )
 
+    def mistake_message(self, name: str, cases, first: int) -> str:
+        """The message of a named mistake (a subclass may fill in numbers from the cases)."""
+        return self.mistakes[name]
+
     def named_mistake(self, cases, gots) -> str | None:
         """The first mistake in ``mistakes`` whose stored outputs ``gots`` match on every probe."""
         for name in self.mistakes:
             outputs = cases.mistakes.get(name)
-            if outputs is not None and all(_close(got, np.asarray(out, dtype=float)) for got, out in zip(gots, outputs)):
+            if outputs is not None and all(self.close(got, np.asarray(out, dtype=float)) for got, out in zip(gots, outputs)):
                 return name
         return None
 
@@ -109,53 +135,149 @@ class _ArrayFunctionQuestion(FunctionQuestion):
         return self.correct(f"Your {self.what} matches torch.autograd on {len(cases.probes)} {self.probe_noun} (hidden size ≠ input size).")
 
 
-# -- lstm.cell_state_dependence -----------------------------------------------------------------
-class CellStateDependence(ValueQuestion):
-    id = "lstm.cell_state_dependence"
-    prompt = "Is c_{t−1} a function of h_{t−1}? (True or False)"
-    hints = (
-        "Look at the step that produces h_{t−1}: which of the two is computed from the other?",
-        "h_{t−1} = o_{t−1} ∘ tanh(c_{t−1}) is computed after c_{t−1}, which uses only x_{t−1}, h_{t−2} and c_{t−2}.",
-    )
-    fields = (Field("c_{t−1} is a function of h_{t−1}", "bool"),)
-    reason = (
-        "c_{t−1} is computed at step t−1 from x_{t−1}, h_{t−2} and c_{t−2}, and h_{t−1} = o_{t−1} ∘ tanh(c_{t−1}) "
-        "is computed from it afterwards; so h_{t−1} depends on c_{t−1}, not the other way round, and "
-        "∂c_{t−1}/∂h_{t−1} = 0."
-    )
+class _ClaimsWithReason(ValueQuestion):
+    """Yes/no claims answered together with the letter of the best reason: ``(bool, ..., letter)``.
+
+    ``claims`` labels the yes/no fields; ``reasons`` maps each letter to its text. The subclass
+    judges the claims in ``judge_claims``; right claims with a reason other than ``right_reason``
+    get half credit (mistake "right-answer-wrong-reason", message ``reason_rebuttal[letter]``).
+    """
+
+    claims: tuple[str, ...] = ()
+    reasons: dict = {}
+    right_claims: tuple = ()
+    right_reason: str = ""
+    reason_rebuttal: dict = {}
+    keys: tuple[str, ...] = ()  # dict keys accepted in place of a tuple, in field order
+
+    @property
+    def fields(self):
+        options = tuple((f"{letter}: {text}", letter) for letter, text in self.reasons.items())
+        return tuple(Field(claim, "bool") for claim in self.claims) + (Field("the best reason", "choice", options),)
+
+    def fields_for(self, answer) -> list:
+        """Widget field values of an answer (tuple of bools and a letter)."""
+        return list(answer)
+
+    def _parse(self, answer):
+        """((bools...), letter) or (None, problem)."""
+        count = len(self.claims)
+        form = "(" + ", ".join(["True/False"] * count + ['"A"–"' + list(self.reasons)[-1] + '"']) + ")"
+        if isinstance(answer, dict):
+            answer = [answer.get(key) for key in self.keys]
+        if isinstance(answer, bool) or (isinstance(answer, list) and len(answer) == count and all(isinstance(a, bool) for a in answer)):
+            return None, f"Give the reason too: answer {form}, with the letter of the best reason."
+        if not isinstance(answer, list) or len(answer) != count + 1:
+            return None, f"Expected {form}, got {plain.describe(answer)}."
+        values = []
+        for item in answer[:count]:
+            value, problem = answer_forms.boolean(item)
+            if problem:
+                return None, problem
+            values.append(value)
+        letter = answer[count]
+        letter = letter.strip().upper()[:1] if isinstance(letter, str) else None
+        if letter not in self.reasons:
+            return None, f"The reason must be one of the letters {', '.join(self.reasons)}, got {plain.describe(answer[count])}."
+        return (tuple(values), letter), None
 
     def judge(self, answer):
-        value, problem = answer_forms.boolean(answer)
+        parsed, problem = self._parse(answer)
         if problem:
             return self.invalid(problem)
-        if value is False:
-            return self.correct("Not a function of it. " + self.reason)
-        return self.wrong("It is not. " + self.reason, mistake="c-depends-on-h")
+        claims, letter = parsed
+        if claims == self.right_claims and letter == self.right_reason:
+            return self.correct(self.explanation)
+        if claims == self.right_claims:
+            return self.wrong(self.reason_rebuttal[letter], mistake="right-answer-wrong-reason", score=0.5)
+        return self.judge_claims(claims, letter)
 
-    def solution_fields(self):
-        return [False]
+    def judge_claims(self, claims, letter):
+        raise NotImplementedError
+
+
+# -- lstm.cell_state_dependence -----------------------------------------------------------------
+def _same_h_counter_example() -> str:
+    """Two cell states with the same h = o ∘ tanh(c): numbers computed here, not typed."""
+    o1, c1, o2 = 0.5, 1.0, 0.8
+    h = o1 * math.tanh(c1)
+    c2 = math.atanh(h / o2)
+    return f"o = {o1}, c = {c1:g} and o = {o2}, c = {c2:.4f} both give h = o·tanh(c) = {h:.4f}"
+
+
+class CellStateDependence(_ClaimsWithReason):
+    id = "lstm.cell_state_dependence"
+    prompt = (
+        "At step t, is c_{t−1} a function of h_{t−1}? Answer (True or False, the letter of the best reason)."
+    )
+    hints = (
+        "A function of h_{t−1} gives one c_{t−1} for each h_{t−1}. Can two runs reach the same h_{t−1} with different c_{t−1}?",
+        "Look at what step t takes as its inputs, and at how much of c_{t−1} the output h_{t−1} = o_{t−1} ∘ tanh(c_{t−1}) keeps.",
+    )
+    claims = ("c_{t−1} is a function of h_{t−1}",)
+    reasons = {
+        "A": "h_{t−1} is computed from c_{t−1}, so the dependence runs the other way.",
+        "B": "c_{t−1} and h_{t−1} enter step t as separate inputs, and h = o ∘ tanh(c) loses information: "
+             "different c_{t−1} give the same h_{t−1}.",
+        "C": "c_{t−1} was computed at step t−1, before h_{t−1} existed.",
+        "D": "h_{t−1} = o_{t−1} ∘ tanh(c_{t−1}) ties them together: change h_{t−1} and c_{t−1} must change too.",
+    }
+    right_claims = (False,)
+    right_reason = "B"
+    keys = ("depends", "reason")
+    _direction = (
+        "The order of computation proves nothing about dependence: y = 2x is computed from x, yet x = y/2 is a "
+        "function of y. Pick the reason that would still hold if the computation ran the other way."
+    )
+    reason_rebuttal = {
+        "A": "Your yes/no is right, but not for that reason. " + _direction,
+        "C": "Your yes/no is right, but not for that reason. " + _direction,
+        "D": "Your yes/no is right, but the reason you picked argues the opposite: if h_{t−1} tied c_{t−1} down, "
+             "c_{t−1} would be a function of it. Test that claim with numbers: " + _same_h_counter_example() + ".",
+    }
+    mistakes = {
+        "c-depends-on-h": "A function of h_{t−1} would give one c_{t−1} for each h_{t−1}. Counter-example with a "
+                          "single unit: " + _same_h_counter_example() + ". So h_{t−1} does not pin down c_{t−1}.",
+    }
+    explanation = (
+        "c_{t−1} and h_{t−1} are two separate inputs of step t (the state is the pair), and h = o ∘ tanh(c) "
+        "loses information (" + _same_h_counter_example() + "), so no function maps h_{t−1} to c_{t−1}. "
+        "When we differentiate step t with respect to h_{t−1}, c_{t−1} is held fixed: ∂c_{t−1}/∂h_{t−1} plays no part. "
+        "The order of computation alone would prove nothing."
+    )
+
+    def judge_claims(self, claims, letter):
+        return self.wrong(self.mistakes["c-depends-on-h"], mistake="c-depends-on-h")
 
 
 # -- lstm.dh_dh_prev ----------------------------------------------------------------------------
 class DhDhPrev(_ArrayFunctionQuestion):
     id = "lstm.dh_dh_prev"
-    prompt = "Write ∂h_t/∂h_{t−1} from the gate Jacobians with the product rule."
+    prompt = "Write ∂h_t/∂h_{t−1} (c_{t−1} held fixed) from the gate Jacobians with the product rule."
     signature = "f(i, f, o, u, c_prev, di, df, do, du) -> (k, k) array"
     hints = (
         "h_t = o_t ∘ tanh(c_t): two factors, so two terms; c_t = f_t ∘ c_{t−1} + i_t ∘ u_t gives three more "
-        "(c_{t−1} does not depend on h_{t−1}).",
-        "v ∘ J for a vector v and a Jacobian J scales the rows of J: write it as v[:, None] * J.",
+        "(c_{t−1} is a separate input of step t: it does not move with h_{t−1}).",
+        "Multiplying an output element-wise by a vector v scales the rows of its Jacobian J: diag(v) J, "
+        "written v[:, None] * J in numpy.",
+    )
+    own_work = (
+        "dlweek8.lstm.jacobians", "dlweek8.lstm.state_jacobian", "dlweek8.lstm._state_blocks",
+        "dlweek8.lstm.autograd_jacobians", "dlweek8.lstm.autograd_unrolled_jacobian",
     )
     mistakes = {
         "missing-do-term": "The term ∂o_t/∂h_{t−1} ∘ tanh(c_t) is missing: o_t depends on h_{t−1} too.",
-        "missing-tanh-prime": "The chain rule through tanh is missing: ∂tanh(c_t)/∂h_{t−1} = tanh′(c_t) ∘ ∂c_t/∂h_{t−1}.",
+        "missing-tanh-prime": "The chain rule through tanh is missing: ∂tanh(c_t)/∂h_{t−1} = diag(tanh′(c_t)) ∂c_t/∂h_{t−1}.",
         "tanh-for-tanh-prime": "You used tanh(c_t) where its derivative tanh′(c_t) = 1 − tanh(c_t)² belongs.",
         "missing-i-du": "The term i_t ∘ ∂u_t/∂h_{t−1} is missing from ∂c_t/∂h_{t−1}.",
         "missing-df-cprev": "The term ∂f_t/∂h_{t−1} ∘ c_{t−1} is missing from ∂c_t/∂h_{t−1}.",
         "missing-di-u": "The term ∂i_t/∂h_{t−1} ∘ u_t is missing from ∂c_t/∂h_{t−1}.",
+        "diag-f-term": "You added diag(f_t) to ∂c_t/∂h_{t−1}, as if c_{t−1} depended on h_{t−1}. It does not: c_{t−1} "
+                       "and h_{t−1} are separate inputs of step t (the cell-state question), so f_t ∘ c_{t−1} "
+                       "contributes only through ∂f_t/∂h_{t−1}.",
         "c-prev-for-c": "You used c_{t−1} inside tanh; h_t = o_t ∘ tanh(c_t) needs c_t = f_t ∘ c_{t−1} + i_t ∘ u_t.",
         "transposed": "Your Jacobian is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−1}[b].",
-        "column-scaling": "v * J broadcasts v over the columns (J @ diag(v)); the product rule scales rows: v[:, None] * J.",
+        "column-scaling": "v * J broadcasts v over the columns (J diag(v)); the product rule scales rows: diag(v) J = v[:, None] * J.",
     }
 
     def output_shape(self, args):
@@ -166,59 +288,107 @@ class DhDhPrev(_ArrayFunctionQuestion):
         k = len(args[0])
         return f"i, f, o, u, c_prev of shape ({k},); di, df, do, du of shape ({k}, {k})"
 
+    def verdict_when_right(self, cases, outcomes, gots):
+        return self.correct(
+            f"Your Jacobian matches torch.autograd on {len(cases.probes)} random cells: ∂h_t/∂h_{{t−1}} = "
+            "diag(tanh c_t) ∂o + diag(o_t ∘ tanh′(c_t)) (diag(c_{t−1}) ∂f + diag(u_t) ∂i + diag(i_t) ∂u), "
+            "with c_{t−1} held fixed."
+        )
+
 
 # -- lstm.three_step_jacobian --------------------------------------------------------------------
 class ThreeStepJacobian(_ArrayFunctionQuestion):
     id = "lstm.three_step_jacobian"
-    prompt = "Combine the one-step Jacobians [J_{t−2}, J_{t−1}, J_t] into ∂h_t/∂h_{t−3}."
-    signature = "f(Js) -> (n, n) array, with Js = [J_{t−2}, J_{t−1}, J_t], each an (n, n) one-step Jacobian"
-    hints = (
-        "The chain rule for a composition h_t(h_{t−1}(h_{t−2}(h_{t−3}))) multiplies Jacobians.",
-        "The Jacobian of the last step stands on the left: J_t @ J_{t−1} @ J_{t−2}.",
+    prompt = (
+        "Given Ss = [S_{t−2}, S_{t−1}, S_t], the one-step state Jacobians ∂s_τ/∂s_{τ−1} of the state s = (h, c) "
+        "(each 2k × 2k, h first), return ∂h_t/∂h_{t−3} (k × k)."
     )
+    signature = "f(Ss) -> (k, k) array, with Ss = [S_(t-2), S_(t-1), S_t], each a (2k, 2k) state Jacobian ordered (h, c)"
+    hints = (
+        "h_t depends on h_{t−3} through h and through c at every step: chain the Jacobians of the whole state, then pick out the part asked for.",
+        "In a chain rule for a composition, which step's Jacobian stands on the left? Which rows and columns of a "
+        "(2k, 2k) Jacobian of s = (h, c) hold ∂h/∂h?",
+    )
+    own_work = ("dlweek8.lstm.autograd_unrolled_jacobian",)
     mistakes = {
-        "wrong-order": "Right idea, wrong order: the last step's Jacobian goes on the left, J_t @ J_{t−1} @ J_{t−2}.",
+        "h-only-product": "That multiplies the three ∂h_τ/∂h_{τ−1} blocks only, so it misses the path through c: "
+                          "h_t also depends on h_{t−3} through c_{t−1} and c_{t−2}. On the cell below, the h-only "
+                          "product is {gap} off.",
+        "wrong-order": "Right idea, wrong order: in a chain rule the Jacobian of the last step stands on the left.",
         "summed": "Jacobians of a composition multiply (chain rule); they do not add.",
         "elementwise-product": "`*` multiplies entry by entry; the chain rule needs matrix products (`@`).",
-        "last-step-only": "That is only J_t = ∂h_t/∂h_{t−1}; h_{t−1} itself depends on h_{t−3} through two more steps.",
-        "transposed": "Your product is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−3}[b].",
+        "last-step-only": "That is only ∂h_t/∂h_{t−1} from S_t; h_{t−1} itself depends on h_{t−3} through two more steps.",
+        "transposed": "Your block is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−3}[b].",
+        "block-dh-dc": "That is the top-right block, ∂h_t/∂c_{t−3}; with s = (h, c), ∂h_t/∂h_{t−3} is the top-left k × k block.",
+        "block-dc-dh": "That is the bottom-left block, ∂c_t/∂h_{t−3}; with s = (h, c), ∂h_t/∂h_{t−3} is the top-left k × k block.",
+        "block-dc-dc": "That is the bottom-right block, ∂c_t/∂c_{t−3} (the state here is ordered (h, c), h first); "
+                       "∂h_t/∂h_{t−3} is the top-left k × k block.",
+        "whole-product": "That is the whole ∂s_t/∂s_{t−3} (2k × 2k); the question asks for its ∂h_t/∂h_{t−3} block (k × k).",
     }
 
     def output_shape(self, args):
-        n = len(args[0][0])
-        return (n, n)
+        k = len(args[0][0]) // 2
+        return (k, k)
 
     def describe_probe(self, args):
         n = len(args[0][0])
-        return f"Js = [J_(t-2), J_(t-1), J_t], each of shape ({n}, {n})"
+        return f"Ss = [S_(t-2), S_(t-1), S_t], each of shape ({n}, {n}), k = {n // 2}"
+
+    def mistake_message(self, name, cases, first):
+        if name != "h-only-product":
+            return self.mistakes[name]
+        h_only, right = (np.asarray(a, dtype=float) for a in (cases.mistakes[name][first], cases.expected[first]))
+        gap = np.linalg.norm(h_only - right) / np.linalg.norm(right)
+        return self.mistakes[name].replace("{gap}", f"{gap:.0%}")
 
     def verdict_when_right(self, cases, outcomes, gots):
         return self.correct(
-            "Your product matches torch.autograd through three unrolled steps of the stacked state (c, h). Each factor depends on that step's gates and states: that is why nobody "
-            "expands ∂h_t/∂h_{t−3} by hand."
+            "Your block matches torch.autograd through three lstm steps: ∂h_t/∂h_{t−3} is the top-left block of "
+            "S_t S_{t−1} S_{t−2}. Each factor depends on that step's gates and states, which is why nobody expands "
+            "it by hand; the carousel part, diag(f_t f_{t−1} f_{t−2}), sits in the bottom-right block."
         )
 
 
 # -- lstm.sigmoid_prime ---------------------------------------------------------------------------
-#: The extreme-z probe: the naive e^{−z}/(1+e^{−z})² overflows at −1000; σ(1−σ) rounds to 0 at 40.
+#: The extreme-z probe: the naive e^{−z}/(1+e^{−z})² overflows at −1000; σ(1−σ) cancels to 0 at 40.
 EXTREME_Z = np.array([-1000.0, -40.0, 40.0, 1000.0])
+#: The accuracy σ′ must reach where its value is a normal float; below that it must be (almost) 0.
+SIGMOID_PRIME_RTOL = 1e-6
+_TINY = float(np.finfo(float).tiny)
+
+
+def _cancellation_example(z: float = 37.0) -> str:
+    """1 − σ(z) in float64 at a z other than the probes', computed here."""
+    s = 1.0 / (1.0 + math.exp(-z))
+    true = math.exp(-z) / (1.0 + math.exp(-z)) ** 2
+    return f"at z = {z:g}, σ(z) = 1/(1 + e^{{−{z:g}}}) rounds to {s!r}, so 1 − σ(z) = {1.0 - s!r} while σ′({z:g}) ≈ {true:.3g}"
 
 
 class SigmoidPrime(_ArrayFunctionQuestion):
     id = "lstm.sigmoid_prime"
-    prompt = "Implement σ′(z) for a numpy array z (same shape out), accurate at every z."
+    prompt = (
+        "Implement σ′(z) for a numpy array z (same shape out). Required: relative error ≤ 1e-6 wherever σ′(z) is a "
+        "normal float (above 2.2e-308), and no NaN or inf anywhere, z = ±1000 included."
+    )
     signature = "f(z) -> array of the same shape"
     hints = (
-        "Differentiate 1/(1 + e^{−z}) and rewrite the result with σ itself: σ′(z) = σ(z)·(1 − σ(z)).",
-        "1 − σ(z) = σ(−z). With the overflow-free `sigmoid` given above, σ(z)·σ(−z) is exact at every z.",
+        "Differentiate 1/(1 + e^{−z}) with the chain rule, then write the result with σ itself.",
+        "For large z, 1 − σ(z) subtracts two nearly equal numbers and loses every digit. Find an expression for "
+        "1 − σ(z) with no subtraction in it, and build σ′ from pieces that cannot overflow.",
     )
     what = "σ′"
     probe_noun = "input arrays"
     expected_label = "expected"
+    own_work = ("dlweek8.lstm._sigmoid_prime",)
     mistakes = {
-        "sigmoid-for-derivative": "That is σ(z) itself, not its derivative σ′(z) = σ(z)·(1 − σ(z)).",
+        "overflow-nan": "Your σ′ returns {value} at z = {where}: an intermediate overflowed (e^{−z} or e^{z} is beyond the "
+                        "largest float, and inf/inf or inf·0 is NaN). Build σ′ from pieces that stay finite at every z.",
+        "cancellation": "Right for moderate z, but wrong where σ′ is tiny: 1 − σ(z) cancels. Subtracting two nearly "
+                        "equal numbers loses the digits (cancellation, not underflow: the true value is a perfectly "
+                        "normal float). For example " + _cancellation_example() + ". Write 1 − σ(z) without a subtraction.",
+        "sigmoid-for-derivative": "That is σ(z) itself, not its derivative.",
         "missing-square": "That is e^{−z}/(1 + e^{−z}) = 1 − σ(z): the denominator of σ′ is squared.",
-        "tanh-derivative": "That is the derivative of tanh, 1 − tanh(z)²; the sigmoid's is σ(z)·(1 − σ(z)).",
+        "tanh-derivative": "That is the derivative of tanh, 1 − tanh(z)²; differentiate the sigmoid instead.",
         "sign": "The sign is flipped: σ is increasing, so σ′(z) > 0.",
     }
 
@@ -226,14 +396,51 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         return tuple(np.shape(args[0]))
 
     def describe_probe(self, args):
-        z = args[0]
-        if z.shape == EXTREME_Z.shape and np.array_equal(z, EXTREME_Z):
-            return "z = [-1000, -40, 40, 1000]"
+        z = np.asarray(args[0])
+        if z.shape == EXTREME_Z.shape and np.all(np.abs(z) >= 30):
+            return "z = [" + ", ".join(f"{v:g}" for v in z) + "]"
         return f"z of shape {z.shape}"
 
     def describe_entry(self, args, got, expected):
-        index = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape)
-        return f"z = {_fmt(args[0][index])}"
+        index = int(np.argmax(self._errors(got, expected)))
+        return f"z = {_fmt(np.asarray(args[0]).reshape(-1)[index])}"
+
+    @staticmethod
+    def _errors(got, expected) -> np.ndarray:
+        """Per entry: relative error where σ′ is a normal float, |got| / tiny below that (flat)."""
+        got, expected = np.asarray(got, dtype=float).reshape(-1), np.asarray(expected, dtype=float).reshape(-1)
+        normal = np.abs(expected) >= _TINY
+        with np.errstate(all="ignore"):
+            return np.where(normal, np.abs(got - expected) / np.where(normal, np.abs(expected), 1.0),
+                            np.abs(got) / _TINY * SIGMOID_PRIME_RTOL)
+
+    def close(self, got, expected):
+        return got.shape == expected.shape and bool(np.all(self._errors(got, expected) <= SIGMOID_PRIME_RTOL))
+
+    def judge(self, cases, outcomes):
+        for args, outcome in zip(cases.probes, outcomes):
+            found = None if outcome.value is None else self._first_non_finite(args, outcome)
+            if found:
+                z, value = found
+                return self.wrong(
+                    self.mistakes["overflow-nan"].replace("{value}", str(value)).replace("{where}", f"{z:g}"),
+                    mistake="overflow-nan",
+                    example=(("inputs", self.describe_probe(args)), ("expected", "finite values, 0 at ±1000")),
+                )
+        return super().judge(cases, outcomes)
+
+    def named_mistake(self, cases, gots):
+        named = super().named_mistake(cases, gots)
+        if named:
+            return named
+        # Any form of σ(1 − σ): right where σ′ is not tiny, too small where it is.
+        for got, exp in zip(gots, cases.expected):
+            exp = np.asarray(exp, dtype=float)
+            errors = self._errors(got, exp)
+            wrong = errors.reshape(-1) > SIGMOID_PRIME_RTOL
+            if np.any(wrong & (np.abs(exp.reshape(-1)) > 1e-9)) or np.any(np.abs(got.reshape(-1)) > np.abs(exp.reshape(-1)) + _TINY):
+                return None
+        return "cancellation"
 
     def _first_non_finite(self, args, outcome):
         """(z, value) of the first NaN or inf in an output of the right shape, else None."""
@@ -244,50 +451,32 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         if values.shape != self.output_shape(args) or np.all(np.isfinite(values)):
             return None
         bad = int(np.flatnonzero(~np.isfinite(values.reshape(-1)))[0])
-        return float(args[0].reshape(-1)[bad]), float(values.reshape(-1)[bad])
-
-    def judge(self, cases, outcomes):
-        for args, outcome in zip(cases.probes, outcomes):
-            found = None if outcome.value is None else self._first_non_finite(args, outcome)
-            if found:
-                z, value = found
-                cause = outcome.warnings[0] if outcome.warnings else "an intermediate is inf there"
-                return self.wrong(
-                    f"Your σ′ returns {value} at z = {z:g} ({cause}). "
-                    "Write σ′ with σ only, e.g. σ(z)·σ(−z), using the overflow-free sigmoid.",
-                    mistake="overflow-nan",
-                    example=(("inputs", self.describe_probe(args)), ("expected", "finite values, 0 at ±1000")),
-                )
-        return super().judge(cases, outcomes)
+        return float(np.asarray(args[0]).reshape(-1)[bad]), float(values.reshape(-1)[bad])
 
     def verdict_when_right(self, cases, outcomes, gots):
-        for args, outcome in zip(cases.probes, outcomes):
-            if outcome.warnings:
-                return self.wrong(
-                    f"Your values are right, but computing them warned: {outcome.warnings[0]} "
-                    f"({self.describe_probe(args)}). Write σ′ so that nothing overflows, e.g. σ(z)·σ(−z) "
-                    "with the overflow-free sigmoid.",
-                    mistake="overflow",
-                    example=(("inputs", self.describe_probe(args)),),
-                )
-        z40 = int(np.flatnonzero(EXTREME_Z == 40.0)[0])
-        got40, true40 = gots[-1][z40], float(np.asarray(cases.expected[-1])[z40])
-        if abs(got40 - true40) > 1e-3 * true40:
-            return self.correct(
-                f"Right to absolute accuracy. Note: at z = 40 yours gives {_fmt(got40)} while σ′(40) ≈ "
-                f"{_fmt(true40)}, because 1 − σ(40) rounds to 0; σ(z)·σ(−z) keeps the relative accuracy."
-            )
-        return self.correct("Accurate at every probe, including z = ±1000 and z = 40, without overflow.")
+        note = ""
+        warned = next((outcome.warnings[0] for outcome in outcomes if outcome.warnings), None)
+        if warned:
+            note = (f" Computing them warned ({warned}): harmless here, since the overflowing intermediate only "
+                    "divides, but a form with no overflow at all is cleaner.")
+        return self.correct(
+            "Accurate to 1e-6 relative at every probe, including z = ±1000 and z = 40. σ′ = σ(z)(1 − σ(z)) = "
+            "σ(z)·σ(−z): the second form has no subtraction, so nothing cancels where σ′ is tiny." + note
+        )
 
 
 # -- lstm.df_dh_prev ------------------------------------------------------------------------------
 class DfDhPrev(_ArrayFunctionQuestion):
     id = "lstm.df_dh_prev"
-    prompt = "Write ∂f_t/∂h_{t−1}: entry [d1, d2] is σ′(W^f[d1]·x_t + U^f[d1]·h_{t−1}) · U^f[d1, d2]."
+    prompt = "Write ∂f_t/∂h_{t−1} (k × k) for the forget gate f_t = σ(W^f x_t + U^f h_{t−1}) (no bias)."
     signature = "f(W_f, U_f, x, h_prev) -> (k, k) array"
     hints = (
-        "Row d1 of the Jacobian is the gradient of f_t[d1] = σ(z[d1]): the chain rule gives σ′(z[d1]) times U^f[d1, :].",
-        "Compute the pre-activation z = W_f @ x + U_f @ h_prev once, then scale the rows of U_f: sigmoid_prime(z)[:, None] * U_f.",
+        "Row d1 of the Jacobian is the gradient of one number, f_t[d1] = σ(z[d1]): apply the chain rule to it alone.",
+        "Compute the pre-activation z once; which entries of U^f does z[d1] use, and what does the chain rule put in front of them?",
+    )
+    own_work = (
+        "dlweek8.lstm.gate_jacobians", "dlweek8.lstm._gate_jacobians_from", "dlweek8.lstm.jacobians",
+        "dlweek8.lstm.state_jacobian", "dlweek8.lstm._state_blocks", "dlweek8.lstm.autograd_jacobians",
     )
     mistakes = {
         "transposed": "Your Jacobian is transposed: entry [d1, d2] must be ∂f_t[d1]/∂h_{t−1}[d2], so row d1 uses U^f[d1, :].",
@@ -306,45 +495,90 @@ class DfDhPrev(_ArrayFunctionQuestion):
         (k, d) = args[0].shape
         return f"W_f of shape ({k}, {d}), U_f of shape ({k}, {k}), x of shape ({d},), h_prev of shape ({k},)"
 
+    def verdict_when_right(self, cases, outcomes, gots):
+        return self.correct(
+            f"Your Jacobian matches torch.autograd on {len(cases.probes)} random cells: entry [d1, d2] is "
+            "σ′(W^f[d1]·x_t + U^f[d1]·h_{t−1}) · U^f[d1, d2], i.e. diag(σ′(z)) U^f."
+        )
 
-# -- lstm.forget_bias -----------------------------------------------------------------------------
-FORGET_TARGET = 0.95
+
+# -- lstm.forget_bias and the self-test's forget_bias_99 -------------------------------------------
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
 
 
 class ForgetBias(ValueQuestion):
+    """The smallest bias b with σ(b) ≥ p: accepted within rounding b to 3 decimals, and at most 0.01 above it."""
+
     id = "lstm.forget_bias"
-    prompt = "The smallest forget bias b with f_t ≥ 0.95 when W^f x_t + U^f h_{t−1} = 0."
-    hints = (
-        "With a zero weighted input, f_t = σ(b). Solve σ(b) = 0.95 for b; σ is increasing.",
-        "σ(b) = p gives b = ln(p / (1 − p)) (the logit).",
-    )
+    p = 0.95
+    BELOW, ABOVE = 0.0005, 0.01
     fields = (Field("b", "float"),)
-    TOLERANCE = 0.01
+    hints = (
+        "With a zero weighted input, f_t = σ(b). σ is increasing: solve σ(b) = p for b.",
+        "Write σ(b) = 1/(1 + e^{−b}) = p and solve for e^{−b}, then take the logarithm.",
+    )
+    mistakes = {
+        "gate-value-for-bias": "{p} is the gate value; the bias b is the input to σ. For example, a gate of 0.5 needs b = 0, not 0.5. {about}",
+        "sign": "The sign is flipped: your b is negative, so your gate is σ(b) = {f:.4f}, below one half; "
+                "σ(−b) = 1 − σ(b), so the bias you want is positive.",
+        "bias-one": "Bias 1 is the usual initialisation (Jozefowicz et al. 2015), but it is not enough here. {about} That is below {p}.",
+        "rounded-down": "Just short. {about} That is below {p}. The smallest b is not a round number: give 3 decimals, "
+                        "and round so that σ(b) still reaches {p}.",
+        "too-small": "Too small. {about} That is below {p}.",
+        "not-smallest": "{about} That reaches {p}, but a smaller b does too: find the b where σ(b) = {p} exactly.",
+    }
+
+    @property
+    def prompt(self):
+        return (
+            f"The smallest forget bias b with f_t ≥ {self.p} when W^f x_t + U^f h_{{t−1}} = 0, to 3 decimals "
+            f"(accepted: σ(b) ≥ {self.p} up to rounding b in its 3rd decimal, and at most 0.01 more than needed)."
+        )
+
+    def fields_for(self, answer) -> list:
+        return [answer]
 
     def judge(self, answer):
         b, problem = answer_forms.number(answer)
         if problem:
             return self.invalid(problem)
-        best = math.log(FORGET_TARGET / (1 - FORGET_TARGET))
+        best = _logit(self.p)
         f = float(lstm.sigmoid(b))
-        about = f"σ({_fmt(b)}) = {f:.4f}."
-        if abs(b - best) <= self.TOLERANCE:
-            return self.correct(f"b = ln(0.95/0.05) = ln 19 ≈ {best:.4f}, and σ(ln 19) = 19/20 = 0.95 exactly.")
-        if abs(b - FORGET_TARGET) <= self.TOLERANCE:
-            return self.wrong(f"0.95 is the gate value; the bias b is the input to σ with σ(b) = 0.95. {about}",
-                              mistake="gate-value-for-bias")
-        if abs(b + best) <= self.TOLERANCE:
-            return self.wrong(f"The sign is flipped: σ(−b) = 0.05. {about}", mistake="sign")
-        if abs(b - 1.0) <= self.TOLERANCE:
-            return self.wrong(f"Bias 1 is the usual initialisation (Jozefowicz et al. 2015), but {about} That is below 0.95.",
-                              mistake="bias-one")
-        if f < FORGET_TARGET:
-            return self.wrong(f"Too small: {about} That is below 0.95.", mistake="too-small")
-        return self.wrong(f"{about} That reaches 0.95, but a smaller b does too: find the b where σ(b) = 0.95 exactly.",
-                          mistake="not-smallest")
+        if best - self.BELOW <= b <= best + self.ABOVE:
+            return self.correct(
+                f"b = ln({self.p}/{1 - self.p:.3g}) ≈ {best:.4f}: σ(b) = p gives e^{{−b}} = (1 − p)/p, the logit of p."
+            )
+        words = {"p": self.p, "f": f, "about": f"Your b gives σ(b) = {f:.5f}."}
+        return self.wrong(self.mistakes[self._mistake(b, best, f)].format(**words), mistake=self._mistake(b, best, f))
 
-    def solution_fields(self):
-        return [round(math.log(19), 4)]
+    def _mistake(self, b, best, f) -> str:
+        if abs(b - self.p) <= 0.005:
+            return "gate-value-for-bias"
+        if b < 0 and abs(b + best) <= 0.01:
+            return "sign"
+        if abs(b - 1.0) <= 0.005:
+            return "bias-one"
+        if best - 0.01 <= b < best:
+            return "rounded-down"
+        return "too-small" if f < self.p else "not-smallest"
+
+
+class QuizForgetBias(ForgetBias):
+    """Self-test: the same skill at another gate value; ``variant`` draws others."""
+
+    id = "lstm.quiz_forget_bias_99"
+    p = 0.99
+    hints = ("σ(b) = p: solve for b (σ is increasing, so the smallest b is where equality holds).",)
+    GATE_VALUES = (0.9, 0.98, 0.99, 0.995, 0.999, 0.8, 0.85, 0.97)
+
+    def __init__(self, p: float | None = None):
+        if p is not None:
+            self.p = p
+
+    def variant(self, seed):
+        others = [p for p in self.GATE_VALUES if p != self.p]
+        return QuizForgetBias(others[int(rng_from(seed).integers(len(others)))])
 
 
 # -- lstm.argmax_h --------------------------------------------------------------------------------
@@ -353,17 +587,19 @@ class ArgmaxH(_ArrayFunctionQuestion):
     prompt = "Return the unit-length h_{t−1} that maximises f_t(d) when x_t = 0."
     signature = "f(U_f, d) -> (k,) array"
     hints = (
-        "σ is increasing, so maximise the inner product U^f[d] · h over unit vectors h.",
-        "An inner product u · h with ‖h‖ = 1 is largest when h points along u: h = u / ‖u‖, with u the row U_f[d].",
+        "σ is increasing, so maximise the pre-activation U^f[d] · h over unit vectors h.",
+        "For which unit vector h is an inner product u · h largest (Cauchy–Schwarz)?",
     )
     what = "vector"
     probe_noun = "random matrices"
     expected_label = "expected"
+    own_work = ("dlweek8.lstm._argmax_h",)
     mistakes = {
-        "unnormalised": "Right direction, but h_{t−1} must have length 1: divide the row by its norm.",
+        "unnormalised": "Right direction, but h_{t−1} must have length 1: divide by its norm.",
         "column-not-row": "That uses column d of U^f; f_t(d) depends on h_{t−1} through row d, U_f[d] (= U_f[d, :]).",
-        "column-unnormalised": "That is column d of U^f, not normalised; f_t(d) uses row d, U_f[d], over its length.",
+        "column-unnormalised": "That is column d of U^f, not normalised; f_t(d) uses row d, and the answer has length 1.",
         "minimiser": "That points against the row and minimises f_t(d); flip the sign.",
+        "not-unit-length": "Your vector has length {length}; the question asks for length 1.",
     }
 
     def output_shape(self, args):
@@ -374,60 +610,239 @@ class ArgmaxH(_ArrayFunctionQuestion):
 
     def judge(self, cases, outcomes):
         feedback = super().judge(cases, outcomes)
-        if feedback.status == "incorrect" and feedback.mistake is None:
+        if feedback.status == "incorrect" and feedback.mistake in (None, "not-unit-length"):
             for args, outcome in zip(cases.probes, outcomes):
                 got, _ = self.read(args, outcome)
-                if abs(np.linalg.norm(got) - 1.0) > 1e-6:
-                    return self.wrong(f"Your vector has length {_fmt(np.linalg.norm(got))}; the question asks for length 1.",
+                if got is not None and abs(np.linalg.norm(got) - 1.0) > 1e-6:
+                    return self.wrong(self.mistakes["not-unit-length"].replace("{length}", _fmt(np.linalg.norm(got))),
                                       mistake="not-unit-length", example=feedback.example)
             return self.wrong("Your vector has length 1 but does not maximise U^f[d] · h.", example=feedback.example)
         return feedback
 
     def verdict_when_right(self, cases, outcomes, gots):
-        return self.correct(f"U^f[d] / ‖U^f[d]‖ on {len(cases.probes)} random matrices: the unit vector along row d.")
+        return self.correct(f"U^f[d] / ‖U^f[d]‖ on {len(cases.probes)} random matrices: the unit vector along row d "
+                            "maximises U^f[d] · h (Cauchy–Schwarz), and σ is increasing.")
 
 
 # -- lstm.argmax_vs_input -------------------------------------------------------------------------
-class ArgmaxVsInput(ValueQuestion):
+_SCORES, _SHIFT = (1.0, 2.5, 0.3), 4.0
+
+
+def _shifted() -> str:
+    moved = tuple(s + _SHIFT for s in _SCORES)
+    return f"scores {_SCORES} + {_SHIFT:g} = {moved}"
+
+
+class ArgmaxVsInput(_ClaimsWithReason):
     id = "lstm.argmax_vs_input"
-    prompt = "Does the argmax depend on W^f(d)·x_t? Does the max? Answer (argmax depends, max depends)."
+    prompt = (
+        "With an input x_t ≠ 0, does the unit h_{t−1} that maximises f_t(d) depend on W^f(d)·x_t? Does the maximum "
+        "value? Answer (argmax depends, max depends, the letter of the best reason)."
+    )
     hints = (
-        "W^f(d)·x_t adds the same number a to the pre-activation for every h_{t−1}.",
-        "Adding a constant and applying an increasing σ keeps the best h_{t−1} but changes the best value σ(a + ‖U^f(d)‖).",
+        "How does W^f(d)·x_t change as h_{t−1} varies over unit vectors?",
+        "Does adding the same number to every candidate's score, then applying an increasing function, change which candidate wins? The winning value?",
     )
-    fields = (
-        Field("the argmax depends on W^f(d)·x_t", "bool"),
-        Field("the max depends on W^f(d)·x_t", "bool"),
+    claims = ("the argmax depends on W^f(d)·x_t", "the max depends on W^f(d)·x_t")
+    reasons = {
+        "A": "W^f(d)·x_t is large compared with U^f(d)·h_{t−1}, so σ saturates whatever h_{t−1} is.",
+        "B": "W^f(d)·x_t adds the same number to the pre-activation for every h_{t−1}, and σ is increasing.",
+        "C": "x_t and h_{t−1} are separate inputs, so nothing about the best h_{t−1} involves x_t.",
+        "D": "The input term turns the best direction towards the row W^f(d).",
+    }
+    right_claims = (False, True)
+    right_reason = "B"
+    keys = ("argmax", "max", "reason")
+    _shift_argument = (
+        "Adding the same number to every score keeps the winner and moves its value: " + _shifted()
+        + ": the second still wins, with another value; an increasing σ keeps that order."
     )
-    reason = (
+    reason_rebuttal = {
+        "A": "Your yes/no answers are right, but not for that reason: nothing here says the input term is large, and a "
+             "saturated σ would flatten the maximum, not explain it. Pick the reason that holds for every size of input.",
+        "C": "Your yes/no answers are right, but that reason proves too much: it would make the maximum independent of "
+             "x_t as well. Pick the reason that explains both answers.",
+        "D": "Your yes/no answers are right, but the reason you picked argues against the first one: W^f(d)·x_t does not "
+             "involve h_{t−1}, so it cannot turn any direction.",
+    }
+    mistakes = {
+        "swapped": "Both claims are the wrong way round. " + _shift_argument,
+        "argmax-moves": "W^f(d)·x_t does not involve h_{t−1}. " + _shift_argument,
+        "max-fixed": "The best value is a score too. " + _shift_argument,
+    }
+    explanation = (
         "W^f(d)·x_t is the same number a for every h_{t−1}, and σ is increasing, so the best h_{t−1} is still "
         "U^f(d)/‖U^f(d)‖; the best value σ(a + ‖U^f(d)‖) moves with a."
     )
 
+    def judge_claims(self, claims, letter):
+        argmax_moves, max_moves = claims
+        name = "swapped" if argmax_moves and not max_moves else "argmax-moves" if argmax_moves else "max-fixed"
+        return self.wrong(self.mistakes[name], mistake=name)
+
+
+# -- lstm.dL_dU_f ---------------------------------------------------------------------------------
+class DLdUf(_ArrayFunctionQuestion):
+    id = "lstm.dL_dU_f"
+    prompt = (
+        "For the loss L = v · c_t after one step, with c_t = f_t ∘ c_{t−1} + i_t ∘ u_t and "
+        "f_t = σ(W^f x_t + U^f h_{t−1} + b^f), return ∂L/∂U^f (k × k, entry [a, b] = ∂L/∂U^f[a, b])."
+    )
+    signature = "f(W_f, U_f, b_f, x, h_prev, c_prev, v) -> (k, k) array"
+    hints = (
+        "Only f_t depends on U^f, and U^f[a, b] enters only f_t[a]. Follow the chain from L to c_t[a] to f_t[a] to U^f[a, b].",
+        "The result is a product of a vector over a and a vector over b. Check it with a numerical gradient "
+        "(dlweek8.gradcheck.numerical_gradient) before you submit.",
+    )
+    what = "gradient"
+    expected_label = "expected (autograd)"
+    own_work = ("dlweek8.gradcheck.numerical_gradient", "dlweek8.lstm.autograd_jacobians", "dlweek8.lstm.gate_jacobians",
+                "dlweek8.lstm._gate_jacobians_from")
+    mistakes = {
+        "transposed": "Your gradient is transposed: U^f[a, b] multiplies h_{t−1}[b] inside f_t[a], so row a belongs to f_t[a].",
+        "missing-sigmoid-prime": "The chain rule through σ is missing: ∂f_t[a]/∂z[a] = σ′(z[a]).",
+        "sigmoid-for-derivative": "You used σ(z) where the chain rule needs σ′(z).",
+        "missing-c-prev": "The factor c_{t−1} is missing: ∂c_t/∂f_t = diag(c_{t−1}).",
+        "missing-v": "The factor v is missing: ∂L/∂c_t = v.",
+        "missing-bias": "σ′ is evaluated without the bias: the pre-activation is W^f x_t + U^f h_{t−1} + b^f.",
+        "x-for-h": "That is ∂L/∂W^f (it pairs with x_t); U^f multiplies h_{t−1}.",
+    }
+
+    def output_shape(self, args):
+        k = len(args[1])
+        return (k, k)
+
+    def describe_probe(self, args):
+        (k, d) = np.shape(args[0])
+        return f"W_f ({k}, {d}), U_f ({k}, {k}), b_f, h_prev, c_prev, v ({k},), x ({d},)"
+
+    def verdict_when_right(self, cases, outcomes, gots):
+        return self.correct(
+            f"Your gradient matches torch.autograd on {len(cases.probes)} random cells: ∂L/∂U^f = "
+            "(v ∘ c_{t−1} ∘ σ′(z_f)) h_{t−1}ᵀ, an outer product (the numerical gradient agrees to about 1e-9)."
+        )
+
+
+# -- self-test: the constant-error carousel and a tanh RNN's scale --------------------------------
+class QuizCarousel(ValueQuestion):
+    """∂c_t[d]/∂c_{t−3}[d] along the c → c path: the product of the three forget gates."""
+
+    id = "lstm.quiz_cec"
+    gates = (0.9, 0.8, 0.95)  # f_{t−2}, f_{t−1}, f_t of unit d
+    fields = (Field("∂c_t[d]/∂c_{t−3}[d]", "float"),)
+    hints = ("One step of the carousel is c_τ = f_τ ∘ c_{τ−1} + (terms without c_{τ−1}). Chain three of them.",)
+    mistakes = {
+        "summed": "Derivatives along a chain multiply; you added the gates.",
+        "last-step-only": "That is one step, ∂c_t/∂c_{t−1}; c_{t−1} depends on c_{t−3} through two more gates.",
+        "two-steps": "That is two steps; from c_{t−3} to c_t there are three.",
+        "one-minus-f": "The carousel keeps the fraction f of the cell state, not 1 − f.",
+        "carousel-is-one": "The carousel passes gradient unchanged only when every forget gate is 1.",
+    }
+
+    def __init__(self, gates: tuple | None = None):
+        if gates is not None:
+            self.gates = tuple(gates)
+
+    @property
+    def prompt(self):
+        a, b, c = self.gates
+        return (f"Unit d's forget gate is {a}, {b} and {c} at steps t−2, t−1 and t. Along the carousel (the c → c path "
+                "only), what is ∂c_t[d]/∂c_{t−3}[d]? (3 significant digits)")
+
+    def _accepts(self, got, value) -> bool:
+        return abs(got - value) <= 5e-4 + 1e-3 * abs(value)
+
+    def fields_for(self, answer) -> list:
+        return [answer]
+
+    def judge(self, answer):
+        got, problem = answer_forms.number(answer)
+        if problem:
+            return self.invalid(problem)
+        a, b, c = self.gates
+        if self._accepts(got, a * b * c):
+            return self.correct(f"f_t · f_{{t−1}} · f_{{t−2}} = {c}·{b}·{a}: each step of the carousel multiplies the "
+                                "gradient by that step's forget gate; gates near 1 keep it alive for many steps.")
+        candidates = {"summed": a + b + c, "last-step-only": c, "two-steps": b * c, "one-minus-f": (1 - a) * (1 - b) * (1 - c),
+                      "carousel-is-one": 1.0}
+        for name, value in candidates.items():
+            if self._accepts(got, value):
+                return self.wrong(self.mistakes[name], mistake=name)
+        return self.wrong("Not the carousel's factor. For example, with gates 0.5 at every step, the gradient halves "
+                          "at each step along c.")
+
+    def variant(self, seed):
+        rng = rng_from(seed)
+        return QuizCarousel(tuple(float(g) for g in np.round(rng.uniform(0.5, 0.99, 3), 2)))
+
+
+class QuizRnnScale(ValueQuestion):
+    """|∂h_T/∂h_0| = (u·s)^T for a one-unit tanh RNN whose slopes stay at s; vanishes iff u·s < 1."""
+
+    id = "lstm.quiz_rnn_scale"
+    u, slope, steps = 1.5, 0.8, 20
+    fields = (
+        Field("|∂h_T/∂h_0|", "float"),
+        Field("as T grows, the gradient", "choice", (("vanishes", "vanishes"), ("explodes", "explodes"))),
+    )
+    hints = ("One step: ∂h_τ/∂h_{τ−1} = tanh′(u h_{τ−1} + w x_τ) · u = (1 − h_τ²) · u. Chain T of them.",)
+    mistakes = {
+        "slope-ignored": "You left out the tanh slopes: each step multiplies by (1 − h_τ²)·u, not by u alone.",
+        "weight-ignored": "You left out the recurrent weight: each step multiplies by (1 − h_τ²)·u, not by the slope alone.",
+        "one-step-short": "T steps give T factors; you used one fewer.",
+        "summed": "Derivatives along a chain multiply; you added the steps' factors.",
+        "direction": "The gradient's size is right, but see where it goes: a factor per step above 1 grows without "
+                     "bound, below 1 shrinks to 0. For example 0.9^100 ≈ 2.7e-05 and 1.1^100 ≈ 1.4e+04.",
+    }
+
+    def __init__(self, u=None, slope=None, steps=None):
+        if u is not None:
+            self.u, self.slope, self.steps = u, slope, steps
+
+    @property
+    def prompt(self):
+        return (f"A one-unit tanh RNN h_τ = tanh(u·h_{{τ−1}} + w·x_τ) has u = {self.u}, and its inputs keep every slope "
+                f"1 − h_τ² at {self.slope}. What is |∂h_T/∂h_0| for T = {self.steps} (3 significant digits), and does the "
+                "gradient vanish or explode as T grows?")
+
+    def fields_for(self, answer) -> list:
+        return list(answer)
+
+    def _accepts(self, got, value) -> bool:
+        return abs(got - value) <= 5e-3 * abs(value)
+
     def judge(self, answer):
         if isinstance(answer, dict):
-            answer = [answer.get("argmax"), answer.get("max")]
-        if isinstance(answer, np.ndarray) and answer.dtype == bool:
-            answer = answer.reshape(-1).tolist()
+            answer = [answer.get("size"), answer.get("trend")]
         if not isinstance(answer, list) or len(answer) != 2:
-            return self.invalid(f"Expected two booleans (argmax depends, max depends), got {plain.describe(answer)}.")
-        values = []
-        for item in answer:
-            value, problem = answer_forms.boolean(item)
-            if problem:
-                return self.invalid(problem)
-            values.append(value)
-        argmax_moves, max_moves = values
-        if not argmax_moves and max_moves:
-            return self.correct("The argmax stays, the max moves. " + self.reason)
-        if argmax_moves and not max_moves:
-            return self.wrong("Swapped: the argmax stays, the max moves. " + self.reason, mistake="swapped")
-        if argmax_moves:
-            return self.wrong("The argmax does not move. " + self.reason, mistake="argmax-moves")
-        return self.wrong("The max does move. " + self.reason, mistake="max-fixed")
+            return self.invalid(f"Expected (a number, \"vanishes\" or \"explodes\"), got {plain.describe(answer)}.")
+        got, problem = answer_forms.number(answer[0])
+        if problem:
+            return self.invalid(problem)
+        trend = answer[1].strip().lower() if isinstance(answer[1], str) else None
+        if trend not in ("vanishes", "explodes"):
+            return self.invalid(f"The second part must be \"vanishes\" or \"explodes\", got {plain.describe(answer[1])}.")
+        u, s, T = self.u, self.slope, self.steps
+        right_trend = "explodes" if u * s > 1 else "vanishes"
+        if self._accepts(got, (u * s) ** T):
+            if trend == right_trend:
+                return self.correct(f"(u·s)^T = ({u}·{s})^{T}: each step multiplies by u·s = {u * s:.3g}, "
+                                    f"{'above' if u * s > 1 else 'below'} 1. Gradient clipping tames the exploding "
+                                    "case; the LSTM's carousel avoids the vanishing one.")
+            return self.wrong(self.mistakes["direction"], mistake="direction")
+        candidates = {"slope-ignored": u**T, "weight-ignored": s**T, "one-step-short": (u * s) ** (T - 1), "summed": T * u * s}
+        for name, value in candidates.items():
+            if self._accepts(got, value):
+                return self.wrong(self.mistakes[name], mistake=name)
+        return self.wrong("Not the product of the one-step derivatives. For example, with u = 2 and slopes 0.25 the "
+                          "factor per step is 0.5, and three steps give 0.125.")
 
-    def solution_fields(self):
-        return [False, True]
+    def variant(self, seed):
+        rng = rng_from(seed)
+        while True:
+            u, s, T = float(np.round(rng.uniform(0.6, 2.5), 1)), float(np.round(rng.uniform(0.3, 0.95), 2)), int(rng.integers(10, 41))
+            if abs(T * math.log(u * s)) >= 2 and abs(math.log(u * s)) >= 0.05:
+                return QuizRnnScale(u, s, T)
 
 
 QUESTIONS = [
@@ -436,7 +851,11 @@ QUESTIONS = [
     ThreeStepJacobian(),
     SigmoidPrime(),
     DfDhPrev(),
+    DLdUf(),
     ForgetBias(),
     ArgmaxH(),
     ArgmaxVsInput(),
+    QuizForgetBias(),
+    QuizCarousel(),
+    QuizRnnScale(),
 ]
