@@ -11,6 +11,7 @@ COMMANDS = {
     "links": ("dlweek8.instructor.links", "print Binder and JupyterHub launch links for a repository URL"),
     "store-outputs": ("dlweek8.instructor.notebook_outputs", "re-execute solved notebooks and store their checked outputs"),
     "release": ("dlweek8.instructor.editions", "write the student editions in notebooks/ from the solved notebooks in solutions/"),
+    "publish": ("dlweek8.instructor.publish", "write the student repository (editions, student build of the package, Binder files, README with links) into a folder"),
     "store-probes": ("dlweek8.instructor.solutions", "store the public cases of every function question (from the references) in the package"),
     "grade": ("dlweek8.instructor.grading.batch", "grade submitted notebooks in fresh kernels: grades.csv and a feedback file each"),
     "report": ("dlweek8.instructor.grading.classreport", "re-render a graded folder's class report (report.html, misconceptions.csv, gradebook files)"),
