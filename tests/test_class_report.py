@@ -292,9 +292,14 @@ def test_the_report_opens_in_chromium_without_console_errors(written):
             widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
             assert len(widths) == 2 and min(widths) > 100, "every figure decodes"
             page.screenshot(path=str(shots / "class_report.png"), full_page=True)
+            from axe_playwright_python.sync_playwright import Axe
+
+            found = Axe().run(page).response["violations"]
+            violations = [f"{v['id']} ({v['impact']}): {len(v['nodes'])} nodes" for v in found]
         finally:
             browser.close()
     assert problems == []
+    assert violations == [], "axe-core: contrast, headings, alt text, table headers, language"
 
 
 # -- the printed answer in the record ---------------------------------------------------------------
