@@ -1,5 +1,7 @@
 """dlweek8.conv agrees with PyTorch: output shapes, parameter counts, FLOPs, and the same failures."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -281,3 +283,63 @@ def test_the_module_does_not_import_torch():
 
     code = "import sys, dlweek8.conv, dlweek8.checks.conv; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+# -- stacks of layers and the im2col view ----------------------------------------------------------
+@FEW
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(1, 3), st.integers(1, 3)), min_size=1, max_size=4))
+def test_receptive_field_is_the_span_of_the_gradient_of_one_output(layers):
+    stack = nn.Sequential(*[nn.Conv1d(1, 1, k, stride=s, dilation=d, bias=False) for k, s, d in layers])
+    for layer in stack:
+        nn.init.constant_(layer.weight, 1.0)
+    r = conv.receptive_field(layers)
+    x = torch.zeros(1, 1, 2 * r + 2 * math.prod(s for _, s, _ in layers), requires_grad=True)
+    out = stack(x)
+    out[0, 0, out.shape[-1] // 2].backward()
+    hit = torch.nonzero(x.grad[0, 0]).flatten()
+    assert int(hit.max() - hit.min() + 1) == r
+
+
+def test_receptive_field_takes_pairs_and_rejects_nonsense():
+    assert conv.receptive_field([(3, 2), (3, 1)]) == conv.receptive_field([(3, 2, 1), (3, 1, 1)]) == 7
+    assert conv.receptive_field([]) == 1
+    with pytest.raises(ValueError, match="layer 0 must be"):
+        conv.receptive_field([3])
+    with pytest.raises(ValueError, match="must be positive"):
+        conv.receptive_field([(3, 0)])
+
+
+@FEW
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(3, 16), st.integers(3, 16), st.integers(1, 4), strides, st.integers(0, 2), st.integers(1, 2))
+def test_unfold_shape_matches_f_unfold(batch, channels, h, w, k, s, p, d):
+    x = torch.zeros(batch, channels, h, w)
+    expected = torch_or_error(lambda: tuple(F.unfold(x, k, dilation=d, padding=p, stride=s).shape))
+    assert ours_or_error(conv.unfold_shape, (batch, channels, h, w), k, s, p, d) == expected
+
+
+def test_a_convolution_is_a_matrix_product_of_its_weights_with_the_unfolded_input():
+    """The im2col view: (C_out, C·k·k) @ (C·k·k, L) multiplications are the op count's."""
+    torch.manual_seed(0)
+    layer = nn.Conv2d(3, 4, 3, stride=2, padding=1, bias=False)
+    x = torch.randn(2, 3, 9, 9)
+    cols = F.unfold(x, 3, padding=1, stride=2)
+    out = (layer.weight.reshape(4, -1) @ cols).reshape(2, 4, 5, 5)
+    assert torch.allclose(out, layer(x), atol=1e-5)
+    n, rows, columns = conv.unfold_shape((1, 3, 9, 9), 3, 2, 1)
+    assert conv.op_count((3, 9, 9), 4, 3, 2, 1)[0] == 4 * rows * columns
+
+
+@FEW
+@given(sizes, kernels, strides, paddings, dilations)
+def test_leftover_cells_at_the_end_are_covered_by_no_window(n, k, s, p, d):
+    """The last (n + 2p − k_eff) mod s padded cells lie past the last window; the next window does not fit."""
+    span = d * (k - 1) + 1
+    if span > n + 2 * p:
+        return
+    out = conv.output_size(n, k, s, p, d)
+    padded = torch.zeros(1, 1, n + 2 * p, requires_grad=True)
+    F.conv1d(padded, torch.ones(1, 1, k), stride=s, dilation=d).sum().backward()
+    covered = torch.nonzero(padded.grad[0, 0]).flatten().tolist()
+    leftover = (n + 2 * p - span) % s
+    assert max(covered) == n + 2 * p - 1 - leftover
+    assert out * s + span - 1 > n + 2 * p - 1  # the next window would end past the padded input

@@ -603,9 +603,11 @@ class OutputSizeQuestion(_ConvValueQuestion):
             stride, padding = int(rng.integers(1, 5)), int(rng.integers(1 if padded else 0, 4))
             dilation = int(rng.choice([1, 1, 1, 2]))
             q = OutputSizeQuestion(self.id, size, kernel, stride, padding, dilation)
-            differs = {m.name for m in SIZE_MISTAKES if any(m.formula(*c) != _right(*c) for c in q._cases())}
-            wanted = {"padding-once"} if padded else {"ceil-for-floor"}
-            if wanted <= differs and q.expected[0] != q.expected[1] and q.prompt != self.prompt:
+            if q.expected[0] == q.expected[1] or q.prompt == self.prompt:
+                continue
+            if padded and "padding-once" in q.mistake_names():  # it can tell padding counted once
+                return q
+            if not padded and any(MISTAKES_BY_NAME["ceil-for-floor"].formula(*c) != _right(*c) for c in q._cases()):
                 return q
         return None
 
