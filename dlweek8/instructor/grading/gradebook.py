@@ -41,7 +41,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -133,7 +133,7 @@ def parse_roster(text: str, where: str = "the roster") -> list[Student]:
 
 
 def roster_to_json(roster) -> list[dict] | None:
-    return None if roster is None else [asdict(s) for s in roster]
+    return None if roster is None else [dict(vars(s)) for s in roster]
 
 
 def roster_from_json(data) -> list[Student] | None:

@@ -25,7 +25,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ... import plain
@@ -115,7 +115,8 @@ class RunInfo:
         return self.title or re.sub(r"\.ipynb$", "", Path(self.assignment).name)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {"assignment": self.assignment, "question_ids": list(self.question_ids), "shard": self.shard, "roster": self.roster,
+                "notices": list(self.notices), "title": self.title}
 
     @classmethod
     def from_json(cls, data: dict) -> "RunInfo":
