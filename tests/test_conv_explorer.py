@@ -55,6 +55,8 @@ def test_output_size_and_unreached_cells(params, out, unreached, mode):
             taps = np.flatnonzero(np.all(np.isclose(e.cells[i + 1], cx.TAP) | np.isclose(e.cells[i + 1], cx.CURRENT), axis=1))
             assert list(taps) == [i * s + j * d for j in range(k)]
         assert e.cells.shape[0] == out + 2
+        overflow = np.flatnonzero(np.all(np.isclose(e.cells[-1], cx.OVERFLOW), axis=1))
+        assert list(overflow) == [out * s + j * d for j in range(k)]
     else:
         assert e.output_cells.shape[:2] == (out, out)
     assert f"<b>{out}</b>" in e.formula.value
@@ -102,3 +104,76 @@ def test_the_placement_is_clamped_when_the_output_shrinks():
     e.play.value = 13
     e.size.value = 5
     assert e.placement.value == e.play.value == e.placement_count - 1 == 2
+
+
+# -- issue 8 §6: a default where floor does something, colours that do not contradict each other ---------
+def test_the_default_has_a_leftover_that_floor_drops():
+    e = ConvExplorer()
+    n, k, s, p, d = e.parameters
+    assert (n + 2 * p - e.span) % s != 0 and e.unreached
+    assert "is not a multiple of" in e.formula.value
+
+
+def is_colour(cells, colour):
+    return np.all(np.isclose(cells, colour), axis=-1)
+
+
+@pytest.mark.parametrize("params", [(7, 3, 2, 0, 1), (8, 3, 2, 0, 1), (10, 4, 3, 1, 1), (12, 2, 4, 1, 1), (9, 3, 1, 1, 2)])
+@pytest.mark.parametrize("mode", ["1-D", "2-D"])
+def test_unreached_and_not_fitting_have_their_own_colours_and_marks(params, mode):
+    n, k, s, p, d = params
+    e = ConvExplorer(size=n, kernel=k, stride=s, padding=p, dilation=d, mode=mode)
+    assert not np.allclose(cx.UNREACHED, cx.OVERFLOW)
+    unreached_drawn = is_colour(e.cells, cx.UNREACHED)
+    if mode == "1-D":
+        assert not unreached_drawn[1:].any()  # only the input row marks unreached cells
+        assert e._overflow.get_visible() and e._overflow.get_hatch()
+    assert len(e.crosses) == int(unreached_drawn.sum())  # each unreached cell is marked ×, not only coloured
+    # the side panel and the figure agree
+    assert ("every input cell is reached" in e.formula.value) == (not unreached_drawn.any())
+    assert ("never reached" in e.legend.value) == bool(unreached_drawn.any())
+
+
+def test_padding_is_named_only_when_there_is_padding():
+    e = ConvExplorer(size=7, kernel=3, stride=2, padding=0)
+    assert "padding" not in e.legend.value and "no padding" in e._in_title.get_text()
+    assert not is_colour(e.cells[0], cx.PAD).any()  # cells beyond the input are not drawn as padding
+    e.padding.value = 1
+    assert "padding" in e.legend.value and is_colour(e.cells[0], cx.PAD).sum() == 2
+
+
+# -- it asks first --------------------------------------------------------------------------------
+def test_it_asks_for_a_prediction_before_the_sliders_move():
+    e = ConvExplorer(size=8, kernel=3, stride=2, padding=0)
+    assert "how many windows" in e.question.value
+    assert all(c.disabled for c in (e.size, e.kernel, e.stride, e.padding, e.dilation, e.mode))
+    assert e.judge_prediction() is None and "Choose" in e.verdict.value
+    assert 3 in [v for _, v in e.guess.options]
+    e.guess.value = 4
+    assert e.judge_prediction() is False
+    assert "Not quite" in e.verdict.value and "windows start at 0, 2 and 4" in e.verdict.value and "1 cell left over" in e.verdict.value
+    assert not any(c.disabled for c in (e.size, e.kernel, e.stride, e.padding, e.dilation, e.mode))
+    e.size.value = 9  # a new question for the new numbers
+    assert e.guess.value is None and "n = 9" in e.question.value
+    e.guess.value = 4
+    assert e.judge_prediction() is True and "Right" in e.verdict.value
+
+
+# -- it says what it shows, with numbers ----------------------------------------------------------------
+def test_it_describes_the_figure_with_its_numbers():
+    e = ConvExplorer(size=8, kernel=3, stride=2, padding=0)
+    assert e.view.alt == (
+        "1-D convolution, n = 8, k = 3, s = 2, p = 0: 3 windows at 0, 2 and 4 (span 3); input cell 7 is never reached; "
+        "the next window, at 6, would end at 8, past the last input cell 7."
+    )
+    headers, rows = e.view.table
+    assert headers == ("window", "start", "end") and rows[-1] == ("next (does not fit)", 6, 8)
+    e.size.value = 7
+    assert "every input cell is reached" in e.view.alt and "n = 7" in e.view.alt
+    e.mode.value = "2-D"
+    assert e.view.alt.startswith("2-D convolution, n = 7") and "per dimension" in e.view.alt
+
+
+def test_it_lays_out_the_view_widget():
+    e = ConvExplorer()
+    assert getattr(e.view, "widget", e.view.image) in e.children

@@ -1,9 +1,12 @@
 """ConvExplorer: where a convolution's kernel lands, and why the output size has a floor.
 
 Sliders set the input size n, kernel k, stride s, padding p (per side) and dilation d.
-The figure shows the padded input with every kernel placement, the input cells no
-placement reaches, and the output; a Play control steps through the placements.
-The figure is built once; a change updates two images, a rectangle and the titles.
+First the explorer asks for a prediction (how many windows fit?); the sliders unlock once
+the student has checked one. The figure shows the padded input with every kernel placement,
+the input cells no placement reaches (vermillion, marked ×), the next window that does not
+fit (yellow, hatched) and the output; a Play control steps through the placements.
+Colours are from the Okabe-Ito palette, and marks (×, hatching) repeat what colour says.
+The figure is built once; a change updates two images, markers, two rectangles and texts.
 """
 
 from __future__ import annotations
@@ -16,15 +19,20 @@ from matplotlib.patches import Rectangle
 from .. import conv
 from .figure import FigureView
 
-#: Cell colours (RGB in 0..1).
-PAD = np.array([0.83, 0.83, 0.83])
+#: Cell colours (RGB in 0..1), colour-blind safe (Okabe-Ito), each with a second cue.
+PAD = np.array([0.80, 0.80, 0.80])  # padding: grey, and the caption says where it is
 INPUT = np.array([1.0, 1.0, 1.0])
-UNREACHED = np.array([0.96, 0.55, 0.55])
-TAP = np.array([0.62, 0.79, 0.88])
-CURRENT = np.array([0.13, 0.44, 0.71])
-OVERFLOW = np.array([0.99, 0.86, 0.84])
-GHOST = np.array([0.97, 0.97, 0.97])
+UNREACHED = np.array([0.835, 0.369, 0.0])  # vermillion #D55E00, marked ×
+TAP = np.array([0.337, 0.706, 0.914])  # sky blue #56B4E9
+CURRENT = np.array([0.0, 0.447, 0.698])  # blue #0072B2
+OVERFLOW = np.array([0.941, 0.894, 0.259])  # yellow #F0E442, hatched: the window that does not fit
+GHOST = np.array([0.97, 0.97, 0.97])  # outside the padded input
 GRID = np.array([0.55, 0.55, 0.55])
+
+#: The explorer's default: 10 cells, kernel 4, stride 3, padding 1. The windows start at 0, 3
+#: and 6; two cells are left over (one input cell, one padding cell), so floor has work to do.
+DEFAULT = {"size": 10, "kernel": 4, "stride": 3, "padding": 1, "dilation": 1}
+
 
 def _grid_lines(rows: int, cols: int) -> list:
     """Segments of the lines between and around ``rows`` × ``cols`` unit cells."""
@@ -43,11 +51,22 @@ def _show(image_artist, grid, cells: np.ndarray) -> None:
     image_artist.axes.set_ylim(rows + 0.05, -0.05)
 
 
+def _listing(values) -> str:
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 class ConvExplorer(w.VBox):
     """Sliders for n, k, s, p, d in 1-D or 2-D; attributes ``size``, ``kernel``, ``stride``,
-    ``padding``, ``dilation``, ``mode``, ``play`` and ``placement`` are the controls."""
+    ``padding``, ``dilation``, ``mode``, ``play`` and ``placement`` are the controls;
+    ``guess``, ``check_guess`` and ``verdict`` the prediction."""
 
-    def __init__(self, size: int = 9, kernel: int = 3, stride: int = 2, padding: int = 1, dilation: int = 1, mode: str = "1-D"):
+    def __init__(self, size: int = DEFAULT["size"], kernel: int = DEFAULT["kernel"], stride: int = DEFAULT["stride"],
+                 padding: int = DEFAULT["padding"], dilation: int = DEFAULT["dilation"], mode: str = "1-D"):
         style = {"description_width": "initial"}
         layout = w.Layout(width="260px")
         self.mode = w.ToggleButtons(options=["1-D", "2-D"], value=mode, style={"button_width": "60px"})
@@ -60,6 +79,17 @@ class ConvExplorer(w.VBox):
         self.placement = w.IntSlider(value=0, min=0, max=0, description="placement", style=style, layout=layout)
         w.link((self.play, "value"), (self.placement, "value"))
         self.formula = w.HTML()
+        self.legend = w.HTML()
+        # The prediction comes first: the parameter controls unlock once one has been checked.
+        self.question = w.HTML()
+        self.guess = w.RadioButtons(options=[], value=None, layout=w.Layout(width="auto"))
+        self.check_guess = w.Button(description="Check my prediction", button_style="primary")
+        self.check_guess.on_click(lambda _: self.judge_prediction())
+        self.verdict = w.HTML()
+        self.predicted = False
+        self._parameter_controls = (self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation, self.play, self.placement)
+        for control in self._parameter_controls:
+            control.disabled = True
         self.view = FigureView(width=9.0, height=3.0, dpi=90)
         self._build_figure()
         self._updating = False
@@ -67,7 +97,8 @@ class ConvExplorer(w.VBox):
             control.observe(self._on_parameters, names="value")
         self.placement.observe(self._on_placement, names="value")
         controls = w.VBox([self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation, w.HBox([self.play, self.placement])])
-        super().__init__([w.HBox([controls, self.formula]), self.view.image])
+        prediction = w.VBox([self.question, self.guess, self.check_guess, self.verdict], layout=w.Layout(border="1px solid #d0d7de", padding="4px 8px"))
+        super().__init__([prediction, w.HBox([controls, self.formula]), self.legend, getattr(self.view, "widget", self.view.image)])
         self.add_class("dlweek8-conv-explorer")
         self._on_parameters()
 
@@ -109,11 +140,70 @@ class ConvExplorer(w.VBox):
         i = self.placement.value
         return (i // out * s, i % out * s) if self.mode.value == "2-D" else i * s
 
+    @property
+    def next_window(self) -> tuple[int, int] | None:
+        """(start, end) in padded coordinates of the window after the last one: it does not fit."""
+        out = self.output_size
+        if not out:
+            return None
+        start = out * self.stride.value
+        return start, start + self.span - 1
+
+    # -- the prediction ----------------------------------------------------------------------
+    def _ask(self) -> None:
+        """Ask how many windows fit (per dimension) for the current numbers."""
+        n, k, s, p, d = self.parameters
+        dilation = f", d = {d}" if d != 1 else ""
+        self.question.value = (
+            f"<b>Predict first:</b> with n = {n}, k = {k}, s = {s}, p = {p}{dilation}, how many windows fit along one dimension?"
+            + ("" if self.predicted else " <i>(The sliders unlock when you have checked a prediction.)</i>")
+        )
+        right = self.output_size
+        self.guess.options = [(str(v), v) for v in sorted({max(right - 1, 0), right, right + 1, max(right + 2, 3)})]
+        self.guess.value = None
+        self.verdict.value = ""
+
+    def judge_prediction(self) -> bool | None:
+        """Confirm or refute the chosen prediction, with the numbers; None if nothing is chosen."""
+        if self.guess.value is None:
+            self.verdict.value = "Choose a number first."
+            return None
+        n, k, s, p, d = self.parameters
+        right, guess = self.output_size, self.guess.value
+        if not right:
+            reason = f"the kernel spans {self.span} cells but the padded input has only {n + 2 * p}: no window fits."
+        else:
+            top = n + 2 * p - self.span
+            starts = self._starts()
+            leftover = top % s
+            reason = (
+                f"windows start at {starts} (padded coordinates); ⌊{top} / {s}⌋ + 1 = {right}"
+                + (f"; {_plural(leftover, 'cell')} left over, too few for another stride." if leftover else "; nothing is left over.")
+            )
+        correct = guess == right
+        colour = "#1a7f37" if correct else "#cf222e"
+        head = f"<b>Right</b>: {right}." if correct else f"<b>Not quite</b>: {right}, not {guess}."
+        self.verdict.value = (
+            f"<span style='color:{colour}'>{head}</span> {reason} "
+            "Now move the sliders: can you make a cell in the middle unreachable?"
+        )
+        if not self.predicted:
+            self.predicted = True
+            for control in self._parameter_controls:
+                control.disabled = False
+        return correct
+
+    def _starts(self) -> str:
+        out, s = self.output_size, self.stride.value
+        if out <= 5:
+            return _listing([i * s for i in range(out)])
+        return f"0, {s}, {2 * s}, …, {(out - 1) * s}"
+
     # -- figure ----------------------------------------------------------------------------
     def _build_figure(self) -> None:
         fig = self.view.figure
-        self._ax_in = fig.add_axes((0.02, 0.03, 0.6, 0.78))
-        self._ax_out = fig.add_axes((0.68, 0.03, 0.3, 0.78))
+        self._ax_in = fig.add_axes((0.02, 0.03, 0.6, 0.82))
+        self._ax_out = fig.add_axes((0.70, 0.03, 0.28, 0.82))
         for ax in (self._ax_in, self._ax_out):
             ax.set_axis_off()
             ax.set_anchor("N")  # grids hang just under their captions
@@ -124,8 +214,13 @@ class ConvExplorer(w.VBox):
         self._out_grid = self._ax_out.add_collection(LineCollection([], colors=[GRID], linewidths=0.7))
         self._box = Rectangle((0, 0), 1, 1, fill=False, edgecolor="#08306b", linewidth=2)
         self._ax_in.add_patch(self._box)
-        self._in_title = fig.text(0.02, 0.97, "", fontsize=8, va="top")
-        self._out_title = fig.text(0.68, 0.97, "", fontsize=8, va="top")
+        self._overflow = Rectangle((0, 0), 1, 1, fill=False, edgecolor="#6b5d00", hatch="///", linewidth=1.2, linestyle="--")
+        self._ax_in.add_patch(self._overflow)
+        self._overflow_label = self._ax_in.text(0, 0, "", fontsize=7, va="center", ha="left", color="#4d4300")
+        (self._end,) = self._ax_in.plot([], [], color="black", linewidth=1.6, linestyle=(0, (4, 2)))
+        self._crosses = self._ax_in.scatter([], [], marker="x", s=28, c="black", linewidths=1.2, zorder=5)
+        self._in_title = fig.text(0.02, 0.985, "", fontsize=8, va="top")
+        self._out_title = fig.text(0.70, 0.985, "", fontsize=8, va="top")
 
     def _taps(self, start: int) -> np.ndarray:
         return start + self.dilation.value * np.arange(self.kernel.value)
@@ -142,24 +237,24 @@ class ConvExplorer(w.VBox):
     def _cells_1d(self):
         n, k, s, p, d = self.parameters
         padded, out, span = n + 2 * p, self.output_size, self.span
-        following = out * s  # where the next, impossible, window would start
+        following = out * s  # where the next window would start: it does not fit
         width = max(padded, following + span) if out else max(padded, span)
         cells = np.tile(GHOST, (out + 2, width, 1))
         cells[0] = self._input_row(width)
         for i in range(out):
-            cells[i + 1, : padded] = INPUT
+            cells[i + 1, :padded] = INPUT
             cells[i + 1, self._taps(i * s)] = CURRENT if i == self.placement.value else TAP
         last = out + 1
-        cells[last, : padded] = INPUT
+        cells[last, :padded] = INPUT
         start = following if out else 0
-        taps = self._taps(start)
-        cells[last, taps] = OVERFLOW
-        cells[last, taps[taps < padded]] = UNREACHED
+        cells[last, self._taps(start)] = OVERFLOW
+        overflow = (start, last, span, 1)
         outputs = np.tile(INPUT, (1, max(out, 1), 1))
+        crosses = [(p + i + 0.5, 0.5) for i in self.unreached]
         if not out:
-            return cells, None, outputs, None
+            return cells, None, outputs, None, overflow, crosses
         outputs[0, self.placement.value] = CURRENT
-        return cells, (self.placement.value * s, self.placement.value + 1, span, 1), outputs, (0, self.placement.value)
+        return cells, (self.placement.value * s, self.placement.value + 1, span, 1), outputs, (0, self.placement.value), overflow, crosses
 
     def _cells_2d(self):
         n, k, s, p, d = self.parameters
@@ -176,43 +271,104 @@ class ConvExplorer(w.VBox):
         unreached = np.zeros((padded, padded), bool)
         unreached[p : p + n, p : p + n] = ~touched[p : p + n, p : p + n]
         cells[unreached] = UNREACHED
+        rows, cols = np.nonzero(unreached)
+        crosses = list(zip(cols + 0.5, rows + 0.5))
         outputs = np.tile(INPUT, (max(out, 1), max(out, 1), 1))
         if not out:
-            return cells, None, outputs, None
+            return cells, None, outputs, None, None, crosses
         row, col = divmod(self.placement.value, out)
         taps_r, taps_c = self._taps(row * s), self._taps(col * s)
         cells[np.ix_(taps_r, taps_c)] = CURRENT
         outputs[row, col] = CURRENT
-        return cells, (col * s, row * s, span, span), outputs, (row, col)
+        return cells, (col * s, row * s, span, span), outputs, (row, col), None, crosses
 
     def _draw(self) -> None:
         two_d = self.mode.value == "2-D"
-        cells, box, outputs, current = self._cells_2d() if two_d else self._cells_1d()
+        cells, box, outputs, current, overflow, crosses = self._cells_2d() if two_d else self._cells_1d()
         self.cells, self.output_cells = cells, outputs  # what is drawn, one RGB value per cell
+        self.crosses = crosses  # centres of the × marks on unreached input cells
         _show(self._in_image, self._in_grid, cells)
         _show(self._out_image, self._out_grid, outputs)
         self._box.set_visible(box is not None)
         if box is not None:
             self._box.set_bounds(*box)
+        self._overflow.set_visible(overflow is not None)
+        self._overflow_label.set_visible(overflow is not None)
+        if overflow is not None:
+            self._overflow.set_bounds(*overflow)
+            start, row, span, _ = overflow
+            self._overflow_label.set_position((start + span + 0.2, row + 0.5))
+            self._overflow_label.set_text("does not fit" if self.output_size else "no window fits")
+        self._crosses.set_offsets(np.array(crosses, float).reshape(-1, 2))
+        padded = self.size.value + 2 * self.padding.value
+        self._end.set_data([padded, padded], [0, cells.shape[0]])
+        self._end.set_visible(not two_d and cells.shape[1] > padded)
         self._in_title.set_text(self._input_caption(two_d))
         self._out_image.set_visible(current is not None)
         self._out_grid.set_visible(current is not None)
         if current is None:
-            self._out_title.set_text("no output:\nthe kernel does not fit")
+            self._out_title.set_text("no output: the kernel does not fit")
         else:
             out = self.output_size
             size = f"{out}×{out}" if two_d else f"{out}"
-            self._out_title.set_text(f"output: {size}\nplacement {self.placement.value + 1} of {self.placement_count}")
+            self._out_title.set_text(f"output: {size}, placement {self.placement.value + 1} of {self.placement_count}")
+        self.view.describe(*self._description(two_d))
         self.view.refresh()
 
     def _input_caption(self, two_d: bool) -> str:
+        """One short line over the grid (text is the slowest thing to draw); the key is in ``legend``."""
+        n, p = self.size.value, self.padding.value
+        return f"padded input: {n} + 2·{p} = {n + 2 * p} cells" if p else f"input: {n} cells, no padding"
+
+    def _legend_html(self) -> str:
+        """The colour key, naming only what the figure shows now; each colour has a second cue."""
+        two_d, p = self.mode.value == "2-D", self.padding.value
+
+        def swatch(colour, mark=""):
+            rgb = ",".join(str(round(255 * c)) for c in colour)
+            return (f"<span style='display:inline-block;width:1.1em;height:1.1em;background:rgb({rgb});border:1px solid #888;"
+                    f"vertical-align:middle;text-align:center;line-height:1.1em;font-size:80%'>{mark}</span>")
+
+        items = []
+        if p:
+            items.append(f"{swatch(PAD)} padding")
+        items.append(f"{swatch(TAP)} under a placement" + (" (darker: more)" if two_d else ""))
+        items.append(f"{swatch(CURRENT)} current placement")
+        if self.unreached:
+            items.append(f"{swatch(UNREACHED, '×')} input cell never reached")
+        if not two_d:
+            items.append(f"{swatch(OVERFLOW, '/')} next window: does not fit (hatched)")
+            items.append("dashed line: end of the " + ("padded input" if p else "input"))
+        return "<div style='font-size:90%'>" + " &nbsp; ".join(items) + "</div>"
+
+    def _description(self, two_d: bool):
+        """(alt, summary, table) of the figure, with its numbers."""
         n, k, s, p, d = self.parameters
-        first = f"padded input: {n} + 2·{p} = {n + 2 * p} cells (grey: padding, red: unreached)"
-        if not self.output_size:
-            return f"{first}\nthe kernel spans {self.span} cells: no placement fits"
-        if two_d:
-            return f"{first}\nblue: cells under a placement (darker: more); dark: current"
-        return f"{first}\nrows: each placement (dark: current); last: next, does not fit"
+        out, span = self.output_size, self.span
+        dims = "2-D" if two_d else "1-D"
+        numbers = f"{dims} convolution, n = {n}, k = {k}, s = {s}, p = {p}" + (f", d = {d}" if d != 1 else "")
+        unreached = self.unreached
+        if not out:
+            alt = f"{numbers}: the kernel spans {span} cells but the padded input has {n + 2 * p}, so no window fits."
+            return alt, alt, (("window", "start", "end"), [])
+        start, end = self.next_window
+        per_dim = " per dimension" if two_d else ""
+        many = len(unreached) > 1
+        if not unreached:
+            reached = "every input cell is reached"
+        elif two_d:
+            reached = f"the input cells in row{'s' if many else ''} or column{'s' if many else ''} {_listing(unreached)} are never reached"
+        else:
+            reached = f"input cell{'s' if many else ''} {_listing(unreached)} {'are' if many else 'is'} never reached"
+        where = "padded coordinates, " if p else ""
+        last = "padded cell" if p else "input cell"
+        alt = (
+            f"{numbers}: {_plural(out, 'window')}{per_dim} at {self._starts()} ({where}span {span}); {reached}; "
+            f"the next window, at {start}, would end at {end}, past the last {last} {n + 2 * p - 1}."
+        )
+        summary = f"{_plural(out, 'window')}{per_dim}; {reached}."
+        rows = [(i + 1, i * s, i * s + span - 1) for i in range(out)] + [("next (does not fit)", start, end)]
+        return alt, summary, (("window", "start", "end"), rows)
 
     # -- events ------------------------------------------------------------------------------
     def _on_parameters(self, change=None) -> None:
@@ -225,6 +381,8 @@ class ConvExplorer(w.VBox):
         finally:
             self._updating = False
         self.formula.value = self._formula_html()
+        self.legend.value = self._legend_html()
+        self._ask()
         self._draw()
 
     def _on_placement(self, change=None) -> None:
@@ -240,7 +398,7 @@ class ConvExplorer(w.VBox):
         ]
         if span > padded:
             lines.append(
-                f"<span style='color:#cf222e'>the kernel spans {span} cells but the padded input has only {padded}: "
+                f"<span style='color:#b42318'>the kernel spans {span} cells but the padded input has only {padded}: "
                 "no placement fits (PyTorch raises an error)</span>"
             )
         else:
@@ -248,14 +406,17 @@ class ConvExplorer(w.VBox):
             out = top // s + 1
             lines.append(f"= ⌊{top} / {s}⌋ + 1 = {top // s} + 1 = <b>{out}</b>")
             lines.append(f"kernel span d(k − 1) + 1 = {span}; {self.placement_count} placement{'s' if self.placement_count != 1 else ''}")
-            unreached = self.unreached
+            start, end = self.next_window
             if top % s:
                 lines.append(
                     f"{top} is not a multiple of {s}: the last window ends {top % s} cell{'s' if top % s > 1 else ''} "
                     "before the end, too few for another stride, so floor drops the fraction"
                 )
+            last = "padded cell" if p else "input cell"
+            lines.append(f"next window (hatched): {start}…{end}, past the last {last} {padded - 1}: not computed")
+            unreached = self.unreached
             if unreached:
-                lines.append(f"<span style='color:#b42318'>input cells no placement reaches: {', '.join(map(str, unreached))}</span>")
+                lines.append(f"<span style='color:#b42318'>× input cells no placement reaches: {', '.join(map(str, unreached))}</span>")
             else:
                 lines.append("every input cell is reached")
         return "<div style='font-family:monospace;line-height:1.5;margin-left:1em'>" + "<br>".join(lines) + "</div>"
@@ -266,4 +427,4 @@ def conv_explorer(**kwargs) -> ConvExplorer:
     return ConvExplorer(**kwargs)
 
 
-__all__ = ["ConvExplorer", "conv_explorer"]
+__all__ = ["ConvExplorer", "conv_explorer", "DEFAULT"]
