@@ -82,6 +82,11 @@ def test_a_missing_and_an_extra_student_are_both_listed():
     assert len(lines) == 2 and "bob/02_conv_arithmetic.ipynb" in lines[0] and "Hatter, Erin (S005)" in lines[1]
 
 
+def test_terminal_lines_stay_one_line_each():
+    matching = gradebook.match(gradebook.parse_roster("submission,student_id\nzed,1\n"), ["evil\nname.ipynb"])
+    assert [line.count("\n") for line in matching.lines()] == [0, 0] and "evil\\nname.ipynb" in matching.lines()[0]
+
+
 def test_a_roster_entry_that_names_two_submissions_is_not_guessed():
     roster = gradebook.parse_roster("submission,student_id\nalice,1\n")
     matching = gradebook.match(roster, ["alice/a.ipynb", "alice/b.ipynb"])

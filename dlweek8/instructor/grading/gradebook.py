@@ -59,6 +59,7 @@ _ALIASES = {
     "section": ("section",),
 }
 _IDENTIFIERS = ("student_id", "email", "login_id", "canvas_id")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RosterError(ValueError):
@@ -153,7 +154,7 @@ class Matching:
         return [s for s, name in self.pairs if name is None]
 
     def lines(self) -> list[str]:
-        """What the terminal shows when anything did not pair (nothing when all did)."""
+        """What the terminal shows when anything did not pair (nothing when all did); one line each."""
         found = []
         if self.unmatched:
             found.append(f"roster: {len(self.unmatched)} submission(s) with no roster entry (not in canvas.csv/moodle.csv): {', '.join(self.unmatched)}")
@@ -161,7 +162,7 @@ class Matching:
             found.append(f"roster: {len(self.missing)} student(s) with no submission (blank grade): {', '.join(s.label for s in self.missing)}")
         for student, names in self.ambiguous:
             found.append(f"roster: {student.label} matches several submissions ({', '.join(names)}); none was used")
-        return found
+        return [_CONTROL.sub(lambda m: repr(m.group())[1:-1], line) for line in found]
 
 
 def _handles(submission: str) -> set[str]:
