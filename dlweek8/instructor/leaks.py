@@ -189,16 +189,16 @@ def value_patterns(value) -> list[str]:
         if len(items) < 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
             return []
         joined = r"\s*,\s*".join(_element(v) for v in items)
-        patterns = [r"(?<![\w.])" + joined + r"(?![\w.])"]
+        patterns = [r"(?<![\w.])" + joined + r"(?!\w|[.,]\d)"]
         if len(items) == 2:
-            patterns.append(r"(?<![\w.])" + r"\s*[×x]\s*".join(_element(v) for v in items) + r"(?![\w.])")
+            patterns.append(r"(?<![\w.])" + r"\s*[×x]\s*".join(_element(v) for v in items) + r"(?!\w|[.,]\d)")
         ints = [v for v in items if isinstance(v, int) and not isinstance(v, bool)]
         if len(ints) == len(items) and ints == list(range(ints[0], ints[0] + len(ints))):
             low, high = ints[0], ints[-1]
             patterns += [
                 rf"range\(\s*{low}\s*,\s*{high + 1}\s*\)",
-                rf"(?<![\w.]){low}\s*(?:≤|<=)\s*\w+\s*<\s*{high + 1}(?![\w.])",
-                rf"(?<![\w.]){low}\s*(?:≤|<=)\s*\w+\s*(?:≤|<=)\s*{high}(?![\w.])",
+                rf"(?<![\w.]){low}\s*(?:≤|<=)\s*\w+\s*<\s*{high + 1}(?!\w|[.,]\d)",
+                rf"(?<![\w.]){low}\s*(?:≤|<=)\s*\w+\s*(?:≤|<=)\s*{high}(?!\w|[.,]\d)",
             ]
         for v in items:
             patterns += value_patterns(v)
@@ -261,7 +261,8 @@ def needles(solved_paths, values: dict[str, object] | None = None) -> list[Needl
     values = dict(solved_values() if values is None else values)
     for path in map(Path, solved_paths):
         nb = nbformat.read(path, as_version=4)
-        found += _hash_needles([path.read_bytes(), editions.content_hash(nb)], f"the solved notebook {path.name}")
+        found += _hash_needles([path.read_bytes()], f"the solved notebook {path.name}")
+        found.append(Needle(re.compile(editions.content_hash(nb)), f"sha256 of the solved notebook {path.name} (its content hash)"))
         for number, cell in enumerate(nb.cells, 1):
             where = f"{path.name}, cell {number}"
             for line in answer_lines(cell.source):

@@ -47,7 +47,11 @@ deadline. Compare them with your own work.
 
 
 class PublishError(Exception):
-    """DIR cannot be published into; the message says why, in one line."""
+    """DIR cannot be published into; the message says why, in one line (``details``: more lines, if any)."""
+
+    def __init__(self, message: str, details: list[str] | None = None):
+        super().__init__(message)
+        self.details = details or []
 
 
 @dataclass
@@ -230,7 +234,7 @@ def publish(target: Path, project: Path = Path("."), repo: str | None = None, hu
     shipped = {name: data for name, data in files.items() if not name.startswith(f"{editions.SOLUTIONS}/")}
     found = leaks.scan_files(shipped, leaks.needles(editions.solved_notebooks(project / editions.SOLUTIONS))) if scan else []
     if found:
-        raise PublishError(f"refusing to publish: {len(found)} answer(s) would ship, e.g. {found[0].line()}")
+        raise PublishError(f"refusing to publish: {len(found)} answer(s) would ship; nothing was written", [f.line() for f in found])
     listed = set(previous["files"])
     clash = sorted(name for name in files if name not in listed and (target / name).exists())
     if clash:
@@ -276,6 +280,8 @@ def run(args) -> int:
         result = publish(args.target, args.project, args.repo, args.hub, args.branch, args.with_solutions)
     except PublishError as exc:
         print(f"publish: {exc}")
+        for line in exc.details:
+            print(f"  {line}")
         return 1
     print(result.line())
     for name in result.removed:
