@@ -245,7 +245,7 @@ def from_torch(lstm) -> LSTMCell:
 
     def blocks(tensor):
         a = tensor.detach().double().cpu().numpy()
-        return dict(zip(("i", "f", "c", "o"), (a[n * k:(n + 1) * k] for n in range(4))))
+        return dict(zip(("i", "f", "c", "o"), (a[n * k:(n + 1) * k] for n in range(4)), strict=True))
 
     W, U = blocks(lstm.weight_ih_l0), blocks(lstm.weight_hh_l0)
     if getattr(lstm, "bias", True):
@@ -292,7 +292,7 @@ def autograd_jacobians(cell: LSTMCell, x, h_prev, c_prev) -> dict:
     torch = _torch()
     x_t, c_t = _t(torch, x), _t(torch, c_prev)
     jac = torch.autograd.functional.jacobian(lambda h: _torch_step(torch, cell, x_t, h, c_t), _t(torch, h_prev), vectorize=True)
-    return {name: j.numpy() for name, j in zip(("i", "f", "o", "u", "c", "h"), jac)}
+    return {name: j.numpy() for name, j in zip(("i", "f", "o", "u", "c", "h"), jac, strict=True)}
 
 
 def autograd_unrolled_jacobian(cell: LSTMCell, xs, h0, c0, carry_cell_state: bool = True) -> np.ndarray:

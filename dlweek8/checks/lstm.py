@@ -33,11 +33,11 @@ def _close(got: np.ndarray, expected: np.ndarray) -> bool:
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
 
 
-def _worst_entry(got: np.ndarray, expected: np.ndarray, expected_label: str = "expected") -> tuple:
-    """Rows (label, text) for the entry where ``got`` is farthest from ``expected``."""
+def _worst_entry(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, expected_label: str = "expected") -> tuple:
+    """Rows (label, text) for the entry with the largest of ``errors`` (one per entry)."""
     if got.shape != expected.shape:
         return (("expected shape", str(expected.shape)), ("got shape", str(got.shape)))
-    index = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape)
+    index = np.unravel_index(int(np.argmax(errors)), expected.shape)
     where = "[" + ", ".join(str(int(n)) for n in index) + "]"
     return (("worst entry", where), (expected_label, _fmt(expected[index])), ("got", _fmt(got[index])))
 
@@ -70,13 +70,17 @@ class _ArrayFunctionQuestion(FunctionQuestion):
     def describe_probe(self, args) -> str:
         return _shapes(args)
 
-    def describe_entry(self, args, got, expected) -> str | None:
+    def describe_entry(self, args, errors) -> str | None:
         """The input behind the worst entry, where that helps (e.g. the z of σ′)."""
         return None
 
     def close(self, got: np.ndarray, expected: np.ndarray) -> bool:
         """Whether an output agrees with an expected one (shape and values)."""
         return _close(got, expected)
+
+    def entry_errors(self, got: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        """How far each entry is off (the worst one is shown)."""
+        return np.abs(got - expected)
 
     def read(self, args, outcome, other_shapes=()):
         """(array, None) or (None, one-line problem) for one call's result.
@@ -93,19 +97,21 @@ class _ArrayFunctionQuestion(FunctionQuestion):
 
     def judge(self, cases, outcomes):
         gots = []
-        for n, (args, outcome) in enumerate(zip(cases.probes, outcomes)):
+        for n, (args, outcome) in enumerate(zip(cases.probes, outcomes, strict=True)):
             other_shapes = {np.shape(outputs[n]) for outputs in cases.mistakes.values()}
             got, problem = self.read(args, outcome, other_shapes)
             if problem:
                 return self.invalid(problem, example=(("inputs", self.describe_probe(args)),))
             gots.append(got)
         expected = [np.asarray(e, dtype=float) for e in cases.expected]
-        failing = [n for n, (got, exp) in enumerate(zip(gots, expected)) if not self.close(got, exp)]
+        failing = [n for n, (got, exp) in enumerate(zip(gots, expected, strict=True)) if not self.close(got, exp)]
         if not failing:
             return self.verdict_when_right(cases, outcomes, gots)
         first = failing[0]
-        example = (("inputs", self.describe_probe(cases.probes[first])),) + _worst_entry(gots[first], expected[first], self.expected_label)
-        at = self.describe_entry(cases.probes[first], gots[first], expected[first]) if gots[first].shape == expected[first].shape else None
+        same_shape = gots[first].shape == expected[first].shape
+        errors = self.entry_errors(gots[first], expected[first]) if same_shape else None
+        example = (("inputs", self.describe_probe(cases.probes[first])),) + _worst_entry(gots[first], expected[first], errors, self.expected_label)
+        at = self.describe_entry(cases.probes[first], errors) if same_shape else None
         if at:
             example = example[:2] + (("at", at),) + example[2:]
         named = self.named_mistake(cases, gots)
@@ -127,7 +133,7 @@ class _ArrayFunctionQuestion(FunctionQuestion):
         """The first mistake in ``mistakes`` whose stored outputs ``gots`` match on every probe."""
         for name in self.mistakes:
             outputs = cases.mistakes.get(name)
-            if outputs is not None and all(self.close(got, np.asarray(out, dtype=float)) for got, out in zip(gots, outputs)):
+            if outputs is not None and all(self.close(got, np.asarray(out, dtype=float)) for got, out in zip(gots, outputs, strict=True)):
                 return name
         return None
 
@@ -401,9 +407,11 @@ class SigmoidPrime(_ArrayFunctionQuestion):
             return "z = [" + ", ".join(f"{v:g}" for v in z) + "]"
         return f"z of shape {z.shape}"
 
-    def describe_entry(self, args, got, expected):
-        index = int(np.argmax(self._errors(got, expected)))
-        return f"z = {_fmt(np.asarray(args[0]).reshape(-1)[index])}"
+    def describe_entry(self, args, errors):
+        return f"z = {_fmt(np.asarray(args[0]).reshape(-1)[int(np.argmax(errors))])}"
+
+    def entry_errors(self, got, expected):
+        return self._errors(got, expected).reshape(expected.shape)
 
     @staticmethod
     def _errors(got, expected) -> np.ndarray:
@@ -418,7 +426,7 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         return got.shape == expected.shape and bool(np.all(self._errors(got, expected) <= SIGMOID_PRIME_RTOL))
 
     def judge(self, cases, outcomes):
-        for args, outcome in zip(cases.probes, outcomes):
+        for args, outcome in zip(cases.probes, outcomes, strict=True):
             found = None if outcome.value is None else self._first_non_finite(args, outcome)
             if found:
                 z, value = found
@@ -434,7 +442,7 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         if named:
             return named
         # Any form of σ(1 − σ): right where σ′ is not tiny, too small where it is.
-        for got, exp in zip(gots, cases.expected):
+        for got, exp in zip(gots, cases.expected, strict=True):
             exp = np.asarray(exp, dtype=float)
             errors = self._errors(got, exp)
             wrong = errors.reshape(-1) > SIGMOID_PRIME_RTOL
@@ -611,7 +619,7 @@ class ArgmaxH(_ArrayFunctionQuestion):
     def judge(self, cases, outcomes):
         feedback = super().judge(cases, outcomes)
         if feedback.status == "incorrect" and feedback.mistake in (None, "not-unit-length"):
-            for args, outcome in zip(cases.probes, outcomes):
+            for args, outcome in zip(cases.probes, outcomes, strict=True):
                 got, _ = self.read(args, outcome)
                 if got is not None and abs(np.linalg.norm(got) - 1.0) > 1e-6:
                     return self.wrong(self.mistakes["not-unit-length"].replace("{length}", _fmt(np.linalg.norm(got))),
