@@ -1,4 +1,4 @@
-"""Reference maths for Task 1: an LSTM cell in the notes' notation and its Jacobians.
+"""The maths of Task 1: an LSTM cell in the notes' notation, its Jacobians and the gradient flow.
 
 The cell (no peepholes; biases optional, the notes drop them)::
 
@@ -9,8 +9,9 @@ The cell (no peepholes; biases optional, the notes drop them)::
 A Jacobian ``J`` has ``J[a, b] = ∂out[a] / ∂in[b]``. Multiplying the output by a vector
 ``v`` element-wise scales the rows of ``J``: diag(v) J, written ``v[:, None] * J``.
 
-Everything here is numpy; torch is imported only by the ``autograd_*`` references
-and :func:`from_torch`.
+Everything here is numpy; torch is imported only by the ``autograd_*`` functions
+and :func:`from_torch`. The answers to the graded questions are not here: they live in
+``dlweek8/instructor/references/lstm.py``.
 """
 
 from __future__ import annotations

@@ -78,6 +78,12 @@ def _raises_not_implemented(method) -> bool:
     return False
 
 
+@pytest.mark.parametrize("q", VALUES, ids=ids(VALUES))
+def test_every_mistake_a_value_question_names_is_catalogued(q):
+    named = set(getattr(q, "mistakes", {})) | ({"right-answer-wrong-reason"} if isinstance(q, lstm_checks._ClaimsWithReason) else set())
+    assert named and named == set(solutions.solution(q).wrong), q.id
+
+
 @pytest.mark.parametrize("q", FUNCTIONS, ids=ids(FUNCTIONS))
 def test_function_prompts_and_hints_hold_no_solution_code(q):
     """Hints nudge to the method; the formula appears only after a right answer."""
