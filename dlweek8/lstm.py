@@ -32,9 +32,12 @@ def sigmoid(z):
 
 
 def _sigmoid_prime(z):
-    """σ′ with relative accuracy at every z (for the gate Jacobians and explorers; answers a graded question)."""
-    z = np.asarray(z, dtype=float)
-    return sigmoid(z) * sigmoid(-z)
+    """σ′ for the gate Jacobians and the σ′ explorer (no credit as an answer: it is the package's own).
+
+    σ′ is even, and e^{−|z|} / (1 + e^{−|z|})² neither overflows nor cancels.
+    """
+    e = np.exp(-np.abs(np.asarray(z, dtype=float)))
+    return e / (1.0 + e) ** 2
 
 
 def tanh_prime(z):
