@@ -192,7 +192,8 @@ _STYLE = """
 figure { margin: .5rem 0 1rem; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #424a53; font-size: .9rem; }
 .muted { color: #57606a; }
-table.mistakes td:first-child, #unrecognised td:nth-child(2) { white-space: nowrap; font-family: ui-monospace, monospace; font-size: .9rem; }
+table.mistakes td:first-child { white-space: nowrap; font-family: ui-monospace, monospace; font-size: .9rem; }
+#unrecognised td:nth-child(2), #problems td:first-child { font-family: ui-monospace, monospace; font-size: .9rem; overflow-wrap: anywhere; min-width: 9rem; max-width: 22rem; }
 """
 
 
@@ -261,7 +262,7 @@ def render(info: report.RunInfo, rows: list[report.Row], generated: str | None =
 
     parts.append("<h2>Submissions that crashed, timed out or could not be read</h2>")
     if stats.problems:
-        parts.append(_table("problems", f"{len(stats.problems)} submissions with problems", ["submission", "problem", "reasons"],
+        parts.append(_table("problems", f"{len(stats.problems)} submission{'' if len(stats.problems) == 1 else 's'} with problems", ["submission", "problem", "reasons"],
                             [[name, ", ".join(kinds), "; ".join(notes)] for name, kinds, notes in stats.problems]))
     else:
         parts.append("<p>None: every submission ran to the end.</p>")
