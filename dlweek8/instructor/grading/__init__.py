@@ -5,6 +5,10 @@
   it reads answers (or calls answer functions on the probes) and prints them as JSON;
 - :mod:`.runner` executes one submission in fresh kernels, with time limits;
 - :mod:`.judge` turns what came back into verdicts, in the grader's own process;
-- :mod:`.report` writes ``grades.csv`` and one feedback file per submission;
+- :mod:`.report` writes every output (``results.jsonl``, ``grades.csv``, feedback as Markdown
+  and HTML), atomically and safe against formulas and markup;
+- :mod:`.classreport` the class report (``report.html``, ``misconceptions.csv``; ``report``);
+- :mod:`.gradebook` the roster and the Canvas and Moodle files;
+- :mod:`.merge` shards of a batch and their merge (``merge``);
 - :mod:`.batch` runs a batch in parallel, and is the command line.
 """
