@@ -2,9 +2,15 @@
 """Quick start: set up a virtual environment and then open the notebooks or run the tests.
 
     python3 run.py lab      # set up, then open JupyterLab on notebooks/
-    python3 run.py test     # set up, then run every test (unit, notebooks, browser)
+    python3 run.py test     # set up, lint (ruff, deptry), then run every test (unit, notebooks, browser)
+    python3 run.py lint     # set up, then list every ruff and deptry finding
     python3 run.py bench    # set up, then run the benchmarks
-    python3 run.py lock     # rewrite requirements/constraints.txt from the environment
+    python3 run.py lock     # resolve pyproject.toml afresh into requirements/constraints.txt (uv)
+
+Options:
+    --torch-cpu             install torch from the PyTorch CPU wheel index (a few hundred MB) instead
+                            of PyPI, whose Linux wheel is the CUDA build (several GB)
+    DLWEEK8_TORCH_INDEX=URL the same with any PyTorch wheel index (e.g. .../whl/cu126)
 
 Set-up is skipped when .venv already matches pyproject.toml and the constraints.
 Extra arguments go to the tool, e.g. ``python3 run.py test -k conv``.
@@ -14,71 +20,195 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DLWEEK8_VENV", ROOT / ".venv"))
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
-TORCH = "torch==2.13.0"  # CPU wheel; installed first so nothing pulls a CUDA build
+#: Installed first, on its own, so that its build is chosen by its index alone.
+TORCH = "torch==2.13.0"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+HEADER = "# Exact versions for `python3 run.py`, the CI and the benchmarks. Regenerate with: python3 run.py lock"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def _stamp() -> str:
+def torch_index(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The PyTorch wheel index asked for (``--torch-cpu`` or DLWEEK8_TORCH_INDEX), and argv without the flag."""
+    rest = [arg for arg in argv if arg != "--torch-cpu"]
+    if len(rest) != len(argv):
+        return TORCH_CPU_INDEX, rest
+    return os.environ.get("DLWEEK8_TORCH_INDEX") or None, rest
+
+
+def install_commands(python: Path, tests: bool, index: str | None, reinstall_torch: bool = False) -> list[list[str]]:
+    """The pip commands of set-up: torch first (from ``index`` if given), then dlweek8 pinned by the constraints."""
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    torch = pip + [TORCH]
+    if index:
+        # Only torch comes from the PyTorch index; its dependencies come from PyPI in the next step, pinned.
+        torch = pip + ["--index-url", index, "--no-deps"] + (["--force-reinstall"] if reinstall_torch else []) + [TORCH]
+    target = f"{ROOT}[test]" if tests else str(ROOT)
+    return [torch, pip + ["-c", str(CONSTRAINTS), "-e", target]]
+
+
+def _stamp(index: str | None) -> str:
     digest = hashlib.sha256(sys.version.encode())
+    digest.update(f"torch from {index or 'PyPI'}".encode())
     for path in (ROOT / "pyproject.toml", CONSTRAINTS):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def setup(tests: bool) -> None:
+def setup(tests: bool, index: str | None = None) -> None:
     """Create .venv and install dlweek8 (with its test extra if ``tests``), pinned by the constraints."""
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"dlweek8 needs Python 3.11; this is {sys.version.split()[0]}. Run it with python3.11.")
-    stamp_file = VENV / ".dlweek8-stamp"
-    wanted = {_stamp() + ":test"} if tests else {_stamp() + ":test", _stamp() + ":run"}
+    stamp_file, torch_file = VENV / ".dlweek8-stamp", VENV / ".dlweek8-torch-index"
+    stamp = _stamp(index)
+    wanted = {stamp + ":test"} if tests else {stamp + ":test", stamp + ":run"}
     if stamp_file.exists() and stamp_file.read_text() in wanted:
         return
     print(f"Setting up {VENV} (the first run takes a few minutes)...", flush=True)
     if not PYTHON.exists():
         venv.create(VENV, with_pip=True)
-    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run(pip + [TORCH], check=True)
-    target = f"{ROOT}[test]" if tests else str(ROOT)
-    subprocess.run(pip + ["-c", str(CONSTRAINTS), "-e", target], check=True)
-    stamp_file.write_text(_stamp() + (":test" if tests else ":run"))
+    previous = torch_file.read_text() if torch_file.exists() else "PyPI"
+    for command in install_commands(PYTHON, tests, index, reinstall_torch=previous != (index or "PyPI")):
+        subprocess.run(command, check=True)
+    torch_file.write_text(index or "PyPI")
+    stamp_file.write_text(stamp + (":test" if tests else ":run"))
+
+
+def workers() -> int:
+    """Test workers: one per core this process may run on."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
+def pytest_command(rest: list[str]) -> list[str]:
+    return [str(PYTHON), "-m", "pytest", "-n", str(workers()), "--dist", "loadscope", *rest]
+
+
+def _tool_env() -> dict:
+    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV), NO_COLOR="1")
+
+
+def lint(verbose: bool, root: Path = ROOT) -> bool:
+    """ruff (rules in pyproject.toml) and deptry (every import declared, every dependency used): one line each.
+
+    The findings are listed when there are any, or always if ``verbose``. True when both are clean.
+    """
+    clean = True
+    for label, argv, what in (
+        ("ruff", [str(BIN / "ruff"), "check", "--quiet", "--output-format", "concise", "."], "lint"),
+        ("deptry", [str(BIN / "deptry"), "--no-ansi", *_local_modules(root), "."], "dependencies"),
+    ):
+        done = subprocess.run(argv, cwd=root, env=_tool_env(), capture_output=True, text=True)
+        output = (done.stdout + done.stderr).strip()
+        findings = [line for line in output.splitlines() if _is_finding(label, line)]
+        if done.returncode == 0:
+            print(f"{what}: {label} is clean", flush=True)
+            continue
+        clean = False
+        if findings or verbose:
+            print("\n".join(findings or output.splitlines()), flush=True)
+        files = len({line.split(":", 1)[0] for line in findings})
+        print(f"{what}: {label} FAILED with {len(findings)} finding(s) in {files} file(s)"
+              + ("" if findings else f" (exit {done.returncode}: {output.splitlines()[-1] if output else 'no output'})"), flush=True)
+    return clean
+
+
+def _local_modules(root: Path) -> list[str]:
+    """deptry arguments naming the modules tests and benchmarks import from their own folder (test_x, harness)."""
+    folders = (root / "tests", root / "tests" / "browser", root / "benchmarks")
+    names = sorted({path.stem for folder in folders for path in folder.glob("*.py")})
+    return [argument for name in ["dlweek8", *names] for argument in ("--known-first-party", name)]
+
+
+def _is_finding(tool: str, line: str) -> bool:
+    """A line ``path:line:col: CODE message`` (ruff) or ``path[:line:col]: DEPnnn message`` (deptry)."""
+    return re.match(r"\S+: (DEP\d{3}) " if tool == "deptry" else r"\S+:\d+:\d+: [A-Z]+\d+ ", line) is not None
+
+
+def pip_index(python: Path = PYTHON) -> list[str]:
+    """uv arguments for pip's configured index (``index-url``), so lock resolves where pip installs from.
+
+    Extra indexes and find-links are left out on purpose: they are machine-local caches (wheels of one
+    build), and a lock must come out the same on every machine. Without a configured index, uv uses PyPI.
+    """
+    index = os.environ.get("PIP_INDEX_URL")
+    if not index:
+        done = subprocess.run([str(python), "-m", "pip", "config", "get", "global.index-url"], capture_output=True, text=True)
+        index = done.stdout.strip() if done.returncode == 0 else ""
+    return ["--index-url", index] if index else []
+
+
+def lock_command(output: Path, torch_pin: Path, index: list[str]) -> list[str]:
+    """``uv pip compile``: pyproject.toml with its test extra, for Python 3.11, torch pinned to TORCH."""
+    return [str(BIN / "uv"), "pip", "compile", str(ROOT / "pyproject.toml"), "--extra", "test", "--python-version", "3.11",
+            "--constraint", str(torch_pin), "--no-header", "--no-annotate", "--quiet", "--output-file", str(output), *index]
+
+
+def torch_first(resolved: str) -> str:
+    """The constraints file: header, TORCH, then every other pin as resolved."""
+    pins = [line for line in resolved.splitlines() if line.strip() and not line.startswith("#")]
+    others = [line for line in pins if not line.lower().startswith("torch==")]
+    return "\n".join([HEADER, TORCH, *others]) + "\n"
+
+
+def lock() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        pin, output = Path(scratch) / "torch.txt", Path(scratch) / "resolved.txt"
+        pin.write_text(TORCH + "\n")
+        subprocess.run(lock_command(output, pin, pip_index()), check=True, cwd=ROOT)
+        CONSTRAINTS.write_text(torch_first(output.read_text()))
+    print(f"wrote {CONSTRAINTS.relative_to(ROOT)}")
+
+
+def exit_status(lint_clean: bool, pytest_status: int) -> int:
+    """The test command fails when pytest fails or when lint is not clean (then after the tests have run)."""
+    if pytest_status:
+        return pytest_status
+    if not lint_clean:
+        print("FAILED: lint or dependency findings above (python3 run.py lint lists them)", flush=True)
+        return 1
+    return 0
 
 
 def _exec(args: list[str]) -> None:
     """Run a tool from the environment in place of this process."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(VENV))
     sys.stdout.flush()
     if os.name == "nt":
-        sys.exit(subprocess.run(args, env=env, cwd=ROOT).returncode)
+        sys.exit(subprocess.run(args, env=_tool_env(), cwd=ROOT).returncode)
     os.chdir(ROOT)
-    os.execve(args[0], args, env)
+    os.execve(args[0], args, _tool_env())
 
 
 def main(argv: list[str]) -> None:
+    index, argv = torch_index(argv)
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "lab":
-        setup(tests=False)
+        setup(tests=False, index=index)
         _exec([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *rest])
     elif command == "test":
-        setup(tests=True)
-        _exec([str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *rest])
+        setup(tests=True, index=index)
+        clean = lint(verbose=False)
+        tests = subprocess.run(pytest_command(rest), cwd=ROOT, env=_tool_env()).returncode
+        sys.exit(exit_status(clean, tests))
+    elif command == "lint":
+        setup(tests=True, index=index)
+        sys.exit(0 if lint(verbose=True) else 1)
     elif command == "bench":
-        setup(tests=True)
+        setup(tests=True, index=index)
         _exec([str(PYTHON), str(ROOT / "benchmarks" / "run_all.py"), *rest])
     elif command == "lock":
-        setup(tests=True)
-        frozen = subprocess.run([str(PYTHON), "-m", "pip", "freeze", "--exclude-editable"], check=True, capture_output=True, text=True).stdout
-        lines = [line for line in frozen.splitlines() if not line.startswith("torch==")]
-        CONSTRAINTS.write_text(CONSTRAINTS.read_text().splitlines()[0] + f"\n{TORCH}\n" + "\n".join(lines) + "\n")
-        print(f"wrote {CONSTRAINTS}")
+        setup(tests=True, index=index)
+        lock()
     else:
         print(__doc__)
         sys.exit(0 if command in ("help", "-h", "--help") else 2)

@@ -15,6 +15,11 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
+def _canonical(requirement: str) -> str:
+    """The PyPI name as pip and uv compare it (PEP 503): jupyter_client and Jupyter-Client are one."""
+    return re.sub(r"[-_.]+", "-", _name(requirement))
+
+
 def _pyproject():
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
@@ -37,8 +42,8 @@ def test_binder_installs_dlweek8_itself():
 def test_constraints_pin_every_dependency_and_torch_cpu_first():
     lines = [l for l in (ROOT / "requirements/constraints.txt").read_text().splitlines() if l and not l.startswith("#")]
     assert lines[0] == "torch==2.13.0"
-    pinned = {_name(l) for l in lines}
+    pinned = {_canonical(l) for l in lines}
     project = _pyproject()["project"]
     for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
-        assert _name(requirement) in pinned, requirement
+        assert _canonical(requirement) in pinned, requirement
     assert all("==" in l for l in lines)

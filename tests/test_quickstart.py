@@ -29,3 +29,89 @@ def test_run_py_lists_its_commands_and_rejects_unknown_ones():
     assert ok.returncode == 0 and "run.py lab" in ok.stdout and "run.py test" in ok.stdout
     bad = subprocess.run([sys.executable, str(ROOT / "run.py"), "nope"], capture_output=True, text=True)
     assert bad.returncode == 2
+
+
+def _run_py():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dlweek8_run_py", ROOT / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_torch_cpu_flag_installs_torch_alone_from_the_cpu_index(monkeypatch):
+    run = _run_py()
+    monkeypatch.delenv("DLWEEK8_TORCH_INDEX", raising=False)
+    assert run.torch_index(["--torch-cpu", "lab"]) == ("https://download.pytorch.org/whl/cpu", ["lab"])
+    assert run.torch_index(["test", "--torch-cpu", "-k", "conv"]) == ("https://download.pytorch.org/whl/cpu", ["test", "-k", "conv"])
+    assert run.torch_index(["test", "-k", "conv"]) == (None, ["test", "-k", "conv"])
+    monkeypatch.setenv("DLWEEK8_TORCH_INDEX", "https://download.pytorch.org/whl/cu126")
+    assert run.torch_index(["lab"]) == ("https://download.pytorch.org/whl/cu126", ["lab"])
+
+    torch, rest = run.install_commands(Path("py"), tests=True, index="https://download.pytorch.org/whl/cpu")
+    assert torch[:4] == ["py", "-m", "pip", "install"]
+    assert torch[torch.index("--index-url") + 1] == "https://download.pytorch.org/whl/cpu"
+    assert "--no-deps" in torch and torch[-1] == "torch==2.13.0" and "--force-reinstall" not in torch
+    # everything else (torch's own dependencies included) comes from the default index, pinned
+    assert "--index-url" not in rest and rest[rest.index("-c") + 1] == str(ROOT / "requirements" / "constraints.txt")
+    assert rest[-2:] == ["-e", f"{ROOT}[test]"]
+    switched, _ = run.install_commands(Path("py"), tests=False, index="https://x/cpu", reinstall_torch=True)
+    assert "--force-reinstall" in switched
+
+
+def test_default_route_installs_torch_from_the_default_index_first():
+    run = _run_py()
+    torch, rest = run.install_commands(Path("py"), tests=False, index=None)
+    assert torch[-1] == "torch==2.13.0" and "--index-url" not in torch and "--no-deps" not in torch
+    assert rest[-2:] == ["-e", str(ROOT)]
+
+
+def test_test_workers_follow_the_cores_this_process_may_use(monkeypatch):
+    run = _run_py()
+    monkeypatch.setattr(run.os, "sched_getaffinity", lambda pid: set(range(6)), raising=False)
+    command = run.pytest_command(["-k", "conv"])
+    assert command[command.index("-n") + 1] == "6"
+    assert command[command.index("--dist") + 1] == "loadscope" and command[-2:] == ["-k", "conv"]
+
+
+def test_lock_resolves_pyproject_with_uv_for_python_311_with_the_test_extra(monkeypatch, tmp_path):
+    run = _run_py()
+    monkeypatch.setenv("PIP_INDEX_URL", "https://mirror.example/simple")
+    assert run.pip_index() == ["--index-url", "https://mirror.example/simple"]
+    command = run.lock_command(tmp_path / "out.txt", tmp_path / "torch.txt", run.pip_index())
+    assert command[0].endswith("uv") and command[1:3] == ["pip", "compile"] and command[3] == str(ROOT / "pyproject.toml")
+    pairs = dict(zip(command[4::1], command[5::1], strict=False))
+    assert pairs["--extra"] == "test" and pairs["--python-version"] == "3.11"
+    assert pairs["--constraint"] == str(tmp_path / "torch.txt") and pairs["--output-file"] == str(tmp_path / "out.txt")
+    assert pairs["--index-url"] == "https://mirror.example/simple"
+    resolved = "# comment\nanyio==4.16.0\ntorch==2.13.0\nzipp==3.0\n"
+    assert run.torch_first(resolved).splitlines() == [run.HEADER, "torch==2.13.0", "anyio==4.16.0", "zipp==3.0"]
+
+
+SCRATCH_PYPROJECT = """[project]
+name = "scratch"
+version = "0"
+dependencies = ["numpy"]
+
+[tool.ruff.lint]
+select = ["F", "B"]
+"""
+
+
+def test_lint_fails_on_a_lint_finding_and_on_an_undeclared_import(tmp_path, capsys):
+    run = _run_py()
+    (tmp_path / "pyproject.toml").write_text(SCRATCH_PYPROJECT)
+    (tmp_path / "scratch").mkdir()
+    module = tmp_path / "scratch" / "__init__.py"
+    module.write_text("import numpy\n\nprint(numpy.pi)\n")
+    assert run.lint(verbose=False, root=tmp_path)
+    assert capsys.readouterr().out.splitlines() == ["lint: ruff is clean", "dependencies: deptry is clean"]
+
+    module.write_text("import os\n\nimport numpy\nimport not_a_declared_module\n\nprint(numpy.pi, not_a_declared_module)\n")
+    assert not run.lint(verbose=False, root=tmp_path)
+    out = capsys.readouterr().out
+    assert "scratch/__init__.py:1:8: F401" in out and "lint: ruff FAILED with 1 finding(s) in 1 file(s)" in out
+    assert "DEP001 'not_a_declared_module' imported but missing" in out and "dependencies: deptry FAILED with 1 finding(s)" in out
+    assert run.exit_status(lint_clean=False, pytest_status=0) == 1
+    assert run.exit_status(lint_clean=True, pytest_status=0) == 0 and run.exit_status(True, 3) == 3
