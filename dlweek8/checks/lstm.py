@@ -800,7 +800,7 @@ class QuizRnnScale(ValueQuestion):
         "one-step-short": "T steps give T factors; you used one fewer.",
         "summed": "Derivatives along a chain multiply; you added the steps' factors.",
         "direction": "The gradient's size is right, but see where it goes: a factor per step above 1 grows without "
-                     "bound, below 1 shrinks to 0. For example 0.9^100 ≈ 2.7e-05 and 1.1^100 ≈ 1.4e+04.",
+                     f"bound, below 1 shrinks to 0. For example 0.9^100 ≈ {0.9**100:.2g} and 1.1^100 ≈ {1.1**100:.2g}.",
     }
 
     def __init__(self, u=None, slope=None, steps=None):
