@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 from dlweek8 import __main__ as cli
 from dlweek8 import checks
-from dlweek8.instructor.grading import classreport, discover, report
+from dlweek8.instructor.grading import discover, report
 from dlweek8.instructor.solutions import solution
 from dlweek8.names import CORRECT, INCORRECT, INVALID, UNANSWERED
 
@@ -220,7 +220,7 @@ def test_the_page_is_well_formed_with_headings_in_order(written):
     assert parser.errors == [] and parser.stack == []
     levels = parser.headings
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:]))
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
 
 
 def test_the_report_command_re_renders_from_the_record_alone(drawn, written, tmp_path, capsys):

@@ -4,7 +4,6 @@ student text in Markdown and HTML, atomic replacement)."""
 from __future__ import annotations
 
 import csv
-import io
 import os
 from pathlib import Path
 

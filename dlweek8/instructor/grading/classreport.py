@@ -178,7 +178,7 @@ def pass_rate_figure(stats: ClassStats) -> tuple[str, str]:
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("pass rate (% of submissions)")
-    for y, rate in zip(positions, rates):
+    for y, rate in zip(positions, rates, strict=True):
         ax.text(min(rate + 1, 88), y, f"{rate:.0f}%", va="center", fontsize=8, color="#1f2328")
     ax.spines[["top", "right"]].set_visible(False)
     png = _png(fig)
