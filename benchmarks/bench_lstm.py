@@ -1,16 +1,12 @@
-"""Task 1 latencies: ``dlweek8.check`` per LSTM question, and the explorers' updates.
+"""Task 1 latencies: the LSTM explorers' updates (the checks are timed in bench_checks.py).
 
 An explorer update is a slider change up to the new PNG in the image widget. Most moves take
 FigureView's fast path (only the animated artists are drawn); GradientFlowExplorer's steps
 slider changes the axes and draws the whole figure, so it is timed separately.
-
-Function checks are timed cold: the cached autograd reference is cleared before every
-call, so each median includes computing it (torch itself is imported during warm-up).
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -18,44 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import Case  # noqa: E402
 
-FUNCTION_GOAL_S = 0.020
-VALUE_GOAL_S = 0.001
 #: The browser adds ~50 ms to the kernel-side update, and a redraw should appear within 100 ms.
 EXPLORER_GOAL_S = 0.050
 #: A slider that changes the axes redraws the whole figure; it has the old goal for every update.
 FULL_DRAW_GOAL_S = 0.100
-
-
-def _right_answers():
-    from dlweek8 import lstm
-
-    return {
-        "lstm.cell_state_dependence": False,
-        "lstm.dh_dh_prev": lstm.dh_dh_prev,
-        "lstm.three_step_jacobian": lambda Js: Js[2] @ Js[1] @ Js[0],
-        "lstm.sigmoid_prime": lstm.sigmoid_prime,
-        "lstm.df_dh_prev": lstm.df_dh_prev,
-        "lstm.forget_bias": math.log(19),
-        "lstm.argmax_h": lstm.argmax_h,
-        "lstm.argmax_vs_input": (False, True),
-    }
-
-
-def _check_case(question_id, answer) -> Case:
-    import dlweek8
-    from dlweek8 import checks
-
-    question = checks.get(question_id)
-    is_function = callable(answer)
-
-    def run():
-        if is_function:
-            question.clear_cache()
-        feedback = dlweek8.check(question_id, answer)
-        assert feedback.passed, str(feedback)
-
-    goal = FUNCTION_GOAL_S if is_function else VALUE_GOAL_S
-    return Case(f"check {question_id}", run, goal_s=goal, repeat=30 if is_function else 200)
 
 
 def _explorer_cases() -> list[Case]:
@@ -106,7 +68,7 @@ def _other_explorer_cases() -> list[Case]:
 
 
 def cases() -> list[Case]:
-    return [_check_case(qid, answer) for qid, answer in _right_answers().items()] + _explorer_cases() + _other_explorer_cases()
+    return _explorer_cases() + _other_explorer_cases()
 
 
 if __name__ == "__main__":
