@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -295,11 +296,14 @@ def test_the_scan_finds_a_hash_of_a_solution_in_metadata(published, tmp_path):
     nb = nbformat.read(path, as_version=4)
     solved = nbformat.read(ROOT / "solutions" / path.name, as_version=4)
     nb.metadata["dlweek8"]["source_sha256"] = editions.content_hash(solved)
-    nb.metadata["dlweek8"]["check"] = __import__("hashlib").sha256(b"(26, 28)").hexdigest()
+    nb.metadata["dlweek8"]["check"] = hashlib.sha256(b"(26, 28)").hexdigest()
+    small_id, small = next((qid, v) for qid, v in leaks.solved_values().items() if not leaks.value_patterns(v))
+    nb.cells[0].metadata["answer_md5"] = hashlib.md5(str(small).encode()).hexdigest()  # a small answer hashed: still an answer
     nbformat.write(nb, path)
     found = {f.what for f in leaks.scan(target, SOLVED) if f.path == f"notebooks/{path.name}"}
     assert "sha256 of the solved notebook 02_conv_arithmetic.ipynb (its content hash)" in found
     assert any(w.startswith("sha256 of the value of") and "(26, 28)" in w for w in found), found
+    assert f"md5 of the value of {small_id}" in found, found
 
 
 def test_the_rules_for_lines_and_values():

@@ -13,8 +13,9 @@ solutions (:mod:`dlweek8.instructor.solutions`):
 - every **distinctive solved value** (an answer assignment's right-hand side evaluated with
   only literals, arithmetic, ``range`` and ``math``/``numpy`` functions; and each value
   question's solved answer) in its usual printed forms, see :func:`value_patterns`;
-- the sha256, sha1 and md5 of each value's printed forms, of each answer line and of each
-  solved notebook: a hash of a small integer is that integer to anyone who tries them.
+- the sha256, sha1 and md5 of each value's printed forms (every value, small integers and
+  booleans too), of each answer line and of each solved notebook: a hash of a small integer
+  is that integer to anyone who tries them.
 
 :func:`scan` reads every file (notebooks and other JSON also as their decoded strings, so
 metadata and escaped sources are seen) and reports each needle found.
@@ -36,6 +37,8 @@ from . import editions
 MIN_LINE = 10
 #: An integer is distinctive when its magnitude is at least this (three digits).
 MIN_INT = 100
+#: A sequence longer than this is not an answer anyone prints (and is not looked for).
+MAX_ITEMS = 100
 #: A float is looked for rounded to these numbers of decimals (and in full).
 DECIMALS = (3, 4, 5, 6)
 #: Solution lines that only restate, as code, the LSTM forward equations notebook 01 gives in
@@ -68,6 +71,7 @@ def normalise(text: str) -> str:
 
 def is_generic(line: str) -> bool:
     """Not an answer: short, no letter or digit in it, or a forward equation the notebook gives."""
+    line = normalise(line)
     return len(line) < MIN_LINE or not any(ch.isalnum() for ch in line) or line in GIVEN
 
 
@@ -182,9 +186,9 @@ def value_patterns(value) -> list[str]:
     Booleans (alone or in tuples: a handful of possibilities, and common code), strings and
     small integers alone are not distinctive: they are not looked for.
     """
-    if isinstance(value, range):
-        value = list(value)
-    if isinstance(value, (tuple, list, set, frozenset)):
+    if isinstance(value, (tuple, list, set, frozenset, range)):
+        if len(value) > MAX_ITEMS:
+            return []
         items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
         if len(items) < 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
             return []
@@ -209,7 +213,7 @@ def value_patterns(value) -> list[str]:
 def _printed(value) -> list[str]:
     """Exact texts a value could be hashed from: str, repr, JSON, and each element's."""
     if isinstance(value, range):
-        value = list(value)
+        value = list(value) if len(value) <= MAX_ITEMS else value
     texts = {str(value), repr(value)}
     try:
         texts.add(json.dumps(value))
@@ -279,8 +283,7 @@ def needles(solved_paths, values: dict[str, object] | None = None) -> list[Needl
     for name, value in values.items():
         for pattern in value_patterns(value):
             found.append(Needle(re.compile(pattern), f"value of {name} ({value!r})"))
-        if value_patterns(value):
-            found += _hash_needles(_printed(value), f"the value of {name}")
+        found += _hash_needles(_printed(value), f"the value of {name}")  # every value: a hash is distinctive
     unique = {(n.pattern.pattern, n.what): n for n in found}
     return list(unique.values())
 
