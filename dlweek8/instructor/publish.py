@@ -127,9 +127,9 @@ def launch_section(repo: str | None, hub: str | None, branch: str) -> str:
         binder = None
     if binder:
         parts.append(
-            f"**Binder** (nothing to install; your changes are lost when the session ends, so download\n"
-            f"your notebook before you close it): [![Binder](https://mybinder.org/badge_logo.svg)]({binder})\n"
-            f"[open the notebooks on Binder]({binder}). The first start builds the environment and takes a few minutes."
+            f"**Binder**: [open the notebooks on Binder]({binder}) [![Binder](https://mybinder.org/badge_logo.svg)]({binder})\n\n"
+            f"Nothing to install; the first start builds the environment and takes a few minutes. Your\n"
+            f"changes are lost when the session ends: download your notebook before you close the tab."
         )
     if hub:
         pull = links.nbgitpuller_link(hub, repo, branch)
