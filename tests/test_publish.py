@@ -439,7 +439,7 @@ def lookup_answer(question_id: str):
     def key(args):
         return plain.dumps([plain.to_plain(a) for a in args])
 
-    table = {key(args): expected for args, expected in zip(cases.probes, cases.expected)}
+    table = {key(args): expected for args, expected in zip(cases.probes, cases.expected, strict=True)}
     return lambda *args: table[key(args)]
 
 
