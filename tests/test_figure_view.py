@@ -166,3 +166,79 @@ def test_skip_render_leaves_the_image_empty(monkeypatch):
     view.refresh()
     view.refresh(full=False)
     assert view.image.value == b"" and view.renders == 0
+
+
+# -- the text equivalent: alt text, live summary, data table -------------------------------------
+
+def shown_img(view: FigureView):
+    """(alt, png bytes) of the <img> that ``view.widget`` shows."""
+    from html.parser import HTMLParser
+    import base64
+
+    found = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                found.append(dict(attrs))
+
+    Parser().feed(view._picture.value)
+    assert len(found) == 1, view._picture.value[:200]
+    src = found[0]["src"]
+    assert src.startswith("data:image/png;base64,")
+    return found[0]["alt"], base64.b64decode(src.split(",", 1)[1])
+
+
+def described(view: FigureView, line, text, phase: float) -> None:
+    move(line, text, phase)
+    view.describe(f'Sine wave, phase {phase:g} "rad" <shifted>', f"phase {phase:g}",
+                  (("x", "sin(x + phase)"), [(round(x, 2), round(float(y), 3)) for x, y in zip(X[:3], wave(phase)[:3])]))
+    view.refresh(full=False)
+
+
+def test_the_widget_shows_the_same_png_with_the_described_alt_text_and_summary(animated):
+    view, ax, line, text, legend = animated
+    described(view, line, text, 2.0)
+    alt, png = shown_img(view)
+    assert alt == 'Sine wave, phase 2 "rad" <shifted>'  # escaped in the HTML, intact for the reader
+    assert png == bytes(view.image.value)  # the compatibility image shows the same picture
+    assert_same_picture(view, [legend])
+    assert view._summary.value == "phase 2"
+    assert view._picture in view.widget.children and view._summary in view.widget.children
+    described(view, line, text, 3.0)
+    assert shown_img(view)[0] == 'Sine wave, phase 3 "rad" <shifted>' and view._summary.value == "phase 3"
+    assert 'width="480" height="240"' in view._picture.value  # natural size, no layout jump
+
+
+def test_without_a_description_the_alt_text_falls_back_to_titles_and_the_summary_to_the_alt(animated):
+    view, *_ = animated
+    assert shown_img(view)[0] == "Figure: waves"
+    view.describe("Only an alt text")
+    view.refresh()
+    assert view._summary.value == "Only an alt text"
+    assert FigureView(2, 2).alt_text() == "Figure (not described)"
+
+
+def test_the_data_table_is_built_only_while_shown(animated):
+    view, ax, line, text, legend = animated
+    described(view, line, text, 1.0)
+    assert view.table_builds == 0 and view._table.value == "" and view._table.layout.display == "none"
+    view._table_button.click()
+    assert view.table_shown and view._table.layout.display is None
+    assert view._table_button.description == "Hide the data table"
+    table = view._table.value
+    assert '<th scope="col"' in table and ">sin(x + phase)</th>" in table and "<caption" in table
+    assert f"<td style=\"text-align:right;padding:2px 8px\">{round(float(wave(1.0)[0]), 3)}</td>" in table
+    described(view, line, text, 2.0)  # shown: follows the slider
+    assert view.table_builds == 2 and f">{round(float(wave(2.0)[0]), 3)}<" in view._table.value
+    view._table_button.click()
+    described(view, line, text, 3.0)  # hidden again: not rebuilt
+    assert view.table_builds == 2 and view._table.value == "" and view._table_button.description == "Show data as a table"
+
+
+def test_table_cells_are_escaped_and_an_empty_table_says_so():
+    from dlweek8.widgets.figure import table_html
+
+    assert "<td" in table_html(("a", "b"), []) and "no data" in table_html(("a", "b"), [])
+    table = table_html(("<b>",), [("x<y",)])
+    assert ">&lt;b&gt;</th>" in table and ">x&lt;y</td>" in table and "<b>" not in table

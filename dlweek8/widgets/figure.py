@@ -9,10 +9,17 @@ background; ``refresh(full=False)`` pastes that background and draws only them. 
 static artists that must stay on top of them (legends) are handed to
 :meth:`FigureView.keep_on_top`: their pixels are pasted back over the animated artists.
 Call ``refresh()`` (a full draw) whenever anything else changes: limits, ticks, titles, layout.
+
+Text equivalent: explorers call :meth:`FigureView.describe` before each refresh and show
+:attr:`FigureView.widget`: the figure as an ``<img>`` whose ``alt`` says what it shows, a live
+one-line summary under it (announced by screen readers), and a "Show data as a table" button
+that reveals the plotted data as an HTML table (built only while it is shown).
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import os
 
@@ -32,16 +39,73 @@ SKIP_RENDER = os.environ.get("DLWEEK8_SKIP_RENDER") == "1"
 PNG_COMPRESS_LEVEL = 1
 
 
+SHOW_TABLE = "Show data as a table"
+HIDE_TABLE = "Hide the data table"
+
+#: Runs when the figure has loaded (inline, so it needs no extension): makes the summary under
+#: it a polite live region. It is set on the summary's persistent element, which the widget
+#: keeps while it replaces the text inside, so that screen readers announce each new summary.
+_MARK_LIVE_REGION = (
+    "var s=this.closest('.dlweek8-figure-view');"
+    "s=s&&s.querySelector('.dlweek8-summary .widget-html-content');"
+    "if(s&&!s.hasAttribute('aria-live')){s.setAttribute('role','status');s.setAttribute('aria-live','polite');}"
+)
+
+
+def picture_html(png: bytes, alt: str, width: int, height: int) -> str:
+    """An ``<img>`` of the PNG with its alt text, at its natural size, on an opaque background with a border."""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" width="{width}" height="{height}" '
+        f'decoding="sync" class="dlweek8-figure-img" onload="{_MARK_LIVE_REGION}" '
+        'style="max-width:100%;height:auto;display:block;background:#fff;border:1px solid #8c959f">'
+    )
+
+
+def table_html(headers, rows) -> str:
+    """The plotted data as an accessible table: a caption, column headers, one row per data row."""
+    esc = html.escape
+    head = "".join(f'<th scope="col" style="text-align:right;padding:2px 8px;border-bottom:1px solid currentColor">{esc(str(h))}</th>' for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="text-align:right;padding:2px 8px">{esc(str(v))}</td>' for v in row) + "</tr>"
+        for row in rows
+    )
+    if not rows:
+        body = f'<tr><td colspan="{max(len(headers), 1)}">no data</td></tr>'
+    return (
+        '<table class="dlweek8-data" style="border-collapse:collapse;font-variant-numeric:tabular-nums">'
+        '<caption style="text-align:left;font-weight:bold">The data the figure plots</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
 class FigureView:
-    """Owns ``figure`` (a pyplot-free Figure) and ``image`` (the widget that shows it)."""
+    """Owns ``figure`` (a pyplot-free Figure) and ``widget`` (what shows it, with its text equivalent)."""
 
     def __init__(self, width: float = 7.0, height: float = 3.5, dpi: int = 80, **figure_kwargs):
         self.figure = Figure(figsize=(width, height), dpi=dpi, **figure_kwargs)
         self.canvas = FigureCanvasAgg(self.figure)
         # Natural pixel width: a flex container would otherwise stretch (and blur) the image.
         pixels = f"{round(width * dpi)}px"
+        #: the bare image widget (no alt text: ipywidgets cannot set it); kept for compatibility,
+        #: show :attr:`widget` instead
         self.image = w.Image(format="png", layout=w.Layout(width=pixels, max_width="100%", height="auto", align_self="flex-start"))
         self.image.add_class("dlweek8-figure")
+        self._picture = w.HTML(layout=w.Layout(max_width="100%"))
+        self._picture.add_class("dlweek8-figure")
+        self._summary = w.HTML()
+        self._summary.add_class("dlweek8-summary")
+        self._table_button = w.Button(description=SHOW_TABLE, icon="table", layout=w.Layout(width="auto"))
+        self._table_button.add_class("dlweek8-table-toggle")
+        self._table_button.on_click(lambda _: self.show_table(not self.table_shown))
+        self._table = w.HTML(layout=w.Layout(display="none"))
+        self._table.add_class("dlweek8-data-table")
+        #: what explorers put in their layout: figure (with alt text), summary, table toggle, table
+        self.widget = w.VBox([self._picture, self._summary, self._table_button, self._table])
+        self.widget.add_class("dlweek8-figure-view")
+        self.table_shown = False
+        #: how many times the data table was built (only while it is shown)
+        self.table_builds = 0
         self.renders = 0
         #: how many of ``renders`` redrew the whole figure
         self.full_renders = 0
@@ -62,6 +126,27 @@ class FigureView:
         figure, and ``table`` = (headers, rows) the plotted data, shown on request.
         """
         self.alt, self.summary, self.table = alt, summary or alt, table
+
+    def show_table(self, shown: bool = True) -> None:
+        """Show (build) or hide the plotted data table under the figure."""
+        self.table_shown = bool(shown)
+        self._table_button.description = HIDE_TABLE if shown else SHOW_TABLE
+        self._table.layout.display = None if shown else "none"
+        if shown:
+            self._build_table()
+        else:
+            self._table.value = ""
+
+    def _build_table(self) -> None:
+        self._table.value = table_html(*self.table)
+        self.table_builds += 1
+
+    def alt_text(self) -> str:
+        """The image's alt text: :meth:`describe`'s, else the figure's titles and axis labels."""
+        if self.alt:
+            return self.alt
+        words = [t for ax in self.figure.axes for t in (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) if t]
+        return "Figure" + (": " + "; ".join(words) if words else " (not described)")
 
     def animate(self, *artists):
         """Draw ``artists`` on every refresh, over a cached background of everything else.
@@ -113,7 +198,13 @@ class FigureView:
             self.figure.draw_artist(artist)
         for region in self._on_top_regions:
             self.canvas.restore_region(region)
-        self.image.value = self._encode()
+        png = self._encode()
+        self.image.value = png
+        width, height = self._size()
+        self._picture.value = picture_html(png, self.alt_text(), width, height)
+        self._summary.value = html.escape(self.summary or self.alt_text())
+        if self.table_shown:
+            self._build_table()
         self.renders += 1
 
     def _size(self) -> tuple[int, int]:
