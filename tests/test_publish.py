@@ -274,6 +274,8 @@ def test_the_command_refuses_to_publish_an_answer(tmp_path, monkeypatch):
         ("dlweek8/extra_notes.py", "SIZES = [52, 53, 54]\n", "value of conv.input_for_16"),
         ("dlweek8/extra_notes.py", "PARAMS = 100_352\n", "value of conv.params_7x7"),
         ("notebooks/notes.md", "The output is 26 × 28.\n", "value of conv.size_78x84"),
+        ("notebooks/notes.md", "so $b = \\ln 19$.\n", "written as 'math.log(19)'"),
+        ("dlweek8/extra_notes.py", "B = np.log( 19 )\n", "written as 'math.log(19)'"),
         ("dlweek8/checks/extra.py", "def sigmoid_prime(z):\n    return sigmoid(z)   *   sigmoid(-z)\n", "answer line"),
     ],
 )

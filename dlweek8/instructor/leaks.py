@@ -10,6 +10,8 @@ solutions (:mod:`dlweek8.instructor.solutions`):
   if it has at least :data:`MIN_LINE` characters and a letter or digit (blank lines, lone
   brackets, ``return x``, ``pass`` are too generic to be an answer), and is not one of the
   :data:`GIVEN` forward equations that the notebook states before asking;
+- an answer written as a call on literal arguments (``math.log(19)``) also as ``log(19)``,
+  ``np.log(19)`` and, for ``log``, ``ln 19`` (:func:`call_patterns`);
 - every **distinctive solved value** (an answer assignment's right-hand side evaluated with
   only literals, arithmetic, ``range`` and ``math``/``numpy`` functions; and each value
   question's solved answer) in its usual printed forms, see :func:`value_patterns`;
@@ -210,6 +212,26 @@ def value_patterns(value) -> list[str]:
     return [rf"(?<![\w.,]){form}(?![\w]|[.,]\d)" for form in _number(value)]
 
 
+def call_patterns(expression: str) -> list[str]:
+    """``math.log(19)`` written other ways: ``np.log(19)``, ``log(19)``, ``ln 19``, ``ln(19)``.
+
+    Only for a call of one of the functions :func:`evaluate` knows on literal arguments."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return []
+    if not isinstance(node, ast.Call) or node.keywords or not all(isinstance(a, ast.Constant) for a in node.args):
+        return []
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    if name not in _SAFE_CALLS or name == "range":
+        return []
+    args = r"\s*,\s*".join(re.escape(repr(a.value)) for a in node.args)
+    patterns = [rf"(?<![\w.])(?:math\.|np\.|numpy\.)?{name}\s*\(\s*{args}\s*\)"]
+    if name == "log" and len(node.args) == 1:
+        patterns.append(rf"(?<![\w.])ln\s*\(?\s*{args}(?!\w|[.,]\d)")
+    return patterns
+
+
 def _printed(value) -> list[str]:
     """Exact texts a value could be hashed from: str, repr, JSON, and each element's."""
     if isinstance(value, range):
@@ -277,6 +299,7 @@ def needles(solved_paths, values: dict[str, object] | None = None) -> list[Needl
                         found.append(Needle(_literal(text), f"answer line of {where}: {text!r}"))
                         found += _hash_needles([text], f"answer line of {where}")
                 if rhs is not None:
+                    found += [Needle(re.compile(pattern), f"answer of {where} written as {rhs!r}") for pattern in call_patterns(rhs)]
                     value = evaluate(rhs)
                     if value is not None:
                         values[f"{where}: {rhs}"] = value
