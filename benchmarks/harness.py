@@ -20,6 +20,8 @@ class Case:
     warmup: int = 2
     #: fn measures itself and returns seconds (time taken in a subprocess, a kernel or a browser)
     timed_inside: bool = False
+    #: the goal, computed when the case has run (from a case measured before it in the same run)
+    goal_from: Callable[[], float] | None = None
 
 
 @dataclass
@@ -54,4 +56,5 @@ def measure(case: Case) -> Result:
         times.append(float(inside) if case.timed_inside else time.perf_counter() - start)
     times.sort()
     q = statistics.quantiles(times, n=10) if len(times) >= 2 else [times[0]] * 9
-    return Result(case.name, statistics.median(times), q[0], q[-1], case.goal_s, len(times))
+    goal = case.goal_from() if case.goal_from else case.goal_s
+    return Result(case.name, statistics.median(times), q[0], q[-1], goal, len(times))

@@ -62,3 +62,16 @@ def test_a_partial_run_keeps_the_other_modules_figures(tmp_path):
     assert run_all.main(["--only", "good"], folder=tmp_path, results=tmp_path / "results") == 0
     report = json.loads((tmp_path / "results" / "latest.json").read_text())
     assert sorted(e["name"] for e in report["results"]) == ["adds", "inside"]
+
+
+def test_a_goal_can_come_from_a_case_measured_before_it_in_the_same_run(tmp_path):
+    (tmp_path / "bench_side_by_side.py").write_text(
+        HEADER
+        + "SEEN = []\n"
+        + "def theirs():\n    SEEN.append(2.0)\n    return 2.0\n"
+        + "def cases():\n    return [Case('theirs', theirs, repeat=3, warmup=0, timed_inside=True),\n"
+        + "            Case('ours', lambda: 0.15, repeat=3, warmup=0, timed_inside=True, goal_from=lambda: max(SEEN) / 20)]\n"
+    )
+    assert _run_all().main([], folder=tmp_path, results=tmp_path / "results") == 0
+    ours = next(e for e in json.loads((tmp_path / "results" / "latest.json").read_text())["results"] if e["name"] == "ours")
+    assert ours["goal"] == 0.1 and ours["met"] is False  # 0.15 s is not 20 times faster than 2 s
