@@ -8,7 +8,12 @@ from dataclasses import dataclass, field, replace
 from .names import CORRECT, INCORRECT, INVALID, STATUS_TITLE as _TITLE, UNANSWERED, UNKNOWN
 
 _MARK = {CORRECT: "✔", INCORRECT: "✘", UNANSWERED: "…", INVALID: "✘", UNKNOWN: "?"}
-_COLOUR = {CORRECT: "#1a7f37", INCORRECT: "#cf222e", UNANSWERED: "#6e7781", INVALID: "#bc4c00", UNKNOWN: "#6e7781"}
+#: The feedback box is opaque, light, with a border, in every theme, so these text colours keep a
+#: contrast of at least 4.5:1 on it in JupyterLab's light and dark themes alike (tested).
+BOX_BACKGROUND = "#ffffff"
+TEXT_COLOUR = "#1f2328"
+MUTED_COLOUR = "#57606a"
+STATUS_COLOUR = {CORRECT: "#1a7f37", INCORRECT: "#cf222e", UNANSWERED: MUTED_COLOUR, INVALID: "#bc4c00", UNKNOWN: MUTED_COLOUR}
 
 
 @dataclass(frozen=True)
@@ -59,13 +64,14 @@ class Feedback:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = _COLOUR[self.status]
+        colour = STATUS_COLOUR[self.status]
         esc = html.escape
         parts = [
-            f'<div class="dlweek8-feedback dlweek8-{self.status}" '
-            f'style="border-left:4px solid {colour};padding:6px 10px;margin:4px 0;font-family:sans-serif">',
+            f'<div class="dlweek8-feedback dlweek8-{self.status}" role="status" '
+            f'style="background:{BOX_BACKGROUND};color:{TEXT_COLOUR};border:1px solid {colour};border-left:4px solid {colour};'
+            'border-radius:3px;padding:6px 10px;margin:4px 0;font-family:sans-serif">',
             f'<div style="color:{colour};font-weight:bold">{_MARK[self.status]} {_TITLE[self.status]}'
-            f' <span style="color:#6e7781;font-weight:normal;font-family:monospace">{esc(self.question_id)}</span></div>',
+            f' <span style="color:{MUTED_COLOUR};font-weight:normal;font-family:monospace">{esc(self.question_id)}</span></div>',
             f'<div class="dlweek8-message">{esc(self.message)}</div>',
         ]
         if self.example:

@@ -66,3 +66,36 @@ def test_code_only_questions_have_no_box():
     assert code_only
     with pytest.raises(ValueError):
         AnswerBox(code_only[0])
+
+
+# -- accessibility: labels a screen reader announces, prompts that render maths ---------------------
+
+@pytest.mark.parametrize("qid", WIDGET_QUESTIONS)
+def test_every_input_has_a_label(qid):
+    """A number box keeps its description (ipywidgets links it as the input's <label>); a radio group
+    sits under its question, which names the group, and its options are words."""
+    box = AnswerBox(qid)
+    question = box.question
+    for field, widget, shown in zip(question.fields, box.inputs, box._inputs.children):
+        if isinstance(widget, w.Text):
+            assert widget.description == field.label and widget.description.strip()
+            assert shown is widget
+        else:
+            assert isinstance(widget, w.RadioButtons) and widget.description == ""
+            assert "dlweek8-radio-group" in shown._dom_classes and shown.children[1] is widget
+            label = shown.children[0]
+            assert isinstance(label, w.HTMLMath) and f"<b>{field.label}</b>" in label.value.replace("&#x27;", "'")
+            assert "radiogroup" in label.value and "aria-label" in label.value
+            assert all(str(option).strip() for option in widget.options)
+
+
+def test_prompts_render_maths_and_code_and_escape_html():
+    from dlweek8.widgets.answers import prompt_html
+
+    box = AnswerBox(WIDGET_QUESTIONS[0])
+    assert isinstance(box._prompt, w.HTMLMath)
+    assert prompt_html("Max-pool, $n < 10$, `ceil_mode=True`: & more") == (
+        "Max-pool, $n &lt; 10$, <code>ceil_mode=True</code>: &amp; more"
+    )
+    assert prompt_html("a lone ` backtick") == "a lone ` backtick"
+    assert prompt_html("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"

@@ -7,6 +7,7 @@ The Check button goes through :func:`dlweek8.question.evaluate`, the same path a
 from __future__ import annotations
 
 import html
+import re
 
 import ipywidgets as w
 
@@ -43,13 +44,36 @@ def _input_for(field: Field) -> w.Widget:
     raise ValueError(f"unknown field kind {field.kind!r}")
 
 
+#: Runs once the group's label has rendered (inline, so it needs no extension): gives the radio
+#: buttons under it the role radiogroup, named by the label, so a screen reader announces the
+#: question with the options (ipywidgets' radio box has no group role or name of its own).
+_NAME_RADIO_GROUP = (
+    "var l=this.parentNode,g=this.closest('.dlweek8-radio-group'),n=0;"
+    "(function f(){var r=g&&g.querySelector('.widget-radio-box');"
+    "if(r){r.setAttribute('role','radiogroup');r.setAttribute('aria-label',l.textContent.trim());}"
+    "else if(n++<50){setTimeout(f,100);}})();"
+)
+#: A transparent 1×1 GIF whose load runs :data:`_NAME_RADIO_GROUP`.
+_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+def prompt_html(text: str) -> str:
+    """A question prompt as HTML for ``HTMLMath``: text escaped, `code` in backticks as code, $...$ left for MathJax."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
+
+
 def _labelled(box: w.Widget) -> w.Widget:
-    """A radio group gets its question above it (a side description would run into the next one)."""
+    """A radio group gets its question above it (a side description would run into the next one),
+    and that question becomes the group's accessible name."""
     if not isinstance(box, w.RadioButtons):
         return box
-    label = w.HTML(f"<b>{html.escape(box.description)}</b>")
+    label = w.HTMLMath(
+        f'<b>{prompt_html(box.description)}</b><img src="{_PIXEL}" alt="" width="1" height="1" onload="{_NAME_RADIO_GROUP}">'
+    )
     box.description = ""
-    return w.VBox([label, box], layout=w.Layout(margin="0 2em 0 0"))
+    group = w.VBox([label, box], layout=w.Layout(margin="0 2em 0 0"))
+    group.add_class("dlweek8-radio-group")
+    return group
 
 
 class AnswerBox(w.VBox):
@@ -63,7 +87,7 @@ class AnswerBox(w.VBox):
         self._variant_number = 0
         self.question: ValueQuestion = self._base
         self.feedback: Feedback | None = None
-        self._prompt = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
+        self._prompt = w.HTMLMath(layout=w.Layout(margin="0 0 4px 0"))  # prompts may hold $...$ maths
         self._inputs = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self._result = w.HTML()
         self._check_button = w.Button(description="Check", button_style="primary", icon="check")
@@ -75,7 +99,7 @@ class AnswerBox(w.VBox):
             buttons.append(self._variant_button)
         super().__init__(
             [self._prompt, self._inputs, w.HBox(buttons), self._result],
-            layout=w.Layout(border="1px solid #d0d7de", padding="8px", margin="6px 0"),
+            layout=w.Layout(border="1px solid var(--jp-border-color1, #8c959f)", padding="8px", margin="6px 0"),
         )
         self.add_class("dlweek8-answer")
         self.add_class("dlweek8-q-" + question_id.replace(".", "_"))  # lets browser tests find it
@@ -89,7 +113,7 @@ class AnswerBox(w.VBox):
     def _show(self, question: ValueQuestion) -> None:
         self.question = question
         variant = f" <i>(variant {self._variant_number})</i>" if self._variant_number else ""
-        self._prompt.value = f"<b>{question.prompt}</b>{variant}"
+        self._prompt.value = f"<b>{prompt_html(question.prompt)}</b>{variant}"
         self._fields = [_input_for(f) for f in question.fields]
         self._inputs.children = [_labelled(box) for box in self._fields]
         self._result.value = ""
