@@ -34,47 +34,86 @@ def _is_torch_tensor(value) -> bool:
     return cls.__module__.split(".")[0] == "torch" and hasattr(value, "detach")
 
 
+#: Arrays with more numbers than this are not copied.
+MAX_ARRAY_SIZE = 10_000_000
+#: Integers beyond this size are no answer to anything (and have no float form).
+MAX_INT = 10**300
+
+
+def type_name(value) -> str:
+    """The name of ``value``'s type; never raises."""
+    try:
+        return str(type(value).__name__)
+    except Exception:  # noqa: BLE001
+        return "object"
+
+
 def to_plain(value, _depth: int = 0):
-    """Return ``value`` as plain data; tuples, ranges, sets and iterables become lists."""
+    """Return ``value`` as plain data; tuples, ranges, sets and iterables become lists.
+
+    Never raises on an ``Exception``: an object whose ``__len__``, ``__iter__``, ``__array__``,
+    ``__float__`` or ``__str__`` raises becomes an :class:`Unsupported` that says so. Run it under a
+    time limit (:func:`dlweek8.untrusted.to_plain_within`) when the object may be slow.
+    """
+    try:
+        return _to_plain(value, _depth)
+    except RecursionError:
+        return Unsupported("structure nested too deeply")
+    except Exception as exc:  # noqa: BLE001 - a hostile object's methods
+        return Unsupported(f"{type_name(value)} that raised {type_name(exc)} when read")
+
+
+def _to_plain(value, _depth: int):
     if _depth > 20:
         return Unsupported("structure nested too deeply")
-    if value is None or isinstance(value, (bool, str, Unsupported)):
+    kind = type(value)  # type(), unlike isinstance, cannot be fooled by a __class__ property
+    if value is None or kind in (bool, str, Unsupported):
         return value
-    if isinstance(value, np.bool_):
+    if kind is np.bool_:
         return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
+    if issubclass(kind, (int, np.integer)) and not issubclass(kind, bool):
+        number = int.__int__(value) if issubclass(kind, int) else int(value)
+        return number if -MAX_INT <= number <= MAX_INT else Unsupported("integer too large to be an answer")
+    if issubclass(kind, (float, np.floating)):
+        return float.__float__(value) if issubclass(kind, float) else float(value)
+    if issubclass(kind, str):
+        return str.__str__(value)
     if _is_torch_tensor(value):
         try:
             value = value.detach().cpu().numpy()
         except Exception:  # noqa: BLE001 - e.g. a tensor that needs grad in odd states
             return Unsupported("torch tensor that could not be read")
-    if isinstance(value, np.ndarray):
+        kind = type(value)
+    if issubclass(kind, np.ndarray):
+        if value.size > MAX_ARRAY_SIZE:
+            return Unsupported(f"array of more than {MAX_ARRAY_SIZE:,} numbers")
         if value.dtype.kind in "biuf":
-            return np.array(value, copy=True)
+            return np.array(value, copy=True, subok=False)
         if value.dtype.kind == "O":
             try:
                 return np.array(value.tolist(), dtype=float)
-            except (TypeError, ValueError):
+            except Exception:  # noqa: BLE001 - e.g. integers beyond float, or objects
                 return Unsupported("numpy array of objects")
         return Unsupported(f"numpy array of dtype {value.dtype}")
-    if isinstance(value, dict):
-        return {str(k): to_plain(v, _depth + 1) for k, v in value.items()}
-    if isinstance(value, (set, frozenset)):
+    if issubclass(kind, dict):
+        if dict.__len__(value) > MAX_ITEMS:
+            return Unsupported(f"dict of more than {MAX_ITEMS} items")
+        return {str(k): to_plain(v, _depth + 1) for k, v in dict.items(value)}
+    if issubclass(kind, (set, frozenset)):
+        if len(value) > MAX_ITEMS:
+            return Unsupported(f"set of more than {MAX_ITEMS} items")
         items = [to_plain(v, _depth + 1) for v in value]
         try:
             return sorted(items)
-        except TypeError:
+        except Exception:  # noqa: BLE001 - e.g. arrays, which have no order
             return items
-    if isinstance(value, (list, tuple, range)):
+    if issubclass(kind, (list, tuple, range)):
         if len(value) > MAX_ITEMS:
             return Unsupported(f"sequence of more than {MAX_ITEMS} items")
         return [to_plain(v, _depth + 1) for v in value]
     if callable(value):
-        return Unsupported("function" if hasattr(value, "__code__") else type(value).__name__)
-    if hasattr(value, "__iter__") and not isinstance(value, (bytes, bytearray)):
+        return Unsupported("function" if hasattr(value, "__code__") else type_name(value))
+    if hasattr(value, "__iter__") and not issubclass(kind, (bytes, bytearray)):
         items = []
         try:
             for item in value:
@@ -82,9 +121,9 @@ def to_plain(value, _depth: int = 0):
                     return Unsupported(f"iterable of more than {MAX_ITEMS} items")
                 items.append(to_plain(item, _depth + 1))
         except Exception as exc:  # noqa: BLE001 - a student's iterator may raise
-            return Unsupported(f"iterable that raised {type(exc).__name__}")
+            return Unsupported(f"iterable that raised {type_name(exc)}")
         return items
-    return Unsupported(type(value).__name__)
+    return Unsupported(type_name(value))
 
 
 def _encode(value):
@@ -106,7 +145,10 @@ def _decode(value):
         if "__unsupported__" in value:
             return Unsupported(str(value["__unsupported__"]))
         if "__ndarray__" in value:
-            return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"])).reshape(value["shape"])
+            dtype = np.dtype(str(value["dtype"]))
+            if dtype.kind not in "biuf":
+                return Unsupported("malformed data")
+            return np.array(value["__ndarray__"], dtype=dtype).reshape(value["shape"])
         if "__dict__" in value:
             return {k: _decode(v) for k, v in value["__dict__"].items()}
         return Unsupported("malformed data")
@@ -119,8 +161,11 @@ def dumps(value) -> str:
 
 
 def loads(text: str):
-    """Read back what :func:`dumps` wrote, as plain data."""
-    return _decode(json.loads(text))
+    """Read back what :func:`dumps` wrote, as plain data; ValueError on anything else (nesting too deep included)."""
+    try:
+        return _decode(json.loads(text))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def describe(value) -> str:

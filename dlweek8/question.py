@@ -214,13 +214,13 @@ def evaluate(question: Question, answer) -> Feedback:
         return question.unanswered()
     if isinstance(question, FunctionQuestion):
         if not callable(answer):
-            return judge_non_function(question, plain.to_plain(answer))
+            return judge_non_function(question, untrusted.to_plain_within(answer))
         own = package_function(answer)
         if own:
             return question.not_own_work(own)
         cases = question.public_cases()
         return judge_calls(question, cases, untrusted.call_each(answer, cases.probes, watch=question.own_work))
-    return judge_value(question, plain.to_plain(answer))
+    return judge_value(question, untrusted.to_plain_within(answer))
 
 
 def _guarded(question: Question, judge, *args) -> Feedback:

@@ -68,40 +68,144 @@ class TimeLimitExceeded(BaseException):
 
 
 def one_line(exc: BaseException) -> str:
-    """``ZeroDivisionError: division by zero`` (first line only, no traceback)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    """``ZeroDivisionError: division by zero`` (first line only, no traceback); never raises."""
     name = type(exc).__name__
+    try:
+        text = str(exc).strip()
+        text = text.splitlines()[0][:300] if text else ""
+    except Exception:  # noqa: BLE001 - an exception whose __str__ raises
+        text = ""
     return f"{name}: {text}" if text else name
 
 
-def _raise_time_limit(signum, frame):
-    raise TimeLimitExceeded()
+#: The recursion limit an answer function runs under, whatever the notebook set.
+RECURSION_LIMIT = 1000
+#: Characters of what the function prints that are kept (and then dropped: only the bound matters).
+PRINT_CAP = 10_000
+
+
+class _CappedSink(io.TextIOBase):
+    """Swallows what the function prints, keeping at most :data:`PRINT_CAP` characters."""
+
+    def __init__(self):
+        self.kept = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        self.kept = min(PRINT_CAP, self.kept + len(text))
+        return len(text)
 
 
 @contextlib.contextmanager
-def _alarm(seconds: float):
-    """Interrupt the main thread after ``seconds`` (POSIX only)."""
-    previous = signal.signal(signal.SIGALRM, _raise_time_limit)
-    # Re-fire every 0.1 s in case the student's code catches the first one and carries on.
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-4), 0.1)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _known_state():
+    """numpy's error state, warnings filters, torch's default dtype and the recursion limit at known
+    values while the function runs; the notebook's own restored afterwards. Yields the caught warnings."""
+    import numpy as np
+
+    limit = sys.getrecursionlimit()
+    torch = sys.modules.get("torch")
+    dtype = torch.get_default_dtype() if torch is not None and hasattr(torch, "get_default_dtype") else None
+    with np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"), warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        warnings.simplefilter("always")
+        try:
+            sys.setrecursionlimit(max(RECURSION_LIMIT, _depth() + 100))
+            if dtype is not None:
+                torch.set_default_dtype(torch.float32)
+            yield caught
+        finally:
+            if dtype is not None:
+                torch.set_default_dtype(dtype)
+            sys.setrecursionlimit(limit)
 
 
-def _can_use_alarm() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+def _depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
-def _in_thread(fn, args, seconds):
+class _Watchdog:
+    """Stops the main thread's call ``seconds`` from now without an interval timer.
+
+    A thread raises :class:`TimeLimitExceeded` in the main thread (``PyThreadState_SetAsyncExc``,
+    for code that runs Python) and, to wake a blocking call such as ``time.sleep``, sends it a
+    signal whose handler is still a Python function (ours on SIGALRM or SIGUSR2, or one the
+    function installed: it runs Python, so the exception fires there). So neither
+    ``signal.setitimer(0)`` nor a swapped SIGALRM handler lifts the limit, and the notebook's own
+    interval timer is never touched; an alarm of its own that fires during the call still reaches
+    the notebook's handler.
+    """
+
+    SIGNALS = (signal.SIGALRM, signal.SIGUSR2)
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.main = threading.main_thread().ident
+        self.active = self.fired = False
+        self.done = threading.Event()
+        self.previous = {}
+        self.thread = threading.Thread(target=self._watch, daemon=True, name="dlweek8-time-limit")
+
+    def _handler(self, signum, frame):
+        if self.active and self.done.is_set() is False and time.monotonic() >= self.deadline:
+            raise TimeLimitExceeded()
+        previous = self.previous.get(signum)
+        if callable(previous):  # the notebook's own alarm, early: its own handler
+            previous(signum, frame)
+
+    def start(self) -> None:
+        for signum in self.SIGNALS:
+            self.previous[signum] = signal.signal(signum, self._handler)
+        self.deadline = time.monotonic() + self.seconds
+        self.active = True
+        self.thread.start()
+
+    def _watch(self) -> None:
+        if self.done.wait(self.seconds):
+            return
+        self.fired = True
+        while not self.done.is_set():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main), ctypes.py_object(TimeLimitExceeded))
+            for signum in self.SIGNALS:
+                if callable(signal.getsignal(signum)):
+                    signal.pthread_kill(self.main, signum)
+                    break
+            self.done.wait(0.05)
+
+    def stop(self) -> None:
+        """End the watch, clear what it may still have sent, restore the notebook's handlers."""
+        while True:
+            try:
+                self.active = False
+                self.done.set()
+                if self.thread.ident is not None:
+                    self.thread.join()
+                if self.fired:
+                    for _ in range(10_000):  # let an exception it sent last fire here (clearing it with
+                        pass  # SetAsyncExc(NULL) can leave CPython 3.11's eval breaker stuck under a profiler)
+                for signum, previous in self.previous.items():
+                    signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+                self.previous = {}
+                return
+            except TimeLimitExceeded:
+                continue
+
+
+def _can_use_signals() -> bool:
+    return threading.current_thread() is threading.main_thread() and all(hasattr(signal, n) for n in ("pthread_kill", "SIGUSR2", "SIGALRM"))
+
+
+def _in_thread(fn, seconds):
     """Fallback away from the main thread: run in a worker, abandon it on time-out."""
     box = {}
 
     def target():
         try:
-            box["value"] = fn(*args)
+            box["value"] = fn()
         except BaseException as exc:  # noqa: BLE001 - reported as an outcome
             box["error"] = exc
 
@@ -114,6 +218,22 @@ def _in_thread(fn, args, seconds):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def within(fn, seconds: float):
+    """``fn()`` with a wall-clock limit of ``seconds``: its value, or :class:`TimeLimitExceeded`."""
+    if not _can_use_signals():
+        return _in_thread(fn, seconds)
+    watchdog = _Watchdog(max(seconds, 1e-3))
+    try:
+        try:
+            watchdog.start()
+            return fn()
+        finally:
+            watchdog.stop()
+    except TimeLimitExceeded:
+        watchdog.stop()
+        raise
 
 
 @contextlib.contextmanager
@@ -139,58 +259,75 @@ def _watching(names: tuple[str, ...], found: list[str]):
         sys.setprofile(previous)
 
 
-def _watched(fn, names: tuple[str, ...], found: list[str]):
-    """``fn``, recording the watched functions it calls, in whatever thread runs it."""
-    if not names:
-        return fn
-
-    def run(*args):
-        with _watching(names, found):
-            return fn(*args)
-
-    return run
-
-
 def call(fn, args: tuple, seconds: float = TIME_LIMIT, budget: float | None = None, watch: tuple[str, ...] = ()) -> Outcome:
-    """Call ``fn(*deepcopy(args))`` within ``seconds``; return its plain result or error.
+    """Call ``fn(*deepcopy(args))`` and turn its result into plain data, both within ``seconds``.
 
-    ``budget`` is the limit quoted in a time-out message (defaults to ``seconds``); the
-    outcome's ``calls`` lists which of the functions named in ``watch`` the call used.
+    The function runs with numpy's error state, warnings filters, torch's default dtype and the
+    recursion limit at known values (the notebook's are restored afterwards), with what it prints
+    swallowed. ``budget`` is the limit quoted in a time-out message (defaults to ``seconds``); the
+    outcome's ``calls`` lists which of the functions named in ``watch`` the call used. Never raises.
     """
     try:
         args = copy.deepcopy(args)
     except Exception as exc:  # noqa: BLE001
         return Outcome(error=f"could not copy the inputs ({one_line(exc)})", error_type="CopyError")
-    sink = io.StringIO()
-    caught: list[warnings.WarningMessage] = []
     used: list[str] = []
+    caught: list = []
+    sink = _CappedSink()
+
+    def run():
+        # Everything the student's code can make slow happens in here: the call, the conversion
+        # of its result (lazy results, generators) and the description of what it raised.
+        with _known_state() as seen, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            caught.append(seen)
+            try:
+                with _watching(tuple(watch), used):
+                    result = fn(*args)
+                return ("value", plain.to_plain(result))
+            except TimeLimitExceeded:
+                raise
+            except RecursionError:
+                return ("recursion",)
+            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
+                return ("error", one_line(exc), type(exc).__name__)
+
     try:
-        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            warnings.simplefilter("always")
-            target = _watched(fn, tuple(watch), used)
-            if _can_use_alarm():
-                with _alarm(seconds):
-                    result = target(*args)
-            else:
-                result = _in_thread(target, args, seconds)
-        value = plain.to_plain(result)
+        result = within(run, seconds)
     except TimeLimitExceeded:
         return Outcome(
             error=f"did not finish within {budget or seconds:g} s (an endless loop?)",
             error_type="TimeLimitExceeded",
             timed_out=True,
         )
-    except RecursionError:
+    except BaseException as exc:  # noqa: BLE001 - e.g. a handler of the notebook's own that raised
+        return Outcome(error=one_line(exc), error_type=type(exc).__name__)
+    lines = _lines(caught[0] if caught else ())
+    if result[0] == "recursion":
         return Outcome(error="RecursionError: the function calls itself without end", error_type="RecursionError")
-    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
-        return Outcome(error=one_line(exc), error_type=type(exc).__name__, warnings=_lines(caught), calls=tuple(used))
-    return Outcome(value=value, warnings=_lines(caught), calls=tuple(used))
+    if result[0] == "error":
+        return Outcome(error=result[1], error_type=result[2], warnings=lines, calls=tuple(used))
+    return Outcome(value=result[1], warnings=lines, calls=tuple(used))
+
+
+def to_plain_within(value, seconds: float = TIME_LIMIT):
+    """``plain.to_plain(value)`` within ``seconds`` (an answer can be an object that sleeps when read);
+    an :class:`plain.Unsupported` that says so on a time-out or an error. Never raises."""
+    outcome = call(lambda: value, (), seconds)
+    if outcome.timed_out:
+        return plain.Unsupported(f"value that could not be read within {seconds:g} s")
+    if outcome.error is not None:
+        return plain.Unsupported(f"value that raised {outcome.error_type} when read")
+    return outcome.value
 
 
 def _lines(caught) -> tuple[str, ...]:
     seen = []
-    for w in caught or ():
-        line = f"{w.category.__name__}: {str(w.message).splitlines()[0] if str(w.message) else ''}"
+    for w in list(caught or ())[:100]:
+        try:
+            text = str(w.message).strip()
+            line = f"{w.category.__name__}: {text.splitlines()[0][:300] if text else ''}"
+        except Exception:  # noqa: BLE001 - a warning whose message cannot be printed
+            line = getattr(w.category, "__name__", "Warning")
         if line not in seen:
             seen.append(line)
     return tuple(seen)
