@@ -468,3 +468,12 @@ def test_answer_boxes_check_and_make_variants(q):
     for widget, value in zip(box.inputs, variant.solution_fields()):
         widget.value = str(value)
     assert box.check().passed and box.question is variant
+
+
+def test_the_public_cases_answer_no_value_question():
+    """The stored public outputs ship to students: no probe is the numbers a value question asks about."""
+    from dlweek8.instructor.references import conv as references
+
+    asked = references._asked()
+    assert {(78, 5, 3, 2, 1), (64, 3, 2, 0, 1), (28, 3, 1, 2, 1), (19, 7, 3, 0, 1), (224, 7, 2, 3, 1)} <= asked
+    assert not {conv_checks._full(p) for p in FUNCTION.public_cases().probes} & asked
