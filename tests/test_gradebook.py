@@ -222,3 +222,22 @@ def test_a_killed_writer_leaves_the_old_grades_whole(tmp_path):
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert target.read_text() == "submission,total\nalice,3\n"
+
+
+def test_the_feedback_folder_is_replaced_whole(tmp_path, monkeypatch):
+    report.write_all(tmp_path, IDS, ROWS, ASSIGNMENT)
+    before = sorted(p.name for p in (tmp_path / "feedback").iterdir())
+    report.write_all(tmp_path, IDS, ROWS[:2], ASSIGNMENT)
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == before[:4], "no feedback left from the previous run"
+    real = os.replace
+
+    def fail_second(src, dst):
+        if Path(src).name.startswith(".feedback-new-"):
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_second)
+    with pytest.raises(OSError):
+        report.write_folder(tmp_path / "feedback", {"x.md": "new"})
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == before[:4], "the previous folder is put back"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
