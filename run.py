@@ -33,6 +33,12 @@ CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 #: Installed first, on its own, so that its build is chosen by its index alone.
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+#: What the lock pins on top of pyproject.toml, and why.
+LOCK_PINS = {
+    TORCH: "the PyTorch the notebooks and tests are checked with",
+    "jsonschema<4.25": "4.25 added rfc3987-syntax to its format-nongpl extra (wanted by jupyter-events), which builds an "
+    "Earley parser at import: 1-5 s in every process that imports nbformat (test workers, graders, CLI runs)",
+}
 HEADER = "# Exact versions for `python3 run.py`, the CI and the benchmarks. Regenerate with: python3 run.py lock"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
@@ -148,10 +154,10 @@ def pip_index(python: Path = PYTHON) -> list[str]:
     return ["--index-url", index] if index else []
 
 
-def lock_command(output: Path, torch_pin: Path, index: list[str]) -> list[str]:
-    """``uv pip compile``: pyproject.toml with its test extra, for Python 3.11, torch pinned to TORCH."""
+def lock_command(output: Path, pins: Path, index: list[str]) -> list[str]:
+    """``uv pip compile``: pyproject.toml with its test extra, for Python 3.11, constrained by ``pins`` (LOCK_PINS)."""
     return [str(BIN / "uv"), "pip", "compile", str(ROOT / "pyproject.toml"), "--extra", "test", "--python-version", "3.11",
-            "--constraint", str(torch_pin), "--no-header", "--no-annotate", "--quiet", "--output-file", str(output), *index]
+            "--constraint", str(pins), "--no-header", "--no-annotate", "--quiet", "--output-file", str(output), *index]
 
 
 def torch_first(resolved: str) -> str:
@@ -163,8 +169,8 @@ def torch_first(resolved: str) -> str:
 
 def lock() -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        pin, output = Path(scratch) / "torch.txt", Path(scratch) / "resolved.txt"
-        pin.write_text(TORCH + "\n")
+        pin, output = Path(scratch) / "pins.txt", Path(scratch) / "resolved.txt"
+        pin.write_text("".join(f"{requirement}  # {why}\n" for requirement, why in LOCK_PINS.items()))
         subprocess.run(lock_command(output, pin, pip_index()), check=True, cwd=ROOT)
         CONSTRAINTS.write_text(torch_first(output.read_text()))
     print(f"wrote {CONSTRAINTS.relative_to(ROOT)}")

@@ -85,6 +85,7 @@ def test_lock_resolves_pyproject_with_uv_for_python_311_with_the_test_extra(monk
     assert pairs["--extra"] == "test" and pairs["--python-version"] == "3.11"
     assert pairs["--constraint"] == str(tmp_path / "torch.txt") and pairs["--output-file"] == str(tmp_path / "out.txt")
     assert pairs["--index-url"] == "https://mirror.example/simple"
+    assert list(run.LOCK_PINS)[0] == "torch==2.13.0" and all(run.LOCK_PINS.values())  # every pin says why
     resolved = "# comment\nanyio==4.16.0\ntorch==2.13.0\nzipp==3.0\n"
     assert run.torch_first(resolved).splitlines() == [run.HEADER, "torch==2.13.0", "anyio==4.16.0", "zipp==3.0"]
 
