@@ -8,11 +8,12 @@ kernel (a pool of threads each drives one kernel process at a time), and judged 
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import gradebook, judge, merge, report, runner, warm
+from . import gradebook, judge, merge, report, runner, sandbox
 from .discover import Assignment, NotANotebook, Parsed, read_notebook, released_assignments
 
 
@@ -20,22 +21,71 @@ class GradingError(Exception):
     """The batch as a whole cannot be graded (e.g. no assignment to grade against)."""
 
 
+#: Largest submission read, in MB (a bigger file gets a row with the reason).
+MAX_SIZE_MB = 50
+NO_SANDBOX_NOTICE = "graded without a sandbox (--no-sandbox): the submissions' code ran with the grader's access to this machine"
+
+
 def submission_paths(paths) -> list[Path]:
-    """Notebooks named, or found under the folders named (checkpoints and backups left out)."""
+    """Notebooks named, or found under the folders named (checkpoints and backups left out).
+
+    Paths are kept as given, never resolved: a symlink is listed under its own name, links to
+    folders are not followed, and a folder named ``*.ipynb`` is listed (it gets a row saying so).
+    Names that are not UTF-8 survive (surrogate escapes)."""
     found = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        if path.is_dir() and not path.is_symlink():
+            inside = []
+            for folder, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints"]
+                inside += [Path(folder, name) for name in (*files, *dirs) if name.endswith(".ipynb")]
+            found += sorted(inside)
         else:
             found.append(path)
     return found
 
 
 def _names(paths: list[Path]) -> list[str]:
-    """Each submission's name: its path relative to the folder all of them share."""
-    resolved = [p.resolve() for p in paths]
-    common = Path(os.path.commonpath([p.parent for p in resolved])) if resolved else Path()
-    return [p.relative_to(common).as_posix() for p in resolved]
+    """Each submission's name: its path relative to the folder all of them share (not resolved), printable."""
+    absolute = [Path(os.path.abspath(p)) for p in paths]
+    common = Path(os.path.commonpath([p.parent for p in absolute])) if absolute else Path()
+    return [printable(p.relative_to(common).as_posix()) for p in absolute]
+
+
+def printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 written as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def read_submission(path: Path, roots: list[str], max_bytes: int) -> bytes:
+    """The bytes of one submission, without blocking; OSError or ValueError with a one-line reason.
+
+    A FIFO is opened non-blocking and refused, as is every file that is not regular (a device, a
+    folder), a link that leads out of the folders given, and a file over ``max_bytes``."""
+    if path.is_symlink():
+        target = os.path.realpath(path)
+        if roots and not any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            raise ValueError("a link to a file outside the submissions")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a socket"
+            raise ValueError(f"not a regular file ({kind})")
+        if info.st_size > max_bytes:
+            raise ValueError(f"larger than {max_bytes // 2**20} MB ({info.st_size // 2**20} MB); see --max-size")
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise ValueError(f"larger than {max_bytes // 2**20} MB; see --max-size")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def choose_assignment(parsed: list[Parsed], candidates: list[Assignment]) -> Assignment:
@@ -67,17 +117,25 @@ def other_assignment(p: Parsed, assignment: Assignment) -> str | None:
 
 def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | None = None,
           assignment: Assignment | None = None, progress: bool = True, warm_kernels: bool = True,
-          shard: tuple[int, int] | None = None, roster: list[gradebook.Student] | None = None) -> tuple[Assignment, list[report.Row]]:
+          shard: tuple[int, int] | None = None, roster: list[gradebook.Student] | None = None,
+          sandboxed: bool = True, max_size_mb: float = MAX_SIZE_MB, resume: bool = False) -> tuple[Assignment, list[report.Row]]:
     """Grade every submission in ``paths``; write ``out/grades.csv`` and feedback; return the rows.
 
-    With ``warm_kernels``, each fresh kernel is forked from a template that has imported the
-    assignment's modules (:mod:`.warm`); otherwise each starts from scratch. ``shard`` (I, N)
-    grades only the I-th of N slices of the sorted submissions (:mod:`.merge`); ``roster`` adds
-    the gradebook files.
+    Each submission runs in its own sandbox (:mod:`.sandbox`); ``sandboxed=False`` runs them
+    without one and says so in every output. With ``warm_kernels``, each submission's process
+    is forked from a template that has imported the assignment's modules; otherwise the template
+    imports only the basics. Every file gets exactly one row, whatever it holds; rows are
+    appended to ``out/results.jsonl`` as they are graded, and with ``resume`` the submissions
+    already there are not graded again. ``shard`` (I, N) grades only the I-th of N slices of the
+    sorted submissions (:mod:`.merge`); ``roster`` adds the gradebook files.
     """
     from tqdm import tqdm
 
+    if sandboxed and (why := sandbox.unavailable_reason()):
+        raise GradingError(why)
     limits = limits or runner.Limits()
+    out = Path(out)
+    roots = [os.path.realpath(p) for p in map(str, paths) if os.path.isdir(p)]
     paths = submission_paths(paths)
     names = _names(paths)
     shard_info = None
@@ -86,41 +144,85 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
         wanted = set(chosen)
         keep = [i for i, name in enumerate(names) if name in wanted]
         paths, names = [paths[i] for i in keep], [names[i] for i in keep]
+    names = _distinct(names)
+    notices = [] if sandboxed else [NO_SANDBOX_NOTICE]
     rows = {name: report.Row(name) for name in names}
+    out.mkdir(parents=True, exist_ok=True)
+    progress_file = out / report.RESULTS
+    done = {row.submission: row for row in report.read_results(progress_file)} if resume and progress_file.exists() else {}
+    done = {name: row for name, row in done.items() if name in rows}
+    rows.update(done)
+    report.write_results(progress_file, list(done.values()))  # the record starts from what is kept
     parsed: dict[str, Parsed] = {}
     for name, path in zip(names, paths):
+        if name in done:
+            continue
         try:
-            parsed[name] = read_notebook(path.read_bytes())  # read once; never written
+            parsed[name] = read_notebook(read_submission(path, roots, int(max_size_mb * 2**20)))
         except NotANotebook as exc:
             rows[name].notes.append(f"not graded: {exc}")
+        except ValueError as exc:
+            rows[name].notes.append(f"not graded: {exc}")
         except OSError as exc:
-            rows[name].notes.append(f"not graded: cannot read the file ({exc.strerror})")
+            rows[name].notes.append(f"not graded: cannot read the file ({exc.strerror or type(exc).__name__})")
+        except Exception as exc:  # noqa: BLE001 - one file never ends the batch
+            rows[name].notes.append(f"not graded: the file could not be read ({type(exc).__name__})")
     if assignment is None:
         assignment = choose_assignment(list(parsed.values()), released_assignments(_notebooks_folder()))
     jobs_by_name = {}
     for name, p in parsed.items():
-        why = other_assignment(p, assignment)
-        if why:
-            rows[name].notes.append(why)
-            continue
-        questions = [(qid, p.answers.get(qid, default), judge.is_function_question(qid)) for qid, default in assignment.answers.items()]
-        jobs_by_name[name] = runner.Job(name, p.code_cells, questions, limits)
+        try:
+            why = other_assignment(p, assignment)
+            if why:
+                rows[name].notes.append(why)
+                continue
+            questions = [(qid, p.answers.get(qid, default), judge.is_function_question(qid)) for qid, default in assignment.answers.items()]
+            jobs_by_name[name] = runner.Job(name, p.code_cells, questions, limits)
+        except Exception as exc:  # noqa: BLE001
+            rows[name].notes.append(f"not graded: {type(exc).__name__} while preparing it")
+    for name, row in rows.items():
+        if name not in jobs_by_name and name not in done:
+            _finish(row, sandboxed, progress_file)
     workers = max(1, min(jobs or cores(), len(jobs_by_name) or 1))
-    preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})]
-    template = warm.start(preload, runner.kernel_env()) if warm_kernels and jobs_by_name else None
+    preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})] if warm_kernels else []
+    template = sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb) if jobs_by_name else None
     try:
         with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
             bar.update(len(names) - len(jobs_by_name))
             for name, execution in _execute_all(jobs_by_name, workers, template):
-                _judge(rows[name], assignment, execution)
+                try:
+                    _judge(rows[name], assignment, execution)
+                except Exception as exc:  # noqa: BLE001 - judging one submission never ends the batch
+                    rows[name].notes.append(f"the grader could not judge this submission ({type(exc).__name__})")
+                _finish(rows[name], sandboxed, progress_file)
                 bar.update(1)
     finally:
         if template is not None:
-            template.close()  # its kernels go with it
+            template.close()  # the submissions' processes go with it
     ordered = [rows[name] for name in names]
-    report.write_all(Path(out), assignment.question_ids, ordered, assignment.name, roster=roster,
-                     shard=shard_info.to_json() if shard_info else None)
+    report.write_all(out, assignment.question_ids, ordered, assignment.name, roster=roster,
+                     shard=shard_info.to_json() if shard_info else None, notices=notices)
     return assignment, ordered
+
+
+def _finish(row: report.Row, sandboxed: bool, progress_file: Path) -> None:
+    """A row is complete: say how it was graded, and add it to the record as progress."""
+    if not sandboxed and NO_SANDBOX_NOTICE not in row.notes:
+        row.notes.append(NO_SANDBOX_NOTICE)
+    report.append_result(progress_file, row)
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """Names made distinct where two files print the same (e.g. two undecodable names)."""
+    seen, result = set(), []
+    for name in names:
+        unique, n = name, 1
+        while unique in seen:
+            n += 1
+            unique = f"{name} ({n})"
+        seen.add(unique)
+        result.append(unique)
+    return result
 
 
 def _execute_all(jobs_by_name: dict, workers: int, template):
@@ -173,7 +275,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cell-timeout", type=float, default=runner.Limits.cell_timeout, help="seconds per cell (default %(default)s)")
     parser.add_argument("--notebook-timeout", type=float, default=runner.Limits.notebook_timeout, help="seconds per notebook (default %(default)s)")
     parser.add_argument("--jobs", type=int, default=cores(), help="submissions graded at once (default: the number of cores, %(default)s)")
-    parser.add_argument("--cold-kernels", action="store_true", help="start every kernel from scratch instead of forking it from a warm template")
+    parser.add_argument("--cold-kernels", action="store_true", help="fork every submission's process from a template that has imported only the basics, not the assignment's modules")
+    parser.add_argument("--no-sandbox", action="store_true", help="grade without the bubblewrap sandbox (only where the machine is itself the sandbox, e.g. a Kubernetes pod); every output says so")
+    parser.add_argument("--max-size", type=float, default=MAX_SIZE_MB, help="largest submission read, in MB (default %(default)s)")
+    parser.add_argument("--resume", action="store_true", help="keep the rows already in OUT/results.jsonl and grade only the other submissions")
     parser.add_argument("--roster", type=Path, help="CSV mapping submissions to students (see the README); adds canvas.csv and moodle.csv")
     parser.add_argument("--shard", help="grade only shard I of N of the sorted submissions, as I/N; numbered from 0")
     parser.add_argument("--shards", type=int, help="grade one of N shards, the one JOB_COMPLETION_INDEX names (as in a Kubernetes Indexed Job)")
@@ -188,7 +293,7 @@ def run(args) -> int:
         shard = merge.parse_shard(args.shard) if args.shard else merge.index_from_environment(args.shards) if args.shards else None
         roster = gradebook.read_roster(args.roster) if args.roster else None
         assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment, warm_kernels=not args.cold_kernels,
-                                 shard=shard, roster=roster)
+                                 shard=shard, roster=roster, sandboxed=not args.no_sandbox, max_size_mb=args.max_size, resume=args.resume)
     except (GradingError, NotANotebook, OSError, merge.ShardError, gradebook.RosterError) as exc:
         print(f"grade: {exc}")
         return 1
@@ -199,4 +304,6 @@ def run(args) -> int:
     for line in gradebook.match(roster, [r.submission for r in rows]).lines() if roster is not None and shard is None else ():
         print(line)
     print(f"graded {len(rows)} submissions of {assignment.name} ({len(ids)} questions): {args.out / 'grades.csv'}")
+    if args.no_sandbox:
+        print(f"grade: {NO_SANDBOX_NOTICE}")
     return 0

@@ -40,11 +40,13 @@ def read_notebook(data: bytes) -> Parsed:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotANotebook(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise NotANotebook("not a readable notebook (JSON nested too deeply)") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise NotANotebook("valid JSON but not a notebook (no list of cells)")
     try:
         nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
+    except BaseException as exc:  # noqa: BLE001 - RecursionError included  # noqa: BLE001 - nbformat raises many kinds
         raise NotANotebook(f"not a readable notebook ({type(exc).__name__})") from None
     code_cells = []
     for number, cell in enumerate(nb.cells, 1):
@@ -65,13 +67,16 @@ def _released_from(meta) -> str | None:
 
 
 def answers_by_id(sources) -> dict[str, str]:
-    """question id -> answer expression, from every ``check("id", expr)`` call; the last call wins."""
+    """question id -> answer expression, from the ``check("id", expr)`` calls the notebook itself runs:
+    top-level statements of a cell (a call in dead code, ``if False:``, or inside a function does
+    not count); the last call wins."""
     answers: dict[str, str] = {}
     for source in sources:
         tree, text = _parse(source)
         if tree is None:
             continue
-        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and _is_check(node.func)]
+        top = [stmt for stmt in tree.body if isinstance(stmt, (ast.Expr, ast.Assign, ast.AnnAssign))]
+        calls = [node for stmt in top for node in _walk_expression(stmt) if isinstance(node, ast.Call) and _is_check(node.func)]
         for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
             if len(node.args) >= 2 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 expression = ast.get_source_segment(text, node.args[1])
@@ -93,6 +98,14 @@ def imported_modules(sources) -> list[str]:
     return list(found)
 
 
+def _walk_expression(node: ast.AST):
+    """The nodes of a statement, without descending into lambdas (code that may never run)."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, ast.Lambda):
+            yield from _walk_expression(child)
+
+
 def _is_check(func: ast.expr) -> bool:
     """``dlweek8.check(...)`` or a bare ``check(...)`` (after ``from dlweek8 import check``)."""
     if isinstance(func, ast.Attribute):
@@ -106,7 +119,7 @@ def _parse(source: str):
     text = "\n".join(lines)
     try:
         return ast.parse(text), text
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # e.g. null bytes, nesting too deep
         return None, ""
 
 

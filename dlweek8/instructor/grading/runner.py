@@ -1,45 +1,58 @@
-"""Execute one submission in a fresh kernel (nbclient) and collect what it reports per question.
+"""Execute one submission in its own sandboxed process and collect what it reports per question.
 
 The submission's code cells run in order with errors allowed, so one crashing cell does not
-hide later answers. A cell that runs past the per-cell time limit, or kills its kernel
-(``os._exit``, a segfault), is skipped: the kernel is stopped and the notebook re-run in a
-fresh kernel without that cell, a few times at most. The per-notebook limit bounds all of
-this; when it is reached the kernel is stopped and nothing more is read. Then the grader's
-own cells (:mod:`dlweek8.kernel_side`) report each answer as JSON between a random marker.
+hide later answers (:mod:`dlweek8.confined`, in a process forked from the run's template inside
+the sandbox, :mod:`.sandbox`). Each step arrives here as one JSON event. A cell that runs past the
+per-cell time limit, or kills its process (``os._exit``, a segfault), is skipped: the process
+and everything it started are killed and the notebook re-run in a fresh one without that cell,
+a few times at most. ``notebook_timeout`` bounds the student's cells, restarts included;
+reading the answers gets at most as long again, so nothing runs past twice that bound.
 
-Nothing here writes the submission: cells are built in memory from its parsed sources, and
-the kernel runs in an empty temporary folder.
+What comes back is bounded: at most :data:`MAX_EVENT_BYTES` per event and
+:data:`MAX_STREAM_BYTES` in all, whatever the submission prints (what it prints goes nowhere).
+Nothing here writes the submission: the job is sent through a pipe.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import json
 import math
 import os
-import re
-import secrets
-import tempfile
+import select
 import time
 from dataclasses import dataclass, field
 
 from ... import kernel_side
-from . import judge, warm
+from . import judge, sandbox
 
-#: nbclient logs every time-out and kernel death as an error; they are reported as notes instead.
-_QUIET = logging.getLogger("dlweek8.instructor.grading.nbclient")
-_QUIET.setLevel(logging.CRITICAL)
-_QUIET.propagate = False
-
-#: Seconds a question cell may take: the function-call budget plus reading and printing.
+#: Seconds reading one answer may take: the function-call budget plus reading and printing.
 QUESTION_CELL_TIMEOUT = 20
+#: Seconds a fresh submission process may take to report its first cell.
+STARTUP_TIMEOUT = 60
+#: The longest event accepted (one reply, with a margin), and the most read from one run.
+MAX_EVENT_BYTES = kernel_side.MAX_REPLY_CHARS + 4096
+MAX_STREAM_BYTES = 64 * 2**20
 
 
 @dataclass
 class Limits:
     cell_timeout: float = 60.0  # one cell of the submission
     notebook_timeout: float = 300.0  # all of the submission's cells, restarts included
-    max_restarts: int = 3  # cells skipped after a time-out or a kernel death
+    max_restarts: int = 3  # cells skipped after a time-out or a death
+    memory_mb: int = 2048  # address space of each process of the submission
+    processes: int = 256  # processes of the submission's user (enforced by the kernel unless the grader is root)
+    file_mb: int = 64  # largest file it may write
+    open_files: int = 256
+    tmp_mb: int = 256  # its private /tmp (HOME, working folder)
+
+    def for_sandbox(self) -> dict:
+        return {
+            "memory_bytes": self.memory_mb * 2**20,
+            "cpu_seconds": math.ceil(2 * self.notebook_timeout) + 10,
+            "processes": self.processes,
+            "file_bytes": self.file_mb * 2**20,
+            "open_files": self.open_files,
+        }
 
 
 @dataclass
@@ -66,63 +79,72 @@ class Execution:
 class _Cell:
     kind: str  # "student", "setup" or "question"
     label: str  # "cell 7" or the question id
-    source: str
+    source: object
 
 
 class _Skip(Exception):
-    """Stop this attempt: the cell at ``position`` timed out or killed the kernel."""
+    """Stop this attempt: the cell at ``position`` timed out or ended the process."""
 
     def __init__(self, position: int, why: str):
         self.position, self.why = position, why
 
 
 class _OutOfTime(Exception):
-    """The per-notebook limit was reached."""
+    """The bound on the whole submission was reached."""
 
 
-def kernel_env() -> dict:
-    """The kernel's environment: no PNG rendering, a non-interactive matplotlib backend."""
-    return dict(os.environ, DLWEEK8_SKIP_RENDER="1", MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+@dataclass
+class _Attempt:
+    errors: list[str] = field(default_factory=list)
+    replies: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
-def execute(job: Job, template: warm.Template | None = None) -> Execution:
-    """Run ``job`` to the end, forking kernels from ``template`` if given; never raises (a failure becomes a note)."""
+def execute(job: Job, template: sandbox.Template) -> Execution:
+    """Run ``job`` to the end in processes forked from ``template``; never raises (a failure becomes a note)."""
     start = time.monotonic()
     try:
-        result = asyncio.run(_execute(job, template))
-    except Exception as exc:  # noqa: BLE001 - e.g. a kernel that cannot start
+        result = _execute(job, template)
+    except Exception as exc:  # noqa: BLE001 - e.g. a template that stopped
         result = Execution(notes=[f"the submission could not be executed ({type(exc).__name__}: {exc})"])
     result.seconds = time.monotonic() - start
     return result
 
 
-async def _execute(job: Job, template) -> Execution:
-    marker = "@@dlweek8-" + secrets.token_hex(16) + "@@"
+def _execute(job: Job, template) -> Execution:
     cells = [_Cell("student", f"cell {number}", source) for number, source in job.code_cells]
-    cells.append(_Cell("setup", "setup", kernel_side.setup_source()))
-    cells += [
-        _Cell("question", qid, kernel_side.question_source(marker, qid, expr, is_fn, judge.probes_json(qid) if is_fn else None))
-        for qid, expr, is_fn in job.questions
-    ]
+    cells.append(_Cell("setup", "setup", None))
+    cells += [_Cell("question", qid, [expr, is_fn, judge.probes_json(qid) if is_fn else None]) for qid, expr, is_fn in job.questions]
     skipped: dict[int, str] = {}
     result = Execution()
-    deadline = time.monotonic() + job.limits.notebook_timeout
-    with tempfile.TemporaryDirectory(prefix="dlweek8-grade-") as workdir:
-        for _attempt in range(job.limits.max_restarts + 1):
-            try:
-                outputs = await _attempt_run(cells, skipped, job.limits, deadline, workdir, template)
-            except _Skip as skip:
-                skipped[skip.position] = skip.why
-                continue
-            except _OutOfTime:
-                result.notes.append(
-                    f"stopped: the notebook did not finish within {job.limits.notebook_timeout:g} s, so no answers were read"
-                )
-                break
-            _collect(cells, outputs, marker, result)
+    start = time.monotonic()
+    cells_deadline = start + job.limits.notebook_timeout
+    hard_deadline = start + 2 * job.limits.notebook_timeout
+    attempt = _Attempt()
+    for _ in range(job.limits.max_restarts + 1):
+        attempt = _Attempt()
+        try:
+            _attempt_run(cells, skipped, job.limits, cells_deadline, hard_deadline, template, attempt)
+        except _Skip as skip:
+            skipped[skip.position] = skip.why
+            result.replies.update(attempt.replies)  # answers read before a later one hung stay read
+            continue
+        except _OutOfTime:
+            result.replies.update(attempt.replies)
+            result.notes.append(
+                f"stopped: the notebook did not finish within {job.limits.notebook_timeout:g} s"
+                + (", so no answers were read" if not result.replies else "; the answers read by then were graded")
+            )
             break
-        else:
-            result.notes.append(f"stopped: more than {job.limits.max_restarts} cells had to be skipped, so no answers were read")
+        result.replies.update(attempt.replies)
+        break
+    else:
+        result.notes.append(f"stopped: more than {job.limits.max_restarts} cells had to be skipped, so no answers were read")
+    result.notes += attempt.notes
+    errors = attempt.errors
+    result.notes += errors[:MAX_ERROR_NOTES]
+    if len(errors) > MAX_ERROR_NOTES:
+        result.notes.append(f"and {len(errors) - MAX_ERROR_NOTES} more cells raised errors")
     for position, why in sorted(skipped.items()):
         cell = cells[position]
         if cell.kind == "question":
@@ -135,96 +157,109 @@ async def _execute(job: Job, template) -> Execution:
     return result
 
 
-async def _attempt_run(cells, skipped, limits: Limits, deadline: float, workdir: str, template) -> dict[int, list]:
-    """Run every cell not skipped in one fresh kernel; return each cell's outputs by position."""
-    import nbclient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from nbformat.v4 import new_code_cell, new_notebook
-
+def _attempt_run(cells, skipped, limits: Limits, cells_deadline: float, hard_deadline: float, template, attempt: _Attempt) -> None:
+    """Run every cell not skipped in one fresh submission process, filling ``attempt`` from its events."""
     positions = [i for i in range(len(cells)) if i not in skipped]
-    nb = new_notebook(cells=[new_code_cell(cells[i].source) for i in positions])
-    client = nbclient.NotebookClient(
-        nb,
-        kernel_name="python3",
-        allow_errors=True,
-        shutdown_kernel="immediate",
-        startup_timeout=60,
-        resources={"metadata": {"path": workdir}},
-        log=_QUIET,
-    )
-    # Local sockets in the private work folder rather than TCP ports on localhost.
-    client.km = warm.kernel_manager_class()(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, f"kernel{len(skipped)}"))
-    client.km.template = template
-    outputs: dict[int, list] = {}
-    async with client.async_setup_kernel(env=kernel_env()):
-        for index, position in enumerate(positions):
-            cell = cells[position]
-            if cell.kind == "student":
-                left = deadline - time.monotonic()
-                if left <= 0:
+    job = {"cells": [[i, cells[i].kind, cells[i].label, cells[i].source] for i in positions]}
+    channel = template.spawn(job, {"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()})
+    reader = _Events(channel.events)
+    current, deadline = None, min(time.monotonic() + STARTUP_TIMEOUT, hard_deadline)
+    try:
+        while True:
+            event = reader.next(deadline)
+            if event is _TIMEOUT:
+                if current is None or time.monotonic() >= hard_deadline or (cells[current].kind == "student" and time.monotonic() >= cells_deadline):
                     raise _OutOfTime()
-                limit = min(limits.cell_timeout, left)
-            else:
-                limit = QUESTION_CELL_TIMEOUT
-            client.timeout = max(1, math.ceil(limit))
-            try:
-                await client.async_execute_cell(nb.cells[index], index)
-            except CellTimeoutError:
-                if cell.kind == "student" and time.monotonic() >= deadline:
-                    raise _OutOfTime() from None
-                raise _Skip(position, _timeout_reason(cell, client.timeout)) from None
-            except DeadKernelError:
-                raise _Skip(position, _death_reason(cell)) from None
-            outputs[position] = list(nb.cells[index].outputs)
-    return outputs
+                raise _Skip(current, _timeout_reason(cells[current], math.ceil(_limit(cells[current], limits))))
+            if event is _END or "exit" in event:
+                if current is None:
+                    raise RuntimeError("the submission process ended before running a cell")
+                raise _Skip(current, _death_reason(cells[current]))
+            if "cell" in event and isinstance(event["cell"], int) and 0 <= event["cell"] < len(cells):
+                current = event["cell"]
+                now = time.monotonic()
+                if cells[current].kind == "student":
+                    deadline = min(now + limits.cell_timeout, cells_deadline)
+                    if now >= cells_deadline:
+                        raise _OutOfTime()
+                else:
+                    deadline = min(now + QUESTION_CELL_TIMEOUT, hard_deadline)
+            elif "raised" in event:
+                position = event.get("raised")
+                if isinstance(position, int) and 0 <= position < len(cells) and cells[position].kind == "student":
+                    attempt.errors.append(f"{cells[position].label} raised {_first_line(event.get('text'))}")
+            elif "reply" in event and isinstance(event.get("text"), str):
+                if current is not None and cells[current].kind == "question" and cells[current].label == event["reply"]:
+                    attempt.replies[event["reply"]] = event["text"]
+            elif "setup_failed" in event:
+                attempt.notes.append(_first_line(event["setup_failed"]))
+            elif event.get("done") is True:
+                return
+    finally:
+        channel.kill()
+
+
+def _limit(cell: _Cell, limits: Limits) -> float:
+    return limits.cell_timeout if cell.kind == "student" else QUESTION_CELL_TIMEOUT
+
+
+_TIMEOUT, _END = object(), object()
+
+
+class _Events:
+    """Reads newline-delimited JSON events from a pipe, each bounded in size and depth, the whole stream too."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buffer, self.total, self.ended = fd, b"", 0, False
+
+    def next(self, deadline: float):
+        while True:
+            line, sep, rest = self.buffer.partition(b"\n")
+            if sep:
+                self.buffer = rest
+                event = _parse_event(line)
+                if event is not None:
+                    return event
+                continue
+            if len(self.buffer) > MAX_EVENT_BYTES or self.total > MAX_STREAM_BYTES or self.ended:
+                return _END
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return _TIMEOUT
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                return _TIMEOUT
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                self.ended = True
+                continue
+            self.total += len(chunk)
+            self.buffer += chunk
+
+
+def _parse_event(line: bytes):
+    """One event as a dict, or None for anything else (not JSON, nested too deeply, not an object)."""
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def _timeout_reason(cell: _Cell, seconds: int) -> str:
     if cell.kind == "question":
-        return f"reading this answer did not finish within {seconds} s, so the kernel was stopped"
+        return f"reading this answer did not finish within {seconds} s, so the submission's process was stopped"
     return f"it did not finish within {seconds} s (an endless loop?); the notebook was re-run without it"
 
 
 def _death_reason(cell: _Cell) -> str:
     if cell.kind == "question":
-        return "reading this answer stopped the kernel (os._exit or a crash)"
-    return "it stopped the kernel (os._exit, exit() or a crash); the notebook was re-run without it"
+        return "reading this answer ended the submission's process (os._exit or a crash)"
+    return "it ended the submission's process (os._exit, exit() or a crash); the notebook was re-run without it"
 
 
 #: Errors of the submission's cells listed in the notes; the rest are counted.
 MAX_ERROR_NOTES = 3
-
-
-def _collect(cells, outputs: dict[int, list], marker: str, result: Execution) -> None:
-    pattern = re.compile(re.escape(marker) + r"(.*?)" + re.escape(marker), re.S)
-    errors = []
-    for position, cell in enumerate(cells):
-        cell_outputs = outputs.get(position)
-        if cell_outputs is None:
-            continue
-        if cell.kind == "student":
-            for output in cell_outputs:
-                if output.get("output_type") == "error":
-                    errors.append(f"{cell.label} raised {output.get('ename')}: {_first_line(output.get('evalue'))}")
-        elif cell.kind == "setup":
-            for output in cell_outputs:
-                if output.get("output_type") == "error":
-                    result.notes.append(f"the grader's setup failed in the kernel ({output.get('ename')})")
-        else:
-            text = "".join(o.get("text", "") for o in cell_outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
-            found = pattern.findall(text)
-            if len(found) == 1:
-                result.replies[cell.label] = found[0]
-            else:
-                errors = [f"{o.get('ename')}" for o in cell_outputs if o.get("output_type") == "error"]
-                result.reasons[cell.label] = (
-                    f"the grading code raised {errors[0]} in the kernel (was sys or print replaced?)"
-                    if errors
-                    else "the grading code printed no reply (was sys.stdout or print replaced?)"
-                )
-    result.notes += errors[:MAX_ERROR_NOTES]
-    if len(errors) > MAX_ERROR_NOTES:
-        result.notes.append(f"and {len(errors) - MAX_ERROR_NOTES} more cells raised errors")
 
 
 def _first_line(text) -> str:

@@ -1,0 +1,302 @@
+"""Runs a submission's cells inside the grader's sandbox and reports one bounded stream of events.
+
+This is student-side code (it ships with the package) because the sandbox the grader builds
+(:mod:`dlweek8.instructor.grading.sandbox`) shows the package *without* ``dlweek8/instructor/``:
+nothing here knows a reference, a hidden probe or another submission.
+
+Three processes, all started inside one bubblewrap sandbox per grading run:
+
+- the **template** (:func:`serve`) imports the assignment's heavy modules once (torch, numpy,
+  IPython, dlweek8) and never runs a cell. For each request that arrives on its control socket
+  (with three pipe ends attached) it forks
+- a **supervisor** (:func:`_supervise`), which, when confining, enters new PID, mount, network,
+  IPC and UTS namespaces and forks
+- the **submission process** (:func:`_run`): PID 1 of its own namespace, with a fresh ``/proc``
+  that shows only itself, a private size-capped tmpfs at ``/tmp`` (HOME and the working folder
+  live there), no capabilities, ``no_new_privs``, resource limits, stdout and stderr on
+  ``/dev/null``. It reads the job (cells and questions) from its job pipe, runs the cells in an
+  IPython shell, reads each answer (:mod:`dlweek8.kernel_side`) and writes one JSON event per
+  line on its result pipe.
+
+The supervisor lives outside the submission's PID namespace, where its code cannot reach: when
+the grader closes the lifeline pipe (time is up, or the grader ended), it kills the submission's
+PID 1, and with it every process of that namespace, detached or not. When the submission process
+ends by itself, the supervisor writes ``{"exit": status}`` on the result pipe.
+
+Events (one JSON object per line): ``{"cell": position}`` when a cell starts, ``{"raised":
+position, "text": ...}`` when a student cell raised, ``{"reply": question_id, "text": json}``,
+``{"setup_failed": ...}``, ``{"done": true}``, and the supervisor's ``{"exit": status}``.
+
+    python -m dlweek8.confined CONTROL_FD [--confine] MODULE...   # the template (see sandbox.py)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+_PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT = 1, 24, 38, 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+#: Imported by every template: the shell that runs the cells, numpy, and the package's reading side.
+BASE_MODULES = ("IPython.core.interactiveshell", "numpy", "dlweek8", "dlweek8.kernel_side", "dlweek8.plain", "dlweek8.untrusted")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _die_with_parent(signum: int = signal.SIGKILL) -> None:
+    _libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+
+
+# -- the template ------------------------------------------------------------------------------------
+
+
+def serve(control_fd: int, modules, confine: bool) -> None:
+    """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket."""
+    _die_with_parent()
+    for name in (*BASE_MODULES, *modules):
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - a module that fails here fails the same way in the cells
+            pass
+    _shell()  # built once; each submission gets a copy of a shell that has run nothing
+    os.makedirs(os.environ.get("HOME", "/tmp/home"), exist_ok=True)
+    control = socket.socket(fileno=control_fd)
+    control.sendall(b"ready")
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        except OSError:
+            return
+        if not message:
+            return
+        if len(fds) == 3:
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _supervise(json.loads(message), *fds, confine=confine)
+        for fd in fds:
+            os.close(fd)
+        _reap()
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+# -- the supervisor ----------------------------------------------------------------------------------
+
+
+def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool) -> None:
+    """Start the submission process; kill it (and its namespace) when the lifeline closes. Never returns."""
+    try:
+        _die_with_parent()
+        os.setsid()
+        if confine:
+            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        pid = os.fork()
+        if pid == 0:
+            os.close(life_fd)
+            _run(request, job_fd, out_fd, confine)
+        os.close(job_fd)
+        watch = os.pidfd_open(pid)
+        ready, _, _ = select.select([life_fd, watch], [], [])
+        if life_fd in ready:
+            _kill(pid, confine)
+        _, status = os.waitpid(pid, 0)
+        if not confine:
+            _kill(pid, confine)  # what it left in its session
+        _write(out_fd, {"exit": os.waitstatus_to_exitcode(status)})
+    except BaseException as exc:  # noqa: BLE001 - tell the grader, whatever happened
+        try:
+            _write(out_fd, {"setup_failed": f"the sandbox could not start the submission ({type(exc).__name__}: {exc})"})
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(0)
+
+
+def _kill(pid: int, confine: bool) -> None:
+    """PID 1 of a namespace takes every process of it along; without one, its session is the best we have."""
+    for kill, target in ((os.kill, pid), (os.killpg, pid)) if not confine else ((os.kill, pid),):
+        try:
+            kill(target, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+# -- the submission process -------------------------------------------------------------------------
+
+
+def _run(request: dict, job_fd: int, out_fd: int, confine: bool) -> None:
+    """Confine this process, read the job, run it, report. Never returns."""
+    try:
+        _die_with_parent()
+        if confine:
+            _enter_namespaces(request.get("tmp_mb", 256))
+            home = "/tmp/home"
+        else:
+            os.setsid()
+            import tempfile
+
+            home = tempfile.mkdtemp(prefix="dlweek8-submission-")
+        work = os.path.join(home, "work")
+        os.makedirs(work, exist_ok=True)
+        os.chdir(work)
+        os.environ["HOME"] = home
+        os.environ["TMPDIR"] = home if not confine else "/tmp"
+        _limit(request.get("limits", {}))
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        os.set_inheritable(out_fd, False)
+        job = json.loads(_read_all(job_fd))
+        execute(job, lambda event: _write(out_fd, event))
+    except BaseException as exc:  # noqa: BLE001 - the grader gets a line whatever happens
+        try:
+            _write(out_fd, {"setup_failed": f"{type(exc).__name__} in the sandboxed runner"})
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(0)
+
+
+def _enter_namespaces(tmp_mb: int) -> None:
+    """PID 1 of fresh namespaces: own /proc and /tmp, a hostname, then no privileges at all."""
+    _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    _check(_libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None), "mount /proc")
+    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={int(tmp_mb)}m,mode=1777".encode()), "mount /tmp")
+    _libc.sethostname(b"submission", len(b"submission"))
+    _drop_privileges()
+
+
+def _drop_privileges() -> None:
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    for cap in range(64):
+        if _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(_libc.capset(header, data), "capset")
+
+
+def _limit(limits: dict) -> None:
+    """Resource limits: memory (address space), CPU seconds, processes, file size, open files, no core dumps."""
+    names = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU, "processes": resource.RLIMIT_NPROC,
+             "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for key, which in names.items():
+        if limits.get(key):
+            value = int(limits[key])
+            resource.setrlimit(which, (value, value))
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            os.close(fd)
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _write(fd: int, event: dict) -> None:
+    data = (json.dumps(event) + "\n").encode()
+    while data:
+        data = data[os.write(fd, data):]
+
+
+# -- running the cells ------------------------------------------------------------------------------
+
+_SHELL = None
+
+
+def _shell():
+    """One IPython shell (history off), made in the template so each submission starts from a copy."""
+    global _SHELL
+    if _SHELL is None:
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False
+        _SHELL = InteractiveShell.instance(config=config)
+    return _SHELL
+
+
+def execute(job: dict, send) -> None:
+    """Run the job's cells in order; ``send`` one event per step (see the module docstring).
+
+    ``job["cells"]`` is a list of ``[position, kind, label, source]``: kind "student" runs the
+    source in the shell, "setup" replaces the package modules the cells may have patched, and
+    "question" reads one answer (``source`` is ``[expression, is_function, probes_json]``).
+    """
+    shell = _shell()
+    for position, kind, label, source in job["cells"]:
+        send({"cell": position})
+        if kind == "student":
+            result = shell.run_cell(source, store_history=True, silent=False)
+            error = result.error_in_exec or result.error_before_exec
+            if error is not None:
+                send({"raised": position, "text": _describe_error(error)})
+        elif kind == "setup":
+            try:
+                _fresh_package()
+            except BaseException as exc:  # noqa: BLE001
+                send({"setup_failed": f"the grader's setup failed in the sandbox ({type(exc).__name__})"})
+        else:
+            expression, is_function, probes = source
+            reader = importlib.import_module("dlweek8.kernel_side")
+            send({"reply": label, "text": reader.reply_text(label, expression, is_function, shell.user_ns, probes)})
+    send({"done": True})
+
+
+def _fresh_package() -> None:
+    """Forget every dlweek8 module the cells may have patched (not this runner) and import clean ones."""
+    for name in [m for m in list(sys.modules) if m == "dlweek8" or m.startswith("dlweek8.")]:
+        if name != __name__:
+            del sys.modules[name]
+    importlib.import_module("dlweek8.kernel_side")
+
+
+def _describe_error(error: BaseException) -> str:
+    """``ValueError: first line`` of what a cell raised (a message that cannot be printed is left out)."""
+    name = type(error).__name__
+    try:
+        text = str(error).strip()
+        first = text.splitlines()[0][:200] if text else ""
+    except BaseException:  # noqa: BLE001 - a __str__ that raises
+        first = ""
+    return f"{name}: {first}" if first else name
+
+
+if __name__ == "__main__":
+    _args = sys.argv[1:]
+    _confine = "--confine" in _args
+    _rest = [a for a in _args if a != "--confine"]
+    serve(int(_rest[0]), _rest[1:], _confine)
