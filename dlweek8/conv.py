@@ -99,7 +99,7 @@ def _broadcast(**arguments):
 def effective_kernel(kernel_size, dilation=1):
     """The span of a dilated kernel: ``k + (k - 1)(d - 1) = d(k - 1) + 1``."""
     a, as_tuple = _broadcast(kernel_size=kernel_size, dilation=dilation)
-    return _result(tuple(d * (k - 1) + 1 for k, d in zip(a["kernel_size"], a["dilation"])), as_tuple)
+    return _result(tuple(d * (k - 1) + 1 for k, d in zip(a["kernel_size"], a["dilation"], strict=True)), as_tuple)
 
 
 def half_padding(kernel_size, dilation=1):
@@ -133,7 +133,7 @@ def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
             raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
     out = []
-    for n, k, s, p, d in zip(a["size"], a["kernel_size"], a["stride"], a["padding"], a["dilation"]):
+    for n, k, s, p, d in zip(a["size"], a["kernel_size"], a["stride"], a["padding"], a["dilation"], strict=True):
         span = d * (k - 1) + 1
         if span > n + 2 * p:
             raise ValueError(
@@ -168,7 +168,7 @@ def transposed_output_size(size, kernel_size, stride=1, padding=0, output_paddin
     """
     a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     out = []
-    for n, k, s, p, q, d in zip(*(a[name] for name in ("size", "kernel_size", "stride", "padding", "output_padding", "dilation"))):
+    for n, k, s, p, q, d in zip(*(a[name] for name in ("size", "kernel_size", "stride", "padding", "output_padding", "dilation")), strict=True):
         if q >= max(s, d):
             raise ValueError(f"output_padding ({q}) must be smaller than the stride ({s}) or the dilation ({d})")
         m = (n - 1) * s - 2 * p + d * (k - 1) + q + 1
@@ -188,7 +188,7 @@ def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil
     stride = kernel_size if stride is None else stride
     a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
     out = []
-    for n, k, s, p, d in zip(a["size"], a["kernel_size"], a["stride"], a["padding"], a["dilation"]):
+    for n, k, s, p, d in zip(a["size"], a["kernel_size"], a["stride"], a["padding"], a["dilation"], strict=True):
         if p > k // 2:
             raise ValueError(f"pooling padding ({p}) must be at most half the kernel size ({k} // 2 = {k // 2})")
         span = d * (k - 1) + 1
@@ -280,7 +280,7 @@ def receptive_field(layers) -> int:
     for n, layer in enumerate(layers):
         if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
             raise ValueError(f"layer {n} must be (k, s) or (k, s, d), got {layer!r}")
-        k, s, d = (_as_int(v, name) for v, name in zip(tuple(layer) + (1,) * (3 - len(layer)), ("kernel_size", "stride", "dilation")))
+        k, s, d = (_as_int(v, name) for v, name in zip(tuple(layer) + (1,) * (3 - len(layer)), ("kernel_size", "stride", "dilation"), strict=True))
         _positive((k, s, d), "kernel_size, stride and dilation")
         r += d * (k - 1) * jump
         jump *= s
@@ -296,7 +296,7 @@ def unfold_shape(input_shape, kernel_size, stride=1, padding=0, dilation=1) -> t
     """
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4:
         raise ValueError(f"input_shape must be (N, C, H, W), got {input_shape!r}")
-    batch, channels = (_as_int(v, name) for v, name in zip(input_shape[:2], ("batch", "channels")))
+    batch, channels = (_as_int(v, name) for v, name in zip(input_shape[:2], ("batch", "channels"), strict=True))
     _positive((batch, channels), "batch and channels")
     out = output_size(tuple(input_shape[2:]), kernel_size, stride, padding, dilation)
     return batch, channels * _kernel_area(kernel_size, 2), math.prod(out)

@@ -385,7 +385,7 @@ def test_a_warning_is_reported():
     def noisy(n, k, s=1, p=0, d=1):
         import warnings
 
-        warnings.warn("careful")
+        warnings.warn("careful", stacklevel=2)
         return n - k + 1
 
     feedback = dlweek8.check(FUNCTION.id, noisy)
@@ -461,11 +461,11 @@ def test_variant_numbers_come_from_the_reference():
 def test_answer_boxes_check_and_make_variants(q):
     box = answer_box(q.id, seed="student-7")
     assert box.check().status == "unanswered"  # fresh boxes are blank
-    for widget, value in zip(box.inputs, box.question.solution_fields()):
+    for widget, value in zip(box.inputs, box.question.solution_fields(), strict=True):
         widget.value = str(value)  # number boxes are text boxes
     assert box.check().passed
     variant = box.new_variant()
-    for widget, value in zip(box.inputs, variant.solution_fields()):
+    for widget, value in zip(box.inputs, variant.solution_fields(), strict=True):
         widget.value = str(value)
     assert box.check().passed and box.question is variant
 

@@ -88,7 +88,7 @@ def test_play_steps_through_the_placements(mode):
     seen = []
     for step in range(e.placement_count):
         if step:
-            assert png_changes(e, lambda: setattr(e.play, "value", step))
+            assert png_changes(e, lambda step=step: setattr(e.play, "value", step))
         assert e.placement.value == step
         seen.append(e.current)
     if mode == "1-D":

@@ -92,7 +92,7 @@ def test_input_sizes_are_exactly_the_sizes_torch_maps_to_the_output(out, k, s, p
     assert isinstance(found, range) and found.step == 1
     weight = torch.zeros(1, 1, k)
     top = (out + 1) * s + d * (k - 1) + 2
-    by_torch = [n for n in range(1, top) if torch_or_error(lambda: F.conv1d(torch.zeros(1, 1, n), weight, stride=s, padding=p, dilation=d).shape[-1]) == out]
+    by_torch = [n for n in range(1, top) if torch_or_error(lambda n=n: F.conv1d(torch.zeros(1, 1, n), weight, stride=s, padding=p, dilation=d).shape[-1]) == out]
     assert list(found) == by_torch
 
 

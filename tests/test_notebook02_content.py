@@ -61,7 +61,7 @@ def test_one_title_parallel_to_task_1_and_headings_in_order():
     assert headings[0] == "# Week 8, Task 2: Convolution arithmetic"
     assert sum(h.startswith("# ") for h in headings) == 1
     levels = [len(h) - len(h.lstrip("#")) for h in headings]
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), headings
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), headings
 
 
 def test_links_say_where_they_go():
@@ -213,7 +213,7 @@ def test_the_self_test_asks_new_numbers_across_the_skills(shown):
         base = dlweek8.questions()[[q.id for q in dlweek8.questions()].index(answer_box.question.id)]
         assert answer_box.question.prompt != base.prompt  # new numbers
         assert answer_box.check().status == "unanswered" and answer_box.check().hints == ()  # hints only after an attempt
-        for widget, value in zip(answer_box.inputs, answer_box.question.solution_fields()):
+        for widget, value in zip(answer_box.inputs, answer_box.question.solution_fields(), strict=True):
             widget.value = str(value + 1)
         tried = answer_box.check()
         assert not tried.passed and tried.hints

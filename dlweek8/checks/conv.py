@@ -228,12 +228,12 @@ class OutputSizeFunction(FunctionQuestion):
 
     def describe_probe(self, args) -> str:
         names = ("n", "k", "s", "p", "d")
-        return ", ".join(f"{name}={value}" for name, value in zip(names, args))
+        return ", ".join(f"{name}={value}" for name, value in zip(names, args, strict=False))
 
     def judge(self, cases, outcomes):
         probes = cases.probes
         got = []
-        for args, outcome in zip(probes, outcomes):
+        for args, outcome in zip(probes, outcomes, strict=True):
             value = _number(outcome.value)
             if value is None:
                 return self.invalid(
@@ -248,7 +248,7 @@ class OutputSizeFunction(FunctionQuestion):
             got.append(value)
         full = [_full(a) for a in probes]
         expected = list(cases.expected)
-        wrong_at = [i for i, (g, e) in enumerate(zip(got, expected)) if not _same(g, e)]
+        wrong_at = [i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if not _same(g, e)]
         if not wrong_at:
             floats = [i for i, g in enumerate(got) if isinstance(g, float)]
             if floats:
@@ -266,7 +266,7 @@ class OutputSizeFunction(FunctionQuestion):
         ) + _warning_rows(outcomes[first])
         for mistake in SIZE_MISTAKES:
             outputs = cases.mistakes.get(mistake.name)
-            if outputs is not None and all(_same(g, out) for g, out in zip(got, outputs)):
+            if outputs is not None and all(_same(g, out) for g, out in zip(got, outputs, strict=False)):
                 return self.wrong(
                     f"Your function matches {mistake.label} on every case. {mistake.explanation}",
                     mistake=mistake.name,
@@ -541,7 +541,7 @@ class OutputSizeQuestion(_ConvValueQuestion):
     def _cases(self):
         n = len(self.size)
         per = [v if isinstance(v, tuple) else (v,) * n for v in (self.size, self.kernel_size, self.stride, self.padding, self.dilation)]
-        return list(zip(*per))
+        return list(zip(*per, strict=True))
 
     def candidates(self):
         found = [("height-width-swapped", self.expected[::-1])]
@@ -576,7 +576,7 @@ class OutputSizeQuestion(_ConvValueQuestion):
             return self.wrong(mistake.message, mistake=name, example=mistake.example)
         if name:
             return self._named(MISTAKES_BY_NAME[name])
-        right = [v == e for v, e in zip(values, expected)]
+        right = [v == e for v, e in zip(values, expected, strict=True)]
         detail = ""
         if any(right):
             names = ("height", "width")
@@ -590,7 +590,7 @@ class OutputSizeQuestion(_ConvValueQuestion):
         items = answer.reshape(-1).tolist() if isinstance(answer, np.ndarray) else answer
         if not isinstance(items, list) or len(items) != len(cases) or any(_number(v) is None for v in items):
             return None
-        if all(_same(v, MISTAKES_BY_NAME["floor-missing"].formula(*c)) for v, c in zip(items, cases)):
+        if all(_same(v, MISTAKES_BY_NAME["floor-missing"].formula(*c)) for v, c in zip(items, cases, strict=True)):
             return self._named(MISTAKES_BY_NAME["floor-missing"])
         return None
 
@@ -1090,9 +1090,9 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
         k, s, d = layers[-1]
         return [
             ("strides-ignored", 1 + sum(d * (k - 1) for k, s, d in layers)),
-            ("own-stride-included", 1 + sum(d * (k - 1) * below * s for (k, s, d), below in zip(layers, strides_below))),
-            ("dilation-ignored", 1 + sum((k - 1) * below for (k, s, d), below in zip(layers, strides_below))),
-            ("spans-added", sum((d * (k - 1) + 1) * below for (k, s, d), below in zip(layers, strides_below))),
+            ("own-stride-included", 1 + sum(d * (k - 1) * below * s for (k, s, d), below in zip(layers, strides_below, strict=True))),
+            ("dilation-ignored", 1 + sum((k - 1) * below for (k, s, d), below in zip(layers, strides_below, strict=True))),
+            ("spans-added", sum((d * (k - 1) + 1) * below for (k, s, d), below in zip(layers, strides_below, strict=True))),
             ("last-layer-only", d * (k - 1) + 1),
         ]
 

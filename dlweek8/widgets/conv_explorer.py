@@ -272,7 +272,7 @@ class ConvExplorer(w.VBox):
         unreached[p : p + n, p : p + n] = ~touched[p : p + n, p : p + n]
         cells[unreached] = UNREACHED
         rows, cols = np.nonzero(unreached)
-        crosses = list(zip(cols + 0.5, rows + 0.5))
+        crosses = list(zip(cols + 0.5, rows + 0.5, strict=True))
         outputs = np.tile(INPUT, (max(out, 1), max(out, 1), 1))
         if not out:
             return cells, None, outputs, None, None, crosses
