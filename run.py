@@ -96,8 +96,9 @@ def workers() -> int:
     return max(1, cores or 1)
 
 
-def pytest_command(rest: list[str]) -> list[str]:
-    return [str(PYTHON), "-m", "pytest", "-n", str(workers()), "--dist", "loadscope", *rest]
+def pytest_command(rest: list[str], python: Path = PYTHON) -> list[str]:
+    """pytest on every core; whole modules per worker, handed out in collection order (tests/conftest.py: slowest first)."""
+    return [str(python), "-m", "pytest", "-n", str(workers()), "--dist", "loadscope", "--no-loadscope-reorder", *rest]
 
 
 def _tool_env() -> dict:

@@ -73,6 +73,7 @@ def test_test_workers_follow_the_cores_this_process_may_use(monkeypatch):
     command = run.pytest_command(["-k", "conv"])
     assert command[command.index("-n") + 1] == "6"
     assert command[command.index("--dist") + 1] == "loadscope" and command[-2:] == ["-k", "conv"]
+    assert "--no-loadscope-reorder" in command  # scopes go out in collection order: tests/conftest.py puts the slowest first
 
 
 def test_lock_resolves_pyproject_with_uv_for_python_311_with_the_test_extra(monkeypatch, tmp_path):

@@ -1,0 +1,100 @@
+"""Suite-wide pytest hooks: the slowest scopes start first, so that the workers finish together.
+
+``python3 run.py test`` runs pytest-xdist with ``--dist loadscope --no-loadscope-reorder``: each
+scope (a test module, a test class, a notebook) runs whole on one worker, handed out in
+collection order. This hook sorts the scopes by their seconds in ``scope_durations.json``
+(slowest first; a scope not in it goes after the known ones, in its usual place), keeping the
+order of the tests inside each scope. Without it, xdist hands out the scopes with the most tests
+first, so the few slow ones (the browser, grading, the notebooks) started last.
+
+Record the durations afresh (the run then also prints where the time went):
+
+    DLWEEK8_RECORD_DURATIONS=1 python3 run.py test
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+DURATIONS = Path(__file__).with_name("scope_durations.json")
+RECORD = os.environ.get("DLWEEK8_RECORD_DURATIONS") == "1"
+
+
+def scope_of(nodeid: str) -> str:
+    """The scope pytest-xdist's loadscope gives a test: its nodeid up to the last ``::``."""
+    return nodeid.rsplit("::", 1)[0]
+
+
+def known_durations(path: Path = DURATIONS) -> dict[str, float]:
+    try:
+        return {scope: float(seconds) for scope, seconds in json.loads(path.read_text())["seconds"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def slowest_scopes_first(nodeids: list[str], seconds: dict[str, float]) -> list[int]:
+    """Positions of ``nodeids`` in their new order: by scope seconds, slowest first, each scope's tests together and in order."""
+    first_seen: dict[str, int] = {}
+    for position, nodeid in enumerate(nodeids):
+        first_seen.setdefault(scope_of(nodeid), position)
+
+    def key(position: int):
+        scope = scope_of(nodeids[position])
+        return (-seconds.get(scope, 0.0), first_seen[scope], position)
+
+    return sorted(range(len(nodeids)), key=key)
+
+
+def pytest_collection_modifyitems(config, items):
+    seconds = known_durations()
+    if seconds:
+        order = slowest_scopes_first([item.nodeid for item in items], seconds)
+        items[:] = [items[position] for position in order]
+
+
+class _Recorder:
+    """Seconds per scope (setup + call + teardown of its tests), the worker that ran it, and when."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.worker: dict[str, str] = {}
+        self.span: dict[str, list[float]] = {}
+
+    def pytest_runtest_logreport(self, report):
+        scope = scope_of(report.nodeid)
+        self.seconds[scope] += report.duration
+        node = getattr(report, "node", None)
+        self.worker[scope] = getattr(getattr(node, "gateway", None), "id", "main")
+        start, stop = getattr(report, "start", None), getattr(report, "stop", None)
+        if start is not None:
+            span = self.span.setdefault(scope, [start, stop])
+            span[0], span[1] = min(span[0], start), max(span[1], stop)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.seconds:
+            return
+        started = min(span[0] for span in self.span.values()) if self.span else 0.0
+        by_file: dict[str, float] = defaultdict(float)
+        for scope, seconds in self.seconds.items():
+            by_file[scope.split("::", 1)[0]] += seconds
+        write = terminalreporter.write_line
+        write(f"\nseconds per file (sum of setup, call and teardown; {sum(by_file.values()):.1f} s in all):")
+        for name, seconds in sorted(by_file.items(), key=lambda item: -item[1])[:30]:
+            write(f"  {seconds:7.1f} s  {name}")
+        write("slowest scopes (worker, start..stop since the first test):")
+        for scope, seconds in sorted(self.seconds.items(), key=lambda item: -item[1])[:15]:
+            span = self.span.get(scope, [started, started])
+            write(f"  {seconds:7.1f} s  {self.worker.get(scope, '?'):>4}  {span[0] - started:6.1f}..{span[1] - started:6.1f}  {scope}")
+        DURATIONS.write_text(json.dumps({"seconds": {s: round(v, 2) for s, v in sorted(self.seconds.items())}}, indent=0) + "\n")
+        write(f"wrote {DURATIONS}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    if RECORD and not hasattr(config, "workerinput"):  # on the controller (or a run without xdist) only
+        config.pluginmanager.register(_Recorder(), "dlweek8-scope-durations")
