@@ -283,7 +283,7 @@ def sigma_sigma_minus_naive(z):
     return s(z) * s(-z)
 
 
-@pytest.mark.parametrize("state", ["warn", "ignore", "print", "filter-error"])
+@pytest.mark.parametrize("state", ["warn", "ignore", "print", "raise", "filter-error"])
 @pytest.mark.parametrize(
     "answer, status, mistake",
     [(naive_sigmoid_prime, INCORRECT, "overflow-nan"), (sigma_one_minus_sigma, INCORRECT, "cancellation"),
