@@ -3,7 +3,7 @@
 In a notebook, every autograded cell calls :func:`check`::
 
     import dlweek8
-    dlweek8.check("conv.size_78x84", (26, 28))
+    dlweek8.check("conv.size_78x84", size_78x84)  # the name your answer cell assigns
 """
 
 from __future__ import annotations
