@@ -11,6 +11,7 @@ import ast
 import re
 from pathlib import Path
 
+import ipywidgets as widgets
 import nbformat
 import pytest
 import torch
@@ -71,8 +72,10 @@ def test_links_say_where_they_go():
 
 
 def test_every_question_has_an_answer_cell_then_a_check_cell_in_notebook_order():
+    from dlweek8.checks.conv import QUIZ
+
     found = check_cells()
-    assert [qid for _, qid, _ in found] == [q.id for q in CONV]
+    assert [qid for _, qid, _ in found] == [q.id for q in CONV if q.id not in QUIZ]
     for i, qid, name in found:
         answer = CELLS[i - 1]
         assert answer.source.startswith("# answer") and re.search(rf"^(def )?{name}\b", answer.source.split("\n", 1)[1], re.M), qid
@@ -90,6 +93,8 @@ def test_no_cell_a_student_can_run_shows_an_answer(shown):
             # a check shows its own question's feedback; answer boxes show prompts (their own numbers)
             if CHECK.match(CELLS[j].source) or "answer_box(" in CELLS[j].source:
                 continue
+            if isinstance(value, widgets.Widget):  # the explorer: its text is about its own numbers
+                value = " ".join(part.value for part in (value.formula, value.question, value.legend)) + " " + value.view.alt
             text = repr(value)
             assert not any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", text) for f in forms), (q.id, j, text[:300])
 
@@ -203,17 +208,22 @@ def test_summary_formulas_hold():
 
 # -- the self-test ------------------------------------------------------------------------------------
 def test_the_self_test_asks_new_numbers_across_the_skills(shown):
-    i = next(j for j, c in enumerate(CELLS) if "quiz = [answer_box(" in c.source)
+    from dlweek8.checks.conv import QUIZ
+
+    i = next(j for j, c in enumerate(CELLS) if "for question_id in QUIZ" in c.source)
     assert i > max(j for j, _, _ in check_cells())  # after every exercise
     assert "nbval-ignore-output" in CELLS[i].metadata.get("tags", [])
-    box = shown[i]
-    quiz = box.children
-    assert len(quiz) >= 4 and len({b.question.id for b in quiz}) == len(quiz)
-    for answer_box in quiz:
-        base = dlweek8.questions()[[q.id for q in dlweek8.questions()].index(answer_box.question.id)]
-        assert answer_box.question.prompt != base.prompt  # new numbers
-        assert answer_box.check().status == "unanswered" and answer_box.check().hints == ()  # hints only after an attempt
-        for widget, value in zip(answer_box.inputs, answer_box.question.solution_fields(), strict=True):
+    boxes = shown[i].children
+    assert [b.question.id for b in boxes] == list(QUIZ) and len(QUIZ) >= 4
+    exercises = {q.id: q for q in CONV if q.id not in QUIZ}
+    skills = {type(q) for q in exercises.values()}
+    assert len({type(b.question) for b in boxes} & skills) == len(boxes)  # one skill each, all taught above
+    for box in boxes:
+        same_skill = [q for q in exercises.values() if type(q) is type(box.question)]
+        assert all(box.question.prompt != q.prompt for q in same_skill)  # new numbers
+        assert box.check().status == "unanswered" and box.check().hints == ()  # hints only after an attempt
+        for widget, value in zip(box.inputs, box.question.solution_fields(), strict=True):
             widget.value = str(value + 1)
-        tried = answer_box.check()
+        tried = box.check()
         assert not tried.passed and tried.hints
+        assert box._variant_button is not None  # New variant

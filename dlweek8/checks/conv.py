@@ -1141,4 +1141,13 @@ QUESTIONS = [
     Im2colQuestion("conv.im2col_shape", (8, 3, 32, 32), 5, stride=2, padding=1),
     ActivationMemoryQuestion("conv.activation_memory", LAYER_STEM, batch=32),
     ReceptiveFieldQuestion("conv.receptive_field", ((5, 2, 1), (3, 2, 1), (3, 1, 2))),
+    # The self-test at the end of the notebook: the same skills with new numbers (answer boxes only).
+    OutputSizeQuestion("conv.quiz_size", (40, 30), (5, 3), stride=2, padding=1),
+    InputSizesQuestion("conv.quiz_input_sizes", 10, 5, stride=2, padding=2),
+    OpCountQuestion("conv.quiz_ops", Layer((16, 12, 12), 32, 3, stride=1, padding=1, bias=True)),
+    ActivationMemoryQuestion("conv.quiz_memory", Layer((64, 56, 56), 128, 3, stride=2, padding=1), batch=16),
+    ReceptiveFieldQuestion("conv.quiz_receptive_field", ((3, 1, 1), (3, 2, 1), (3, 2, 1), (3, 1, 1))),
 ]
+
+#: The questions of the self-test (answered in answer boxes, not graded).
+QUIZ = tuple(q.id for q in QUESTIONS if q.id.startswith("conv.quiz_"))

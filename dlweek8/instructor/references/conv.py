@@ -291,3 +291,78 @@ receptive_field = Solution(
     },
     unnamed=(24, 26),
 )
+
+# -- the self-test: the same skills with new numbers --------------------------------------------
+quiz_size = Solution(
+    answer=conv.output_size((40, 30), (5, 3), stride=2, padding=1),
+    wrong={
+        "height-width-swapped": (15, 19),
+        "one-kernel-size-for-both": (19, 14),  # the 5 used for the width too
+        "ceil-for-floor": (20, 16),  # ceil(37/2) + 1, ceil(29/2) + 1
+        "plus-one-forgotten": (18, 14),
+        "stride-ignored": (38, 30),
+        "floor-missing": (37 / 2 + 1, 29 / 2 + 1),
+    },
+    unnamed=((19, 16), (17, 13)),
+)
+
+quiz_input_sizes = Solution(
+    answer=list(conv.input_sizes(10, 5, stride=2, padding=2)),
+    wrong={
+        "ceil-for-floor": [18, 19],
+        "plus-one-forgotten": [21, 22],
+        "padding-ignored": [23, 24],
+        "stride-ignored": [10],  # n + 4 − 5 + 1 = 10
+        "round-for-floor": [19],
+        "upper-bound-included": [19, 20, 21],
+        "wrong-sizes": [19, 20, 24],
+        "empty": [],
+    },
+)
+
+_QUIZ_OUTPUTS = 32 * 12 * 12  # padding 1 keeps 12 × 12; inner products of 16·3·3 = 144 terms, plus a bias
+quiz_ops = Solution(
+    answer=conv.op_count((16, 12, 12), 32, 3, stride=1, padding=1, bias=True),
+    wrong={
+        "bias-forgotten": (_QUIZ_OUTPUTS * 144, _QUIZ_OUTPUTS * 143),
+        "flops-for-multiplications": (2 * _QUIZ_OUTPUTS * 144, _QUIZ_OUTPUTS * 144),
+        "flops-for-additions": (_QUIZ_OUTPUTS * 144, 2 * _QUIZ_OUTPUTS * 144),
+        "flops-for-both": (2 * _QUIZ_OUTPUTS * 144, 2 * _QUIZ_OUTPUTS * 144),
+        "in-channels-forgotten": (_QUIZ_OUTPUTS * 9, _QUIZ_OUTPUTS * 9),
+        "out-channels-forgotten": (144 * 144, 144 * 144),
+        "channel-sums-forgotten": (_QUIZ_OUTPUTS * 144, _QUIZ_OUTPUTS * 16 * 8 + _QUIZ_OUTPUTS),
+        "one-output-counted": (144, 144),
+        "plus-one-forgotten": (32 * 11 * 11 * 144, 32 * 11 * 11 * 144),
+        "padding-ignored": (32 * 10 * 10 * 144, 32 * 10 * 10 * 144),
+        "kernel-span-off-by-one": (32 * 13 * 13 * 144, 32 * 13 * 13 * 144),
+    },
+    unnamed=((1, 1),),
+)
+
+_QUIZ_VALUES = 16 * 128 * 28 * 28  # (56 + 2 − 3) // 2 + 1 = 28
+quiz_memory = Solution(
+    answer=16 * 128 * conv.output_size(56, 3, 2, 1) ** 2 * 4,
+    wrong={
+        "numbers-not-bytes": _QUIZ_VALUES,
+        "float64": _QUIZ_VALUES * 8,
+        "bits-not-bytes": _QUIZ_VALUES * 32,
+        "batch-forgotten": 128 * 28 * 28 * 4,
+        "input-size-used": 16 * 128 * 56 * 56 * 4,
+        "in-channels-used": 16 * 64 * 28 * 28 * 4,
+        "weights-counted": 128 * 64 * 3 * 3 * 4,
+        "ceil-for-floor": 16 * 128 * 29 * 29 * 4,
+        "plus-one-forgotten": 16 * 128 * 27 * 27 * 4,
+    },
+    unnamed=(1_000_000,),
+)
+
+quiz_receptive_field = Solution(
+    answer=conv.receptive_field([(3, 1, 1), (3, 2, 1), (3, 2, 1), (3, 1, 1)]),
+    wrong={
+        "strides-ignored": 1 + 2 + 2 + 2 + 2,
+        "own-stride-included": 1 + 2 + 2 * 2 + 2 * 4 + 2 * 4,
+        "spans-added": 3 + 3 + 3 * 2 + 3 * 4,
+        "last-layer-only": 3,
+    },
+    unnamed=(16, 18),
+)
