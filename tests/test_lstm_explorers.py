@@ -52,7 +52,11 @@ def test_gradient_flow_uses_the_reference_maths(flow):
     assert cell.input_size != cell.hidden_size
     expected = lstm.gradient_flow(cell.with_forget_bias(flow.bias_slider.value), xs[:50])
     np.testing.assert_allclose(flow.data["lstm_c"], expected["c"])
-    np.testing.assert_allclose(flow.data["rnn_h"], lstm.rnn_gradient_flow(cell.W_c, cell.U_c, xs[:50]))
+    W, U = flow.rnn_weights(16, flow.rnn_norm_slider.value)
+    np.testing.assert_array_equal(W, cell.W_c)
+    assert np.linalg.norm(U, 2) == pytest.approx(flow.rnn_norm_slider.value)
+    np.testing.assert_allclose(U / np.linalg.norm(U), cell.U_c / np.linalg.norm(cell.U_c))  # a rescaled U^c
+    np.testing.assert_allclose(flow.data["rnn_h"], lstm.rnn_gradient_flow(W, U, xs[:50]))
 
 
 def test_gradient_flow_bias_slider_redraws_only_the_curves_and_the_picture_stays_right(flow):
@@ -116,7 +120,7 @@ def test_sigmoid_explorer_marks_a_naive_derivative_at_the_extreme_probe():
 
 
 def test_sigmoid_explorer_with_a_right_or_a_broken_answer_never_raises():
-    right = SigmoidExplorer(lstm.sigmoid_prime, z_range=1000.0)
+    right = SigmoidExplorer(lstm._sigmoid_prime, z_range=1000.0)
     assert not right.data["probe_bad"].any()
     np.testing.assert_allclose(right.data["student"], right.data["true"])
 
@@ -137,8 +141,76 @@ def test_sigmoid_explorer_hands_the_student_a_copy():
     def vandal(z):
         seen.append(z)
         z[:] = 0.0
-        return lstm.sigmoid_prime(z)
+        return lstm._sigmoid_prime(z)
 
     explorer = SigmoidExplorer(vandal, z_range=5.0)
     assert explorer.data["z"][0] == -5.0
     assert explorer.probe.tolist() == [-1000.0, -40.0, 40.0, 1000.0]
+
+
+# -- vanishing and exploding, predictions, text equivalents (issue 8 §2, §6; issue 12) ---------
+def test_rnn_scale_slider_shows_a_vanishing_and_an_exploding_gradient_on_fixed_axes(flow):
+    full = flow.view.full_renders
+    flow.rnn_norm_slider.value = 0.5
+    vanished = flow.data["rnn_h"][0]
+    assert vanished < 1e-20 and "vanishes" in flow.view.alt
+    flow.rnn_norm_slider.value = 6.0
+    exploded = flow.data["rnn_h"][0]
+    assert exploded > 1e3 and "explodes" in flow.view.alt and f"{exploded:.2g}" in flow.view.alt
+    low, high = flow._ax.get_ylim()
+    assert low <= vanished or low == 1e-40
+    assert exploded <= high
+    assert flow.view.full_renders == full, "the ‖U‖₂ slider moved the axes"
+    assert_same_picture(flow.view, legends(flow))
+    # ‖U‖₂ < 1 bounds every factor diag(1 − h²) U by ‖U‖₂ in norm: the RNN gradient cannot grow
+    flow.rnn_norm_slider.value = 0.75
+    assert flow.data["rnn_h"][0] <= flow.data["rnn_h"][-1] * 0.75 ** 50 * 16
+    flow.rnn_norm_slider.value = 1.0
+
+
+def test_gradient_flow_axes_are_labelled_and_the_curves_differ_by_line_style_too(flow):
+    assert "gradient" in flow._ax.get_ylabel() and "log" in flow._ax.get_ylabel()
+    assert flow._ax.get_xlabel() == "step t"
+    styles = {line.get_linestyle() for line in (flow._lstm_c, flow._lstm_h, flow._rnn_h)}
+    assert len(styles) == 3
+
+
+def test_every_explorer_asks_a_prediction_and_confirms_or_refutes_it_with_its_numbers(flow):
+    argmax, sigmoid = ArgmaxExplorer(), SigmoidExplorer()
+    cases = ((flow, "orders", "same"), (argmax, "stays-rises", "turns-rises"), (sigmoid, "0.25", "0.5"))
+    for explorer, right, wrong in cases:
+        prediction = explorer.prediction
+        assert explorer.children[0] is prediction and "Predict first" in prediction.question.value
+        assert prediction.judge_prediction() is None and "Choose" in prediction.verdict.value
+        prediction.guess.value = wrong
+        assert prediction.judge_prediction() is False and "Refuted" in prediction.verdict.value
+        prediction.guess.value = right
+        prediction.check_guess.click()
+        assert prediction.confirmed is True and "Confirmed" in prediction.verdict.value
+    assert "1.7e-12" in flow.prediction.verdict.value and "0.23" in flow.prediction.verdict.value
+    assert "0.25" in sigmoid.prediction.verdict.value
+
+
+def test_explorers_describe_what_they_show_with_numbers_that_follow_the_sliders(flow):
+    argmax, sigmoid = ArgmaxExplorer(), SigmoidExplorer(lstm._sigmoid_prime, z_range=10.0)
+    for explorer in (flow, argmax, sigmoid):
+        assert explorer.view.widget in explorer.children
+        assert explorer.view.alt and explorer.view.summary and explorer.view.table[1]
+    before = flow.view.alt
+    flow.bias_slider.value = 3.0
+    assert flow.view.alt != before and "forget bias 3" in flow.view.alt and f"{flow.data['lstm_c'][0]:.2g}" in flow.view.alt
+    assert len(flow.view.table[1]) == 51
+    flow.bias_slider.value = 0.0
+    argmax.input_slider.value = 2.0
+    assert f"{argmax.data['max']:.3f}" in argmax.view.alt and "= 2:" in argmax.view.alt
+    sigmoid.range_slider.value = 1000.0
+    assert "1e+03" in sigmoid.view.alt and "at most" in sigmoid.view.alt
+
+
+def test_no_explorer_shows_an_answer_formula():
+    argmax, sigmoid = ArgmaxExplorer(), SigmoidExplorer()
+    texts = [t.get_text() for e in (argmax, sigmoid) for ax in e.view.figure.axes for t in ax.get_legend().get_texts()]
+    texts += [argmax._label.get_text(), argmax.view.alt, sigmoid.view.alt]
+    for text in texts:
+        assert "σ(−z)" not in text and "σ(-z)" not in text and "1 − σ" not in text, text
+        assert "‖U^f(d)‖" not in text and "σ(" not in text.replace("σ(z)", ""), text

@@ -42,8 +42,52 @@ def gradient_flow_cell(hidden_size: int, input_size: int = 8, seed: int = 0, len
     return cell, inputs
 
 
+class Prediction(w.VBox):
+    """A question asked before the sliders move: choices, a "Check my prediction" button and a verdict.
+
+    ``judge(choice)`` returns (right, explanation): the explanation states what the explorer
+    computes, with its numbers, so the verdict confirms or refutes the prediction.
+    """
+
+    def __init__(self, question: str, options, judge):
+        self.question = w.HTML(f"<b>Predict first, then move the sliders:</b> {html.escape(question)}")
+        self.guess = w.RadioButtons(options=list(options), value=None, description="Your prediction",
+                                    style=_STYLE, layout=w.Layout(width="auto"))
+        self.check_guess = w.Button(description="Check my prediction", button_style="primary", layout=w.Layout(width="auto"))
+        self.check_guess.on_click(lambda _: self.judge_prediction())
+        self.verdict = w.HTML()
+        self.verdict.add_class("dlweek8-prediction-verdict")
+        self._judge = judge
+        #: the last verdict: True (confirmed), False (refuted) or None (nothing checked yet)
+        self.confirmed = None
+        super().__init__([self.question, self.guess, self.check_guess, self.verdict],
+                         layout=w.Layout(border="1px solid #8c959f", padding="4px 8px", margin="0 0 6px 0"))
+        self.add_class("dlweek8-prediction")
+
+    def judge_prediction(self):
+        """Confirm or refute the chosen prediction with the explorer's own numbers; None if nothing is chosen."""
+        if self.guess.value is None:
+            self.verdict.value = "Choose a prediction first."
+            return None
+        right, explanation = self._judge(self.guess.value)
+        head = ("<span style='color:#1a7f37'><b>✓ Confirmed.</b></span>" if right
+                else "<span style='color:#cf222e'><b>✗ Refuted.</b></span>")
+        self.verdict.value = f"{head} {html.escape(explanation)}"
+        self.confirmed = bool(right)
+        return self.confirmed
+
+
+def _g(value: float) -> str:
+    """A number for alt text and summaries: 2 significant digits, exponents written out."""
+    return f"{value:.2g}"
+
+
 class _Explorer(w.VBox):
-    """Sliders over a figure; subclasses build artists in ``_build`` and redraw in ``update``."""
+    """A prediction, sliders, then the figure (with its text equivalent) and a status line.
+
+    Subclasses build artists in ``_build``, redraw in ``update`` (calling ``view.describe``
+    before ``view.refresh``) and pose their question in ``_prediction``.
+    """
 
     def __init__(self, sliders, width=9.0, height=3.4):
         self.view = FigureView(width, height)
@@ -55,52 +99,106 @@ class _Explorer(w.VBox):
         self.view.figure.tight_layout()
         # tight_layout leaves a placeholder layout engine, which makes every savefig draw twice
         self.view.figure.set_layout_engine(None)
-        super().__init__([w.HBox(sliders, layout=w.Layout(flex_flow="row wrap")), self.view.image, self.status])
+        self.prediction = Prediction(*self._prediction())
+        super().__init__([self.prediction, w.HBox(sliders, layout=w.Layout(flex_flow="row wrap")),
+                          getattr(self.view, "widget", self.view.image), self.status])
         self.add_class("dlweek8-explorer")
         self.update()
 
     def _build(self) -> None:
         raise NotImplementedError
 
+    def _prediction(self) -> tuple:
+        """(question, options, judge) for :class:`Prediction`."""
+        raise NotImplementedError
+
     def update(self) -> None:
         raise NotImplementedError
+
+
+@lru_cache(maxsize=64)
+def _spectral_norm(hidden_size: int, input_size: int, seed: int, length: int) -> float:
+    """‖U^c‖₂ of the explorer's cell (the RNN's U is rescaled from it)."""
+    return float(np.linalg.norm(gradient_flow_cell(hidden_size, input_size, seed, length)[0].U_c, 2))
 
 
 class GradientFlowExplorer(_Explorer):
     """Mean |∂c_T/∂c_t| and |∂h_T/∂h_t| over t for a random LSTM cell, next to a tanh RNN of the same size.
 
-    The RNN is h_t = tanh(W^c x_t + U^c h_{t−1}): the LSTM's own candidate path without gates.
+    The RNN is h_t = tanh(W^c x_t + U h_{t−1}) with U = ‖U‖₂ · U^c / ‖U^c‖₂: the LSTM's own
+    candidate path without gates, its recurrent matrix rescaled to the spectral norm on the
+    ``rnn_norm_slider`` (small: the gradient vanishes; large: it can explode).
     """
 
     MAX_HIDDEN = 32
     MAX_LENGTH = 100
 
-    def __init__(self, forget_bias: float = 0.0, length: int = 50, hidden_size: int = 16, input_size: int = 8, seed: int = 0):
+    def __init__(self, forget_bias: float = 0.0, length: int = 50, hidden_size: int = 16, rnn_norm: float = 1.0,
+                 input_size: int = 8, seed: int = 0):
         self.bias_slider = w.FloatSlider(value=forget_bias, min=-2.0, max=5.0, step=0.25, description="forget bias b_f",
                                          continuous_update=False, style=_STYLE)
         self.length_slider = w.IntSlider(value=length, min=5, max=self.MAX_LENGTH, step=5, description="steps T",
                                          continuous_update=False, style=_STYLE)
         self.hidden_slider = w.IntSlider(value=hidden_size, min=2, max=self.MAX_HIDDEN, description="hidden size k",
                                          continuous_update=False, style=_STYLE)
+        self.rnn_norm_slider = w.FloatSlider(value=rnn_norm, min=0.25, max=8.0, step=0.25, description="tanh RNN ‖U‖₂",
+                                             continuous_update=False, style=_STYLE)
         self._input_size, self._seed = input_size, seed
-        super().__init__([self.bias_slider, self.length_slider, self.hidden_slider])
+        self._start = (float(forget_bias), int(length), int(hidden_size))
+        super().__init__([self.bias_slider, self.length_slider, self.hidden_slider, self.rnn_norm_slider], height=3.8)
 
     def cell_and_inputs(self, hidden_size: int):
         """The cell and inputs drawn for ``hidden_size`` (see :func:`gradient_flow_cell`)."""
         return gradient_flow_cell(hidden_size, self._input_size, self._seed, self.MAX_LENGTH)
 
+    def rnn_weights(self, hidden_size: int, norm: float):
+        """(W, U) of the tanh RNN: W = W^c and U = norm · U^c / ‖U^c‖₂, so that ‖U‖₂ = norm."""
+        base, _ = self.cell_and_inputs(hidden_size)
+        return base.W_c, base.U_c * (norm / _spectral_norm(hidden_size, self._input_size, self._seed, self.MAX_LENGTH))
+
+    # -- the prediction ------------------------------------------------------------------------
+    _OPTIONS = (
+        ("about the same", "same"),
+        ("a few times larger", "few"),
+        ("many orders of magnitude larger, still below 1", "orders"),
+        ("it explodes, far above 1", "explodes"),
+    )
+
+    def _prediction(self):
+        _, T, k = self._start
+        question = (f"With k = {k} units and T = {T} steps, you raise the forget bias b_f from 0 to 3. "
+                    "What happens to the LSTM's gradient along the cell state that reaches step 0, mean |∂c_T/∂c_0|?")
+        return question, self._OPTIONS, self._judge
+
+    def _judge(self, choice: str):
+        _, T, k = self._start
+        base, inputs = self.cell_and_inputs(k)
+        closed, opened = (lstm.gradient_flow(base.with_forget_bias(b), inputs[:T])["c"][0] for b in (0.0, 3.0))
+        decades = np.log10(max(opened, _FLOOR) / max(closed, _FLOOR))
+        truth = "explodes" if opened > 1 else "same" if decades < 0.5 else "few" if decades < 2 else "orders"
+        return choice == truth, (
+            f"For this cell, mean |∂c_{T}/∂c_0| goes from {_g(closed)} at b_f = 0 to {_g(opened)} at b_f = 3: "
+            f"{decades:.0f} orders of magnitude. Each step multiplies the cell-state gradient by diag(f_t), "
+            "and b_f = 3 moves f_t from about 0.5 to about σ(3) ≈ 0.95. Now set b_f = 3 on the slider and look; "
+            "then try the tanh RNN's ‖U‖₂."
+        )
+
+    # -- the figure ----------------------------------------------------------------------------
     def _build(self):
         fig = self.view.figure
         self._ax, self._gates_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
         ax = self._ax
-        (self._lstm_c,) = ax.plot([], [], color="#0969da", lw=2, label="LSTM  mean |∂c_T/∂c_t|")
+        # Colour AND line style tell the curves apart.
+        (self._lstm_c,) = ax.plot([], [], color="#0969da", lw=2.2, label="LSTM  mean |∂c_T/∂c_t|")
         (self._lstm_h,) = ax.plot([], [], color="#0969da", lw=1.2, ls="--", label="LSTM  mean |∂h_T/∂h_t|")
-        (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, label="tanh RNN  mean |∂h_T/∂h_t|")
+        (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, ls="-.", label="tanh RNN  mean |∂h_T/∂h_t|")
         ax.set_yscale("log")
         ax.set_xlabel("step t")
-        ax.set_title("gradient from step T that reaches step t", fontsize=10)
+        ax.set_ylabel("gradient reaching step t\n(mean |entry|, log scale)", fontsize=9)
         ax.axhline(1.0, color="#6e7781", lw=0.6, zorder=1)  # under the animated curves, as in a full draw
-        legend = ax.legend(loc="upper left", fontsize=8, **_LEGEND)
+        # above the axes, where no curve (vanishing or exploding) can hide behind it
+        legend = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, fontsize=7, columnspacing=1.0,
+                           handlelength=2.5, borderaxespad=0.0, **_LEGEND)
         self._summary = ax.text(0.99, 0.03, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
                                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "#d0d7de"})
         edges = np.linspace(0.0, 1.0, 21)
@@ -108,20 +206,27 @@ class GradientFlowExplorer(_Explorer):
         self._sigma_b = self._gates_ax.axvline(0.5, color="#cf222e", lw=1.2, label="σ(b_f)")
         self._gates_ax.set_xlim(0, 1)
         self._gates_ax.set_xlabel("forget gate f_t (all units, all steps)")
+        self._gates_ax.set_ylabel("count", fontsize=9)
         self._gates_ax.set_yticks([])  # so its y-limits can follow the counts without a full redraw
-        gates_legend = self._gates_ax.legend(loc="upper left", fontsize=8, **_LEGEND)
+        gates_legend = self._gates_ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), fontsize=7.5, borderaxespad=0.0,
+                                             **_LEGEND)
         self._drawn_limits = None
         self._weakest: dict = {}
         self.view.animate(self._lstm_c, self._lstm_h, self._rnn_h, self._summary, self._hist, self._sigma_b,
                           *_spines(ax, self._gates_ax))
         self.view.keep_on_top(legend, gates_legend)
 
-    def _weakest_flow(self, T: int, k: int) -> list:
-        """The LSTM curves at the lowest forget bias on the slider, where they are smallest (cached per T, k)."""
+    def _extreme_flows(self, T: int, k: int) -> list:
+        """Curves at the slider ends (cached per T, k): the LSTM at the lowest forget bias, where it is
+        smallest, and the RNN's lowest and highest curve over every ‖U‖₂ on its slider. Limits that hold them stay put while
+        the bias and ‖U‖₂ sliders move, so the student compares curves on fixed axes."""
         if (T, k) not in self._weakest:
             base, inputs = self.cell_and_inputs(k)
             flow = lstm.gradient_flow(base.with_forget_bias(float(self.bias_slider.min)), inputs[:T])
-            self._weakest[(T, k)] = [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR)]
+            slider = self.rnn_norm_slider  # the RNN's growth is not monotonic in ‖U‖₂: take every slider value
+            norms = np.arange(slider.min, slider.max + slider.step / 2, slider.step)
+            rnn = np.array([lstm.rnn_gradient_flow(*self.rnn_weights(k, float(n)), inputs[:T]) for n in norms])
+            self._weakest[(T, k)] = [np.maximum(v, _FLOOR) for v in (flow["c"], flow["h"], rnn.min(axis=0), rnn.max(axis=0))]
         return self._weakest[(T, k)]
 
     @staticmethod
@@ -129,7 +234,7 @@ class GradientFlowExplorer(_Explorer):
         """Whole decades from a tenth of the smallest value (at least 1e-40) to ten times the largest (at least 100).
 
         Means over |∂c_T/∂c_t| stay well below 10 for every bias on the slider, so the top
-        is 100 unless a curve explodes.
+        is 100 unless a curve (the RNN's, at a large ‖U‖₂) explodes.
         """
         smallest = min(v.min() for v in curves) / 10.0
         largest = max(v.max() for v in curves) * 10.0
@@ -138,17 +243,18 @@ class GradientFlowExplorer(_Explorer):
 
     def update(self):
         bias, T, k = float(self.bias_slider.value), int(self.length_slider.value), int(self.hidden_slider.value)
+        norm = float(self.rnn_norm_slider.value)
         base, inputs = self.cell_and_inputs(k)
         xs = inputs[:T]
         flow = lstm.gradient_flow(base.with_forget_bias(bias), xs)
-        rnn = lstm.rnn_gradient_flow(base.W_c, base.U_c, xs)
+        rnn = lstm.rnn_gradient_flow(*self.rnn_weights(k, norm), xs)
         t = np.arange(T + 1)
         curves = [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR), np.maximum(rnn, _FLOOR)]
-        for line, values in zip((self._lstm_c, self._lstm_h, self._rnn_h), curves):
+        for line, values in zip((self._lstm_c, self._lstm_h, self._rnn_h), curves, strict=True):
             line.set_data(t, values)
-        # Limits that hold the curves at every forget bias on the slider (they are smallest at the
-        # lowest), so moving it leaves the axes, and the cached background, alone.
-        limits = ((0, T), self._log_limits(curves + self._weakest_flow(T, k)))
+        # Limits that hold the curves at every forget bias and ‖U‖₂ on the sliders, so moving them
+        # leaves the axes, and the cached background, alone.
+        limits = ((0, T), self._log_limits(curves + self._extreme_flows(T, k)))
         full = limits != self._drawn_limits  # new tick labels: the cached background is stale
         if full:
             self._ax.set_xlim(*limits[0])
@@ -158,22 +264,35 @@ class GradientFlowExplorer(_Explorer):
         self._hist.set_data(values=counts)
         self._gates_ax.set_ylim(0, counts.max() * 1.15)  # no y ticks: only animated artists depend on it
         self._sigma_b.set_xdata([float(lstm.sigmoid(bias))] * 2)
+        rnn_fate = "explodes" if rnn[0] > 1 else "vanishes" if rnn[0] < 1e-3 else "shrinks"
         self._summary.set_text(
-            f"T = {T}, k = {k}, b_f = {bias:g}\n"
-            f"LSTM mean |∂c_T/∂c_0| = {flow['c'][0]:.2g}\n"
-            f"LSTM mean |∂h_T/∂h_0| = {flow['h'][0]:.2g}\n"
-            f"RNN  mean |∂h_T/∂h_0| = {rnn[0]:.2g}"
+            f"T = {T}, k = {k}, b_f = {bias:g}, RNN ‖U‖₂ = {norm:g}\n"
+            f"LSTM mean |∂c_T/∂c_0| = {_g(flow['c'][0])}\n"
+            f"LSTM mean |∂h_T/∂h_0| = {_g(flow['h'][0])}\n"
+            f"RNN  mean |∂h_T/∂h_0| = {_g(rnn[0])}"
         )
-        self.data = {"t": t, "lstm_c": flow["c"], "lstm_h": flow["h"], "rnn_h": rnn, "forget_gates": flow["f"]}
-        self.status.value = (
-            f"<span class='dlweek8-status'>mean forget gate {flow['f'].mean():.3f}; gradient reaching step 0: "
-            f"LSTM cell state {flow['c'][0]:.2g}, RNN {rnn[0]:.2g}</span>"
+        self.data = {"t": t, "lstm_c": flow["c"], "lstm_h": flow["h"], "rnn_h": rnn, "forget_gates": flow["f"],
+                     "rnn_norm": norm}
+        mean_f = float(flow["f"].mean())
+        alt = (
+            f"Gradient magnitude over T = {T} steps for k = {k} units, log scale. LSTM with forget bias {bias:g} "
+            f"(mean forget gate {mean_f:.2f}): mean |∂c_T/∂c_0| = {_g(flow['c'][0])}, mean |∂h_T/∂h_0| = {_g(flow['h'][0])}. "
+            f"tanh RNN with ‖U‖₂ = {norm:g}: mean |∂h_T/∂h_0| = {_g(rnn[0])}, it {rnn_fate}. "
+            f"Right panel: histogram of the forget gates, σ(b_f) = {float(lstm.sigmoid(bias)):.2f}."
         )
+        summary = (f"b_f = {bias:g}, T = {T}, k = {k}: gradient reaching step 0 is {_g(flow['c'][0])} along the LSTM "
+                   f"cell state (mean f_t {mean_f:.3f}); the tanh RNN with ‖U‖₂ = {norm:g} gives {_g(rnn[0])} ({rnn_fate}).")
+        rows = [(int(s), _g(flow["c"][s]), _g(flow["h"][s]), _g(rnn[s])) for s in t]
+        self.view.describe(alt, summary, (("step t", "LSTM mean |∂c_T/∂c_t|", "LSTM mean |∂h_T/∂h_t|", "RNN mean |∂h_T/∂h_t|"), rows))
         self.view.refresh(full=full)
 
 
 class ArgmaxExplorer(_Explorer):
-    """k = 2: which unit h_{t−1} maximises f_t(d) = σ(a + U^f(d)·h_{t−1}), with a = W^f(d)·x_t."""
+    """k = 2: which unit h_{t−1} maximises f_t(d) = σ(a + U^f(d)·h_{t−1}), with a = W^f(d)·x_t.
+
+    The best angle and the largest value are read off the sampled curve (every 0.5°), not
+    computed from a formula: the explorer shows what the student derives.
+    """
 
     def __init__(self, row=(1.2, 0.7), input_term: float = 0.0, angle: float = 0.0):
         self.row = np.asarray(row, dtype=float)
@@ -185,16 +304,44 @@ class ArgmaxExplorer(_Explorer):
         self._unit = np.stack([np.cos(np.radians(self._angles)), np.sin(np.radians(self._angles))])
         super().__init__([self.input_slider, self.angle_slider])
 
+    def curve(self, input_term: float) -> np.ndarray:
+        """f_t(d) = σ(a + U^f(d)·h) over the sampled unit vectors h, for a = ``input_term``."""
+        return lstm.sigmoid(input_term + self.row @ self._unit)
+
+    _OPTIONS = (
+        ("the best angle stays, the largest f_t(d) rises", "stays-rises"),
+        ("the best angle turns, the largest f_t(d) rises", "turns-rises"),
+        ("the best angle stays, the largest f_t(d) stays", "stays-stays"),
+        ("the best angle turns, the largest f_t(d) stays", "turns-stays"),
+    )
+
+    def _prediction(self):
+        question = ("You will move the slider W^f(d)·x_t from 0 to 3. What happens to the best h_{t−1} "
+                    "(its angle on the circle) and to the largest value of f_t(d)?")
+        return question, self._OPTIONS, self._judge
+
+    def _judge(self, choice: str):
+        before, after = self.curve(0.0), self.curve(3.0)
+        angles = self._angles[int(np.argmax(before))], self._angles[int(np.argmax(after))]
+        turns = abs(angles[1] - angles[0]) > 0.5
+        rises = after.max() > before.max() + 1e-9
+        truth = ("turns" if turns else "stays") + "-" + ("rises" if rises else "stays")
+        return choice == truth, (
+            f"At W^f(d)·x_t = 0 the best angle is {angles[0]:.1f}° with f_t(d) = {before.max():.3f}; at 3 it is "
+            f"{angles[1]:.1f}° with f_t(d) = {after.max():.3f}. Move the slider and watch the red line and the dashed level."
+        )
+
     def _build(self):
         self._circle_ax, self._curve_ax = self.view.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
         ax = self._circle_ax
         ax.plot(self._unit[0], self._unit[1], color="#6e7781", lw=1)
-        best = lstm.argmax_h(self.row[None], 0)
         row_arrow = ax.annotate("", xy=self.row, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "#cf222e", "lw": 2})
         row_label = ax.text(*self.row * 1.05, "U^f(d)", color="#cf222e", fontsize=9)
-        ax.plot(*best, "o", color="#cf222e", ms=7, mfc="none", label="argmax U^f(d)/‖U^f(d)‖")
+        # where the row's direction meets the circle: the best unit vector
+        theta = np.arctan2(self.row[1], self.row[0])
+        ax.plot(np.cos(theta), np.sin(theta), "o", color="#cf222e", ms=7, mfc="none", label="best unit h_{t−1}")
         (self._h_arrow,) = ax.plot([], [], color="#0969da", lw=2)
-        (self._h_dot,) = ax.plot([], [], "o", color="#0969da", ms=6, label="h_{t−1}")
+        (self._h_dot,) = ax.plot([], [], "s", color="#0969da", ms=6, label="h_{t−1} (angle slider)")
         lim = max(1.3, 1.15 * float(np.linalg.norm(self.row)))
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
@@ -202,15 +349,15 @@ class ArgmaxExplorer(_Explorer):
         circle_legend = ax.legend(loc="lower left", fontsize=7, **_LEGEND)
         ax.set_title("unit circle, k = 2", fontsize=10)
         cx = self._curve_ax
-        reference = lstm.sigmoid(self.row @ self._unit)
-        cx.plot(self._angles, reference, color="#6e7781", lw=1, ls=":", label="W^f(d)·x_t = 0")
+        cx.plot(self._angles, self.curve(0.0), color="#6e7781", lw=1, ls=":", label="W^f(d)·x_t = 0")
         (self._curve,) = cx.plot([], [], color="#0969da", lw=2, label="f_t(d)")
-        self._best_line = cx.axvline(np.degrees(np.arctan2(self.row[1], self.row[0])), color="#cf222e", lw=1)
+        self._best_line = cx.axvline(np.degrees(theta), color="#cf222e", lw=1)
         self._max_line = cx.axhline(0.5, color="#cf222e", lw=0.8, ls="--")
-        (self._now,) = cx.plot([], [], "o", color="#0969da", ms=6)
+        (self._now,) = cx.plot([], [], "s", color="#0969da", ms=6)
         cx.set_xlim(-180, 180)
         cx.set_ylim(0, 1.02)
         cx.set_xlabel("angle of h_{t−1} (degrees)")
+        cx.set_ylabel("f_t(d)", fontsize=9)
         curve_legend = cx.legend(loc="lower left", fontsize=7, **_LEGEND)
         self._label = cx.text(0.99, 0.97, "", transform=cx.transAxes, ha="right", va="top", fontsize=8,
                               bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "#d0d7de"})
@@ -221,18 +368,27 @@ class ArgmaxExplorer(_Explorer):
 
     def update(self):
         a, angle = float(self.input_slider.value), float(self.angle_slider.value)
-        values = lstm.sigmoid(a + self.row @ self._unit)
+        values = self.curve(a)
         best = int(np.argmax(values))
         h = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+        now = float(lstm.sigmoid(a + self.row @ h))
         self._curve.set_data(self._angles, values)
         self._best_line.set_xdata([self._angles[best]] * 2)
         self._max_line.set_ydata([values[best]] * 2)
-        self._now.set_data([angle], [float(lstm.sigmoid(a + self.row @ h))])
+        self._now.set_data([angle], [now])
         self._h_arrow.set_data([0, h[0]], [0, h[1]])
         self._h_dot.set_data([h[0]], [h[1]])
-        self._label.set_text(f"argmax at {self._angles[best]:.1f}°\nmax f_t(d) = σ({a:g} + ‖U^f(d)‖) = {values[best]:.3f}")
+        self._label.set_text(f"best angle {self._angles[best]:.1f}°\nlargest f_t(d) = {values[best]:.3f}\n"
+                             f"at your h_{{t−1}}: {now:.3f}")
         self.data = {"angles": self._angles, "f": values, "argmax_angle": float(self._angles[best]),
                      "max": float(values[best]), "h": h}
+        u = ", ".join(f"{v:g}" for v in self.row)
+        alt = (f"Left: the unit circle with the row U^f(d) = ({u}) and h_{{t−1}} at {angle:g}°. Right: f_t(d) against "
+               f"the angle of h_{{t−1}} with W^f(d)·x_t = {a:g}: largest {values[best]:.3f} at {self._angles[best]:.1f}°; "
+               f"at {angle:g}° it is {now:.3f}.")
+        summary = f"W^f(d)·x_t = {a:g}: best angle {self._angles[best]:.1f}°, largest f_t(d) = {values[best]:.3f}; your h_{{t−1}} at {angle:g}° gives {now:.3f}."
+        rows = [(f"{g:g}", f"{v:.3f}", f"{r:.3f}") for g, v, r in zip(self._angles[::20], values[::20], self.curve(0.0)[::20], strict=True)]
+        self.view.describe(alt, summary, (("angle of h_{t−1} (°)", f"f_t(d) at W^f(d)·x_t = {a:g}", "f_t(d) at 0"), rows))
         self.view.refresh(full=False)
 
 
@@ -247,15 +403,36 @@ class SigmoidExplorer(_Explorer):
         self.probe_outcome = None if sigmoid_prime is None else untrusted.call(sigmoid_prime, (EXTREME_Z.copy(),))
         super().__init__([self.range_slider])
 
+    _OPTIONS = (
+        ("at z = 0, where σ′ = 0.25", "0.25"),
+        ("at z = 0, where σ′ = 0.5", "0.5"),
+        ("at z = 0, where σ′ = 1", "1"),
+        ("it keeps growing as z grows", "grows"),
+    )
+
+    def _prediction(self):
+        return "Where is σ′(z) largest, and how large is it there?", self._OPTIONS, self._judge
+
+    def _judge(self, choice: str):
+        z = np.linspace(-10.0, 10.0, 2001)
+        values = lstm._sigmoid_prime(z)
+        best = int(np.argmax(values))
+        truth = "0.25" if abs(z[best]) < 1e-9 and abs(values[best] - 0.25) < 1e-12 else "other"
+        return choice == truth, (
+            f"On z in [−10, 10] the true σ′ is largest at z = {z[best]:g}, where it is {values[best]:.4g}; at z = ±10 "
+            f"it is {values[0]:.2g}. So a gate passes back at most a quarter of the gradient that reaches it, and "
+            "almost none once it saturates. Widen the range to see how small σ′ gets at z = ±40 and ±1000."
+        )
+
     def _build(self):
         self._lin_ax, self._log_ax = self.view.figure.subplots(1, 2)
-        (self._sigma,) = self._lin_ax.plot([], [], color="#6e7781", lw=1.5, label="σ(z)")
-        (self._true,) = self._lin_ax.plot([], [], color="#0969da", lw=2, label="σ′(z) = σ(z)σ(−z)")
+        (self._sigma,) = self._lin_ax.plot([], [], color="#6e7781", lw=1.5, ls=":", label="σ(z)")
+        (self._true,) = self._lin_ax.plot([], [], color="#0969da", lw=2, label="true σ′(z)")
         (self._mine,) = self._lin_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         self._lin_ax.set_ylim(-0.05, 1.05)
         lin_legend = self._lin_ax.legend(loc="upper left", fontsize=7, **_LEGEND)
         self._lin_ax.set_xlabel("z")
-        (self._true_log,) = self._log_ax.plot([], [], color="#0969da", lw=2, label="σ′(z)")
+        (self._true_log,) = self._log_ax.plot([], [], color="#0969da", lw=2, label="true σ′(z)")
         (self._mine_log,) = self._log_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         (self._probe_true,) = self._log_ax.plot([], [], "o", color="#0969da", mfc="none", ms=8, label="probe z = ±40, ±1000")
         (self._probe_bad,) = self._log_ax.plot([], [], "x", color="#cf222e", ms=9, mew=2, label="your NaN / inf / wrong")
@@ -288,7 +465,7 @@ class SigmoidExplorer(_Explorer):
     def update(self):
         R = float(self.range_slider.value)
         z = np.linspace(-R, R, 801)
-        true = lstm.sigmoid_prime(z)
+        true = lstm._sigmoid_prime(z)
         self._sigma.set_data(z, lstm.sigmoid(z))
         self._true.set_data(z, true)
         self._true_log.set_data(z, np.where(true > 0, true, np.nan))
@@ -299,13 +476,35 @@ class SigmoidExplorer(_Explorer):
         for ax in (self._lin_ax, self._log_ax):
             ax.set_xlim(-R, R)
         inside = np.abs(self.probe) <= R
-        probe_true = lstm.sigmoid_prime(self.probe)
+        probe_true = lstm._sigmoid_prime(self.probe)
         self._probe_true.set_data(self.probe[inside], np.maximum(probe_true[inside], 1e-318))
         bad = self._bad_probes(probe_true) & inside
         self._probe_bad.set_data(self.probe[bad], np.full(bad.sum(), 1.0))
         self.data = {"z": z, "true": true, "student": mine, "probe_bad": bad}
         self.status.value = self._report(problem)
+        self.view.describe(*self._description(R, z, true, mine, bad))
         self.view.refresh(full=False)
+
+    def _description(self, R: float, z, true, mine, bad) -> tuple:
+        """Alt text, summary and table of what is drawn (the table: 21 evenly spaced z)."""
+        edge = float(true[-1])
+        if mine is None:
+            yours = "your σ′ is not drawn" if self.student is not None else "no σ′ of yours is drawn"
+        else:
+            finite = np.isfinite(mine)
+            with np.errstate(all="ignore"):
+                error = np.abs(mine - true) / true
+            worst = int(np.nanargmax(np.where(finite, error, np.inf)))
+            yours = (f"your σ′ is not finite at {int((~finite).sum())} of {z.size} points" if not finite.all()
+                     else f"your σ′ differs from the true one by at most {_g(float(error[worst]))} (relative, at z = {z[worst]:.3g})")
+        marked = ", ".join(f"{v:g}" for v in self.probe[bad])
+        probes = f"; red crosses at probe z = {marked}" if marked else ""
+        alt = (f"σ(z) and σ′(z) for z from −{R:.3g} to {R:.3g}, linear scale (left) and log scale (right): the true σ′ "
+               f"is {_g(edge)} at z = ±{R:.3g}; {yours}{probes}.")
+        summary = f"z range ±{R:.3g}: true σ′ at the edge {_g(edge)}; {yours}{probes}."
+        picks = np.linspace(0, z.size - 1, 21).astype(int)
+        rows = [(f"{z[n]:.3g}", _g(float(true[n])), "" if mine is None else _g(float(mine[n]))) for n in picks]
+        return alt, summary, (("z", "true σ′(z)", "your σ′(z)"), rows)
 
     def _bad_probes(self, probe_true) -> np.ndarray:
         outcome = self.probe_outcome
@@ -324,7 +523,7 @@ class SigmoidExplorer(_Explorer):
             if outcome.ok:
                 try:
                     got = np.asarray(outcome.value, dtype=float).reshape(self.probe.shape)
-                    rows = [f"σ′({z:g}): yours {g:.3g}, true {t:.3g}" for z, g, t in zip(self.probe, got, lstm.sigmoid_prime(self.probe))]
+                    rows = [f"σ′({z:g}): yours {g:.3g}, true {t:.3g}" for z, g, t in zip(self.probe, got, lstm._sigmoid_prime(self.probe))]
                 except (TypeError, ValueError):
                     rows = ["your σ′ did not return 4 numbers for the probe"]
             else:
