@@ -30,7 +30,7 @@ from dlweek8 import plain, untrusted
 from dlweek8.instructor import editions
 from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
 from dlweek8 import kernel_side
-from dlweek8.instructor.grading import batch, discover, judge, report, runner, warm
+from dlweek8.instructor.grading import batch, discover, judge, report, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -445,21 +445,17 @@ def test_kernel_side_reports_a_missing_name_and_a_raising_expression():
     assert "raised ZeroDivisionError" in _reply("conv.size_78x84", "1 / 0", {})["missing"]
 
 
-def test_the_kernel_side_prints_one_marked_json_line(capsys):
-    kernel_side.report("@@m@@", "conv.size_78x84", "answer", False, {"answer": (26, 28)})
-    out = capsys.readouterr().out
-    assert out.startswith("@@m@@") and out.endswith("@@m@@\n")
-    assert plain.loads(json.loads(out.strip("@m\n"))["value"]) == [26, 28]
+def test_the_kernel_side_replies_with_one_json_object():
+    text = kernel_side.reply_text("conv.size_78x84", "answer", False, {"answer": (26, 28)})
+    assert plain.loads(json.loads(text)["value"]) == [26, 28]
 
 
-def test_a_huge_answer_is_refused_in_one_line(capsys):
-    kernel_side.report("@@m@@", "conv.size_78x84", "answer", False, {"answer": [1.5] * 9_999})
-    small = capsys.readouterr().out
+def test_a_huge_answer_is_refused_in_one_line():
+    small = kernel_side.reply_text("conv.size_78x84", "answer", False, {"answer": [1.5] * 9_999})
     assert "value" in small
     import numpy as np
 
-    kernel_side.report("@@m@@", "conv.size_78x84", "answer", False, {"answer": np.ones(500_000)})
-    reply = json.loads(capsys.readouterr().out.strip().strip("@m"))
+    reply = json.loads(kernel_side.reply_text("conv.size_78x84", "answer", False, {"answer": np.ones(500_000)}))
     assert reply == {"error": reply["error"]} and "too large" in reply["error"]
     assert judge.verdict("conv.size_78x84", reply).status == INVALID
 
@@ -550,14 +546,6 @@ def test_the_command_explains_when_there_is_nothing_to_grade_against(tmp_path, c
     assert cli.main(["grade", str(tmp_path / "x.ipynb"), "--out", str(tmp_path / "o2")]) == 1
     assert capsys.readouterr().out.startswith("grade: no ")
     assert not (tmp_path / "out").exists() and not (tmp_path / "o2").exists()
-
-
-def test_a_forked_kernel_is_watched_by_pid():
-    child = warm.ForkedProcess(os.getpid())
-    assert child.poll() is None
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    gone = warm.ForkedProcess(int(done.stdout))
-    assert gone.poll() == -1 and gone.wait(timeout=1) == -1
 
 
 def test_the_released_editions_are_the_assignments_a_batch_can_be_graded_against():

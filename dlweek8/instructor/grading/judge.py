@@ -33,7 +33,10 @@ def is_function_question(question_id: str) -> bool:
 
 def parse_reply(text: str) -> dict:
     """The JSON object a question cell printed; raises ValueError on anything else."""
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(data, dict) or len(data) != 1:
         raise ValueError("not a one-key object")
     return data
