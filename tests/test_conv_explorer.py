@@ -136,7 +136,7 @@ def test_unreached_and_not_fitting_have_their_own_colours_and_marks(params, mode
 
 def test_padding_is_named_only_when_there_is_padding():
     e = ConvExplorer(size=7, kernel=3, stride=2, padding=0)
-    assert "padding" not in e.legend.value and "no padding" in e._in_title.get_text()
+    assert "padding" not in e.legend.value and "no padding" in e.caption.value
     assert not is_colour(e.cells[0], cx.PAD).any()  # cells beyond the input are not drawn as padding
     e.padding.value = 1
     assert "padding" in e.legend.value and is_colour(e.cells[0], cx.PAD).sum() == 2
@@ -174,6 +174,8 @@ def test_it_describes_the_figure_with_its_numbers():
     assert e.view.alt.startswith("2-D convolution, n = 7") and "per dimension" in e.view.alt
 
 
-def test_it_lays_out_the_view_widget():
+def test_it_lays_out_the_view_widget_under_its_caption():
     e = ConvExplorer()
-    assert getattr(e.view, "widget", e.view.image) in e.children
+    figure = e.children[-1]
+    assert figure.children == (e.caption, getattr(e.view, "widget", e.view.image))
+    assert "padded input: 10 + 2·1 = 12 cells" in e.caption.value and "output: 3, placement 1 of 3" in e.caption.value

@@ -80,6 +80,7 @@ class ConvExplorer(w.VBox):
         w.link((self.play, "value"), (self.placement, "value"))
         self.formula = w.HTML()
         self.legend = w.HTML()
+        self.caption = w.HTML()
         # The prediction comes first: the parameter controls unlock once one has been checked.
         self.question = w.HTML()
         self.guess = w.RadioButtons(options=[], value=None, layout=w.Layout(width="auto"))
@@ -98,7 +99,8 @@ class ConvExplorer(w.VBox):
         self.placement.observe(self._on_placement, names="value")
         controls = w.VBox([self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation, w.HBox([self.play, self.placement])])
         prediction = w.VBox([self.question, self.guess, self.check_guess, self.verdict], layout=w.Layout(border="1px solid #d0d7de", padding="4px 8px"))
-        super().__init__([prediction, w.HBox([controls, self.formula]), self.legend, getattr(self.view, "widget", self.view.image)])
+        figure = w.VBox([self.caption, getattr(self.view, "widget", self.view.image)])
+        super().__init__([prediction, w.HBox([controls, self.formula]), self.legend, figure])
         self.add_class("dlweek8-conv-explorer")
         self._on_parameters()
 
@@ -202,8 +204,8 @@ class ConvExplorer(w.VBox):
     # -- figure ----------------------------------------------------------------------------
     def _build_figure(self) -> None:
         fig = self.view.figure
-        self._ax_in = fig.add_axes((0.02, 0.03, 0.6, 0.82))
-        self._ax_out = fig.add_axes((0.70, 0.03, 0.28, 0.82))
+        self._ax_in = fig.add_axes((0.02, 0.03, 0.6, 0.94))
+        self._ax_out = fig.add_axes((0.70, 0.03, 0.28, 0.94))
         for ax in (self._ax_in, self._ax_out):
             ax.set_axis_off()
             ax.set_anchor("N")  # grids hang just under their captions
@@ -219,8 +221,6 @@ class ConvExplorer(w.VBox):
         self._overflow_label = self._ax_in.text(0, 0, "", fontsize=7, va="center", ha="left", color="#4d4300")
         (self._end,) = self._ax_in.plot([], [], color="black", linewidth=1.6, linestyle=(0, (4, 2)))
         self._crosses = self._ax_in.scatter([], [], marker="x", s=28, c="black", linewidths=1.2, zorder=5)
-        self._in_title = fig.text(0.02, 0.985, "", fontsize=8, va="top")
-        self._out_title = fig.text(0.70, 0.985, "", fontsize=8, va="top")
 
     def _taps(self, start: int) -> np.ndarray:
         return start + self.dilation.value * np.arange(self.kernel.value)
@@ -303,15 +303,18 @@ class ConvExplorer(w.VBox):
         padded = self.size.value + 2 * self.padding.value
         self._end.set_data([padded, padded], [0, cells.shape[0]])
         self._end.set_visible(not two_d and cells.shape[1] > padded)
-        self._in_title.set_text(self._input_caption(two_d))
-        self._out_image.set_visible(current is not None)
-        self._out_grid.set_visible(current is not None)
         if current is None:
-            self._out_title.set_text("no output: the kernel does not fit")
+            output = "no output: the kernel does not fit"
         else:
             out = self.output_size
             size = f"{out}×{out}" if two_d else f"{out}"
-            self._out_title.set_text(f"output: {size}, placement {self.placement.value + 1} of {self.placement_count}")
+            output = f"output: {size}, placement {self.placement.value + 1} of {self.placement_count}"
+        self.caption.value = (  # over the figure, as HTML: text is the slowest thing matplotlib draws
+            "<div style='display:flex;width:810px;font-size:90%'>"
+            f"<div style='width:63%'>{self._input_caption(two_d)}</div><div>{output}</div></div>"
+        )
+        self._out_image.set_visible(current is not None)
+        self._out_grid.set_visible(current is not None)
         self.view.describe(*self._description(two_d))
         self.view.refresh()
 
