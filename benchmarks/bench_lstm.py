@@ -42,13 +42,14 @@ def _explorer_cases() -> list[Case]:
 
 
 def _other_explorer_cases() -> list[Case]:
-    from dlweek8 import lstm
+    from dlweek8.instructor.solutions import solution
     from dlweek8.widgets.lstm_explorers import ArgmaxExplorer, SigmoidExplorer
 
     argmax = ArgmaxExplorer()
     inputs = iter([-2.0, 2.0] * 1000)
     angles = iter([0.0, 90.0] * 1000)
-    sigmoid = SigmoidExplorer(lstm.sigmoid_prime)
+    reference = solution("lstm.sigmoid_prime").answer
+    sigmoid = SigmoidExplorer(lambda z: reference(z))  # a right σ′ drawn over σ, as a student's function
     ranges = iter([10.0, 1000.0] * 1000)
 
     def move_input_slider():
