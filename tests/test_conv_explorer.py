@@ -151,7 +151,7 @@ def test_it_asks_for_a_prediction_before_the_sliders_move():
     assert 3 in [v for _, v in e.guess.options]
     e.guess.value = 4
     assert e.judge_prediction() is False
-    assert "Not quite" in e.verdict.value and "windows start at 0, 2 and 4" in e.verdict.value and "1 cell left over" in e.verdict.value
+    assert "Not quite" in e.verdict.value and "The windows start at 0, 2 and 4;" in e.verdict.value and "1 cell left over" in e.verdict.value
     assert not any(c.disabled for c in (e.size, e.kernel, e.stride, e.padding, e.dilation, e.mode))
     e.size.value = 9  # a new question for the new numbers
     assert e.guess.value is None and "n = 9" in e.question.value

@@ -84,7 +84,7 @@ class ConvExplorer(w.VBox):
         # The prediction comes first: the parameter controls unlock once one has been checked.
         self.question = w.HTML()
         self.guess = w.RadioButtons(options=[], value=None, layout=w.Layout(width="auto"))
-        self.check_guess = w.Button(description="Check my prediction", button_style="primary")
+        self.check_guess = w.Button(description="Check my prediction", button_style="primary", layout=w.Layout(width="auto"))
         self.check_guess.on_click(lambda _: self.judge_prediction())
         self.verdict = w.HTML()
         self.predicted = False
@@ -173,13 +173,13 @@ class ConvExplorer(w.VBox):
         n, k, s, p, d = self.parameters
         right, guess = self.output_size, self.guess.value
         if not right:
-            reason = f"the kernel spans {self.span} cells but the padded input has only {n + 2 * p}: no window fits."
+            reason = f"The kernel spans {self.span} cells but the padded input has only {n + 2 * p}: no window fits."
         else:
             top = n + 2 * p - self.span
             starts = self._starts()
             leftover = top % s
             reason = (
-                f"windows start at {starts} (padded coordinates); ⌊{top} / {s}⌋ + 1 = {right}"
+                f"The windows start at {starts}" + (" (padded coordinates)" if p else "") + f"; ⌊{top} / {s}⌋ + 1 = {right}"
                 + (f"; {_plural(leftover, 'cell')} left over, too few for another stride." if leftover else "; nothing is left over.")
             )
         correct = guess == right
