@@ -147,12 +147,10 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     names = _distinct(names)
     notices = [] if sandboxed else [NO_SANDBOX_NOTICE]
     rows = {name: report.Row(name) for name in names}
-    out.mkdir(parents=True, exist_ok=True)
     progress_file = out / report.RESULTS
     done = {row.submission: row for row in report.read_results(progress_file)} if resume and progress_file.exists() else {}
     done = {name: row for name, row in done.items() if name in rows}
     rows.update(done)
-    report.write_results(progress_file, list(done.values()))  # the record starts from what is kept
     parsed: dict[str, Parsed] = {}
     for name, path in zip(names, paths):
         if name in done:
@@ -169,6 +167,8 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             rows[name].notes.append(f"not graded: the file could not be read ({type(exc).__name__})")
     if assignment is None:
         assignment = choose_assignment(list(parsed.values()), released_assignments(_notebooks_folder()))
+    out.mkdir(parents=True, exist_ok=True)
+    report.write_results(progress_file, list(done.values()))  # the record starts from what is kept
     jobs_by_name = {}
     for name, p in parsed.items():
         try:
