@@ -523,7 +523,7 @@ class SigmoidExplorer(_Explorer):
             if outcome.ok:
                 try:
                     got = np.asarray(outcome.value, dtype=float).reshape(self.probe.shape)
-                    rows = [f"σ′({z:g}): yours {g:.3g}, true {t:.3g}" for z, g, t in zip(self.probe, got, lstm._sigmoid_prime(self.probe))]
+                    rows = [f"σ′({z:g}): yours {g:.3g}, true {t:.3g}" for z, g, t in zip(self.probe, got, lstm._sigmoid_prime(self.probe), strict=True)]
                 except (TypeError, ValueError):
                     rows = ["your σ′ did not return 4 numbers for the probe"]
             else:
