@@ -211,12 +211,6 @@ def rnn_gradient_flow(W, U, xs) -> np.ndarray:
     return flow
 
 
-def _argmax_h(U_f, d: int) -> np.ndarray:
-    """The unit h_{t−1} that maximises f_t(d) when x_t = 0 (for the explorers; answers a graded question)."""
-    row = np.asarray(U_f, dtype=float)[d]
-    return row / np.linalg.norm(row)
-
-
 # -- random cells -----------------------------------------------------------------------------
 def random_cell(rng: np.random.Generator, hidden_size: int, input_size: int, scale: float | None = None,
                 forget_bias: float | None = None) -> LSTMCell:
@@ -321,10 +315,6 @@ def autograd_unrolled_jacobian(cell: LSTMCell, xs, h0, c0, carry_cell_state: boo
     start = np.concatenate([h0, c0]) if carry_cell_state else np.asarray(h0, dtype=float)
     return torch.autograd.functional.jacobian(unrolled, _t(torch, start), vectorize=True).numpy()
 
-
-#: Transition aliases for the explorers (H1b); they get no credit as answers (own_work). To be removed.
-sigmoid_prime = _sigmoid_prime
-argmax_h = _argmax_h
 
 __all__ = [
     "GATES", "LSTMCell", "LSTMStep", "sigmoid", "tanh_prime", "pre_activation", "step", "run",

@@ -566,6 +566,5 @@ def test_the_package_maths_that_stays_gets_no_credit(q):
 
 
 def test_the_references_left_the_student_package():
-    for name in ("dh_dh_prev", "dc_dh_prev", "df_dh_prev", "forget_bias_for"):
+    for name in ("dh_dh_prev", "dc_dh_prev", "df_dh_prev", "forget_bias_for", "sigmoid_prime", "argmax_h", "_argmax_h"):
         assert not hasattr(lstm, name), name
-    assert {"sigmoid_prime", "argmax_h"}.isdisjoint(lstm.__all__)

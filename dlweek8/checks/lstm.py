@@ -601,7 +601,6 @@ class ArgmaxH(_ArrayFunctionQuestion):
     what = "vector"
     probe_noun = "random matrices"
     expected_label = "expected"
-    own_work = ("dlweek8.lstm._argmax_h",)
     mistakes = {
         "unnormalised": "Right direction, but h_{t−1} must have length 1: divide by its norm.",
         "column-not-row": "That uses column d of U^f; f_t(d) depends on h_{t−1} through row d, U_f[d] (= U_f[d, :]).",
