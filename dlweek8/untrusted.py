@@ -259,14 +259,16 @@ def _watching(names: tuple[str, ...], found: list[str]):
         sys.setprofile(previous)
 
 
-def call(fn, args: tuple, seconds: float = TIME_LIMIT, budget: float | None = None, watch: tuple[str, ...] = ()) -> Outcome:
+def call(fn, args: tuple, seconds: float | None = None, budget: float | None = None, watch: tuple[str, ...] = ()) -> Outcome:
     """Call ``fn(*deepcopy(args))`` and turn its result into plain data, both within ``seconds``.
 
     The function runs with numpy's error state, warnings filters, torch's default dtype and the
     recursion limit at known values (the notebook's are restored afterwards), with what it prints
     swallowed. ``budget`` is the limit quoted in a time-out message (defaults to ``seconds``); the
     outcome's ``calls`` lists which of the functions named in ``watch`` the call used. Never raises.
+    ``seconds`` defaults to :data:`TIME_LIMIT`.
     """
+    seconds = TIME_LIMIT if seconds is None else seconds
     try:
         args = copy.deepcopy(args)
     except Exception as exc:  # noqa: BLE001
@@ -309,9 +311,10 @@ def call(fn, args: tuple, seconds: float = TIME_LIMIT, budget: float | None = No
     return Outcome(value=result[1], warnings=lines, calls=tuple(used))
 
 
-def to_plain_within(value, seconds: float = TIME_LIMIT):
+def to_plain_within(value, seconds: float | None = None):
     """``plain.to_plain(value)`` within ``seconds`` (an answer can be an object that sleeps when read);
     an :class:`plain.Unsupported` that says so on a time-out or an error. Never raises."""
+    seconds = TIME_LIMIT if seconds is None else seconds
     outcome = call(lambda: value, (), seconds)
     if outcome.timed_out:
         return plain.Unsupported(f"value that could not be read within {seconds:g} s")
@@ -333,8 +336,9 @@ def _lines(caught) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def call_each(fn, probes, seconds: float = TIME_LIMIT, watch: tuple[str, ...] = ()) -> list[Outcome]:
-    """Call ``fn`` on every probe within one shared budget; after a time-out, skip the rest."""
+def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] = ()) -> list[Outcome]:
+    """Call ``fn`` on every probe within one shared budget (default :data:`TIME_LIMIT`); after a time-out, skip the rest."""
+    seconds = TIME_LIMIT if seconds is None else seconds
     outcomes: list[Outcome] = []
     deadline = time.perf_counter() + seconds
     for args in probes:
