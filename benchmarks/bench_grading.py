@@ -1,11 +1,15 @@
-"""Grading throughput: 20 full-marks submissions of each student edition, graded on 2 workers.
+"""Grading throughput: 20 submissions of each student edition, graded on 2 workers, every one sandboxed.
 
-Goal: at least 20 submissions a minute on 2 cores, i.e. 20 graded within 60 s.
+Goal: at least 40 submissions a minute on 2 cores, i.e. 20 graded within 30 s, with every
+submission in its own sandbox (bubblewrap, :mod:`dlweek8.instructor.grading.sandbox`).
 Each submission is the student edition answered from its solved notebook
-(``editions.answered``), so the kernels do the real notebook's work. Kernels are forked
-from a warm template (the default); one case starts every kernel cold, for comparison.
+(``editions.answered``), so the sandboxed processes do the real notebook's work. For
+comparison, in the same run: the same batch with ``--no-sandbox``, and with a template that
+has not imported the assignment's modules (``--cold-kernels``). ``main()`` also reports the
+grader's peak memory and the peak memory of each worker's submission process (sampled from
+/proc), and the load average, since the machine may be shared.
 
-    python benchmarks/bench_grading.py            # prints submissions per minute
+    python benchmarks/bench_grading.py            # prints submissions per minute and memory
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from harness import Case  # noqa: E402
 
 SUBMISSIONS = 20
 WORKERS = 2
-GOAL_S = 60.0 * SUBMISSIONS / 20  # 20 a minute
+GOAL_S = 60.0 * SUBMISSIONS / 40  # 40 a minute
 
 
 def _editions():
@@ -37,8 +41,9 @@ def _editions():
     return pairs
 
 
-def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: int = WORKERS, warm: bool = True) -> float:
-    """Grade ``count`` full submissions of one notebook; return the seconds taken (asserting full marks)."""
+def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: int = WORKERS, warm: bool = True,
+                sandboxed: bool = True) -> float:
+    """Grade ``count`` copies of one answered notebook; return the seconds taken (asserting equal totals)."""
     import nbformat
 
     from dlweek8.instructor import editions
@@ -52,31 +57,82 @@ def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: 
         for n in range(count):
             (folder / f"student{n:03d}.ipynb").write_text(full, encoding="utf-8")
         start = time.perf_counter()
-        _, rows = batch.grade([folder], Path(tmp) / "out", jobs=workers, assignment=assignment, progress=False, warm_kernels=warm)
+        _, rows = batch.grade([folder], Path(tmp) / "out", jobs=workers, assignment=assignment, progress=False, warm_kernels=warm,
+                              sandboxed=sandboxed)
         seconds = time.perf_counter() - start
-    wrong = [r for r in rows if r.total(assignment.question_ids) != len(assignment.question_ids)]
-    assert not wrong, f"{len(wrong)} full submissions lost marks, e.g. {wrong[0].notes} {[str(f) for f in wrong[0].feedback.values() if not f.passed][:2]}"
+    totals = {r.total(assignment.question_ids) for r in rows}
+    assert len(totals) == 1 and not any("stopped" in n or "skipped" in n for r in rows for n in r.notes), \
+        f"copies of one notebook graded differently: {sorted(totals)}, e.g. {rows[0].notes}"
     return seconds
 
 
 def cases() -> list[Case]:
     pairs = _editions()
     found = [
-        Case(f"grade {SUBMISSIONS} x {student.name} on {WORKERS} workers", lambda s=student, o=solved: grade_batch(s, o),
+        Case(f"grade {SUBMISSIONS} x {student.name} on {WORKERS} workers, sandboxed", lambda s=student, o=solved: grade_batch(s, o),
              goal_s=GOAL_S, repeat=1, warmup=0)
         for student, solved in pairs
     ]
-    student, solved = pairs[0]  # for comparison: every kernel started from scratch
-    found.append(Case(f"  same, {student.name}, cold kernels", lambda: grade_batch(student, solved, warm=False), repeat=1, warmup=0))
+    student, solved = pairs[0]  # for comparison, in the same run
+    found.append(Case(f"  same, {student.name}, --no-sandbox", lambda: grade_batch(student, solved, sandboxed=False), repeat=1, warmup=0))
+    found.append(Case(f"  same, {student.name}, sandboxed, cold template", lambda: grade_batch(student, solved, warm=False), repeat=1, warmup=0))
     return found
 
 
+class MemorySampler:
+    """Peak resident memory of this process, and of the largest other process it started (sampled from /proc)."""
+
+    def __init__(self, every: float = 0.2):
+        import threading
+
+        self.every, self.grader_mb, self.worker_mb = every, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        import os
+
+        me = os.getpid()
+        while not self._stop.wait(self.every):
+            parents, rss = {}, {}
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    fields = Path("/proc", entry, "status").read_text().splitlines()
+                except OSError:
+                    continue
+                info = dict(line.split(":", 1) for line in fields if ":" in line)
+                parents[int(entry)] = int(info.get("PPid", "0").strip() or 0)
+                rss[int(entry)] = int(info.get("VmRSS", "0 kB").split()[0]) / 1024 if "VmRSS" in info else 0.0
+            self.grader_mb = max(self.grader_mb, rss.get(me, 0.0))
+            for pid in rss:
+                ancestor, hops = parents.get(pid), 0
+                while ancestor and ancestor != me and hops < 20:
+                    ancestor, hops = parents.get(ancestor), hops + 1
+                if ancestor == me:
+                    self.worker_mb = max(self.worker_mb, rss[pid])
+
+
 def main() -> None:
-    for student, solved in _editions():
-        for warm in (True, False):
-            seconds = grade_batch(student, solved, warm=warm)
-            print(f"{student.name} ({'warm' if warm else 'cold'} kernels): {SUBMISSIONS} submissions in {seconds:.1f} s "
-                  f"on {WORKERS} workers = {SUBMISSIONS * 60 / seconds:.1f} submissions/minute (goal >= 20)")
+    import os
+
+    for student, solved in _editions()[:1]:
+        for label, kwargs in (("sandboxed", {}), ("--no-sandbox", {"sandboxed": False}), ("sandboxed, cold template", {"warm": False})):
+            load = os.getloadavg()[0]
+            with MemorySampler() as memory:
+                seconds = grade_batch(student, solved, **kwargs)
+            print(f"{student.name} ({label}): {SUBMISSIONS} in {seconds:.1f} s on {WORKERS} workers = "
+                  f"{SUBMISSIONS * 60 / seconds:.1f}/minute (goal >= 40); grader peak {memory.grader_mb:.0f} MB, "
+                  f"largest process it started {memory.worker_mb:.0f} MB (goal <= 500); load average {load:.1f}")
 
 
 if __name__ == "__main__":

@@ -13,9 +13,6 @@ import copy
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -152,7 +152,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     done = {name: row for name, row in done.items() if name in rows}
     rows.update(done)
     parsed: dict[str, Parsed] = {}
-    for name, path in zip(names, paths):
+    for name, path in zip(names, paths, strict=True):
         if name in done:
             continue
         try:
