@@ -79,6 +79,7 @@ def cases() -> list[Case]:
         labdriver.open_notebook(page, server, name)
         labdriver.run_all(page)
         for number, area in enumerate(labdriver.explorers(page), 1):
+            labdriver.unlock(area)  # an explorer that asks for a prediction first
             handle = labdriver.slider_handles(area)[0]
             found.append(Case(
                 f"browser: key press to redraw, {name.removesuffix('.ipynb')} explorer {number}",

@@ -42,13 +42,23 @@ PNG_COMPRESS_LEVEL = 1
 SHOW_TABLE = "Show data as a table"
 HIDE_TABLE = "Hide the data table"
 
-#: Runs when the figure has loaded (inline, so it needs no extension): makes the summary under
-#: it a polite live region. It is set on the summary's persistent element, which the widget
-#: keeps while it replaces the text inside, so that screen readers announce each new summary.
-_MARK_LIVE_REGION = (
-    "var s=this.closest('.dlweek8-figure-view');"
-    "s=s&&s.querySelector('.dlweek8-summary .widget-html-content');"
+#: Runs each time the figure has loaded (inline, so it needs no extension), filling gaps of
+#: ipywidgets that screen readers meet: it makes the summary under the figure a polite live region
+#: (on the summary's persistent element, which the widget keeps while it replaces the text inside,
+#: so each new summary is announced); and, in the explorer around the figure, it names each slider
+#: handle by the slider's description and the icon-only buttons of a Play widget (Play, Pause,
+#: Stop, Repeat), which ipywidgets leaves without an accessible name.
+_ENHANCE = (
+    "var v=this.closest('.dlweek8-figure-view');if(!v)return;"
+    "var s=v.querySelector('.dlweek8-summary .widget-html-content');"
     "if(s&&!s.hasAttribute('aria-live')){s.setAttribute('role','status');s.setAttribute('aria-live','polite');}"
+    "for(var a=v.parentElement,i=0;a&&i<6&&!a.querySelector('.widget-slider,.widget-play');a=a.parentElement,i++);"
+    "if(!a)return;"
+    "a.querySelectorAll('.widget-slider').forEach(function(w){var l=w.querySelector('.widget-label'),h=w.querySelector('[role=slider]');"
+    "if(l&&h&&l.textContent.trim())h.setAttribute('aria-label',l.textContent.trim());});"
+    "var n={play:'Play',pause:'Pause',stop:'Stop',retweet:'Repeat'};"
+    "a.querySelectorAll('.widget-play button').forEach(function(b){var c=b.querySelector('i');"
+    "var k=c&&c.className.replace(/.*fa-(\\w+).*/,'$1');if(n[k])b.setAttribute('aria-label',n[k]);});"
 )
 
 
@@ -57,7 +67,7 @@ def picture_html(png: bytes, alt: str, width: int, height: int) -> str:
     data = base64.b64encode(png).decode("ascii")
     return (
         f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" width="{width}" height="{height}" '
-        f'decoding="sync" class="dlweek8-figure-img" onload="{_MARK_LIVE_REGION}" '
+        f'decoding="sync" class="dlweek8-figure-img" onload="{_ENHANCE}" '
         'style="max-width:100%;height:auto;display:block;background:#fff;border:1px solid #8c959f">'
     )
 

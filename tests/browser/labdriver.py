@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,8 +34,16 @@ SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
-#: The notebook on show (another tab's notebook stays in the DOM, hidden).
-NOTEBOOK = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden)"
+#: The notebook on show (another tab's notebook stays in the DOM, hidden); JupyterLab and Notebook 7.
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+#: JS expression: the kernel is idle. JupyterLab says "| Idle" in its status bar; Notebook 7 has no
+#: status bar and says "Kernel status: Idle" in the notebook's execution indicator.
+KERNEL_IDLE_JS = """(() => {
+    const bar = document.querySelector('#jp-main-statusbar');
+    if (bar) return bar.textContent.includes('| Idle');
+    const indicator = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+    return !!indicator && indicator.textContent.includes('Idle');
+})()"""
 #: JupyterLab renders tracebacks and stderr streams alike with this MIME type.
 STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 #: Stderr lines that are not the notebook's fault (a fresh MPLCONFIGDIR builds its cache once).
@@ -157,15 +166,19 @@ def run_all(page, timeout_ms: int = 180_000) -> None:
     """Run > Run All Cells, then wait until no cell is queued and every code cell ran or one failed."""
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    run_all_finished(page, timeout_ms)
+
+
+def run_all_finished(page, timeout_ms: int = 180_000) -> None:
+    """Wait until the kernel is idle, no cell is queued, and every code cell ran or one failed."""
     page.wait_for_function(
         """(stderrSelector) => {
-            const prompts = [...document.querySelectorAll('#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
                 .map(p => p.textContent.trim());
-            const statusbar = document.querySelector('#jp-main-statusbar')?.textContent || '';
-            if (!statusbar.includes('| Idle') || prompts.some(p => p.includes('*'))) return false;
+            if (!__IDLE__ || prompts.some(p => p.includes('*'))) return false;
             const done = prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p));
             return done || document.querySelector(stderrSelector) !== null;
-        }""",
+        }""".replace("__IDLE__", KERNEL_IDLE_JS),
         arg=STDERR_OUTPUT,
         timeout=timeout_ms,
         polling=100,
@@ -178,7 +191,7 @@ def cell_problems(page) -> list[str]:
     return page.evaluate(
         """([stderrSel, benign]) => {
             const problems = [];
-            const cells = [...document.querySelectorAll('#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')];
+            const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')];
             cells.forEach((cell, index) => {
                 const where = `cell ${index + 1}`;
                 for (const out of cell.querySelectorAll(stderrSel)) {
@@ -239,7 +252,7 @@ def settle(area, quiet_ms: int = 150, timeout_ms: int = 15_000) -> None:
     area.page.wait_for_function(
         """([area, quietMs]) => {
             const state = __STATE__;
-            const idle = (document.querySelector('#jp-main-statusbar')?.textContent || '').includes('| Idle');
+            const idle = __IDLE__;
             const loaded = [...area.querySelectorAll('img')].every(img => img.complete);
             const now = state(area);
             if (!idle || !loaded || now !== window.__dlweek8Last) {
@@ -248,7 +261,7 @@ def settle(area, quiet_ms: int = 150, timeout_ms: int = 15_000) -> None:
                 return false;
             }
             return performance.now() - window.__dlweek8Since >= quietMs;
-        }""".replace("__STATE__", _STATE_JS),
+        }""".replace("__STATE__", _STATE_JS).replace("__IDLE__", KERNEL_IDLE_JS),
         arg=[area.element_handle(), quiet_ms],
         timeout=timeout_ms,
         polling="raf",
@@ -258,9 +271,36 @@ def settle(area, quiet_ms: int = 150, timeout_ms: int = 15_000) -> None:
 def broken_figures(page) -> int:
     """How many figure images in the notebook have no decoded picture."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .dlweek8-figure img')]
+        """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .dlweek8-figure img')]
             .filter(img => img.complete && img.naturalWidth === 0 && img.src).length"""
     )
+
+
+#: An explorer that asks for a prediction first keeps its sliders disabled until one is checked.
+PREDICTION_BUTTON = "Check my prediction"
+
+
+def locked(area) -> bool:
+    return area.locator(".widget-slider [disabled], .widget-slider.mod-disabled").count() > 0
+
+
+def unlock(area, keyboard: bool = False, timeout_ms: int = 15_000) -> None:
+    """If the explorer asks for a prediction first, choose its first option and check it, then wait
+    until the sliders are enabled.  ``keyboard``: only focus() and keys (Space, Enter), no clicks."""
+    button = area.locator("button", has_text=PREDICTION_BUTTON)
+    if not button.count() or not locked(area):
+        return
+    option = area.locator(".widget-radio-box input[type=radio]").first
+    if keyboard:
+        option.focus()
+        area.page.keyboard.press("Space")
+        button.first.focus()
+        area.page.keyboard.press("Enter")
+    else:
+        option.check()
+        button.first.click()
+    area.page.wait_for_function("(area) => !area.querySelector('.widget-slider [disabled], .widget-slider.mod-disabled')",
+                                arg=area.element_handle(), timeout=timeout_ms)
 
 
 def slider_handles(area):
@@ -330,3 +370,68 @@ def wait_feedback(box, status: str, message: str, timeout_ms: int = 20_000) -> N
         wanted.first.wait_for(timeout=timeout_ms)
     except PlaywrightTimeout:
         raise AssertionError(f"expected {status} feedback {message!r}, the box shows {shown_feedback(box)}") from None
+
+
+# -- accessibility: themes, axe-core, Notebook 7 ------------------------------------------------------
+
+#: Where our content is: rendered markdown and cell outputs (widgets, figures, feedback).
+OUR_CONTENT = ".jp-Cell .jp-OutputArea-output, .jp-Cell .jp-MarkdownOutput"
+LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
+
+
+def set_theme(page, theme: str, timeout_ms: int = 30_000) -> None:
+    """Settings > Theme > ``theme`` (JupyterLab and Notebook 7), then wait until the page uses it.
+
+    The choice is saved in the server's user settings, so pages opened later get it too."""
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name="Settings", exact=True).click()
+    page.locator(".lm-Menu .lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+    page.locator(".lm-Menu .lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(theme)}$")).click()
+    page.wait_for_function(
+        "(theme) => document.body.dataset.jpThemeName === theme", arg=theme, timeout=timeout_ms
+    )
+    page.wait_for_timeout(300)  # the theme's stylesheet applies on the next frames
+
+
+def axe_violations(page, rules: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Run axe-core on the whole page; return (ours, chrome): one line per serious or critical
+    violating node, split by whether the node lies in our content (:data:`OUR_CONTENT`)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": rules}
+    response = Axe().run(page, options=options).response
+    ours, chrome = [], []
+    for violation in response["violations"]:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        for node in violation["nodes"]:
+            target = node["target"][-1] if node["target"] else ""
+            inside = page.evaluate(
+                "([sel, content]) => { const el = document.querySelector(sel); return !!(el && el.closest(content)); }",
+                [target if isinstance(target, str) else target[-1], OUR_CONTENT],
+            )
+            summary = node.get("failureSummary", "").replace("\n", " ")[:200]
+            line = f"{violation['impact']} {violation['id']}: {node['html'][:160]} ({summary})"
+            (ours if inside else chrome).append(line)
+    return ours, chrome
+
+
+def open_in_notebook7(context, server: JupyterLabServer, name: str, timeout_ms: int = 90_000):
+    """Notebook 7: open /tree, double-click ``name`` (it opens in a new tab), wait until its kernel is idle."""
+    tree = context.new_page()
+    tree.goto(f"{server.url}/tree")
+    item = tree.locator(".jp-DirListing-item", has_text=name)
+    with context.expect_page() as opened:
+        item.dblclick()
+    page = opened.value
+    tree.close()
+    page.wait_for_function(
+        """() => {
+            const name = document.querySelector('.jp-KernelName')?.textContent || '';
+            return /python/i.test(name) && __IDLE__;
+        }""".replace("__IDLE__", KERNEL_IDLE_JS),
+        timeout=timeout_ms,
+    )
+    return page

@@ -109,6 +109,7 @@ class NotebookInBrowser:
         start = time.perf_counter()
         for number, area in enumerate(areas, 1):
             area.scroll_into_view_if_needed()
+            labdriver.unlock(area)
             labdriver.settle(area)
             area.screenshot(path=shots / f"explorer{number}-before.png")
             for handle in labdriver.slider_handles(area):
@@ -166,6 +167,128 @@ class NotebookInBrowser:
                 assert variant_feedback.status == CORRECT, f"{qid} variant 1: solution_fields() not judged correct"
                 _answer(page, box, variant, values, variant_feedback, shots / f"{tag}-3-variant-right.png")
         timings["answer widgets"] = time.perf_counter() - start
+
+    # -- accessibility (after the tests above, so feedback boxes and moved sliders are on the page) --
+
+    def test_axe_finds_no_serious_violation_in_our_content(self, notebook):
+        """axe-core on the whole page; our content (markdown, outputs, widgets, feedback) must have no
+        serious or critical violation. JupyterLab's own chrome is reported (printed), not failed."""
+        page, name, shots, timings = notebook
+        start = time.perf_counter()
+        ours, chrome = labdriver.axe_violations(page)
+        timings["axe"] = time.perf_counter() - start
+        (shots / "axe-jupyterlab-chrome.txt").write_text("\n".join(chrome) + "\n")
+        print(f"\n{name}: {len(chrome)} serious/critical axe violations in JupyterLab's own chrome "
+              f"(not ours; listed in {shots / 'axe-jupyterlab-chrome.txt'})")
+        assert not ours, f"{name}: axe-core violations in our content:\n" + "\n".join(ours)
+
+    def test_every_output_image_has_alt_text_that_follows_its_slider(self, notebook):
+        page, name, shots, timings = notebook
+        missing = page.evaluate(
+            """(notebook) => [...document.querySelectorAll(notebook + ' .jp-OutputArea img')]
+                .filter(img => !(img.getAttribute('alt') || '').trim())
+                .map(img => (img.closest('.jp-Cell')?.querySelector('.jp-InputArea')?.textContent || '').trim().slice(0, 80))""",
+            labdriver.NOTEBOOK,
+        )
+        assert not missing, f"{name}: images without alt text, in the outputs of cells: {missing}"
+        for number, area in enumerate(labdriver.explorers(page), 1):
+            images = area.locator("img")
+            if not images.count():
+                continue
+            area.scroll_into_view_if_needed()
+            labdriver.unlock(area)
+            labdriver.settle(area)
+            before = [images.nth(i).get_attribute("alt") for i in range(images.count())]
+            labdriver.nudge(labdriver.slider_handles(area)[0])
+            page.wait_for_function(
+                "([area, before]) => JSON.stringify([...area.querySelectorAll('img')].map(i => i.alt)) !== before",
+                arg=[area.element_handle(), json.dumps(before)], timeout=15_000,
+            )
+            labdriver.settle(area)
+            summary = area.locator(".dlweek8-summary .widget-html-content")
+            assert summary.count() and summary.first.get_attribute("aria-live") == "polite", (
+                f"{name}, explorer {number}: no live summary under the figure")
+
+    def test_keyboard_only_answer_a_box_and_move_a_slider(self, notebook):
+        """Tab into an answer box, type the right answer, Tab to Check and press Enter; focus a slider
+        and press ArrowRight: the feedback and the redrawn figure appear, with no mouse or pointer event."""
+        page, name, shots, timings = notebook
+        page.evaluate("""() => { window.__dlweek8Pointer = 0;
+            for (const type of ['mousedown', 'pointerdown', 'mouseup', 'pointerup'])
+                document.addEventListener(type, () => window.__dlweek8Pointer++, true); }""")
+        by_class = {"dlweek8-q-" + qid.replace(".", "_"): qid for qid in checks.question_ids()}
+        for box in labdriver.answer_boxes(page):
+            question = checks.get(by_class[labdriver.question_class(box)])
+            if all(f.kind in ("int", "float") for f in question.fields):
+                break
+        else:
+            pytest.skip(f"{name} has no answer box with number fields")
+        box.scroll_into_view_if_needed()
+        if "(variant 1)" in box.locator(".widget-htmlmath").first.inner_text():  # an earlier test asked for one
+            question = question.variant(seed_from("0:1"))
+        right = question.solution_fields()
+        entries = box.locator(".widget-text input")
+        for values in (_wrong_fields(question, right), right):  # wrong, then right: the feedback must change
+            expected = evaluate(question, question.from_fields(values))
+            entries.first.focus()  # element.focus(), then only keys
+            for value in values:
+                # clear what an earlier test typed (JupyterLab keeps Ctrl+A for "select all cells")
+                page.keyboard.press("End")
+                for _ in range(len(page.evaluate("() => document.activeElement.value"))):
+                    page.keyboard.press("Backspace")
+                page.keyboard.type(repr(value) if isinstance(value, float) else str(value))
+                page.keyboard.press("Tab")
+            for _ in range(3):  # after the last box, Tab reaches Check (the first button)
+                if page.evaluate("() => document.activeElement?.textContent.trim()") == "Check":
+                    break
+                page.keyboard.press("Tab")
+            assert page.evaluate("() => document.activeElement?.textContent.trim()") == "Check", "Tab did not reach Check"
+            page.keyboard.press("Enter")
+            labdriver.wait_feedback(box, expected.status, expected.message)
+        box.screenshot(path=shots / "keyboard-answer.png")
+
+        areas = [a for a in labdriver.explorers(page) if a.locator("img").count()]
+        if areas:
+            area = areas[0]
+            area.scroll_into_view_if_needed()
+            labdriver.unlock(area, keyboard=True)
+            labdriver.settle(area)
+            handle = labdriver.slider_handles(area)[0]
+            before = area.evaluate("(a) => [...a.querySelectorAll('img')].map(i => i.src + i.alt).join()")
+            now, top = handle.get_attribute("aria-valuenow"), handle.get_attribute("aria-valuemax")
+            handle.focus()
+            page.keyboard.press("ArrowLeft" if float(now) >= float(top) else "ArrowRight")
+            page.wait_for_function(
+                "([a, before]) => [...a.querySelectorAll('img')].map(i => i.src + i.alt).join() !== before"
+                " && [...a.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)",
+                arg=[area.element_handle(), before], timeout=15_000,
+            )
+            assert handle.get_attribute("aria-valuenow") != now
+            area.screenshot(path=shots / "keyboard-slider.png")
+        assert page.evaluate("() => window.__dlweek8Pointer") == 0, "a mouse or pointer event happened"
+
+    def test_dark_theme_keeps_figures_feedback_and_answer_boxes_legible(self, notebook):
+        """JupyterLab Dark: screenshots, and axe-core's colour-contrast rule on our content."""
+        page, name, shots, timings = notebook
+        start = time.perf_counter()
+        labdriver.set_theme(page, labdriver.DARK)
+        try:
+            page.screenshot(path=shots / "dark-1-page.png")
+            for kind, locator in [("explorer", labdriver.explorers(page)[:1]), ("answer", labdriver.answer_boxes(page)[:1])]:
+                for element in locator:
+                    element.scroll_into_view_if_needed()
+                    element.screenshot(path=shots / f"dark-2-{kind}.png")
+            feedback = page.locator(f"{labdriver.NOTEBOOK} .dlweek8-feedback")
+            if feedback.count():
+                feedback.first.scroll_into_view_if_needed()
+                feedback.first.screenshot(path=shots / "dark-3-feedback.png")
+            page_colour = page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim()")
+            assert page_colour in ("#111", "#111111"), page_colour  # the page colour tests/test_accessibility_colours.py uses
+            ours, chrome = labdriver.axe_violations(page, rules=["color-contrast"])
+        finally:
+            labdriver.set_theme(page, labdriver.LIGHT)
+            timings["dark theme"] = time.perf_counter() - start
+        assert not ours, f"{name}, JupyterLab Dark: text without AA contrast in our content:\n" + "\n".join(ours)
 
 
 for _name in NOTEBOOKS:
