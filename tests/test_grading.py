@@ -13,6 +13,7 @@ import copy
 import csv
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -558,3 +559,81 @@ def test_the_released_editions_are_the_assignments_a_batch_can_be_graded_against
         assert assignment.answers == edition.answers and "dlweek8" in assignment.imports
         parsed = discover.read_notebook(nbformat.writes(editions.answered(edition.student, edition.solved)).encode())
         assert batch.choose_assignment([parsed], list(found.values())) is assignment
+
+
+# -- issue 10: what counts, what is kept, what is refused ------------------------------------------
+
+
+def test_only_the_notebooks_own_top_level_check_calls_count():
+    sources = [
+        'dlweek8.check("conv.size_78x84", right)',
+        'if False:\n    dlweek8.check("conv.size_78x84", dead)',
+        'def later():\n    dlweek8.check("conv.size_78x84", inner)',
+        'f = lambda: dlweek8.check("conv.size_78x84", lazy)',
+    ]
+    assert discover.answers_by_id(sources) == {"conv.size_78x84": "right"}
+
+
+def _junk_folder(tmp_path) -> Path:
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (folder / name).write_bytes(b"not a notebook")
+    return folder
+
+
+def _conv_assignment():
+    return discover.Assignment("solutions/02_conv_arithmetic.ipynb", {"conv.size_78x84": "size_78x84"})
+
+
+def test_resume_keeps_the_rows_already_graded(tmp_path):
+    folder, out = _junk_folder(tmp_path), tmp_path / "out"
+    out.mkdir()
+    report.write_results(out / report.RESULTS, [report.Row("a.ipynb", notes=["graded before"])])
+    _, rows = batch.grade([folder], out, assignment=_conv_assignment(), progress=False, sandboxed=False, resume=True)
+    by_name = {r.submission: r for r in rows}
+    assert by_name["a.ipynb"].notes == ["graded before"] and "not graded" in by_name["b.ipynb"].notes[0]
+    _, rows = batch.grade([folder], out, assignment=_conv_assignment(), progress=False, sandboxed=False)
+    assert all("not graded" in r.notes[0] for r in rows)  # without --resume, everything again
+
+
+def test_without_a_sandbox_grade_refuses_in_one_line_and_no_sandbox_says_so_everywhere(tmp_path, capsys, monkeypatch):
+    folder = _junk_folder(tmp_path)
+    from dlweek8.instructor.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "no sandbox: bubblewrap is not installed; install it")
+    assert cli.main(["grade", str(folder), "--out", str(tmp_path / "out"), "--assignment", str(ROOT / "notebooks" / "02_conv_arithmetic.ipynb")]) == 1
+    printed = capsys.readouterr().out
+    assert printed.startswith("grade: no sandbox: bubblewrap") and printed.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+    batch.grade([folder], tmp_path / "out2", assignment=_conv_assignment(), progress=False, sandboxed=False)
+    for path in [tmp_path / "out2" / "grades.csv", *sorted((tmp_path / "out2" / "feedback").iterdir()), tmp_path / "out2" / "run.json"]:
+        assert "without a sandbox" in path.read_text(encoding="utf-8"), path
+
+
+def test_the_event_stream_is_bounded_whatever_the_submission_writes():
+    import threading
+
+    read_end, write_end = os.pipe()
+
+    def flood():
+        try:
+            for _ in range(200):
+                os.write(write_end, b"x" * 2**20)  # 200 MB, no newline
+        except OSError:
+            pass
+        finally:
+            os.close(write_end)
+
+    writer = threading.Thread(target=flood, daemon=True)
+    writer.start()
+    events = runner._Events(read_end)
+    assert events.next(deadline=__import__("time").monotonic() + 30) is runner._END
+    assert events.total <= runner.MAX_EVENT_BYTES + 2**16
+    os.close(read_end)
+    writer.join(5)
+
+
+@pytest.mark.parametrize("line", [b"[" * 100_000, b'{"reply": "x", "text": 1}' * 3, b"\xff\xfe", b"[]"])
+def test_malformed_events_are_dropped(line):
+    assert runner._parse_event(line) is None
