@@ -214,3 +214,25 @@ def test_no_explorer_shows_an_answer_formula():
     for text in texts:
         assert "σ(−z)" not in text and "σ(-z)" not in text and "1 − σ" not in text, text
         assert "‖U^f(d)‖" not in text and "σ(" not in text.replace("σ(z)", ""), text
+
+
+# -- the computation graph (issue 8 §7) -----------------------------------------------------------
+def test_the_graph_shows_which_arrows_carry_h_and_which_carry_c():
+    from dlweek8.widgets import lstm_graph
+
+    edges = {(s, d): kind for s, d, kind in lstm_graph.EDGES}
+    assert {d for (s, d) in edges if s == "c_prev"} == {"forget"}  # c_{t−1} reaches only f_t ∘ c_{t−1}
+    assert {d for (s, d) in edges if s == "h_prev"} == {"f", "i", "u", "o"}  # h_{t−1} only the gates
+    assert edges[("c_prev", "forget")] == "c" and edges[("show", "h")] == "h" and edges[("h_prev", "f")] == "h"
+    colours, styles = ({spec[n] for spec in lstm_graph.STYLES.values()} for n in (0, 2))
+    assert len(colours) == len(styles) == 3  # colour AND line style differ: not colour alone
+    view = lstm_graph.lstm_graph_view()
+    ax = view.figure.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [spec[3] for spec in lstm_graph.STYLES.values()]
+    arrows = [t.arrow_patch for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == len(lstm_graph.EDGES)
+    drawn = {(a.get_edgecolor()[:3], str(a.get_linestyle())) for a in arrows}
+    assert len(drawn) == 3, drawn  # three kinds of arrow, each its own colour and dash pattern
+    assert "dashed" in view.alt and "c_{t−1} → product f_t ∘ c_{t−1}" in view.alt
+    assert len(view.table[1]) == len(lstm_graph.EDGES) and view.renders == 1
+    assert lstm_graph.lstm_graph() is not None

@@ -1,0 +1,315 @@
+"""Notebook 01 (solved edition) teaches only what is true, and asks before it tells.
+
+The code cells run here in order, in one namespace, as a notebook would run them; what each
+cell prints is compared with the numbers and claims its neighbouring markdown states. What a
+student sees before a question's check (instructor-only cells and solution regions removed)
+never contains the formula that answers it.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import math
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+import dlweek8
+from dlweek8 import checks, lstm
+from dlweek8.widgets.lstm_explorers import GradientFlowExplorer, gradient_flow_cell
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "01_lstm_gradients.ipynb"
+CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
+CHECK = re.compile(r'^dlweek8\.check\("([^"]+)", (\w+)\)$')
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.S)
+LSTM = [q for q in dlweek8.questions() if q.id.startswith("lstm.")]
+GRADED = [q for q in LSTM if not q.id.startswith("lstm.quiz_")]
+QUIZ = [q for q in LSTM if q.id.startswith("lstm.quiz_")]
+
+
+def prose(text: str) -> str:
+    """Markdown with its line breaks folded, so a sentence can be found whole."""
+    return re.sub(r"\s+", " ", text)
+
+
+def seen(cell) -> str:
+    """What a student sees of a cell: nothing of an instructor-only cell, no solution region, no solution line."""
+    if "instructor-only" in cell.metadata.get("tags", []):
+        return ""
+    text = SOLUTION_REGION.sub("", cell.source)
+    return "\n".join(line for line in text.splitlines() if not line.rstrip().endswith("### SOLUTION"))
+
+
+MARKDOWN = prose("\n\n".join(seen(c) for c in CELLS if c.cell_type == "markdown"))
+
+
+def check_cells() -> list[tuple[int, str, str]]:
+    return [(i, *CHECK.match(c.source).groups()) for i, c in enumerate(CELLS) if c.cell_type == "code" and CHECK.match(c.source)]
+
+
+def index_of_check(qid: str) -> int:
+    return next(i for i, found, _ in check_cells() if found == qid)
+
+
+def seen_before(index: int) -> str:
+    return prose("\n\n".join(seen(c) for c in CELLS[:index]))
+
+
+def cell_index(fragment: str, kind: str = "code") -> int:
+    found = [i for i, c in enumerate(CELLS) if c.cell_type == kind and fragment in c.source]
+    assert len(found) == 1, (fragment, found)
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def printed():
+    """What each code cell prints, running the solved notebook in order in one namespace."""
+    namespace: dict = {}
+    out = {}
+    for i, cell in enumerate(CELLS):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            exec(compile(tree, f"cell {i}", "exec"), namespace)  # noqa: S102 - our own notebook
+        out[i] = buffer.getvalue()
+    out["namespace"] = namespace
+    return out
+
+
+# -- structure ---------------------------------------------------------------------------------
+def test_one_title_parallel_to_task_2_and_headings_in_order():
+    headings = [line for c in CELLS if c.cell_type == "markdown" for line in seen(c).splitlines() if line.startswith("#")]
+    assert headings[0] == "# Week 8, Task 1: Gradients through an LSTM cell"
+    assert sum(h.startswith("# ") for h in headings) == 1
+    levels = [len(h) - len(h.lstrip("#")) for h in headings]
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), headings
+    numbers = [int(m) for h in headings for m in re.findall(r"^## (\d+)\.", h)]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
+
+
+def test_every_graded_question_has_an_answer_cell_then_its_check_in_notebook_order():
+    found = check_cells()
+    assert [qid for _, qid, _ in found] == [q.id for q in GRADED]
+    for i, qid, name in found:
+        answer = CELLS[i - 1]
+        if qid == "lstm.dL_dU_f":  # the student's own gradient check sits between answer and check
+            assert "numerical_gradient" in answer.source and "except NotImplementedError" in answer.source
+            answer = CELLS[i - 2]
+        assert answer.source.startswith("# answer") and re.search(rf"^(def )?{name}\b", answer.source.split("\n", 1)[1], re.M), qid
+        assert "nbval-check-output" in CELLS[i].metadata.get("tags", [])
+
+
+def test_the_self_test_offers_every_quiz_after_the_last_check_with_a_seed():
+    last_check = check_cells()[-1][0]
+    heading = cell_index("## 11. Self-test", "markdown")
+    assert heading > last_check
+    for q in QUIZ:
+        i = cell_index(f'answer_box("{q.id}", seed=')
+        assert i > heading
+    assert "hint appears when you check an answer that is not right" in MARKDOWN
+
+
+def test_the_notebook_imports_only_the_student_package():
+    code = "\n".join(c.source for c in CELLS if c.cell_type == "code")
+    assert "instructor" not in code
+    for module in re.findall(r"^\s*(?:from|import) (dlweek8[\w.]*)", code, re.M):
+        assert not module.startswith("dlweek8.instructor"), module
+
+
+def test_reason_questions_list_the_check_s_reasons_verbatim():
+    for qid in ("lstm.cell_state_dependence", "lstm.argmax_vs_input"):
+        q = checks.get(qid)
+        for letter, text in q.reasons.items():
+            assert prose(f"* **{letter}.** {text}") in MARKDOWN, (qid, letter)
+
+
+def test_written_reasoning_cells_follow_the_seed_s_three_sentence_questions():
+    for qid, label in (("lstm.cell_state_dependence", "Your reason"), ("lstm.argmax_vs_input", "Your justification")):
+        after = CELLS[index_of_check(qid) + 1]
+        assert after.cell_type == "markdown" and after.source.startswith(f"**{label} (ungraded, at most three sentences):**")
+        assert "### BEGIN SOLUTION" in after.source
+
+
+# -- notation and truth ------------------------------------------------------------------------
+def test_no_hadamard_product_between_a_vector_and_a_matrix():
+    text = "\n".join(c.source for c in CELLS if c.cell_type == "markdown")
+    assert not re.search(r"v\s*(\\circ|∘)\s*J", text)
+    assert r"\operatorname{diag}(v)" in text
+
+
+def test_the_false_identity_is_shown_only_as_the_trap_after_the_check():
+    check_at = index_of_check("lstm.three_step_jacobian")
+    trap = cell_index("**The trap: the $h$-only product.**", "markdown")
+    assert trap > check_at
+    assert "It is **not** $\\partial h_t/\\partial h_{t-3}$" in CELLS[trap].source
+    before = seen_before(check_at)
+    assert "product of the three $k \\times k$" not in before and "four-term" not in before
+    assert "top left" in before and "diag}(f_t)$ (bottom right)" in before  # the four blocks are named first
+
+
+def test_state_jacobian_blocks_are_what_the_markdown_says():
+    rng = np.random.default_rng(7)
+    cell = lstm.random_cell(rng, 3, 2)
+    x, h, c = lstm.random_state(rng, cell)
+    S = lstm.autograd_unrolled_jacobian(cell, [x], h, c)
+    s = lstm.step(cell, x, h, c)
+    k = 3
+    np.testing.assert_allclose(S[k:, k:], np.diag(s.f), atol=1e-12)  # ∂c_t/∂c_{t−1} = diag(f_t)
+    np.testing.assert_allclose(S[:k, k:], np.diag(s.o * lstm.tanh_prime(s.c) * s.f), atol=1e-12)  # ∂h_t/∂c_{t−1}
+    # the h-h block of a product of three is the sum over the four (h or c) paths through the two middle steps
+    Ss = [lstm.state_jacobian(cell, x, h, c) for _ in range(3)]
+    blocks = [{(a, b): S_[a * k:(a + 1) * k, b * k:(b + 1) * k] for a in (0, 1) for b in (0, 1)} for S_ in Ss]
+    paths = sum(blocks[2][0, a] @ blocks[1][a, b] @ blocks[0][b, 0] for a in (0, 1) for b in (0, 1))
+    np.testing.assert_allclose((Ss[2] @ Ss[1] @ Ss[0])[:k, :k], paths)
+    assert "the four ways of passing through $h$ or $c$ at the two intermediate steps" in MARKDOWN
+
+
+# -- derive first, then see (issue 8 §4) ---------------------------------------------------------
+@pytest.mark.parametrize(("qid", "formulas"), [
+    ("lstm.sigmoid_prime", [r"\sigma(z)\,(1 - \sigma(z))", r"\sigma(z)\,\sigma(-z)", r"\dfrac{e^{-z}}{(1+e^{-z})^2}", "σ(z)σ(−z)",
+                            "1 - \\sigma(z)", "1-\\sigma(z)", r"\frac{e^{-z}}{(1+e^{-z})^2}"]),
+    ("lstm.df_dh_prev", [r"\sigma'\big(z[d_1]\big)\, U^f[d_1, d_2]", r"\operatorname{diag}\big(\sigma'(z)\big)\,U^f", "sigmoid_prime(z)[:, None]"]),
+    ("lstm.dL_dU_f", ["outer product", "h_{t-1}^{\\top}", "np.outer"]),
+    ("lstm.argmax_vs_input", ["σ(a + ‖U^f(d)‖)", r"\sigma\big(W^f(d)\cdot x_t + \lVert U^f(d)\rVert_2\big)"]),
+])
+def test_no_formula_that_answers_a_question_is_shown_before_its_check(qid, formulas):
+    before = seen_before(index_of_check(qid))
+    for formula in formulas:
+        assert prose(formula) not in before, (qid, formula)
+    after = prose("\n".join(c.source for c in CELLS))
+    assert any(prose(f) in after for f in formulas), f"{qid}: the formulas are shown nowhere, the test would pass vacuously"
+
+
+def test_explorers_come_after_the_question_they_illustrate():
+    assert cell_index("ArgmaxExplorer(") > index_of_check("lstm.argmax_vs_input")
+    assert cell_index("SigmoidExplorer(") > index_of_check("lstm.sigmoid_prime")
+    assert cell_index("GradientFlowExplorer(") < index_of_check("lstm.forget_bias")  # it teaches why, not the number
+
+
+# -- the numbers the markdown states -------------------------------------------------------------
+def test_section_2_demos_show_two_cell_states_with_one_h_and_different_steps(printed):
+    out = printed[cell_index("# 2) step t from the same h_{t-1}")]
+    assert "same h_(t-1):       True" in out
+    ns = printed["namespace"]
+    assert not np.allclose(ns["before"].c, ns["c_other"])
+    assert not np.allclose(ns["one"].c, ns["other"].c) and not np.allclose(ns["one"].h, ns["other"].h)
+
+
+def test_row_scaling_demo(printed):
+    out = printed[cell_index("diag(v) @ J == v[:, None] * J")]
+    assert "v[:, None] * J: True" in out and "v * J:          False" in out
+
+
+def test_one_step_state_jacobian_demo(printed):
+    out = printed[cell_index("bottom-right block == diag(f_t)")]
+    assert "bottom-right block == diag(f_t): True" in out
+    assert float(re.search(r"\(one step\): (\S+)", out).group(1)) < 1e-12
+
+
+def test_the_h_only_product_is_as_far_off_as_the_markdown_says(printed):
+    stated = int(re.search(r"On the random cell above it is (\d+) % off", MARKDOWN).group(1))
+    out = printed[cell_index("h_only = Ss[2][:k, :k]")]
+    assert f"relative error {stated}%" in out
+    assert "agrees with the h-only product: True" in out
+    ns = printed["namespace"]
+    assert ns["gap"] == pytest.approx(stated / 100, abs=0.005)
+
+
+def test_the_carousel_is_the_product_of_forget_gates_and_a_bias_keeps_it_near_one(printed):
+    out = printed[cell_index("carousel = Ss[2][k:, k:]")]
+    assert "diag(f_t * f_(t-1) * f_(t-2)): True" in out
+    ns = printed["namespace"]
+    opened = ns["opened"]
+    assert np.all(opened[2].f * opened[1].f * opened[0].f > np.diag(ns["carousel"]))
+
+
+def test_sigmoid_numbers(printed):
+    assert re.search(r"within \$10\^\{-17\}\$ of 1", MARKDOWN) and 1 - lstm.sigmoid(40.0) < 1e-17 and lstm.sigmoid(40.0) == 1.0
+    true = math.exp(-40) / (1 + math.exp(-40)) ** 2
+    stated = float(re.search(r"about \$(\d\.\d) \\times 10\^\{-18\}\$", MARKDOWN).group(1)) * 1e-18
+    assert stated == pytest.approx(true, rel=0.02) and true > np.finfo(float).tiny  # a normal float: not underflow
+    out = printed[cell_index("import warnings")]
+    assert "sigma(1 - sigma) at z = 40: 0.0" in out and "torch.autograd at z = 40: 0.0" in out
+    assert "nan" in out and "overflow" in out
+
+
+def test_the_gradient_check_cell_agrees_with_the_right_answer(printed):
+    out = printed[cell_index("# your own gradient check")]
+    error = float(re.search(r"numerical gradient: (\S+) \(agrees\)", out).group(1))
+    assert error < dlweek8.gradcheck.THRESHOLD
+    assert "`gradcheck.THRESHOLD` $= 10^{-7}$" in MARKDOWN and dlweek8.gradcheck.THRESHOLD == 1e-7
+    assert "`gradcheck.WRONG_ABOVE` $= 10^{-4}$" in MARKDOWN and dlweek8.gradcheck.WRONG_ABOVE == 1e-4
+
+
+def test_the_rnn_one_step_jacobian_formula(printed):
+    out = printed[cell_index("diag(1 - h_t^2) U vs autograd")]
+    assert float(out.rsplit(":", 1)[1]) < 1e-12
+
+
+def test_half_a_gate_per_step_over_50_steps_is_about_1e_minus_15():
+    assert "about $10^{-15}$ after 50 steps" in MARKDOWN
+    assert round(math.log10(0.5**50)) == -15
+
+
+def test_gradient_flow_numbers_the_markdown_and_summary_state():
+    cell, inputs = gradient_flow_cell(16)
+    closed, opened = (lstm.gradient_flow(cell.with_forget_bias(b), inputs[:50])["c"][0] for b in (0.0, 3.0))
+    assert MARKDOWN.count("from about $10^{-12}$ at $b_f = 0$ to about $0.2$ at $b_f = 3$") == 1
+    assert "from about $10^{-12}$ to about $0.2$" in MARKDOWN  # the summary
+    assert round(math.log10(closed)) == -12 and round(opened, 1) == 0.2
+    assert "eleven orders of magnitude" in MARKDOWN and round(math.log10(opened / closed)) == 11
+    explorer = GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=16)
+    for norm, stated in ((1.0, r"vanishes \(about \$10\^\{(-?\d+)\}\$\)"), (6.0, r"explodes \(about \$(\d) \\times 10\^\{(\d+)\}\$\)")):
+        explorer.rnn_norm_slider.value = norm
+        value = explorer.data["rnn_h"][0]
+        match = re.search(stated, MARKDOWN)
+        if norm == 1.0:
+            assert round(math.log10(value)) == int(match.group(1)) and "vanishes" in explorer.view.alt
+        else:
+            assert round(value / 10 ** int(match.group(2))) == int(match.group(1)) and "explodes" in explorer.view.alt
+
+
+def test_norm_below_one_bounds_the_rnn_gradient():
+    """The markdown: since 0 < 1 − h² ≤ 1, ‖U‖₂ < 1 makes the gradient vanish at least like ‖U‖₂^T."""
+    cell, inputs = gradient_flow_cell(16)
+    U = cell.U_c * 0.9 / np.linalg.norm(cell.U_c, 2)
+    h, product = np.zeros(16), np.eye(16)
+    for n, x in enumerate(inputs[:40], 1):
+        h = np.tanh(cell.W_c @ x + U @ h)
+        product = ((1 - h**2)[:, None] * U) @ product
+        assert np.linalg.norm(product, 2) <= 0.9**n + 1e-12
+
+
+def test_clipping_demo_rescales_to_max_norm(printed):
+    out = printed[cell_index("clip_grad_norm_(rnn.parameters(), max_norm=1.0)")]
+    before, after = (float(v) for v in re.search(r"total gradient norm: (\S+) before clipping, (\S+) after", out).groups())
+    assert before > 1e3 and after == pytest.approx(1.0)
+    assert "torch.nn.utils.clip_grad_norm_" in MARKDOWN
+
+
+def test_brute_force_argmax_points_along_the_row(printed):
+    out = printed[cell_index("candidates = rng.standard_normal((20000, 4))")]
+    cosines = [float(v) for v in re.findall(r"cosine with U\^f\(d\): (\S+)", out)]
+    assert len(cosines) == 2 and all(c > 0.99 for c in cosines)
+    values = [float(v) for v in re.findall(r"f_t\(d\) = (\S+),", out)]
+    assert values[1] > values[0]
+
+
+def test_the_notes_typo_is_corrected():
+    text = "\n".join(c.source for c in CELLS if c.cell_type == "markdown")
+    assert "10000\\,\\lVert W^f(d)\\rVert_2 + U^f(d)\\cdot h_{t-1}" in text
+    assert "W_f \\in \\mathbb{R}^{k \\times k}" not in text
+
+
+def test_torch_autograd_of_a_sigmoid_at_40_really_is_zero():
+    z = torch.tensor(40.0, dtype=torch.float64, requires_grad=True)
+    torch.sigmoid(z).backward()
+    assert z.grad.item() == 0.0
