@@ -29,6 +29,11 @@ OVERFLOW = np.array([0.941, 0.894, 0.259])  # yellow #F0E442, hatched: the windo
 GHOST = np.array([0.97, 0.97, 0.97])  # outside the padded input
 GRID = np.array([0.55, 0.55, 0.55])
 
+#: Text colours of the side panel and the verdict: JupyterLab's theme colours (legible in light and
+#: dark themes), with light-theme fallbacks of contrast ≥ 4.5:1 on white.
+RIGHT_TEXT = "var(--jp-success-color1, #1a7f37)"
+WRONG_TEXT = "var(--jp-error-color1, #b42318)"
+
 #: The explorer's default: 10 cells, kernel 4, stride 3, padding 1. The windows start at 0, 3
 #: and 6; two cells are left over (one input cell, one padding cell), so floor has work to do.
 DEFAULT = {"size": 10, "kernel": 4, "stride": 3, "padding": 1, "dilation": 1}
@@ -183,7 +188,7 @@ class ConvExplorer(w.VBox):
                 + (f"; {_plural(leftover, 'cell')} left over, too few for another stride." if leftover else "; nothing is left over.")
             )
         correct = guess == right
-        colour = "#1a7f37" if correct else "#cf222e"
+        colour = RIGHT_TEXT if correct else WRONG_TEXT
         head = f"<b>Right</b>: {right}." if correct else f"<b>Not quite</b>: {right}, not {guess}."
         self.verdict.value = (
             f"<span style='color:{colour}'>{head}</span> {reason} "
@@ -401,7 +406,7 @@ class ConvExplorer(w.VBox):
         ]
         if span > padded:
             lines.append(
-                f"<span style='color:#b42318'>the kernel spans {span} cells but the padded input has only {padded}: "
+                f"<span style='color:{WRONG_TEXT}'>the kernel spans {span} cells but the padded input has only {padded}: "
                 "no placement fits (PyTorch raises an error)</span>"
             )
         else:
@@ -419,7 +424,7 @@ class ConvExplorer(w.VBox):
             lines.append(f"next window (hatched): {start}…{end}, past the last {last} {padded - 1}: not computed")
             unreached = self.unreached
             if unreached:
-                lines.append(f"<span style='color:#b42318'>× input cells no placement reaches: {', '.join(map(str, unreached))}</span>")
+                lines.append(f"<span style='color:{WRONG_TEXT}'>× input cells no placement reaches: {', '.join(map(str, unreached))}</span>")
             else:
                 lines.append("every input cell is reached")
         return "<div style='font-family:monospace;line-height:1.5;margin-left:1em'>" + "<br>".join(lines) + "</div>"
