@@ -88,7 +88,7 @@ class ConvExplorer(w.VBox):
         self.caption = w.HTML()
         # The prediction comes first: the parameter controls unlock once one has been checked.
         self.question = w.HTML()
-        self.guess = w.RadioButtons(options=[], value=None, layout=w.Layout(width="auto"))
+        self.guess = w.RadioButtons(options=[], value=None, description="windows", style=style, layout=w.Layout(width="auto"))
         self.check_guess = w.Button(description="Check my prediction", button_style="primary", layout=w.Layout(width="auto"))
         self.check_guess.on_click(lambda _: self.judge_prediction())
         self.verdict = w.HTML()
