@@ -2,7 +2,9 @@
 server as the JupyterLab tests: open /tree, open the notebook from the file list, Run All, and see
 the widgets render (explorer sliders, answer boxes, figures with alt text), with no error.
 
-The two notebooks are opened and run at the same time (two kernels on two cores).
+The two notebooks are opened and run at the same time (two kernels on two cores). A slider is moved
+through its readout: in Notebook 7 the arrow keys on a focused ipywidgets slider handle are taken by
+the application's own shortcuts (known limitation, see README, Accessibility).
 Screenshots: ``artifacts/screenshots/notebook7-<name>.png``.
 """
 
@@ -55,7 +57,13 @@ def test_both_notebooks_run_in_notebook7_with_their_widgets(notebook7_pages, scr
             labdriver.unlock(area)
             labdriver.settle(area)
             before = labdriver.explorer_state(area)
-            labdriver.nudge(labdriver.slider_handles(area)[0])
+            # Through the slider's readout: Notebook 7 (unlike JupyterLab) takes arrow keys for its own
+            # shortcuts before a focused slider handle sees them.
+            handle = labdriver.slider_handles(area)[0]
+            now, top = float(handle.get_attribute("aria-valuenow")), float(handle.get_attribute("aria-valuemax"))
+            readout = area.locator(".widget-slider .widget-readout").first
+            readout.fill(f"{now + 1 if now + 1 <= top else now - 1:g}")
+            readout.press("Enter")
             if not labdriver.wait_state_change(area, before):
                 failures.append(f"{name}: a slider did not change its explorer in Notebook 7")
             area.screenshot(path=screenshots / f"notebook7-{name.removesuffix('.ipynb')}-explorer.png")
