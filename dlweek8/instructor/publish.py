@@ -82,6 +82,12 @@ def package_files(package: Path) -> dict[str, bytes]:
     return files
 
 
+def _ships(package_name: str) -> bool:
+    """Whether a (sub)package is in the student build: all but the instructor part."""
+    instructor = f"{PACKAGE}.{INSTRUCTOR_PART}"
+    return package_name != instructor and not package_name.startswith(instructor + ".")
+
+
 def _toml(value) -> str:
     """A TOML value for a string or a list of strings (JSON's syntax for these is TOML's)."""
     return json.dumps(value, ensure_ascii=False)
@@ -101,7 +107,7 @@ def student_pyproject(project_toml: Path) -> bytes:
         license=_toml(project["license"]),
         dependencies="[\n" + "".join(f"    {_toml(d)},\n" for d in project["dependencies"]) + "]",
         packages_include=_toml(setuptools.get("packages", {}).get("find", {}).get("include", [f"{PACKAGE}*"])),
-        package_data="".join(f"{_toml(k)} = {_toml(v)}\n" for k, v in setuptools.get("package-data", {}).items()),
+        package_data="".join(f"{_toml(k)} = {_toml(v)}\n" for k, v in setuptools.get("package-data", {}).items() if _ships(k)),
     )
     return text.encode()
 
