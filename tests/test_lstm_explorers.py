@@ -177,7 +177,7 @@ def test_gradient_flow_axes_are_labelled_and_the_curves_differ_by_line_style_too
 
 def test_every_explorer_asks_a_prediction_and_confirms_or_refutes_it_with_its_numbers(flow):
     argmax, sigmoid = ArgmaxExplorer(), SigmoidExplorer()
-    cases = ((flow, "orders", "same"), (argmax, "stays-rises", "turns-rises"), (sigmoid, "0.25", "0.5"))
+    cases = ((flow, "orders", "same"), (argmax, "stays-rises", "turns-rises"), (sigmoid, "700", "40"))
     for explorer, right, wrong in cases:
         prediction = explorer.prediction
         assert explorer.children[0] is prediction and "Predict first" in prediction.question.value
@@ -188,7 +188,7 @@ def test_every_explorer_asks_a_prediction_and_confirms_or_refutes_it_with_its_nu
         prediction.check_guess.click()
         assert prediction.confirmed is True and "Confirmed" in prediction.verdict.value
     assert "1.7e-12" in flow.prediction.verdict.value and "0.23" in flow.prediction.verdict.value
-    assert "0.25" in sigmoid.prediction.verdict.value
+    assert "708.4" in sigmoid.prediction.verdict.value and "4.2e-18" in sigmoid.prediction.verdict.value
 
 
 def test_explorers_describe_what_they_show_with_numbers_that_follow_the_sliders(flow):

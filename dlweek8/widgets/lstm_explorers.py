@@ -21,6 +21,7 @@ from .figure import FigureView
 
 _STYLE = {"description_width": "initial"}
 _FLOOR = 1e-300  # log axes cannot show 0
+_TINY = float(np.finfo(float).tiny)  # the smallest normal float64, 2.2e-308
 #: Opaque square legends: the fast refresh pastes them back over the moving curves.
 _LEGEND = {"framealpha": 1.0, "fancybox": False}
 
@@ -53,7 +54,8 @@ class Prediction(w.VBox):
         self.question = w.HTML(f"<b>Predict first, then move the sliders:</b> {html.escape(question)}")
         self.guess = w.RadioButtons(options=list(options), value=None, description="Your prediction",
                                     style=_STYLE, layout=w.Layout(width="auto"))
-        self.check_guess = w.Button(description="Check my prediction", button_style="primary", layout=w.Layout(width="auto"))
+        self.check_guess = w.Button(description="Check my prediction", button_style="primary",
+                                    layout=w.Layout(width="auto", align_self="flex-start"))
         self.check_guess.on_click(lambda _: self.judge_prediction())
         self.verdict = w.HTML()
         self.verdict.add_class("dlweek8-prediction-verdict")
@@ -404,24 +406,26 @@ class SigmoidExplorer(_Explorer):
         super().__init__([self.range_slider])
 
     _OPTIONS = (
-        ("at z = 0, where σ′ = 0.25", "0.25"),
-        ("at z = 0, where σ′ = 0.5", "0.5"),
-        ("at z = 0, where σ′ = 1", "1"),
-        ("it keeps growing as z grows", "grows"),
+        ("up to about |z| = 40", "40"),
+        ("up to about |z| = 700", "700"),
+        ("up to about |z| = 10 000", "10000"),
+        ("for every z", "every"),
     )
 
     def _prediction(self):
-        return "Where is σ′(z) largest, and how large is it there?", self._OPTIONS, self._judge
+        return ("σ′(z) shrinks fast as |z| grows. Up to which |z| is the true σ′(z) still a normal float64 "
+                "(at least 2.2e-308)? Widen the range to see.", self._OPTIONS, self._judge)
 
     def _judge(self, choice: str):
-        z = np.linspace(-10.0, 10.0, 2001)
+        z = np.arange(0.0, 2000.0, 0.05)
         values = lstm._sigmoid_prime(z)
-        best = int(np.argmax(values))
-        truth = "0.25" if abs(z[best]) < 1e-9 and abs(values[best] - 0.25) < 1e-12 else "other"
+        normal, nonzero = float(z[values >= _TINY].max()), float(z[values > 0].max())
+        truth = min(("40", "700", "10000"), key=lambda option: abs(np.log(float(option) / normal)))
         return choice == truth, (
-            f"On z in [−10, 10] the true σ′ is largest at z = {z[best]:g}, where it is {values[best]:.4g}; at z = ±10 "
-            f"it is {values[0]:.2g}. So a gate passes back at most a quarter of the gradient that reaches it, and "
-            "almost none once it saturates. Widen the range to see how small σ′ gets at z = ±40 and ±1000."
+            f"σ′(z) ≈ e^(−|z|) for large |z|: it is a normal float up to |z| ≈ {normal:.1f} (σ′ = {_g(float(lstm._sigmoid_prime(normal)))} "
+            f"there), a subnormal float up to |z| ≈ {nonzero:.0f}, and beyond that the nearest float64 is 0. At z = ±40 it "
+            f"is still {_g(float(lstm._sigmoid_prime(40.0)))}, so 0 there is a 100 % error; at z = ±1000 the right float64 "
+            "answer is 0, and NaN or inf is wrong."
         )
 
     def _build(self):
