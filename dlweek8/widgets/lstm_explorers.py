@@ -51,7 +51,8 @@ class Prediction(w.VBox):
     """
 
     def __init__(self, question: str, options, judge):
-        self.question = w.HTML(f"<b>Predict first, then move the sliders:</b> {html.escape(question)}")
+        # HTMLMath: the question's $...$ maths is typeset, not shown as W^f(d)·x_t
+        self.question = w.HTMLMath(f"<b>Predict first, then move the sliders:</b> {html.escape(question)}")
         self.guess = w.RadioButtons(options=list(options), value=None, description="Your prediction",
                                     style=_STYLE, layout=w.Layout(width="auto"))
         self.check_guess = w.Button(description="Check my prediction", button_style="primary",
@@ -168,8 +169,9 @@ class GradientFlowExplorer(_Explorer):
 
     def _prediction(self):
         _, T, k = self._start
-        question = (f"With k = {k} units and T = {T} steps, you raise the forget bias b_f from 0 to 3. "
-                    "What happens to the LSTM's gradient along the cell state that reaches step 0, mean |∂c_T/∂c_0|?")
+        question = (f"With $k = {k}$ units and $T = {T}$ steps, you raise the forget bias $b_f$ from 0 to 3. What happens "
+                    "to the LSTM's gradient along the cell state that reaches step 0, the mean "
+                    r"$|\partial c_T/\partial c_0|$?")
         return question, self._OPTIONS, self._judge
 
     def _judge(self, choice: str):
@@ -318,8 +320,8 @@ class ArgmaxExplorer(_Explorer):
     )
 
     def _prediction(self):
-        question = ("You will move the slider W^f(d)·x_t from 0 to 3. What happens to the best h_{t−1} "
-                    "(its angle on the circle) and to the largest value of f_t(d)?")
+        question = (r"You will move the slider $W^f(d) \cdot x_t$ from 0 to 3. What happens to the best $h_{t-1}$ "
+                    "(its angle on the circle) and to the largest value of $f_t(d)$?")
         return question, self._OPTIONS, self._judge
 
     def _judge(self, choice: str):
@@ -413,8 +415,8 @@ class SigmoidExplorer(_Explorer):
     )
 
     def _prediction(self):
-        return ("σ′(z) shrinks fast as |z| grows. Up to which |z| is the true σ′(z) still a normal float64 "
-                "(at least 2.2e-308)? Widen the range to see.", self._OPTIONS, self._judge)
+        return (r"$\sigma'(z)$ shrinks fast as $|z|$ grows. Up to which $|z|$ is the true $\sigma'(z)$ still a normal "
+                r"float64 (at least $2.2 \times 10^{-308}$)? Widen the range to see.", self._OPTIONS, self._judge)
 
     def _judge(self, choice: str):
         z = np.arange(0.0, 2000.0, 0.05)
