@@ -80,12 +80,15 @@ def cases() -> list[Case]:
 
 
 class MemorySampler:
-    """Peak resident memory of this process, and of the largest other process it started (sampled from /proc)."""
+    """Peak resident memory of this process, and of the largest other process it started, and the CPU
+    seconds of all the processes it started (sampled from /proc every ``every`` s, so a process's last
+    moments are missed: the CPU figure is a lower bound)."""
 
-    def __init__(self, every: float = 0.2):
+    def __init__(self, every: float = 0.1):
         import threading
 
         self.every, self.grader_mb, self.worker_mb = every, 0.0, 0.0
+        self._cpu: dict[tuple[int, str], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -120,14 +123,16 @@ class MemorySampler:
                     ancestor, hops = parents.get(ancestor), hops + 1
                 if ancestor == me:
                     self.worker_mb = max(self.worker_mb, rss[pid])
+                    try:
+                        stat = Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()
+                    except (OSError, IndexError):
+                        continue
+                    key = (pid, stat[19])  # pid and start time: a pid used twice is two processes
+                    self._cpu[key] = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
-
-def _cpu_seconds() -> float:
-    """CPU time of this process and of every process it started and waited for (the template, the
-    sandbox, each submission's processes: each waits for its own children)."""
-    import resource
-
-    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+    @property
+    def children_cpu_s(self) -> float:
+        return sum(self._cpu.values())
 
 
 def main() -> None:
@@ -136,12 +141,17 @@ def main() -> None:
     for student, solved in _editions()[:1]:
         for label, kwargs in (("sandboxed", {}), ("--no-sandbox", {"sandboxed": False}), ("sandboxed, cold template", {"warm": False})):
             load = os.getloadavg()[0]
-            cpu = _cpu_seconds()
+            import resource
+
+            own = resource.getrusage(resource.RUSAGE_SELF)
             with MemorySampler() as memory:
                 seconds = grade_batch(student, solved, **kwargs)
-            cpu = (_cpu_seconds() - cpu) / SUBMISSIONS
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            grader_cpu = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
+            cpu = (grader_cpu + memory.children_cpu_s) / SUBMISSIONS
             # On a shared machine the wall clock measures the neighbours too; CPU seconds per
-            # submission do not, and 2 free cores grade 2 * 60 / cpu of them a minute.
+            # submission (the grader's own, and every process it started, sampled) do not, and
+            # 2 free cores grade about 2 * 60 / cpu of them a minute.
             print(f"{student.name} ({label}): {SUBMISSIONS} in {seconds:.1f} s on {WORKERS} workers = "
                   f"{SUBMISSIONS * 60 / seconds:.1f}/minute (goal >= 40); {cpu:.2f} CPU s per submission = "
                   f"{2 * 60 / cpu:.0f}/minute on 2 free cores; grader peak {memory.grader_mb:.0f} MB, "

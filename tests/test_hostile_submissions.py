@@ -50,6 +50,14 @@ def _value_question(assignment) -> str:
     return next(qid for qid in assignment.question_ids if not judge.is_function_question(qid))
 
 
+def _right_value(qid: str):
+    """The right answer to a value question, as a literal (from the instructor's references)."""
+    from dlweek8.instructor import solutions
+
+    answer = solutions.solution(qid).answer
+    return answer.tolist() if hasattr(answer, "tolist") else answer
+
+
 def _hostile(qid: str, code: str) -> bytes:
     """A small notebook: the hostile cell, then a check cell that reads ``leak``."""
     cells = [new_code_cell("import dlweek8\nleak = None"), new_code_cell(code), new_code_cell(f'dlweek8.check("{qid}", leak)')]
@@ -194,12 +202,13 @@ leak = 3
 """,
     }
     files = {name: _hostile(qid, code) for name, code in attacks.items()}
-    files.update({"honest.ipynb": honest, "classmate.ipynb": classmate, "=HYPERLINK(1).ipynb": honest,
+    small = _hostile(qid, f"leak = {_right_value(qid)!r}")  # a small honest notebook, for the names (cheap to run)
+    files.update({"honest.ipynb": honest, "classmate.ipynb": classmate, "small.ipynb": small, "=HYPERLINK(1).ipynb": small,
                   "deep.ipynb": b"[" * 100_000, "big.ipynb": b" " * (2 * 2**20)})
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    (folder / os.fsdecode(b"caf\xe9.ipynb")).write_bytes(honest)
-    os.symlink("honest.ipynb", folder / "alias.ipynb")
+    (folder / os.fsdecode(b"caf\xe9.ipynb")).write_bytes(small)
+    os.symlink("small.ipynb", folder / "alias.ipynb")
     os.symlink("/dev/zero", folder / "zero.ipynb")
     os.mkfifo(folder / "fifo.ipynb")
     (folder / "folder.ipynb").mkdir()
@@ -224,7 +233,7 @@ leak = 3
         rows[row["submission"]] = row
     printable = [os.fsencode(n).decode("utf-8", "backslashreplace") for n in names]
     expected_total = _total(rows["honest.ipynb"]) if "honest.ipynb" in rows else -1
-    return Batch(out, rows, csv_text, printable, ["classmate.ipynb", "=HYPERLINK(1).ipynb", "caf\\xe9.ipynb", "alias.ipynb"],
+    return Batch(out, rows, csv_text, printable, ["classmate.ipynb"],
                  expected_total, seconds, home, alive, after, max(rss, before) / 1024)
 
 
@@ -240,10 +249,13 @@ def test_every_file_has_exactly_one_row(batch):
 
 
 def test_honest_classmates_keep_their_exact_totals(batch):
-    """Five copies of one honest notebook, graded alongside the attacks, all get the same total."""
+    """Two copies of one honest notebook, graded alongside the attacks, get the same total; so do the
+    copies of a small honest notebook under other names."""
     assert batch.expected_total > 0, batch.rows["honest.ipynb"]["notes"]
     for name in batch.honest:
         assert _total(batch.rows[name]) == batch.expected_total, (name, batch.rows[name]["notes"])
+    small = _total(batch.rows["small.ipynb"])
+    assert small > 0 and all(_total(batch.rows[n]) == small for n in ("=HYPERLINK(1).ipynb", "caf\\xe9.ipynb", "alias.ipynb"))
 
 
 def test_names_are_kept_as_given_and_inert_in_the_csv(batch):
@@ -270,9 +282,9 @@ def test_nothing_persists_outside_the_submission(batch):
 
 def test_bounds_hold(batch):
     sleepy = batch.rows["sleepy.ipynb"]
-    assert _total(sleepy) == 0 and sleepy["questions"]
-    # the sleeper alone would never finish; the whole batch ends within 3x its notebook bound plus the rest
-    assert batch.seconds < 3 * NOTEBOOK_TIMEOUT + 60
+    assert _total(sleepy) == 0 and "did not finish within" in json.dumps(sleepy["questions"])
+    # Alone, the sleeper never ends; with the bound, the batch ends (the margin is for a shared machine's load).
+    assert batch.seconds < 3 * NOTEBOOK_TIMEOUT + 300
     # 400 MB printed is not held by the grader (the issue measured 1.3 GB)
     assert batch.max_rss_mb < 1000, batch.max_rss_mb
 
