@@ -35,14 +35,14 @@ def test_gradient_flow_redraws_on_every_slider(flow):
 def test_forget_bias_3_keeps_the_gradient_that_bias_0_loses(flow):
     flow.bias_slider.value = 0.0
     closed = flow.data["lstm_c"][0]
-    closed_text = flow._summary.get_text()
+    closed_text = flow.view.summary
     flow.bias_slider.value = 3.0
     opened = flow.data["lstm_c"][0]
     assert flow.data["t"][-1] == 50 and flow.data["forget_gates"].shape == (50, 16)
     assert closed < 1e-9 and opened > 1e-2, (closed, opened)
     assert flow.data["rnn_h"][0] < 1e-9  # the tanh RNN of the same size vanishes either way
     assert flow.data["forget_gates"].mean() > 0.9
-    assert f"{closed:.2g}" in closed_text and f"{opened:.2g}" in flow._summary.get_text()
+    assert f"{closed:.2g}" in closed_text and f"{opened:.2g}" in flow.view.summary
     flow.bias_slider.value = 0.0
 
 
@@ -210,7 +210,7 @@ def test_explorers_describe_what_they_show_with_numbers_that_follow_the_sliders(
 def test_no_explorer_shows_an_answer_formula():
     argmax, sigmoid = ArgmaxExplorer(), SigmoidExplorer()
     texts = [t.get_text() for e in (argmax, sigmoid) for ax in e.view.figure.axes for t in ax.get_legend().get_texts()]
-    texts += [argmax._label.get_text(), argmax.view.alt, sigmoid.view.alt]
+    texts += [argmax.view.summary, argmax.view.alt, sigmoid.view.alt]
     for text in texts:
         assert "σ(−z)" not in text and "σ(-z)" not in text and "1 − σ" not in text, text
         assert "‖U^f(d)‖" not in text and "σ(" not in text.replace("σ(z)", ""), text

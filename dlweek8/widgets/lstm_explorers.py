@@ -203,8 +203,6 @@ class GradientFlowExplorer(_Explorer):
         # above the axes, where no curve (vanishing or exploding) can hide behind it
         legend = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, fontsize=7, columnspacing=1.0,
                            handlelength=2.5, borderaxespad=0.0, **_LEGEND)
-        self._summary = ax.text(0.99, 0.03, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
-                                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "#d0d7de"})
         edges = np.linspace(0.0, 1.0, 21)
         self._hist = self._gates_ax.stairs(np.zeros(20), edges, fill=True, color="#0969da", alpha=0.6)
         self._sigma_b = self._gates_ax.axvline(0.5, color="#cf222e", lw=1.2, label="σ(b_f)")
@@ -216,7 +214,8 @@ class GradientFlowExplorer(_Explorer):
                                              **_LEGEND)
         self._drawn_limits = None
         self._weakest: dict = {}
-        self.view.animate(self._lstm_c, self._lstm_h, self._rnn_h, self._summary, self._hist, self._sigma_b,
+        # The numbers go in the live summary under the figure (matplotlib text was most of an update's time).
+        self.view.animate(self._lstm_c, self._lstm_h, self._rnn_h, self._hist, self._sigma_b,
                           *_spines(ax, self._gates_ax))
         self.view.keep_on_top(legend, gates_legend)
 
@@ -269,12 +268,6 @@ class GradientFlowExplorer(_Explorer):
         self._gates_ax.set_ylim(0, counts.max() * 1.15)  # no y ticks: only animated artists depend on it
         self._sigma_b.set_xdata([float(lstm.sigmoid(bias))] * 2)
         rnn_fate = "explodes" if rnn[0] > 1 else "vanishes" if rnn[0] < 1e-3 else "shrinks"
-        self._summary.set_text(
-            f"T = {T}, k = {k}, b_f = {bias:g}, RNN ‖U‖₂ = {norm:g}\n"
-            f"LSTM mean |∂c_T/∂c_0| = {_g(flow['c'][0])}\n"
-            f"LSTM mean |∂h_T/∂h_0| = {_g(flow['h'][0])}\n"
-            f"RNN  mean |∂h_T/∂h_0| = {_g(rnn[0])}"
-        )
         self.data = {"t": t, "lstm_c": flow["c"], "lstm_h": flow["h"], "rnn_h": rnn, "forget_gates": flow["f"],
                      "rnn_norm": norm}
         mean_f = float(flow["f"].mean())
@@ -363,11 +356,9 @@ class ArgmaxExplorer(_Explorer):
         cx.set_xlabel("angle of h_{t−1} (degrees)")
         cx.set_ylabel("f_t(d)", fontsize=9)
         curve_legend = cx.legend(loc="lower left", fontsize=7, **_LEGEND)
-        self._label = cx.text(0.99, 0.97, "", transform=cx.transAxes, ha="right", va="top", fontsize=8,
-                              bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "#d0d7de"})
         # The U^f(d) arrow and label lie above h_{t-1} in a full draw, so they are redrawn over it.
         self.view.animate(self._h_arrow, self._h_dot, row_arrow, row_label, self._curve, self._best_line, self._max_line,
-                          self._now, self._label, *_spines(ax, cx))
+                          self._now, *_spines(ax, cx))
         self.view.keep_on_top(circle_legend, curve_legend)
 
     def update(self):
@@ -382,8 +373,6 @@ class ArgmaxExplorer(_Explorer):
         self._now.set_data([angle], [now])
         self._h_arrow.set_data([0, h[0]], [0, h[1]])
         self._h_dot.set_data([h[0]], [h[1]])
-        self._label.set_text(f"best angle {self._angles[best]:.1f}°\nlargest f_t(d) = {values[best]:.3f}\n"
-                             f"at your h_{{t−1}}: {now:.3f}")
         self.data = {"angles": self._angles, "f": values, "argmax_angle": float(self._angles[best]),
                      "max": float(values[best]), "h": h}
         u = ", ".join(f"{v:g}" for v in self.row)
