@@ -73,9 +73,14 @@ class Prediction(w.VBox):
             self.verdict.value = "Choose a prediction first."
             return None
         right, explanation = self._judge(self.guess.value)
-        head = ("<span style='color:#1a7f37'><b>✓ Confirmed.</b></span>" if right
-                else "<span style='color:#cf222e'><b>✗ Refuted.</b></span>")
-        self.verdict.value = f"{head} {html.escape(explanation)}"
+        colour = "#1a7f37" if right else "#cf222e"
+        head = "✓ Confirmed." if right else "✗ Refuted."
+        # words and an icon as well as colour, on an opaque light box: legible in light and dark themes (AA contrast)
+        self.verdict.value = (
+            f"<div role='status' style='background:#ffffff;color:#1f2328;border:1px solid {colour};"
+            f"border-left:4px solid {colour};padding:4px 8px'><b style='color:{colour}'>{head}</b> "
+            f"{html.escape(explanation)}</div>"
+        )
         self.confirmed = bool(right)
         return self.confirmed
 
