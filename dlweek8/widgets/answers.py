@@ -53,7 +53,8 @@ _NAME_RADIO_GROUP = (
     "if(r){r.setAttribute('role','radiogroup');r.setAttribute('aria-label',l.textContent.trim());}"
     "else if(n++<50){setTimeout(f,100);}})();"
 )
-#: A transparent 1×1 GIF whose load runs :data:`_NAME_RADIO_GROUP`.
+#: A transparent 1×1 GIF whose load runs :data:`_NAME_RADIO_GROUP`; ``hidden``, so it is not
+#: rendered and not in the accessibility tree (it still loads).
 _PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
 
@@ -68,7 +69,7 @@ def _labelled(box: w.Widget) -> w.Widget:
     if not isinstance(box, w.RadioButtons):
         return box
     label = w.HTMLMath(
-        f'<b>{prompt_html(box.description)}</b><img src="{_PIXEL}" alt="" width="1" height="1" onload="{_NAME_RADIO_GROUP}">'
+        f'<b>{prompt_html(box.description)}</b><img src="{_PIXEL}" alt="" hidden onload="{_NAME_RADIO_GROUP}">'
     )
     box.description = ""
     group = w.VBox([label, box], layout=w.Layout(margin="0 2em 0 0"))

@@ -435,3 +435,49 @@ def open_in_notebook7(context, server: JupyterLabServer, name: str, timeout_ms: 
         timeout=timeout_ms,
     )
     return page
+
+
+#: JS: every visible text in our content whose colour has less than WCAG AA contrast with the
+#: background it is drawn on (the nearest opaque background up the tree, semi-transparent ones
+#: composited over it). 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold); disabled controls
+#: are exempt, as in WCAG.
+_LOW_CONTRAST_JS = """(content) => {
+    const rgba = (text) => { const m = text.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+    const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+    const lum = (c) => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const background = (el) => {
+        const layers = [];
+        for (let e = el; e; e = e.parentElement) {
+            const c = rgba(getComputedStyle(e).backgroundColor);
+            if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+        }
+        let colour = [255, 255, 255, 1];
+        for (const layer of layers.reverse()) colour = over(layer, colour);
+        return colour;
+    };
+    const failures = [];
+    for (const root of document.querySelectorAll(content)) {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const el = node.parentElement;
+            if (!node.textContent.trim() || !el || el.closest('[disabled], .mod-disabled, svg, mjx-assistive-mml')) continue;
+            const style = getComputedStyle(el);
+            const box = el.getBoundingClientRect();
+            if (style.visibility === 'hidden' || style.display === 'none' || box.width === 0 || box.height === 0) continue;
+            const back = background(el);
+            const fore = over(rgba(style.color), back);
+            const [hi, lo] = [lum(fore), lum(back)].sort((a, b) => b - a);
+            const ratio = (hi + 0.05) / (lo + 0.05);
+            const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+            const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+            if (ratio < needed) failures.push(`${ratio.toFixed(2)}:1 (needs ${needed}) ${style.color} on rgb(${back.slice(0, 3).map(Math.round)}): ${node.textContent.trim().slice(0, 70)}`);
+        }
+    }
+    return [...new Set(failures)];
+}"""
+
+
+def low_contrast_text(page) -> list[str]:
+    """Texts in our content (:data:`OUR_CONTENT`) below WCAG AA contrast, as rendered in the current theme."""
+    return page.evaluate(_LOW_CONTRAST_JS, f"{NOTEBOOK} .jp-OutputArea-output, {NOTEBOOK} .jp-MarkdownOutput")
