@@ -334,7 +334,7 @@ class ConvExplorer(w.VBox):
 
         def swatch(colour, mark=""):
             rgb = ",".join(str(round(255 * c)) for c in colour)
-            return (f"<span style='display:inline-block;width:1.1em;height:1.1em;background:rgb({rgb});border:1px solid #888;"
+            return (f"<span style='display:inline-block;width:1.1em;height:1.1em;background:rgb({rgb});color:#000;border:1px solid #888;"
                     f"vertical-align:middle;text-align:center;line-height:1.1em;font-size:80%'>{mark}</span>")
 
         items = []
