@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .names import CORRECT, INCORRECT, INVALID, STATUS_TITLE as _TITLE, UNANSWERED, UNKNOWN
 

@@ -12,7 +12,7 @@ WIDGET_QUESTIONS = [qid for qid in checks.question_ids() if getattr(checks.get(q
 
 
 def fill(box: AnswerBox, values) -> None:
-    for widget, value in zip(box.inputs, values):
+    for widget, value in zip(box.inputs, values, strict=True):
         widget.value = str(value) if isinstance(widget, w.Text) else value
 
 
@@ -76,7 +76,7 @@ def test_every_input_has_a_label(qid):
     sits under its question, which names the group, and its options are words."""
     box = AnswerBox(qid)
     question = box.question
-    for field, widget, shown in zip(question.fields, box.inputs, box._inputs.children):
+    for field, widget, shown in zip(question.fields, box.inputs, box._inputs.children, strict=True):
         if isinstance(widget, w.Text):
             assert widget.description == field.label and widget.description.strip()
             assert shown is widget

@@ -192,7 +192,7 @@ def shown_img(view: FigureView):
 def described(view: FigureView, line, text, phase: float) -> None:
     move(line, text, phase)
     view.describe(f'Sine wave, phase {phase:g} "rad" <shifted>', f"phase {phase:g}",
-                  (("x", "sin(x + phase)"), [(round(x, 2), round(float(y), 3)) for x, y in zip(X[:3], wave(phase)[:3])]))
+                  (("x", "sin(x + phase)"), [(round(x, 2), round(float(y), 3)) for x, y in zip(X[:3], wave(phase)[:3], strict=True)]))
     view.refresh(full=False)
 
 

@@ -73,7 +73,9 @@ def link_problems(source: str) -> list[str]:
             text = _IMAGE.sub("", match.group(1)).strip()
             if _vague(text):
                 problems.append(f"line {number}: link text {match.group(1)!r} does not say where it goes ({match.group(2)})")
-        rest = _AUTOLINK.sub(lambda m: (problems.append(f"line {number}: bare URL as link text: {m.group(1)}"), " ")[1], _LINK.sub(" ", rest))
+        rest = _LINK.sub(" ", rest)
+        problems += [f"line {number}: bare URL as link text: {url}" for url in _AUTOLINK.findall(rest)]
+        rest = _AUTOLINK.sub(" ", rest)
         for url in _URL.findall(BeautifulSoup(rest, "html.parser").get_text()):
             problems.append(f"line {number}: bare URL (shown as its own link text): {url}")
     for anchor in BeautifulSoup(source, "html.parser").find_all("a"):
@@ -101,7 +103,7 @@ def heading_problems(levels: list[int]) -> list[str]:
         problems.append(f"{levels.count(1)} H1 headings (want exactly one)")
     if levels and levels[0] != 1:
         problems.append(f"the first heading is H{levels[0]}, not the H1")
-    for before, after in zip(levels, levels[1:]):
+    for before, after in zip(levels, levels[1:], strict=False):
         if after > before + 1:
             problems.append(f"H{before} followed by H{after} (skips a level)")
     return problems

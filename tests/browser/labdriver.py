@@ -339,7 +339,7 @@ def fill_fields(box, values: list, labels: list) -> None:
     """
     widgets = field_widgets(box)
     assert len(widgets) == len(values), f"{len(widgets)} input widgets for {len(values)} values"
-    for widget, value, label in zip(widgets, values, labels):
+    for widget, value, label in zip(widgets, values, labels, strict=True):
         if label is None:
             entry = widget.locator("input")
             entry.fill(repr(value) if isinstance(value, float) else str(value))

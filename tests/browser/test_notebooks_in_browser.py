@@ -18,7 +18,6 @@ import time
 
 import pytest
 
-import dlweek8
 import labdriver
 from dlweek8 import checks
 from dlweek8.feedback import CORRECT, Feedback
@@ -66,7 +65,7 @@ def _option_label(field: Field, value):
 def _wrong_fields(question: ValueQuestion, right: list) -> list:
     """Field values of a wrong answer: each number moved by one, each choice changed."""
     wrong = []
-    for field, value in zip(question.fields, right):
+    for field, value in zip(question.fields, right, strict=True):
         if field.kind == "int":
             wrong.append(int(value) + 1)
         elif field.kind == "float":
@@ -79,7 +78,7 @@ def _wrong_fields(question: ValueQuestion, right: list) -> list:
 
 
 def _answer(page, box, question: ValueQuestion, values: list, expected: Feedback, shot=None) -> None:
-    labels = [_option_label(f, v) for f, v in zip(question.fields, values)]
+    labels = [_option_label(f, v) for f, v in zip(question.fields, values, strict=True)]
     labdriver.fill_fields(box, values, labels)
     labdriver.click_button(box, "Check")
     labdriver.wait_feedback(box, expected.status, expected.message)
