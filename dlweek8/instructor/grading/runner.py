@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from ... import kernel_side
 from . import judge, sandbox
 
-#: Seconds reading one answer may take: the function-call budget plus reading and printing.
+#: Seconds reading one answer may take at most (less when --cell-timeout is lower): the function-call budget plus reading.
 QUESTION_CELL_TIMEOUT = 20
 #: Seconds a fresh submission process may take to report its first cell.
 STARTUP_TIMEOUT = 60
@@ -183,7 +183,7 @@ def _attempt_run(cells, skipped, limits: Limits, cells_deadline: float, hard_dea
                     if now >= cells_deadline:
                         raise _OutOfTime()
                 else:
-                    deadline = min(now + QUESTION_CELL_TIMEOUT, hard_deadline)
+                    deadline = min(now + _limit(cells[current], limits), hard_deadline)
             elif "raised" in event:
                 position = event.get("raised")
                 if isinstance(position, int) and 0 <= position < len(cells) and cells[position].kind == "student":
@@ -200,7 +200,8 @@ def _attempt_run(cells, skipped, limits: Limits, cells_deadline: float, hard_dea
 
 
 def _limit(cell: _Cell, limits: Limits) -> float:
-    return limits.cell_timeout if cell.kind == "student" else QUESTION_CELL_TIMEOUT
+    """A student cell gets the per-cell limit; reading an answer as long, but at most QUESTION_CELL_TIMEOUT."""
+    return limits.cell_timeout if cell.kind == "student" else min(QUESTION_CELL_TIMEOUT, limits.cell_timeout)
 
 
 _TIMEOUT, _END = object(), object()
