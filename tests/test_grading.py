@@ -253,7 +253,8 @@ def graded(tmp_path_factory) -> Graded:
         (folder / name).chmod(0o444)  # the grader must not need to write them
     before = _digests(folder)
     out = tmp_path_factory.mktemp("graded")
-    assignment = discover.Assignment(f"solutions/{main.name}", {k: v for k, v in main.answers.items()})
+    imports = discover.imported_modules(c.source for c in main.student.cells if c.cell_type == "code")  # preloaded, as in a real run
+    assignment = discover.Assignment(f"solutions/{main.name}", {k: v for k, v in main.answers.items()}, imports)
     limits = runner.Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=240)
     _, rows = batch.grade([folder], out, limits, jobs=2, assignment=assignment, progress=False)
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
@@ -270,7 +271,8 @@ def graded_others(tmp_path_factory) -> dict[str, dict[str, report.Row]]:
         full = filled(edition)
         (folder / "full.ipynb").write_text(nbformat.writes(full))
         (folder / "half.ipynb").write_text(nbformat.writes(with_cell(full, wrong_definitions(edition, half_wrong(edition)), at=len(full.cells))))
-        assignment = discover.Assignment(f"solutions/{edition.name}", edition.answers)
+        imports = discover.imported_modules(c.source for c in edition.student.cells if c.cell_type == "code")
+        assignment = discover.Assignment(f"solutions/{edition.name}", edition.answers, imports)
         _, rows = batch.grade([folder], tmp_path_factory.mktemp("out"), jobs=2, assignment=assignment, progress=False)
         found[edition.name] = {row.submission: row for row in rows}
     return found
