@@ -86,6 +86,7 @@ def test_every_input_has_a_label(qid):
             label = shown.children[0]
             assert isinstance(label, w.HTMLMath) and f"<b>{field.label}</b>" in label.value.replace("&#x27;", "'")
             assert "radiogroup" in label.value and "aria-label" in label.value
+            assert label.value.index("<b>") < label.value.index("<style>")  # the name is read from the <b> only
             assert all(str(option).strip() for option in widget.options)
 
 

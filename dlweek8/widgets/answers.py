@@ -48,7 +48,7 @@ def _input_for(field: Field) -> w.Widget:
 #: buttons under it the role radiogroup, named by the label, so a screen reader announces the
 #: question with the options (ipywidgets' radio box has no group role or name of its own).
 _NAME_RADIO_GROUP = (
-    "var l=this.parentNode,g=this.closest('.dlweek8-radio-group'),n=0;"
+    "var l=this.parentNode.querySelector('b')||this.parentNode,g=this.closest('.dlweek8-radio-group'),n=0;"
     "(function f(){var r=g&&g.querySelector('.widget-radio-box');"
     "if(r){r.setAttribute('role','radiogroup');r.setAttribute('aria-label',l.textContent.trim());}"
     "else if(n++<50){setTimeout(f,100);}})();"
@@ -56,6 +56,16 @@ _NAME_RADIO_GROUP = (
 #: A transparent 1×1 GIF whose load runs :data:`_NAME_RADIO_GROUP`; ``hidden``, so it is not
 #: rendered and not in the accessibility tree (it still loads).
 _PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
+#: ipywidgets gives each radio option one line's height and floats its button after the text, so
+#: a long option that wraps runs into the next one, its button on its second line; inside our
+#: radio groups the button comes first and an option takes the height its text needs.
+_RADIO_STYLE = (
+    "<style>.dlweek8-radio-group .widget-radio-box label{display:flex;flex-direction:row-reverse;"
+    "justify-content:flex-end;align-items:baseline;height:auto;line-height:1.35;padding:3px 0}"
+    ".dlweek8-radio-group .widget-radio-box input{float:none;flex:none}</style>"
+)
 
 
 def prompt_html(text: str) -> str:
@@ -70,6 +80,7 @@ def _labelled(box: w.Widget) -> w.Widget:
         return box
     label = w.HTMLMath(
         f'<b>{prompt_html(box.description)}</b><img src="{_PIXEL}" alt="" hidden onload="{_NAME_RADIO_GROUP}">'
+        + _RADIO_STYLE
     )
     box.description = ""
     group = w.VBox([label, box], layout=w.Layout(margin="0 2em 0 0"))

@@ -180,6 +180,11 @@ class NotebookInBrowser:
         print(f"\n{name}: {len(chrome)} serious/critical axe violations in JupyterLab's own chrome "
               f"(not ours; listed in {shots / 'axe-jupyterlab-chrome.txt'})")
         assert not ours, f"{name}: axe-core violations in our content:\n" + "\n".join(ours)
+        unnamed = page.evaluate("""(nb) => [...document.querySelectorAll(nb + ' .dlweek8-radio-group')]
+            .filter(g => { const box = g.querySelector('.widget-radio-box'), label = g.querySelector('b');
+                return !box || box.getAttribute('role') !== 'radiogroup' || box.getAttribute('aria-label') !== label.textContent.trim(); })
+            .map(g => g.textContent.slice(0, 60))""", labdriver.NOTEBOOK)
+        assert not unnamed, f"{name}: radio groups without their question as accessible name: {unnamed}"
 
     def test_every_output_image_has_alt_text_that_follows_its_slider(self, notebook):
         page, name, shots, timings = notebook
