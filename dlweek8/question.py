@@ -74,9 +74,9 @@ class ValueQuestion(Question):
         """Turn the widget's field values into an answer."""
         return values[0] if len(values) == 1 else tuple(values)
 
-    def solution_fields(self) -> list:
-        """Widget field values of a right answer (used by tests and browser tests)."""
-        raise NotImplementedError
+    def fields_for(self, answer) -> list:
+        """Widget field values that stand for ``answer`` (the inverse of :meth:`from_fields`)."""
+        return list(answer) if isinstance(answer, (tuple, list)) else [answer]
 
     def variant(self, seed) -> "ValueQuestion | None":
         """The same skill with other numbers, reproducible from ``seed``; None if not offered."""

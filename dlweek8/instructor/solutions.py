@@ -47,6 +47,16 @@ def solution(question: Question | str) -> Solution:
     return found
 
 
+def right_fields(question: Question) -> list:
+    """Widget field values of a right answer to ``question``, or to one of its variants."""
+    if checks.get(question.id) is question:
+        return question.fields_for(solution(question).answer)
+    topic = importlib.import_module(f"{__package__}.references.{question.id.partition('.')[0]}")
+    if hasattr(topic, "variant_answer"):
+        return question.fields_for(topic.variant_answer(question))
+    return question.solution_fields()  # a conv variant: its check computes the value from its numbers
+
+
 def _output(function, args: tuple):
     return plain.to_plain(function(*copy.deepcopy(args)))
 

@@ -20,6 +20,7 @@ import pytest
 
 import labdriver
 from dlweek8 import checks
+from dlweek8.instructor import solutions
 from dlweek8.feedback import CORRECT, Feedback
 from dlweek8.question import Field, ValueQuestion, evaluate
 from dlweek8.names import seed_from
@@ -139,9 +140,9 @@ class NotebookInBrowser:
             box.scroll_into_view_if_needed()
             tag = qid.replace(".", "_")
             kinds = tuple(field.kind for field in question.fields)
-            right = question.solution_fields()
+            right = solutions.right_fields(question)
             right_feedback = evaluate(question, question.from_fields(right))
-            assert right_feedback.status == CORRECT, f"{qid}: solution_fields() {right} is not judged correct"
+            assert right_feedback.status == CORRECT, f"{qid}: right fields {right} are not judged correct"
             if kinds in kinds_done:
                 _answer(page, box, question, right, right_feedback, shots / f"{tag}-2-right.png")
                 continue
@@ -161,9 +162,9 @@ class NotebookInBrowser:
                 labdriver.click_button(box, "New variant")
                 box.get_by_text("(variant 1)").wait_for()
                 variant = question.variant(seed_from("0:1"))
-                values = variant.solution_fields()
+                values = solutions.right_fields(variant)
                 variant_feedback = evaluate(variant, variant.from_fields(values))
-                assert variant_feedback.status == CORRECT, f"{qid} variant 1: solution_fields() not judged correct"
+                assert variant_feedback.status == CORRECT, f"{qid} variant 1: right fields not judged correct"
                 _answer(page, box, variant, values, variant_feedback, shots / f"{tag}-3-variant-right.png")
         timings["answer widgets"] = time.perf_counter() - start
 
@@ -231,7 +232,7 @@ class NotebookInBrowser:
         box.scroll_into_view_if_needed()
         if "(variant 1)" in box.locator(".widget-htmlmath").first.inner_text():  # an earlier test asked for one
             question = question.variant(seed_from("0:1"))
-        right = question.solution_fields()
+        right = solutions.right_fields(question)
         entries = box.locator(".widget-text input")
         for values in (_wrong_fields(question, right), right):  # wrong, then right: the feedback must change
             expected = evaluate(question, question.from_fields(values))
