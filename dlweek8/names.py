@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
-
 #: Cell tag of a check cell whose stored output nbval compares.
 CHECKED_TAG = "nbval-check-output"
 #: Cell tag of a cell dropped from the student edition.
@@ -38,6 +36,8 @@ def seed_from(value) -> int:
     return int.from_bytes(hashlib.sha256(str(value).encode()).digest()[:8], "little")
 
 
-def rng_from(value) -> np.random.Generator:
-    """A numpy generator seeded by :func:`seed_from`."""
+def rng_from(value):
+    """A numpy generator seeded by :func:`seed_from` (numpy is imported here, not with dlweek8)."""
+    import numpy as np
+
     return np.random.default_rng(seed_from(value))

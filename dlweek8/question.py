@@ -165,7 +165,7 @@ def judge_calls(question: FunctionQuestion, cases: Cases, outcomes) -> Feedback:
     used = next((name for outcome in outcomes for name in outcome.calls if name in question.own_work), None)
     if used:
         return question.not_own_work(used)
-    for args, outcome in zip(cases.probes, outcomes):
+    for args, outcome in zip(cases.probes, outcomes, strict=True):
         if outcome.timed_out:
             return question.invalid(
                 f"Your function {outcome.error}. Check the loop conditions.",

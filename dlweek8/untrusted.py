@@ -236,27 +236,46 @@ def within(fn, seconds: float):
         raise
 
 
+def _code_of(name: str):
+    """The code object of the function ``name`` ("module.qualname"), or None if it cannot be found."""
+    module_name, _, qualname = name.rpartition(".")
+    while module_name and module_name not in sys.modules:
+        module_name, _, outer = module_name.rpartition(".")
+        qualname = f"{outer}.{qualname}"
+    target = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part, None)
+    return getattr(target, "__code__", None)
+
+
 @contextlib.contextmanager
 def _watching(names: tuple[str, ...], found: list[str]):
-    """Record in ``found`` which of the functions ``names`` ("module.qualname") get called."""
+    """Record in ``found`` which of the functions ``names`` ("module.qualname") get called.
+
+    A global trace function sees only Python-level calls (no C calls, returns or lines, as a
+    profile function would), and compares code objects: cheap enough for torch-heavy answers.
+    """
     if not names:
         yield
         return
-    wanted = frozenset(names)
+    codes = {}
+    for name in names:
+        code = _code_of(name)
+        if code is not None:
+            codes[code] = name
 
-    def profile(frame, event, arg):
-        if event == "call":
-            code = frame.f_code
-            name = f"{frame.f_globals.get('__name__', '')}.{code.co_qualname}"
-            if name in wanted and name not in found:
-                found.append(name)
+    def trace(frame, event, arg):
+        name = codes.get(frame.f_code)
+        if name is not None and name not in found:
+            found.append(name)
+        return None  # no local tracing
 
-    previous = sys.getprofile()
-    sys.setprofile(profile)
+    previous = sys.gettrace()
+    sys.settrace(trace)
     try:
         yield
     finally:
-        sys.setprofile(previous)
+        sys.settrace(previous)
 
 
 def call(fn, args: tuple, seconds: float | None = None, budget: float | None = None, watch: tuple[str, ...] = ()) -> Outcome:
@@ -337,14 +356,47 @@ def _lines(caught) -> tuple[str, ...]:
 
 
 def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] = ()) -> list[Outcome]:
-    """Call ``fn`` on every probe within one shared budget (default :data:`TIME_LIMIT`); after a time-out, skip the rest."""
+    """Call ``fn`` on every probe within one shared budget (default :data:`TIME_LIMIT`); after a time-out, skip the rest.
+
+    One time limit and one known state cover all the calls (setting them up per call would cost
+    more than a simple answer's own work); each call still gets copies of its inputs, and its own
+    warnings and watched calls.
+    """
     seconds = TIME_LIMIT if seconds is None else seconds
+    probes = [tuple(args) for args in probes]
     outcomes: list[Outcome] = []
-    deadline = time.perf_counter() + seconds
-    for args in probes:
-        left = deadline - time.perf_counter()
-        if left <= 0 or (outcomes and outcomes[-1].timed_out):
-            outcomes.append(Outcome(skipped=True, error="not run: time budget used up", error_type="Skipped"))
-            continue
-        outcomes.append(call(fn, tuple(args), left, budget=seconds, watch=watch))
-    return outcomes
+    sink = _CappedSink()
+
+    def one(args, seen) -> Outcome:
+        try:
+            args = copy.deepcopy(args)
+        except Exception as exc:  # noqa: BLE001
+            return Outcome(error=f"could not copy the inputs ({one_line(exc)})", error_type="CopyError")
+        before, used = len(seen), []
+        try:
+            with _watching(tuple(watch), used):
+                result = fn(*args)
+            value = plain.to_plain(result)
+        except TimeLimitExceeded:
+            raise
+        except RecursionError:
+            return Outcome(error="RecursionError: the function calls itself without end", error_type="RecursionError")
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
+            return Outcome(error=one_line(exc), error_type=type(exc).__name__, warnings=_lines(seen[before:]), calls=tuple(used))
+        return Outcome(value=value, warnings=_lines(seen[before:]), calls=tuple(used))
+
+    def run():
+        with _known_state() as seen, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            for args in probes:
+                outcomes.append(one(args, seen))
+
+    try:
+        within(run, seconds)
+    except TimeLimitExceeded:
+        outcomes.append(Outcome(error=f"did not finish within {seconds:g} s (an endless loop?)",
+                                error_type="TimeLimitExceeded", timed_out=True))
+    except BaseException as exc:  # noqa: BLE001 - e.g. a handler of the notebook's own that raised
+        outcomes.append(Outcome(error=one_line(exc), error_type=type(exc).__name__))
+    while len(outcomes) < len(probes):
+        outcomes.append(Outcome(skipped=True, error="not run: time budget used up", error_type="Skipped"))
+    return outcomes[: len(probes)]

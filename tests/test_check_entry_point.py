@@ -1,12 +1,11 @@
 """dlweek8.check: one entry point that never raises, whatever it is given."""
 
 import numpy as np
-import pytest
 
 import dlweek8
 from dlweek8 import checks
 from dlweek8 import answer_forms, question
-from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED, UNKNOWN, Feedback
+from dlweek8.feedback import INCORRECT, INVALID, UNANSWERED, UNKNOWN, Feedback
 
 
 class Double(question.FunctionQuestion):
@@ -18,9 +17,9 @@ class Double(question.FunctionQuestion):
         return question.Cases(((0,), (3,), (-4,)), (0, 6, -8), {"plus-two": (2, 5, -2)})
 
     def judge(self, cases, outcomes):
-        for (x,), expected, outcome in zip(cases.probes, cases.expected, outcomes):
+        for (x,), expected, outcome in zip(cases.probes, cases.expected, outcomes, strict=True):
             if outcome.value != expected:
-                if all(o.value == m for o, m in zip(outcomes, cases.mistakes["plus-two"])):
+                if all(o.value == m for o, m in zip(outcomes, cases.mistakes["plus-two"], strict=True)):
                     return self.wrong("Plus two, not times two.", mistake="plus-two")
                 return self.wrong("Not twice the input.", example=(("inputs", f"x={x}"), ("expected", str(expected)), ("got", repr(outcome.value))))
         return self.correct("Twice the input, every time.")
