@@ -28,16 +28,6 @@ VALUE_GOAL_S = 0.001
 FUNCTION_GOAL_S = 0.020
 
 
-def as_student(answer):
-    """A reference function as a student hands it in: their own function calling it (values unchanged)."""
-    if not callable(answer):
-        return answer
-
-    def student_answer(*args):
-        return answer(*args)
-
-    return student_answer
-
 
 def check_case(label: str, question, answer, passes: bool) -> Case:
     import dlweek8
@@ -55,7 +45,7 @@ def check_case(label: str, question, answer, passes: bool) -> Case:
 
 def cases() -> list[Case]:
     import dlweek8
-    from dlweek8.instructor.solutions import solution
+    from dlweek8.instructor.solutions import as_student, solution
     from dlweek8.question import FunctionQuestion
 
     found = []

@@ -23,6 +23,7 @@ from dlweek8 import gradcheck, lstm
 from dlweek8.checks import lstm as lstm_checks
 from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED
 from dlweek8.instructor import solutions
+from dlweek8.instructor.solutions import as_student
 from dlweek8.instructor.references import lstm as ref
 from dlweek8.question import FunctionQuestion, ValueQuestion
 from dlweek8.widgets.answers import answer_box
@@ -37,16 +38,6 @@ VARIANTS = [q for q in VALUES if q.variant(0) is not None]
 def ids(questions):
     return [q.id for q in questions]
 
-
-def as_student(answer):
-    """A reference as a student would hand it in: their own function, not one of dlweek8's."""
-    if not callable(answer):
-        return answer
-
-    def student_answer(*args):
-        return answer(*args)
-
-    return student_answer
 
 
 def sig(z):

@@ -19,22 +19,13 @@ import dlweek8
 from dlweek8 import plain, untrusted
 from dlweek8.question import FunctionQuestion, ValueQuestion, judge_calls
 from dlweek8.instructor import solutions
+from dlweek8.instructor.solutions import as_student
 from dlweek8.names import CORRECT, INCORRECT
 
 QUESTIONS = dlweek8.questions()
 FUNCTIONS = [q for q in QUESTIONS if isinstance(q, FunctionQuestion)]
 IDS = [q.id for q in QUESTIONS]
 
-
-def as_student(answer):
-    """A reference function as a student would hand it in: their own function, not the package's."""
-    if not callable(answer):
-        return answer
-
-    def student_answer(*args):
-        return answer(*args)
-
-    return student_answer
 
 
 def catalogue():

@@ -494,22 +494,6 @@ class _ConvValueQuestion(ValueQuestion):
         return list(expected) if isinstance(expected, tuple) else [expected]
 
 
-def _rng(seed):
-    """A generator fixed by ``seed``: an int as is, anything else (a student id) through SHA-256."""
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(abs(int(seed)))
-    return rng_from(seed)
-
-
-def _pair(value) -> str:
-    return f"{value[0]}×{value[1]}" if isinstance(value, tuple) else f"{value}×{value}"
-
-
-def _listing(values) -> str:
-    values = sorted(values)
-    if len(values) == 1:
-        return str(values[0])
-    return ", ".join(map(str, values[:-1])) + f" and {values[-1]}"
 
 
 def _torch_args(stride, padding, dilation) -> str:

@@ -47,6 +47,21 @@ def solution(question: Question | str) -> Solution:
     return found
 
 
+def as_student(answer):
+    """A reference as a student would hand it in: their own function calling it (a value unchanged).
+
+    The checks give no credit to dlweek8's own functions, references included.
+    """
+    if not callable(answer):
+        return answer
+
+    def student_answer(*args):
+        return answer(*args)
+
+    student_answer.__module__ = "__main__"  # defined in a notebook, as far as a check can tell
+    return student_answer
+
+
 def right_fields(question: Question) -> list:
     """Widget field values of a right answer to ``question``, or to one of its variants."""
     if checks.get(question.id) is question:
