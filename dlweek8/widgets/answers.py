@@ -7,6 +7,7 @@ The Check button goes through :func:`dlweek8.question.evaluate`, the same path a
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 import re
 
 import ipywidgets as w
@@ -115,6 +116,7 @@ class AnswerBox(w.VBox):
         )
         self.add_class("dlweek8-answer")
         self.add_class("dlweek8-q-" + question_id.replace(".", "_"))  # lets browser tests find it
+        self.add_class("dlweek8-seed-" + quote(str(seed), safe=""))  # and tell which variants it makes
         self._show(self.question)
 
     @property

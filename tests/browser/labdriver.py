@@ -327,6 +327,26 @@ def question_class(box) -> str:
     return next(c for c in classes if c.startswith("dlweek8-q-"))
 
 
+def shown_question(box, base):
+    """The question an answer box shows: ``base``, or the variant it switched to (from its seed and number)."""
+    from urllib.parse import unquote
+
+    from dlweek8.names import seed_from
+
+    classes = (box.get_attribute("class") or "").split()
+    seed = unquote(next((c[len("dlweek8-seed-"):] for c in classes if c.startswith("dlweek8-seed-")), "0"))
+    found = re.search(r"\(variant (\d+)\)", box.inner_text())
+    return base.variant(seed_from(f"{seed}:{found.group(1)}")) if found else base
+
+
+def wait_new_inputs(box, timeout: float = 15_000) -> None:
+    """Wait until a box's text inputs are the fresh, blank ones of a new variant (not the old, filled ones)."""
+    box.page.wait_for_function(
+        "(b) => [...b.querySelectorAll('.widget-text input')].every(i => i.value === '')",
+        arg=box.element_handle(), timeout=timeout,
+    )
+
+
 def field_widgets(box):
     """The input widgets of an answer box, in field order (number boxes and radio groups)."""
     return box.locator(".widget-text, .widget-radio").all()
