@@ -156,7 +156,7 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool) -> None:
     try:
         _die_with_parent()
         if confine:
-            _enter_namespaces(request.get("tmp_mb", 256))
+            scratch = _enter_namespaces(request.get("tmp_mb", 256))
             home = "/tmp/home"
         else:
             os.setsid()
@@ -167,7 +167,7 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool) -> None:
         os.makedirs(work, exist_ok=True)
         os.chdir(work)
         os.environ["HOME"] = home
-        os.environ["TMPDIR"] = home if not confine else "/tmp"
+        os.environ["TMPDIR"] = home if not confine else scratch
         _limit(request.get("limits", {}))
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -185,13 +185,24 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool) -> None:
         os._exit(0)
 
 
-def _enter_namespaces(tmp_mb: int) -> None:
-    """PID 1 of fresh namespaces: own /proc and /tmp, a hostname, then no privileges at all."""
+def _private_scratch() -> str:
+    """Where the submission's own tmpfs goes: /tmp, unless the Python environment lives under /tmp
+    (a CI clone), which a tmpfs there would hide; then HOME, /tmp/home."""
+    python_dirs = (sys.prefix, sys.base_prefix, *sys.path)
+    return "/tmp/home" if any(p.startswith("/tmp/") for p in python_dirs if p) else "/tmp"
+
+
+def _enter_namespaces(tmp_mb: int) -> str:
+    """PID 1 of fresh namespaces: own /proc and a private tmpfs, a hostname, then no privileges at all.
+    Returns where the private tmpfs is mounted."""
+    scratch = _private_scratch()
     _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
     _check(_libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None), "mount /proc")
-    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={int(tmp_mb)}m,mode=1777".encode()), "mount /tmp")
+    _check(_libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={int(tmp_mb)}m,mode=1777".encode()),
+           f"mount {scratch}")
     _libc.sethostname(b"submission", len(b"submission"))
     _drop_privileges()
+    return scratch
 
 
 def _drop_privileges() -> None:

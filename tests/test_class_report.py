@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import concurrent.futures
 import os
 import shutil
 from collections import Counter
@@ -279,25 +280,32 @@ def test_the_report_opens_in_chromium_without_console_errors(written):
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     shots = ROOT / "artifacts" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    problems = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=args)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: problems.append(f"request to {r.url}") if not r.url.startswith(("file:", "data:")) else None)
-            page.goto((written / "report.html").as_uri())
-            page.wait_for_load_state("load")
-            widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-            assert len(widths) == 2 and min(widths) > 100, "every figure decodes"
-            page.screenshot(path=str(shots / "class_report.png"), full_page=True)
-            from axe_playwright_python.sync_playwright import Axe
+    def look():
+        """The browser session, in a thread of its own: the sync API refuses a thread whose asyncio loop
+        runs (an earlier test on this worker may have left one)."""
+        problems = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=args)
+            try:
+                page = browser.new_page(viewport={"width": 1100, "height": 900})
+                page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.on("request", lambda r: problems.append(f"request to {r.url}") if not r.url.startswith(("file:", "data:")) else None)
+                page.goto((written / "report.html").as_uri())
+                page.wait_for_load_state("load")
+                widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+                assert len(widths) == 2 and min(widths) > 100, "every figure decodes"
+                page.screenshot(path=str(shots / "class_report.png"), full_page=True)
+                from axe_playwright_python.sync_playwright import Axe
 
-            found = Axe().run(page).response["violations"]
-            violations = [f"{v['id']} ({v['impact']}): {len(v['nodes'])} nodes" for v in found]
-        finally:
-            browser.close()
+                found = Axe().run(page).response["violations"]
+                violations = [f"{v['id']} ({v['impact']}): {len(v['nodes'])} nodes" for v in found]
+            finally:
+                browser.close()
+        return problems, violations
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        problems, violations = pool.submit(look).result()
     assert problems == []
     assert violations == [], "axe-core: contrast, headings, alt text, table headers, language"
 

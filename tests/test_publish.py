@@ -441,6 +441,7 @@ def test_no_callable_of_the_student_build_answers_a_function_question(published,
     venv = Path(student_python).parents[1]
     sandbox = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",  # own PIDs: a callable that
                "--ro-bind", str(published), str(published), "--ro-bind", str(venv), str(venv),       # kills or forks hurts nothing
+               "--ro-bind", sys.prefix, sys.prefix,  # this venv's packages, even when it lives under /tmp (a CI clone)
                "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session", "--chdir", "/tmp"]
     done = subprocess.run([*sandbox, student_python, "-P", "-c", TRY_EVERY_CALLABLE, str(published / "dlweek8")], capture_output=True, text=True,
                           env=_env(PYTHONPATH=str(published), OMP_NUM_THREADS="1", MPLCONFIGDIR="/tmp"), timeout=900)

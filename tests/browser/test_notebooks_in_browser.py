@@ -237,10 +237,9 @@ class NotebookInBrowser:
             expected = evaluate(question, question.from_fields(values))
             entries.first.focus()  # element.focus(), then only keys
             for value in values:
-                # clear what an earlier test typed (JupyterLab keeps Ctrl+A for "select all cells")
-                page.keyboard.press("End")
-                for _ in range(len(page.evaluate("() => document.activeElement.value"))):
-                    page.keyboard.press("Backspace")
+                # select what an earlier test typed, so the keys replace it (JupyterLab keeps Ctrl+A
+                # for "select all cells"; selecting is not a pointer event)
+                page.evaluate("() => document.activeElement.select()")
                 page.keyboard.type(repr(value) if isinstance(value, float) else str(value))
                 page.keyboard.press("Tab")
             for _ in range(3):  # after the last box, Tab reaches Check (the first button)

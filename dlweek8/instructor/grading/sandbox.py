@@ -71,6 +71,9 @@ def bwrap_args(tmp_mb: int = 512) -> list[str]:
     """bwrap's arguments: namespaces, the read-only views, the private /tmp; then the command follows."""
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-add", "ALL",
             "--hostname", "grading"]
+    # The private /tmp comes first, so that a venv or a project that lives under /tmp (a CI clone)
+    # is bound on top of it rather than hidden by it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp", "--dir", HOME]
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -86,7 +89,7 @@ def bwrap_args(tmp_mb: int = 512) -> list[str]:
     instructor = package / "instructor"
     if instructor.exists():
         args += ["--tmpfs", str(instructor), "--remount-ro", str(instructor)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp", "--dir", HOME, "--chdir", "/tmp"]
+    args += ["--chdir", "/tmp"]
     return args
 
 
