@@ -57,7 +57,8 @@ class Question:
         return Feedback(self.id, INVALID, message, tuple(example), tuple(self.hints))
 
     def unanswered(self, message: str = "Replace the ... with your answer, then run this cell again.") -> Feedback:
-        return Feedback(self.id, UNANSWERED, message, (), tuple(self.hints))
+        """No answer yet: no hints either (they come with the feedback on an attempt, or from ``dlweek8.hint``)."""
+        return Feedback(self.id, UNANSWERED, message, (), ())
 
 
 class ValueQuestion(Question):

@@ -470,9 +470,6 @@ class _ConvValueQuestion(ValueQuestion):
 
     expected = None
 
-    def unanswered(self, message: str = "Replace the ... with your answer, then run this cell again."):
-        return super().unanswered(message).with_hints(())  # hints come with feedback on an attempt
-
     def candidates(self) -> list[tuple[str, object]]:
         """(mistake, the answer it produces with these numbers), in the order ``judge`` tries them."""
         return []
