@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .plain import Unsupported, describe
+from .plain import Unsupported, describe, is_array
 
 
 def _flat(answer):
-    if isinstance(answer, np.ndarray):
+    if is_array(answer):
         return answer.reshape(-1).tolist() if answer.ndim <= 1 else None
     if isinstance(answer, list):
         return answer
@@ -22,7 +20,7 @@ def _flat(answer):
 
 def integer(value):
     """An int from an int, a bool-free integral float or a size-1 array."""
-    if isinstance(value, np.ndarray) and value.size == 1:
+    if is_array(value) and value.size == 1:
         value = value.reshape(-1)[0].item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None, f"Expected an integer, got {describe(value)}."
@@ -55,7 +53,7 @@ def integer_set(answer):
 
 def number(answer):
     """A finite float from an int, float or size-1 array."""
-    if isinstance(answer, np.ndarray) and answer.size == 1:
+    if is_array(answer) and answer.size == 1:
         answer = answer.reshape(-1)[0].item()
     if isinstance(answer, list) and len(answer) == 1:
         answer = answer[0]
@@ -75,6 +73,8 @@ def boolean(answer):
 
 def array(answer, shape: tuple[int, ...]):
     """A float64 array of exactly ``shape``, with a message naming NaN/inf or a wrong shape."""
+    import numpy as np  # an array answer (a function's output): numpy is needed now
+
     if isinstance(answer, list):
         try:
             answer = np.array(answer, dtype=float)

@@ -11,9 +11,8 @@ pickle.  So a check judges exactly the same data in a notebook and in grading.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
-
-import numpy as np
 
 #: Iterables longer than this are not materialised (an endless generator stops here).
 MAX_ITEMS = 10_000
@@ -38,6 +37,21 @@ def _is_torch_tensor(value) -> bool:
 MAX_ARRAY_SIZE = 10_000_000
 #: Integers beyond this size are no answer to anything (and have no float form).
 MAX_INT = 10**300
+
+
+def _numpy():
+    """The numpy module if it is imported, else None: a numpy object can only exist once it is.
+
+    So reading an answer never imports numpy (about 100 ms), and a student's own ``import numpy``
+    gets the real module.
+    """
+    return sys.modules.get("numpy")
+
+
+def is_array(value) -> bool:
+    """Whether ``value`` is a numpy array (without importing numpy)."""
+    np = _numpy()
+    return np is not None and isinstance(value, np.ndarray)
 
 
 def type_name(value) -> str:
@@ -69,12 +83,13 @@ def _to_plain(value, _depth: int):
     kind = type(value)  # type(), unlike isinstance, cannot be fooled by a __class__ property
     if value is None or kind in (bool, str, Unsupported):
         return value
-    if kind is np.bool_:
+    np = _numpy()
+    if np is not None and kind is np.bool_:
         return bool(value)
-    if issubclass(kind, (int, np.integer)) and not issubclass(kind, bool):
+    if issubclass(kind, (int, np.integer) if np else int) and not issubclass(kind, bool):
         number = int.__int__(value) if issubclass(kind, int) else int(value)
         return number if -MAX_INT <= number <= MAX_INT else Unsupported("integer too large to be an answer")
-    if issubclass(kind, (float, np.floating)):
+    if issubclass(kind, (float, np.floating) if np else float):
         return float.__float__(value) if issubclass(kind, float) else float(value)
     if issubclass(kind, str):
         return str.__str__(value)
@@ -83,8 +98,8 @@ def _to_plain(value, _depth: int):
             value = value.detach().cpu().numpy()
         except Exception:  # noqa: BLE001 - e.g. a tensor that needs grad in odd states
             return Unsupported("torch tensor that could not be read")
-        kind = type(value)
-    if issubclass(kind, np.ndarray):
+        kind, np = type(value), _numpy()
+    if np is not None and issubclass(kind, np.ndarray):
         if value.size > MAX_ARRAY_SIZE:
             return Unsupported(f"array of more than {MAX_ARRAY_SIZE:,} numbers")
         if value.dtype.kind in "biuf":
@@ -129,7 +144,7 @@ def _to_plain(value, _depth: int):
 def _encode(value):
     if isinstance(value, Unsupported):
         return {"__unsupported__": value.type_name}
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return {"__ndarray__": value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, list):
         return [_encode(v) for v in value]
@@ -145,6 +160,8 @@ def _decode(value):
         if "__unsupported__" in value:
             return Unsupported(str(value["__unsupported__"]))
         if "__ndarray__" in value:
+            import numpy as np  # an array answer is being read back: numpy is needed now
+
             dtype = np.dtype(str(value["dtype"]))
             if dtype.kind not in "biuf":
                 return Unsupported("malformed data")
@@ -170,11 +187,11 @@ def loads(text: str):
 
 def describe(value) -> str:
     """A short, deterministic description of a plain value for feedback messages."""
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return f"an array of shape {tuple(value.shape)}"
     if isinstance(value, Unsupported):
         return str(value)
     if isinstance(value, list):
-        text = "[" + ", ".join(describe(v) if isinstance(v, (np.ndarray, Unsupported)) else repr(v) for v in value[:8])
+        text = "[" + ", ".join(describe(v) if is_array(v) or isinstance(v, Unsupported) else repr(v) for v in value[:8])
         return text + (", ...]" if len(value) > 8 else "]")
     return repr(value)

@@ -80,6 +80,8 @@ def one_line(exc: BaseException) -> str:
 
 #: The recursion limit an answer function runs under, whatever the notebook set.
 RECURSION_LIMIT = 1000
+#: numpy's error state while an answer runs: numpy's own defaults (overflow and invalid values warn).
+NUMPY_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 #: Characters of what the function prints that are kept (and then dropped: only the bound matters).
 PRINT_CAP = 10_000
 
@@ -101,13 +103,16 @@ class _CappedSink(io.TextIOBase):
 @contextlib.contextmanager
 def _known_state():
     """numpy's error state, warnings filters, torch's default dtype and the recursion limit at known
-    values while the function runs; the notebook's own restored afterwards. Yields the caught warnings."""
-    import numpy as np
+    values while the function runs; the notebook's own restored afterwards. Yields the caught warnings.
 
+    numpy is not imported here: until it is, its error state is its default, which is the known one
+    (so reading a value answer never imports it, and a function that imports it starts from that state).
+    """
     limit = sys.getrecursionlimit()
-    torch = sys.modules.get("torch")
+    np, torch = sys.modules.get("numpy"), sys.modules.get("torch")
     dtype = torch.get_default_dtype() if torch is not None and hasattr(torch, "get_default_dtype") else None
-    with np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"), warnings.catch_warnings(record=True) as caught:
+    errstate = np.errstate(**NUMPY_ERRORS) if np is not None and hasattr(np, "errstate") else contextlib.nullcontext()
+    with errstate, warnings.catch_warnings(record=True) as caught:
         warnings.resetwarnings()
         warnings.simplefilter("always")
         try:

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
-import numpy as np
-
 from .. import answer_forms, conv, plain
 from ..names import rng_from
 from ..plain import describe
@@ -172,7 +170,7 @@ def _args_text(n, k, s, p, d) -> str:
 
 def _number(value):
     """A real number from a plain value (int, float, size-1 array), or None."""
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+    if plain.is_array(value) and value.size == 1 and value.dtype.kind in "iuf":
         value = value.reshape(-1)[0].item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -293,6 +291,8 @@ def _warning_rows(outcome) -> tuple:
 # -- value questions -----------------------------------------------------------------------
 def _rng(seed):
     """A generator fixed by ``seed``: an int as is, anything else (a student id) through SHA-256."""
+    import numpy as np
+
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return np.random.default_rng(abs(int(seed)))
     return rng_from(seed)
@@ -568,7 +568,7 @@ class OutputSizeQuestion(_ConvValueQuestion):
         return self.wrong(f"This is what {mistake.label} gives. {mistake.explanation}", mistake=mistake.name, example=_counter_example(mistake, SMALL_CASES))
 
     def _unrounded(self, answer, cases):
-        items = answer.reshape(-1).tolist() if isinstance(answer, np.ndarray) else answer
+        items = answer.reshape(-1).tolist() if plain.is_array(answer) else answer
         if not isinstance(items, list) or len(items) != len(cases) or any(_number(v) is None for v in items):
             return None
         if all(_same(v, MISTAKES_BY_NAME["floor-missing"].formula(*c)) for v, c in zip(items, cases, strict=True)):

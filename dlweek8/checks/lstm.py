@@ -14,12 +14,15 @@ the worst entry. Value answers that are yes/no claims come with a reason letter.
 from __future__ import annotations
 
 import math
+import sys
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .. import answer_forms, lstm, plain
+from .. import answer_forms, plain
 from ..names import rng_from
 from ..question import Field, FunctionQuestion, ValueQuestion
+
+if TYPE_CHECKING:  # numpy is imported where a function answer is judged, not with the checks
+    import numpy as np
 
 #: Agreement with the autograd reference (float32 answers pass too).
 RTOL, ATOL = 1e-4, 1e-7
@@ -30,11 +33,15 @@ def _fmt(x: float) -> str:
 
 
 def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+    import numpy as np
+
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
 
 
 def _worst_entry(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, expected_label: str = "expected") -> tuple:
     """Rows (label, text) for the entry with the largest of ``errors`` (one per entry)."""
+    import numpy as np
+
     if got.shape != expected.shape:
         return (("expected shape", str(expected.shape)), ("got shape", str(got.shape)))
     index = np.unravel_index(int(np.argmax(errors)), expected.shape)
@@ -80,6 +87,8 @@ class _ArrayFunctionQuestion(FunctionQuestion):
 
     def entry_errors(self, got: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """How far each entry is off (the worst one is shown)."""
+        import numpy as np
+
         return np.abs(got - expected)
 
     def read(self, args, outcome, other_shapes=()):
@@ -87,6 +96,8 @@ class _ArrayFunctionQuestion(FunctionQuestion):
 
         An array of one of ``other_shapes`` (a named mistake's output shape) is read too.
         """
+        import numpy as np
+
         shape = self.output_shape(args)
         if outcome.value is None:
             return None, f"Your function returned None; expected an array of shape {shape} (did it forget to return?)."
@@ -96,6 +107,8 @@ class _ArrayFunctionQuestion(FunctionQuestion):
         return got, (problem + _warned(outcome) if problem else None)
 
     def judge(self, cases, outcomes):
+        import numpy as np
+
         gots = []
         for n, (args, outcome) in enumerate(zip(cases.probes, outcomes, strict=True)):
             other_shapes = {np.shape(outputs[n]) for outputs in cases.mistakes.values()}
@@ -131,6 +144,8 @@ class _ArrayFunctionQuestion(FunctionQuestion):
 
     def named_mistake(self, cases, gots) -> str | None:
         """The first mistake in ``mistakes`` whose stored outputs ``gots`` match on every probe."""
+        import numpy as np
+
         for name in self.mistakes:
             outputs = cases.mistakes.get(name)
             if outputs is not None and all(self.close(got, np.asarray(out, dtype=float)) for got, out in zip(gots, outputs, strict=True)):
@@ -341,6 +356,8 @@ class ThreeStepJacobian(_ArrayFunctionQuestion):
         return f"Ss = [S_(t-2), S_(t-1), S_t], each of shape ({n}, {n}), k = {n // 2}"
 
     def mistake_message(self, name, cases, first):
+        import numpy as np
+
         if name != "h-only-product":
             return self.mistakes[name]
         h_only, right = (np.asarray(a, dtype=float) for a in (cases.mistakes[name][first], cases.expected[first]))
@@ -357,10 +374,19 @@ class ThreeStepJacobian(_ArrayFunctionQuestion):
 
 # -- lstm.sigmoid_prime ---------------------------------------------------------------------------
 #: The extreme-z probe: the naive e^{−z}/(1+e^{−z})² overflows at −1000; σ(1−σ) cancels to 0 at 40.
-EXTREME_Z = np.array([-1000.0, -40.0, 40.0, 1000.0])
+_EXTREME_Z = (-1000.0, -40.0, 40.0, 1000.0)
 #: The accuracy σ′ must reach where its value is a normal float; below that it must be (almost) 0.
 SIGMOID_PRIME_RTOL = 1e-6
-_TINY = float(np.finfo(float).tiny)
+_TINY = sys.float_info.min  # the smallest normal float64 (numpy's finfo(float).tiny)
+
+
+def __getattr__(name):
+    """``EXTREME_Z``: the σ′ probe at the overflow edges, a new numpy array on each use (no numpy at import)."""
+    if name == "EXTREME_Z":
+        import numpy as np
+
+        return np.array(_EXTREME_Z)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _cancellation_example(z: float = 37.0) -> str:
@@ -399,15 +425,21 @@ class SigmoidPrime(_ArrayFunctionQuestion):
     }
 
     def output_shape(self, args):
+        import numpy as np
+
         return tuple(np.shape(args[0]))
 
     def describe_probe(self, args):
+        import numpy as np
+
         z = np.asarray(args[0])
-        if z.shape == EXTREME_Z.shape and np.all(np.abs(z) >= 30):
+        if z.shape == (len(_EXTREME_Z),) and np.all(np.abs(z) >= 30):
             return "z = [" + ", ".join(f"{v:g}" for v in z) + "]"
         return f"z of shape {z.shape}"
 
     def describe_entry(self, args, errors):
+        import numpy as np
+
         return f"z = {_fmt(np.asarray(args[0]).reshape(-1)[int(np.argmax(errors))])}"
 
     def entry_errors(self, got, expected):
@@ -416,6 +448,8 @@ class SigmoidPrime(_ArrayFunctionQuestion):
     @staticmethod
     def _errors(got, expected) -> np.ndarray:
         """Per entry: relative error where σ′ is a normal float, |got| / tiny below that (flat)."""
+        import numpy as np
+
         got, expected = np.asarray(got, dtype=float).reshape(-1), np.asarray(expected, dtype=float).reshape(-1)
         normal = np.abs(expected) >= _TINY
         with np.errstate(all="ignore"):
@@ -423,6 +457,8 @@ class SigmoidPrime(_ArrayFunctionQuestion):
                             np.abs(got) / _TINY * SIGMOID_PRIME_RTOL)
 
     def close(self, got, expected):
+        import numpy as np
+
         return got.shape == expected.shape and bool(np.all(self._errors(got, expected) <= SIGMOID_PRIME_RTOL))
 
     def judge(self, cases, outcomes):
@@ -438,6 +474,8 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         return super().judge(cases, outcomes)
 
     def named_mistake(self, cases, gots):
+        import numpy as np
+
         named = super().named_mistake(cases, gots)
         if named:
             return named
@@ -452,6 +490,8 @@ class SigmoidPrime(_ArrayFunctionQuestion):
 
     def _first_non_finite(self, args, outcome):
         """(z, value) of the first NaN or inf in an output of the right shape, else None."""
+        import numpy as np
+
         try:
             values = np.asarray(outcome.value, dtype=float)
         except (TypeError, ValueError):
@@ -552,7 +592,7 @@ class ForgetBias(ValueQuestion):
         if problem:
             return self.invalid(problem)
         best = _logit(self.p)
-        f = float(lstm.sigmoid(b))
+        f = (1.0 + math.tanh(b / 2)) / 2  # σ(b), for one number (math: no numpy for a value check)
         if best - self.BELOW <= b <= best + self.ABOVE:
             return self.correct(
                 f"b = ln({self.p}/{1 - self.p:.3g}) ≈ {best:.4f}: σ(b) = p gives e^{{−b}} = (1 − p)/p, the logit of p."
@@ -616,6 +656,8 @@ class ArgmaxH(_ArrayFunctionQuestion):
         return f"U_f of shape {args[0].shape}, d = {args[1]}"
 
     def judge(self, cases, outcomes):
+        import numpy as np
+
         feedback = super().judge(cases, outcomes)
         if feedback.status == "incorrect" and feedback.mistake in (None, "not-unit-length"):
             for args, outcome in zip(cases.probes, outcomes, strict=True):
@@ -720,6 +762,8 @@ class DLdUf(_ArrayFunctionQuestion):
         return (k, k)
 
     def describe_probe(self, args):
+        import numpy as np
+
         (k, d) = np.shape(args[0])
         return f"W_f ({k}, {d}), U_f ({k}, {k}), b_f, h_prev, c_prev, v ({k},), x ({d},)"
 
@@ -779,6 +823,8 @@ class QuizCarousel(ValueQuestion):
                           "at each step along c.")
 
     def variant(self, seed):
+        import numpy as np
+
         rng = rng_from(seed)
         return QuizCarousel(tuple(float(g) for g in np.round(rng.uniform(0.5, 0.99, 3), 2)))
 
@@ -845,6 +891,8 @@ class QuizRnnScale(ValueQuestion):
                           "factor per step is 0.5, and three steps give 0.125.")
 
     def variant(self, seed):
+        import numpy as np
+
         rng = rng_from(seed)
         while True:
             u, s, T = float(np.round(rng.uniform(0.6, 2.5), 1)), float(np.round(rng.uniform(0.3, 0.95), 2)), int(rng.integers(10, 41))
