@@ -2,14 +2,15 @@
 receptive fields, activation memory and the im2col view.
 
 Every expected value comes from :mod:`dlweek8.conv` (proved equal to PyTorch by the
-tests). A question is one parameter set of a generic question class (``question_id`` plus
-its numbers), and ``variant(seed)`` draws another. Each value question lists, in
-``candidates()``, the answer each named mistake produces for its numbers; ``judge`` names the
-first match. Each mistake's message and counter-example (with other numbers) come from one
-object: :class:`SizeMistake`, or a :class:`CountMistake` in ``PARAM_MISTAKES``,
-``OP_MISTAKES``, ``MEMORY_MISTAKES``, ``UNFOLD_MISTAKES``, ``FIELD_MISTAKES``. A wrong answer's
-feedback never states this question's right value; the right answer's feedback shows the
-reasoning and the PyTorch expression that confirms it.
+tests). A class is a kind of question; each question is one instance in ``QUESTIONS``, its id
+and its numbers (``OutputSizeQuestion("conv.size_78x84", (78, 84), 5, stride=3, padding=2)``),
+and ``variant(seed)`` draws another with other numbers. Each kind lists the mistakes it can name
+in ``mistakes`` ({name: :class:`~dlweek8.mistakes.Mistake`}: the message and a counter-example
+with other numbers, in one object); the wrong output sizes every kind can meet are
+``SIZE_MISTAKES``. ``candidates()`` gives the answer each mistake produces with the question's
+numbers; ``judge`` names the first match. A wrong answer's feedback never states this
+question's right value; the right answer's feedback shows the reasoning and the PyTorch
+expression that confirms it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fractions import Fraction
 from typing import Callable
 
 from .. import answer_forms, conv, plain
+from ..mistakes import Mistake, NamesMistakes
 from ..names import rng_from
 from ..plain import describe
 from ..question import Field, FunctionQuestion, ValueQuestion
@@ -88,70 +90,14 @@ def _why_exact(n, k, s, p, d):
     return f"({n} + 2·{p} − {_span(k, d)}) / {s} = {top}/{s} is not a whole number of strides; floor it: {top // s}"
 
 
-@dataclass(frozen=True)
-class SizeMistake:
-    """A wrong output-size formula, what it gets wrong and a sentence showing why, with numbers."""
+@dataclass(frozen=True, kw_only=True)
+class SizeMistake(Mistake):
+    """A wrong output-size formula: what it gets wrong (``message``), its ``label`` in sentences, the
+    ``formula`` itself, a sentence with numbers showing ``why``, and a counter-example (``example``)."""
 
-    name: str
     label: str
-    explanation: str
     formula: Callable[[int, int, int, int, int], float]
     why: Callable[[int, int, int, int, int], str]
-
-
-SIZE_MISTAKES = (
-    SizeMistake(
-        "ceil-for-floor", "ceil instead of floor",
-        "The division rounds down: a window that would run past the end of the padded input is not computed.",
-        lambda n, k, s, p, d: -(-(n + 2 * p - _span(k, d)) // s) + 1, _why_floor,
-    ),
-    SizeMistake(
-        "plus-one-forgotten", "the formula without its + 1",
-        "The + 1 is missing: the division counts the strides between the first and the last window, not the windows.",
-        lambda n, k, s, p, d: (n + 2 * p - _span(k, d)) // s, _why_plus_one,
-    ),
-    SizeMistake(
-        "padding-once", "the padding counted once",
-        "PyTorch's padding=p adds p cells on each side, so the padded size is n + 2p.",
-        lambda n, k, s, p, d: (n + p - _span(k, d)) // s + 1, _why_padding,
-    ),
-    SizeMistake(
-        "padding-ignored", "the padding left out",
-        "The padding is missing: the kernel slides over the padded input of n + 2p cells.",
-        lambda n, k, s, p, d: (n - _span(k, d)) // s + 1, _why_padding,
-    ),
-    SizeMistake(
-        "dilation-ignored", "the dilation left out",
-        "Dilation spreads the kernel's taps apart: a kernel of size k spans d(k − 1) + 1 cells.",
-        lambda n, k, s, p, d: (n + 2 * p - k) // s + 1, _why_dilation,
-    ),
-    SizeMistake(
-        "dilation-times-kernel", "a span of d·k",
-        "A dilated kernel spans d(k − 1) + 1 cells, not d·k: there is no gap after the last tap.",
-        lambda n, k, s, p, d: (n + 2 * p - d * k) // s + 1, _why_dilation,
-    ),
-    SizeMistake(
-        "kernel-span-off-by-one", "the formula without its − 1",
-        "The − 1 is missing: a window of span d(k − 1) + 1 that starts at index i ends at i + d(k − 1).",
-        lambda n, k, s, p, d: (n + 2 * p - _span(k, d) + 1) // s + 1, _why_span,
-    ),
-    SizeMistake(
-        "stride-ignored", "the stride left out",
-        "The stride is missing: the window moves s cells at a time, so divide by s.",
-        lambda n, k, s, p, d: n + 2 * p - _span(k, d) + 1, _why_stride,
-    ),
-    SizeMistake(
-        "round-for-floor", "round-to-nearest instead of floor",
-        "The division rounds down, never to the nearest: a window that would run past the end is not computed.",
-        lambda n, k, s, p, d: round(Fraction(n + 2 * p - _span(k, d), s)) + 1, _why_floor,
-    ),
-    SizeMistake(
-        "floor-missing", "the division without floor",
-        "Without floor the result is not a whole number of windows; take the floor of the division.",
-        lambda n, k, s, p, d: (n + 2 * p - _span(k, d)) / s + 1, _why_exact,
-    ),
-)
-MISTAKES_BY_NAME = {m.name: m for m in SIZE_MISTAKES}
 
 
 def _same(a, b) -> bool:
@@ -177,20 +123,6 @@ def _number(value):
     return value
 
 
-def _counter_example(mistake: SizeMistake, cases) -> tuple:
-    """Rows showing the first of ``cases`` where ``mistake`` gives a wrong size."""
-    for n, k, s, p, d in cases:
-        wrong, right = mistake.formula(n, k, s, p, d), _right(n, k, s, p, d)
-        if not _same(wrong, right):
-            return (
-                ("counter-example", _args_text(n, k, s, p, d)),
-                ("PyTorch gives", str(right)),
-                (mistake.label, _show(wrong)),
-                ("why", mistake.why(n, k, s, p, d)),
-            )
-    return ()
-
-
 def _show(value) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:.4g}"
@@ -205,15 +137,103 @@ SMALL_CASES = tuple(
 )
 
 
+def _counter_example(label, formula, why) -> tuple:
+    """Rows showing the first of ``SMALL_CASES`` where ``formula`` gives a wrong size."""
+    for n, k, s, p, d in SMALL_CASES:
+        wrong, right = formula(n, k, s, p, d), _right(n, k, s, p, d)
+        if not _same(wrong, right):
+            return (
+                ("counter-example", _args_text(n, k, s, p, d)),
+                ("PyTorch gives", str(right)),
+                (label, _show(wrong)),
+                ("why", why(n, k, s, p, d)),
+            )
+    return ()
+
+
+def _size_mistake(label, message, formula, why) -> SizeMistake:
+    return SizeMistake(message, _counter_example(label, formula, why), label=label, formula=formula, why=why)
+
+
+SIZE_MISTAKES = {
+    "ceil-for-floor": _size_mistake(
+        "ceil instead of floor",
+        "The division rounds down: a window that would run past the end of the padded input is not computed.",
+        lambda n, k, s, p, d: -(-(n + 2 * p - _span(k, d)) // s) + 1, _why_floor,
+    ),
+    "plus-one-forgotten": _size_mistake(
+        "the formula without its + 1",
+        "The + 1 is missing: the division counts the strides between the first and the last window, not the windows.",
+        lambda n, k, s, p, d: (n + 2 * p - _span(k, d)) // s, _why_plus_one,
+    ),
+    "padding-once": _size_mistake(
+        "the padding counted once",
+        "PyTorch's padding=p adds p cells on each side, so the padded size is n + 2p.",
+        lambda n, k, s, p, d: (n + p - _span(k, d)) // s + 1, _why_padding,
+    ),
+    "padding-ignored": _size_mistake(
+        "the padding left out",
+        "The padding is missing: the kernel slides over the padded input of n + 2p cells.",
+        lambda n, k, s, p, d: (n - _span(k, d)) // s + 1, _why_padding,
+    ),
+    "dilation-ignored": _size_mistake(
+        "the dilation left out",
+        "Dilation spreads the kernel's taps apart: a kernel of size k spans d(k − 1) + 1 cells.",
+        lambda n, k, s, p, d: (n + 2 * p - k) // s + 1, _why_dilation,
+    ),
+    "dilation-times-kernel": _size_mistake(
+        "a span of d·k",
+        "A dilated kernel spans d(k − 1) + 1 cells, not d·k: there is no gap after the last tap.",
+        lambda n, k, s, p, d: (n + 2 * p - d * k) // s + 1, _why_dilation,
+    ),
+    "kernel-span-off-by-one": _size_mistake(
+        "the formula without its − 1",
+        "The − 1 is missing: a window of span d(k − 1) + 1 that starts at index i ends at i + d(k − 1).",
+        lambda n, k, s, p, d: (n + 2 * p - _span(k, d) + 1) // s + 1, _why_span,
+    ),
+    "stride-ignored": _size_mistake(
+        "the stride left out",
+        "The stride is missing: the window moves s cells at a time, so divide by s.",
+        lambda n, k, s, p, d: n + 2 * p - _span(k, d) + 1, _why_stride,
+    ),
+    "round-for-floor": _size_mistake(
+        "round-to-nearest instead of floor",
+        "The division rounds down, never to the nearest: a window that would run past the end is not computed.",
+        lambda n, k, s, p, d: round(Fraction(n + 2 * p - _span(k, d), s)) + 1, _why_floor,
+    ),
+    "floor-missing": _size_mistake(
+        "the division without floor",
+        "Without floor the result is not a whole number of windows; take the floor of the division.",
+        lambda n, k, s, p, d: (n + 2 * p - _span(k, d)) / s + 1, _why_exact,
+    ),
+}
+
+
+class _NamesSizeMistakes(NamesMistakes):
+    """A kind of conv question: its own ``mistakes``, and the wrong output sizes of ``SIZE_MISTAKES``,
+    whose message starts by saying how this kind's answer used the wrong size (``uses_size``)."""
+
+    uses_size = "This is what {label} gives."
+
+    def mistake(self, name: str) -> Mistake:
+        if name in self.mistakes:
+            return self.mistakes[name]
+        size = SIZE_MISTAKES[name]
+        return Mistake(f"{self.uses_size.replace('{label}', size.label)} {size.message}", size.example)
+
+
 # -- the function question -----------------------------------------------------------------
 def _full(args) -> tuple[int, int, int, int, int]:
     return tuple(args) + (1, 0, 1)[len(args) - 2:]
 
 
-class OutputSizeFunction(FunctionQuestion):
+#: A parameter a function can get wrong alone: (name, its place in (n, k, s, p, d), its default).
+_PARAMETERS = (("dilation", 4, 1), ("padding", 3, 0), ("stride", 2, 1))
+
+
+class OutputSizeFunction(_NamesSizeMistakes, FunctionQuestion):
     """Write the output-size formula as a function ``f(n, k, s=1, p=0, d=1) -> int``."""
 
-    id = "conv.output_size_fn"
     signature = "f(n, k, s=1, p=0, d=1) -> int"
     prompt = "Write f(n, k, s=1, p=0, d=1): the output size of a 1-D convolution (input n, kernel k, stride s, padding p per side, dilation d)."
     hints = (
@@ -223,6 +243,14 @@ class OutputSizeFunction(FunctionQuestion):
 
     #: dlweek8.conv functions that compute (or call what computes) an output size.
     own_work = ("dlweek8.conv.output_size", "dlweek8.conv.placements", "dlweek8.conv.pool_output_size")
+    uses_size = "Your function matches {label} on every case."
+    mistakes = {
+        f"{name}-mishandled": Mistake(f"Your function is right whenever {name[0]} = {default} but not with {name}: compare your code with {FORMULA}.")
+        for name, _, default in _PARAMETERS
+    }
+
+    def __init__(self, question_id):
+        self.id = question_id
 
     def describe_probe(self, args) -> str:
         names = ("n", "k", "s", "p", "d")
@@ -262,22 +290,13 @@ class OutputSizeFunction(FunctionQuestion):
             ("expected", str(expected[first])),
             ("got", _show(got[first])),
         ) + _warning_rows(outcomes[first])
-        for mistake in SIZE_MISTAKES:
-            outputs = cases.mistakes.get(mistake.name)
+        for name, mistake in SIZE_MISTAKES.items():
+            outputs = cases.mistakes.get(name)
             if outputs is not None and all(_same(g, out) for g, out in zip(got, outputs, strict=False)):
-                return self.wrong(
-                    f"Your function matches {mistake.label} on every case. {mistake.explanation}",
-                    mistake=mistake.name,
-                    example=rows + (("why", mistake.why(*full[first])),),
-                )
-        for name, position, default in (("dilation", 4, 1), ("padding", 3, 0), ("stride", 2, 1)):
+                return self.named(name, example=rows + (("why", mistake.why(*full[first])),))
+        for name, position, default in _PARAMETERS:
             if all(full[i][position] != default for i in wrong_at):
-                return self.wrong(
-                    f"Your function is right whenever {name[0]} = {default} but not with {name}: "
-                    f"compare your code with {FORMULA}.",
-                    mistake=f"{name}-mishandled",
-                    example=rows,
-                )
+                return self.named(f"{name}-mishandled", example=rows)
         return self.wrong(
             f"Not the output size on {len(wrong_at)} of {len(probes)} cases; the first is below. The formula is {FORMULA}.",
             example=rows,
@@ -314,20 +333,7 @@ def _confirm(expression: str, value) -> tuple:
     return (("PyTorch", expression), ("gives", repr(value)))
 
 
-# -- mistakes: each one's message and counter-example, in one place ------------------------------
-@dataclass(frozen=True)
-class Mistake:
-    """A named mistake: what it gets wrong (``message``) and a counter-example with other numbers.
-
-    ``evidence`` = (torch code, input shape or None, value) lets the tests rebuild the
-    counter-example in PyTorch.
-    """
-
-    message: str
-    example: tuple = ()
-    evidence: tuple = ()
-
-
+# -- each kind's mistakes: its message and counter-example, in one object ---------------------
 def _shown(message: str, code: str, shape, label: str, value, why: str) -> Mistake:
     """A mistake whose counter-example is a small PyTorch layer (or call) and the right number for it."""
     where = f"{code} on an input of shape {shape}" if shape else code
@@ -351,13 +357,13 @@ LAYOUT_MISTAKES = {
 #: Mistakes about a run of input sizes (the input-size question); the counter-example: k=3, s=2, p=0, output 4.
 _RUN = (("counter-example", "k = 3, s = 2, p = 0: n = 9 and n = 10 give an output of 4"), ("and", "n = 8 gives 3, n = 11 gives 5"))
 RUN_MISTAKES = {
-    "upper-bound-included": Mistake("One too many: the upper bound of the run is strict.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
+    "upper-bound-included": Mistake("One too many: the upper bound of the run is strict. {gives}.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
     "sizes-missing": Mistake(
         "Every size you gave maps to this output, but not every size that does is there: with stride s, up to s neighbouring sizes share one output.",
         _RUN, ("conv1d", (3, 2, 0), (9, 10)),
     ),
     "empty": Mistake("Your answer is empty, but some input sizes do give this output.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
-    "wrong-sizes": Mistake("Some of these sizes give another output.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
+    "wrong-sizes": Mistake("Some of these sizes give another output. {gives}, not {output}.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
 }
 
 PARAM_MISTAKES = {
@@ -465,7 +471,7 @@ RF_MISTAKES = {
 
 
 # -- value questions -----------------------------------------------------------------------
-class _ConvValueQuestion(ValueQuestion):
+class _ConvValueQuestion(_NamesSizeMistakes, ValueQuestion):
     """A value question of notebook 02: named mistakes from ``candidates()``; hints after an attempt."""
 
     expected = None
@@ -491,6 +497,20 @@ class _ConvValueQuestion(ValueQuestion):
         return list(expected) if isinstance(expected, tuple) else [expected]
 
 
+def _one_integer(answer):
+    """(int, None) or (None, problem) from a number, or from a list of one number (a one-field widget's answer)."""
+    return answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+
+
+def _wrong_sizes(h, w, k, s, p, count) -> list[tuple[str, object]]:
+    """(size mistake, ``count(its (H_out, W_out))``) for each size mistake giving another whole output size here."""
+    right = (conv.output_size(h, k, s, p), conv.output_size(w, k, s, p))
+    found = []
+    for name, mistake in SIZE_MISTAKES.items():
+        hw = (mistake.formula(h, k, s, p, 1), mistake.formula(w, k, s, p, 1))
+        if name != "floor-missing" and hw != right and min(hw) >= 1:
+            found.append((name, count(hw)))
+    return found
 
 
 def _torch_args(stride, padding, dilation) -> str:
@@ -506,6 +526,7 @@ class OutputSizeQuestion(_ConvValueQuestion):
         f"Apply {FORMULA} to each dimension, with p per side; the kernel's first number goes with the height.",
     )
     fields = (Field("height"), Field("width"))
+    mistakes = LAYOUT_MISTAKES
 
     def __init__(self, question_id, size, kernel_size, stride=1, padding=0, dilation=1):
         self.id = question_id
@@ -534,8 +555,8 @@ class OutputSizeQuestion(_ConvValueQuestion):
                 except ValueError:
                     pass
         cases = self._cases()
-        found += [(m.name, tuple(m.formula(*c) for c in cases)) for m in SIZE_MISTAKES if m.name != "floor-missing"]
-        found.append(("floor-missing", tuple(float(MISTAKES_BY_NAME["floor-missing"].formula(*c)) for c in cases)))
+        found += [(name, tuple(m.formula(*c) for c in cases)) for name, m in SIZE_MISTAKES.items() if name != "floor-missing"]
+        found.append(("floor-missing", tuple(float(SIZE_MISTAKES["floor-missing"].formula(*c)) for c in cases)))
         return found
 
     def judge(self, answer):
@@ -552,11 +573,8 @@ class OutputSizeQuestion(_ConvValueQuestion):
             )
             return self.correct(f"{values}: {FORMULA} for the height and for the width.", example=_confirm(expression, values))
         name = self.matching(values)
-        if name in LAYOUT_MISTAKES:
-            mistake = LAYOUT_MISTAKES[name]
-            return self.wrong(mistake.message, mistake=name, example=mistake.example)
         if name:
-            return self._named(MISTAKES_BY_NAME[name])
+            return self.named(name)
         right = [v == e for v, e in zip(values, expected, strict=True)]
         detail = ""
         if any(right):
@@ -564,15 +582,12 @@ class OutputSizeQuestion(_ConvValueQuestion):
             detail = f" The {names[right.index(True)]} is right, the {names[right.index(False)]} is not."
         return self.wrong(f"Not the output size.{detail} Apply {FORMULA} to each dimension.")
 
-    def _named(self, mistake: SizeMistake):
-        return self.wrong(f"This is what {mistake.label} gives. {mistake.explanation}", mistake=mistake.name, example=_counter_example(mistake, SMALL_CASES))
-
     def _unrounded(self, answer, cases):
         items = answer.reshape(-1).tolist() if plain.is_array(answer) else answer
         if not isinstance(items, list) or len(items) != len(cases) or any(_number(v) is None for v in items):
             return None
-        if all(_same(v, MISTAKES_BY_NAME["floor-missing"].formula(*c)) for v, c in zip(items, cases, strict=True)):
-            return self._named(MISTAKES_BY_NAME["floor-missing"])
+        if all(_same(v, SIZE_MISTAKES["floor-missing"].formula(*c)) for v, c in zip(items, cases, strict=True)):
+            return self.named("floor-missing")
         return None
 
     def variant(self, seed):
@@ -588,7 +603,7 @@ class OutputSizeQuestion(_ConvValueQuestion):
                 continue
             if padded and "padding-once" in q.mistake_names():  # it can tell padding counted once
                 return q
-            if not padded and any(MISTAKES_BY_NAME["ceil-for-floor"].formula(*c) != _right(*c) for c in q._cases()):
+            if not padded and any(SIZE_MISTAKES["ceil-for-floor"].formula(*c) != _right(*c) for c in q._cases()):
                 return q
         return None
 
@@ -601,6 +616,8 @@ class InputSizesQuestion(_ConvValueQuestion):
         "Write ⌊x⌋ = m as two inequalities, m ≤ x < m + 1, with x = (n + 2p − k) / s and m = out − 1, and solve for n.",
     )
     fields = (Field("smallest input size"), Field("largest input size"))
+    mistakes = RUN_MISTAKES
+    uses_size = "These are the sizes that {label} maps to {output}."
 
     def __init__(self, question_id, output, kernel_size, stride=1, padding=0, dilation=1):
         self.id = question_id
@@ -638,7 +655,7 @@ class InputSizesQuestion(_ConvValueQuestion):
 
     def candidates(self):
         expected, top = self.expected, max(self.expected)
-        found = [(m.name, self._mapped_by(m)) for m in SIZE_MISTAKES]
+        found = [(name, self._mapped_by(m)) for name, m in SIZE_MISTAKES.items()]
         found += [
             ("upper-bound-included", expected | {top + 1}),
             ("sizes-missing", expected - {top} if len(expected) > 1 else None),
@@ -652,8 +669,7 @@ class InputSizesQuestion(_ConvValueQuestion):
         if problem:
             return self.invalid(problem)
         if not values:
-            mistake = RUN_MISTAKES["empty"]
-            return self.wrong(mistake.message, mistake="empty", example=mistake.example)
+            return self.named("empty")
         if min(values) < 1:
             return self.invalid(f"Input sizes are positive, got {min(values)}.")
         expected = self.expected
@@ -667,23 +683,15 @@ class InputSizesQuestion(_ConvValueQuestion):
             )
             table = {n: conv.output_size(n, *self._params()) for n in shown}
             return self.correct(f"All of {_listing(values)}: the floor maps {len(values)} neighbouring sizes to {self.output}.", example=_confirm(expression, table))
-        name = next((m.name for m in SIZE_MISTAKES if values == self._mapped_by(m)), None)
+        name = next((name for name, m in SIZE_MISTAKES.items() if values == self._mapped_by(m)), None)
         if name:
-            mistake = MISTAKES_BY_NAME[name]
-            return self.wrong(
-                f"These are the sizes that {mistake.label} maps to {self.output}. {mistake.explanation}",
-                mistake=name,
-                example=_counter_example(mistake, SMALL_CASES),
-            )
+            return self.named(name, output=self.output)
         missing, extra = expected - values, values - expected
         if not missing and extra == {max(expected) + 1}:
-            name, detail = "upper-bound-included", f" {self._gives(max(extra))}."
-        elif not extra:
-            name, detail = "sizes-missing", ""
-        else:
-            name, detail = "wrong-sizes", f" {'; '.join(self._gives(n) for n in sorted(extra)[:3])}, not {self.output}."
-        mistake = RUN_MISTAKES[name]
-        return self.wrong(mistake.message + detail, mistake=name, example=mistake.example)
+            return self.named("upper-bound-included", gives=self._gives(max(extra)))
+        if not extra:
+            return self.named("sizes-missing")
+        return self.named("wrong-sizes", gives="; ".join(self._gives(n) for n in sorted(extra)[:3]), output=self.output)
 
     def variant(self, seed):
         rng = _rng(seed)
@@ -733,16 +741,10 @@ class Layer:
 
 
 class _LayerQuestion(_ConvValueQuestion):
-    """A question about one conv layer; its variants are other random layers. ``MISTAKES`` names its mistakes."""
-
-    MISTAKES: dict = {}
+    """A question about one conv layer; its variants are other random layers."""
 
     def __init__(self, question_id, layer: Layer):
         self.id, self.layer = question_id, layer
-
-    def named(self, name: str):
-        mistake = self.MISTAKES[name]
-        return self.wrong(mistake.message, mistake=name, example=mistake.example)
 
     def variant(self, seed):
         rng = _rng(seed)
@@ -756,7 +758,7 @@ class _LayerQuestion(_ConvValueQuestion):
 class ParamCountQuestion(_LayerQuestion):
     """Trainable parameters of a 2-D convolution layer."""
 
-    MISTAKES = PARAM_MISTAKES
+    mistakes = PARAM_MISTAKES
     hints = (
         "What does one kernel look like: how many numbers does it hold for each input channel? How many kernels are there?",
         "The same weights slide over every position: neither the input size, the padding nor the stride enter the count.",
@@ -788,7 +790,7 @@ class ParamCountQuestion(_LayerQuestion):
         ]
 
     def judge(self, answer):
-        value, problem = answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+        value, problem = _one_integer(answer)
         if problem:
             return self.invalid(problem)
         if value == self.expected:
@@ -804,7 +806,8 @@ class ParamCountQuestion(_LayerQuestion):
 class OpCountQuestion(_LayerQuestion):
     """Multiplications and additions of a 2-D convolution layer (seed convention)."""
 
-    MISTAKES = OP_MISTAKES
+    mistakes = OP_MISTAKES
+    uses_size = "Your counts use the output size that {label} gives."
     hints = (
         "What is one output value (one output channel, one position) made of? How many such values are there?",
         "An inner product of L terms takes L multiplications and L − 1 additions; a bias adds one addition per output value.",
@@ -844,12 +847,7 @@ class OpCountQuestion(_LayerQuestion):
             ("one-output-counted", self._counts((ho, wo), positions=1)),
             ("one-output-counted", self._counts((ho, wo), positions=o)),
         ]
-        for mistake in SIZE_MISTAKES:
-            if mistake.name == "floor-missing":
-                continue
-            hw = (mistake.formula(h, k, layer.stride, layer.padding, 1), mistake.formula(w, k, layer.stride, layer.padding, 1))
-            if hw != (ho, wo) and min(hw) >= 1:
-                found.append((mistake.name, self._counts(hw)))
+        found += _wrong_sizes(h, w, k, layer.stride, layer.padding, self._counts)
         return found
 
     def judge(self, answer):
@@ -864,15 +862,8 @@ class OpCountQuestion(_LayerQuestion):
                 example=(("PyTorch", expression), ("gives", f"{2 * mults} FLOPs = 2 per multiplication")),
             )
         name = self.matching(values)
-        if name in OP_MISTAKES:
-            return self.named(name)
         if name:
-            mistake = MISTAKES_BY_NAME[name]
-            return self.wrong(
-                f"Your counts use the output size that {mistake.label} gives. {mistake.explanation}",
-                mistake=name,
-                example=_counter_example(mistake, SMALL_CASES),
-            )
+            return self.named(name)
         if values[0] == mults:
             return self.wrong("The multiplications are right, the additions are not: an inner product of L terms takes L − 1 additions.")
         if values[1] == adds:
@@ -888,6 +879,8 @@ class Im2colQuestion(_ConvValueQuestion):
         "Rows: C · kh · kw. Columns: one per output position, H_out · W_out, from the output-size formula.",
     )
     fields = (Field("N"), Field("rows"), Field("columns"))
+    mistakes = UNFOLD_MISTAKES
+    uses_size = "Your number of columns uses the output size that {label} gives."
 
     def __init__(self, question_id, input_shape, kernel_size, stride=1, padding=0):
         self.id = question_id
@@ -920,12 +913,7 @@ class Im2colQuestion(_ConvValueQuestion):
             ("input-positions", (n, rows, h * w)),
             ("one-dimension-only", (n, rows, ho) if ho == wo else None),
         ]
-        for mistake in SIZE_MISTAKES:
-            if mistake.name == "floor-missing":
-                continue
-            hw = (mistake.formula(h, k, self.stride, self.padding, 1), mistake.formula(w, k, self.stride, self.padding, 1))
-            if hw != (ho, wo) and min(hw) >= 1:
-                found.append((mistake.name, (n, rows, hw[0] * hw[1])))
+        found += _wrong_sizes(h, w, k, self.stride, self.padding, lambda hw: (n, rows, hw[0] * hw[1]))
         found.append(("not-flattened", (n, rows, ho, wo)))
         return found
 
@@ -943,22 +931,11 @@ class Im2colQuestion(_ConvValueQuestion):
                 example=_confirm(self._expression(), values),
             )
         name = self.matching(values)
-        if name in UNFOLD_MISTAKES:
-            return self.named(name)
         if name:
-            mistake = MISTAKES_BY_NAME[name]
-            return self.wrong(
-                f"Your number of columns uses the output size that {mistake.label} gives. {mistake.explanation}",
-                mistake=name,
-                example=_counter_example(mistake, SMALL_CASES),
-            )
+            return self.named(name)
         if values[0] != self.expected[0]:
             return self.wrong("The first dimension is the batch: F.unfold keeps N.")
         return self.wrong("Not the shape: one row per number under the kernel (all channels), one column per output position.")
-
-    def named(self, name):
-        mistake = UNFOLD_MISTAKES[name]
-        return self.wrong(mistake.message, mistake=name, example=mistake.example)
 
     def variant(self, seed):
         rng = _rng(seed)
@@ -977,7 +954,8 @@ class Im2colQuestion(_ConvValueQuestion):
 class ActivationMemoryQuestion(_LayerQuestion):
     """Bytes of a layer's float32 output for a batch."""
 
-    MISTAKES = MEMORY_MISTAKES
+    mistakes = MEMORY_MISTAKES
+    uses_size = "Your count uses the output size that {label} gives."
     hints = (
         "The output is a tensor of shape (batch, out_channels, H_out, W_out): how many numbers, and how many bytes per float32?",
         "H_out and W_out come from the output-size formula; a float32 takes 4 bytes.",
@@ -1008,16 +986,11 @@ class ActivationMemoryQuestion(_LayerQuestion):
             ("weights-counted", conv.param_count(c, o, layer.kernel_size, bias=layer.bias) * 4),
         ]
         k, s, p = layer.kernel_size, layer.stride, layer.padding
-        for mistake in SIZE_MISTAKES:
-            if mistake.name == "floor-missing":
-                continue
-            hw = (mistake.formula(h, k, s, p, 1), mistake.formula(w, k, s, p, 1))
-            if hw != (ho, wo) and min(hw) >= 1:
-                found.append((mistake.name, batch * o * hw[0] * hw[1] * 4))
+        found += _wrong_sizes(h, w, k, s, p, lambda hw: batch * o * hw[0] * hw[1] * 4)
         return found
 
     def judge(self, answer):
-        value, problem = answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+        value, problem = _one_integer(answer)
         if problem:
             return self.invalid(problem)
         if value == self.expected:
@@ -1029,15 +1002,8 @@ class ActivationMemoryQuestion(_LayerQuestion):
                 example=_confirm(expression, value),
             )
         name = self.matching(value)
-        if name in MEMORY_MISTAKES:
-            return self.named(name)
         if name:
-            mistake = MISTAKES_BY_NAME[name]
-            return self.wrong(
-                f"Your count uses the output size that {mistake.label} gives. {mistake.explanation}",
-                mistake=name,
-                example=_counter_example(mistake, SMALL_CASES),
-            )
+            return self.named(name)
         return self.wrong("Not the output's size in bytes: count batch · out_channels · H_out · W_out values, 4 bytes each.")
 
     def variant(self, seed):
@@ -1057,6 +1023,7 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
         "One step in the input of layer l is the product of the strides of the layers below it in input cells; dilation d spreads the k taps over d(k − 1) + 1 cells.",
     )
     fields = (Field("receptive field (input cells)"),)
+    mistakes = RF_MISTAKES
 
     def __init__(self, question_id, layers):
         self.id = question_id
@@ -1081,7 +1048,7 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
         ]
 
     def judge(self, answer):
-        value, problem = answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+        value, problem = _one_integer(answer)
         if problem:
             return self.invalid(problem)
         if value == self.expected:
@@ -1093,8 +1060,7 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
             )
         name = self.matching(value)
         if name:
-            mistake = RF_MISTAKES[name]
-            return self.wrong(mistake.message, mistake=name, example=mistake.example)
+            return self.named(name)
         return self.wrong("Not the receptive field: add each layer's d(k − 1), scaled by the strides of the layers below it, to 1.")
 
     def variant(self, seed):
@@ -1114,7 +1080,7 @@ LAYER_1x1 = Layer((512, 25, 25), 128, 1, stride=1, padding=2, bias=False)
 LAYER_STEM = Layer((3, 224, 224), 64, 7, stride=2, padding=3, bias=False)
 
 QUESTIONS = [
-    OutputSizeFunction(),
+    OutputSizeFunction("conv.output_size_fn"),
     OutputSizeQuestion("conv.size_78x84", (78, 84), 5, stride=3, padding=2),
     OutputSizeQuestion("conv.size_64x64", (64, 64), (3, 5), stride=2, padding=0),
     OutputSizeQuestion("conv.size_28x36", (28, 36), 3, stride=1, padding=2),
