@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, replace
 
 from .names import CORRECT, INCORRECT, INVALID, STATUS_TITLE as _TITLE, UNANSWERED, UNKNOWN
@@ -64,6 +63,8 @@ class Feedback:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        import html  # only for rich display: not on the way to a first check
+
         colour = STATUS_COLOUR[self.status]
         esc = html.escape
         parts = [

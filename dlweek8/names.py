@@ -5,8 +5,6 @@ Each is defined here once; everything else imports it.
 
 from __future__ import annotations
 
-import hashlib
-
 #: Cell tag of a check cell whose stored output nbval compares.
 CHECKED_TAG = "nbval-check-output"
 #: Cell tag of a cell dropped from the student edition.
@@ -33,6 +31,8 @@ STATUS_TITLE = {
 
 def seed_from(value) -> int:
     """A stable 64-bit seed from a student id or any text (Python's ``hash`` is salted)."""
+    import hashlib  # only when seeding: not on the way to a first check
+
     return int.from_bytes(hashlib.sha256(str(value).encode()).digest()[:8], "little")
 
 

@@ -10,7 +10,6 @@ pickle.  So a check judges exactly the same data in a notebook and in grading.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 
@@ -174,11 +173,15 @@ def _decode(value):
 
 def dumps(value) -> str:
     """Serialise any value to JSON text via :func:`to_plain` (NaN and inf survive)."""
+    import json  # for function cases and the grader: not on the way to a value check
+
     return json.dumps(_encode(to_plain(value)))
 
 
 def loads(text: str):
     """Read back what :func:`dumps` wrote, as plain data; ValueError on anything else (nesting too deep included)."""
+    import json
+
     try:
         return _decode(json.loads(text))
     except RecursionError:
