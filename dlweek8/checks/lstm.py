@@ -1,8 +1,11 @@
 """Task 1 checks: gradients of an LSTM cell (notebook 01_lstm_gradients).
 
-One class per question; each mistake's message is written once, in the question's
-``mistakes`` (its behaviour is the matching wrong answer in the instructor's catalogue,
-``dlweek8/instructor/references/lstm.py``).
+A class is a kind of question; each question is one instance in ``QUESTIONS``, its id and its
+numbers (``ForgetBias("lstm.forget_bias", p=0.95)``); ``variant(seed)`` draws other numbers
+where the self-test offers them. Each kind lists the mistakes it can name in ``mistakes``
+({name: :class:`~dlweek8.mistakes.Mistake`}: the message and any counter-example, in one
+object); the wrong answer that makes each one is in the instructor's catalogue,
+``dlweek8/instructor/references/lstm.py``, under the same name.
 
 Function answers are called on the stored public cases (random cells whose hidden size k
 differs from the input size) and compared with the stored outputs, which the instructor's
@@ -18,6 +21,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from .. import answer_forms, plain
+from ..mistakes import Mistake, NamesMistakes
 from ..names import rng_from
 from ..question import Field, FunctionQuestion, ValueQuestion
 
@@ -57,19 +61,21 @@ def _shapes(args) -> str:
     return ", ".join(plain.describe(plain.to_plain(a)).replace("an array of shape ", "") for a in args)
 
 
-class _ArrayFunctionQuestion(FunctionQuestion):
+class _ArrayFunctionQuestion(NamesMistakes, FunctionQuestion):
     """A function returning an array, compared with the stored outputs on every probe.
 
-    ``mistakes`` maps each named mistake to its message, in the order they are tried: a
-    wrong answer whose outputs match that mistake's stored outputs on every probe gets it
-    (a mistake may have another output shape than the right answer, e.g. a whole 2k × 2k
-    product where one block is asked for).
+    ``mistakes`` lists the named mistakes in the order they are tried: a wrong answer whose
+    outputs match that mistake's stored outputs on every probe gets it (a mistake may have
+    another output shape than the right answer, e.g. a whole 2k × 2k product where one block
+    is asked for). The feedback shows the worst entry of the student's own output.
     """
 
-    mistakes: dict = {}
     what = "Jacobian"  # what the answer returns, for messages
     probe_noun = "random cells"
     expected_label = "expected (autograd)"
+
+    def __init__(self, question_id):
+        self.id = question_id
 
     def output_shape(self, args) -> tuple:
         raise NotImplementedError
@@ -129,7 +135,7 @@ class _ArrayFunctionQuestion(FunctionQuestion):
             example = example[:2] + (("at", at),) + example[2:]
         named = self.named_mistake(cases, gots)
         if named:
-            return self.wrong(self.mistake_message(named, cases, first), mistake=named, example=example)
+            return self.named(named, example=example, **self.mistake_numbers(named, cases, first))
         if gots[first].shape != expected[first].shape:
             return self.invalid(f"Expected an array of shape {expected[first].shape}, got shape {gots[first].shape}.", example=example[:1])
         return self.wrong(
@@ -138,9 +144,9 @@ class _ArrayFunctionQuestion(FunctionQuestion):
             example=example,
         )
 
-    def mistake_message(self, name: str, cases, first: int) -> str:
-        """The message of a named mistake (a subclass may fill in numbers from the cases)."""
-        return self.mistakes[name]
+    def mistake_numbers(self, name: str, cases, first: int) -> dict:
+        """Numbers for the ``{placeholders}`` of a named mistake's message, from the cases (none by default)."""
+        return {}
 
     def named_mistake(self, cases, gots) -> str | None:
         """The first mistake in ``mistakes`` whose stored outputs ``gots`` match on every probe."""
@@ -156,7 +162,7 @@ class _ArrayFunctionQuestion(FunctionQuestion):
         return self.correct(f"Your {self.what} matches torch.autograd on {len(cases.probes)} {self.probe_noun} (hidden size ≠ input size).")
 
 
-class _ClaimsWithReason(ValueQuestion):
+class _ClaimsWithReason(NamesMistakes, ValueQuestion):
     """Yes/no claims answered together with the letter of the best reason: ``(bool, ..., letter)``.
 
     ``claims`` labels the yes/no fields; ``reasons`` maps each letter to its text. The subclass
@@ -170,6 +176,9 @@ class _ClaimsWithReason(ValueQuestion):
     right_reason: str = ""
     reason_rebuttal: dict = {}
     keys: tuple[str, ...] = ()  # dict keys accepted in place of a tuple, in field order
+
+    def __init__(self, question_id):
+        self.id = question_id
 
     @property
     def fields(self):
@@ -227,7 +236,6 @@ def _same_h_counter_example() -> str:
 
 
 class CellStateDependence(_ClaimsWithReason):
-    id = "lstm.cell_state_dependence"
     prompt = (
         "At step t, is c_{t−1} a function of h_{t−1}? Answer (True or False, the letter of the best reason)."
     )
@@ -257,8 +265,8 @@ class CellStateDependence(_ClaimsWithReason):
              "c_{t−1} would be a function of it. Test that claim with numbers: " + _same_h_counter_example() + ".",
     }
     mistakes = {
-        "c-depends-on-h": "A function of h_{t−1} would give one c_{t−1} for each h_{t−1}. Counter-example with a "
-                          "single unit: " + _same_h_counter_example() + ". So h_{t−1} does not pin down c_{t−1}.",
+        "c-depends-on-h": Mistake("A function of h_{t−1} would give one c_{t−1} for each h_{t−1}. Counter-example with a "
+                                  "single unit: " + _same_h_counter_example() + ". So h_{t−1} does not pin down c_{t−1}."),
     }
     explanation = (
         "c_{t−1} and h_{t−1} are two separate inputs of step t (the state is the pair), and h = o ∘ tanh(c) "
@@ -268,12 +276,11 @@ class CellStateDependence(_ClaimsWithReason):
     )
 
     def judge_claims(self, claims, letter):
-        return self.wrong(self.mistakes["c-depends-on-h"], mistake="c-depends-on-h")
+        return self.named("c-depends-on-h")
 
 
 # -- lstm.dh_dh_prev ----------------------------------------------------------------------------
 class DhDhPrev(_ArrayFunctionQuestion):
-    id = "lstm.dh_dh_prev"
     prompt = "Write ∂h_t/∂h_{t−1} (c_{t−1} held fixed) from the gate Jacobians with the product rule."
     signature = "f(i, f, o, u, c_prev, di, df, do, du) -> (k, k) array"
     hints = (
@@ -287,18 +294,18 @@ class DhDhPrev(_ArrayFunctionQuestion):
         "dlweek8.lstm.autograd_jacobians", "dlweek8.lstm.autograd_unrolled_jacobian",
     )
     mistakes = {
-        "missing-do-term": "The term ∂o_t/∂h_{t−1} ∘ tanh(c_t) is missing: o_t depends on h_{t−1} too.",
-        "missing-tanh-prime": "The chain rule through tanh is missing: ∂tanh(c_t)/∂h_{t−1} = diag(tanh′(c_t)) ∂c_t/∂h_{t−1}.",
-        "tanh-for-tanh-prime": "You used tanh(c_t) where its derivative tanh′(c_t) = 1 − tanh(c_t)² belongs.",
-        "missing-i-du": "The term i_t ∘ ∂u_t/∂h_{t−1} is missing from ∂c_t/∂h_{t−1}.",
-        "missing-df-cprev": "The term ∂f_t/∂h_{t−1} ∘ c_{t−1} is missing from ∂c_t/∂h_{t−1}.",
-        "missing-di-u": "The term ∂i_t/∂h_{t−1} ∘ u_t is missing from ∂c_t/∂h_{t−1}.",
-        "diag-f-term": "You added diag(f_t) to ∂c_t/∂h_{t−1}, as if c_{t−1} depended on h_{t−1}. It does not: c_{t−1} "
-                       "and h_{t−1} are separate inputs of step t (the cell-state question), so f_t ∘ c_{t−1} "
-                       "contributes only through ∂f_t/∂h_{t−1}.",
-        "c-prev-for-c": "You used c_{t−1} inside tanh; h_t = o_t ∘ tanh(c_t) needs c_t = f_t ∘ c_{t−1} + i_t ∘ u_t.",
-        "transposed": "Your Jacobian is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−1}[b].",
-        "column-scaling": "v * J broadcasts v over the columns (J diag(v)); the product rule scales rows: diag(v) J = v[:, None] * J.",
+        "missing-do-term": Mistake("The term ∂o_t/∂h_{t−1} ∘ tanh(c_t) is missing: o_t depends on h_{t−1} too."),
+        "missing-tanh-prime": Mistake("The chain rule through tanh is missing: ∂tanh(c_t)/∂h_{t−1} = diag(tanh′(c_t)) ∂c_t/∂h_{t−1}."),
+        "tanh-for-tanh-prime": Mistake("You used tanh(c_t) where its derivative tanh′(c_t) = 1 − tanh(c_t)² belongs."),
+        "missing-i-du": Mistake("The term i_t ∘ ∂u_t/∂h_{t−1} is missing from ∂c_t/∂h_{t−1}."),
+        "missing-df-cprev": Mistake("The term ∂f_t/∂h_{t−1} ∘ c_{t−1} is missing from ∂c_t/∂h_{t−1}."),
+        "missing-di-u": Mistake("The term ∂i_t/∂h_{t−1} ∘ u_t is missing from ∂c_t/∂h_{t−1}."),
+        "diag-f-term": Mistake("You added diag(f_t) to ∂c_t/∂h_{t−1}, as if c_{t−1} depended on h_{t−1}. It does not: c_{t−1} "
+                               "and h_{t−1} are separate inputs of step t (the cell-state question), so f_t ∘ c_{t−1} "
+                               "contributes only through ∂f_t/∂h_{t−1}."),
+        "c-prev-for-c": Mistake("You used c_{t−1} inside tanh; h_t = o_t ∘ tanh(c_t) needs c_t = f_t ∘ c_{t−1} + i_t ∘ u_t."),
+        "transposed": Mistake("Your Jacobian is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−1}[b]."),
+        "column-scaling": Mistake("v * J broadcasts v over the columns (J diag(v)); the product rule scales rows: diag(v) J = v[:, None] * J."),
     }
 
     def output_shape(self, args):
@@ -319,7 +326,6 @@ class DhDhPrev(_ArrayFunctionQuestion):
 
 # -- lstm.three_step_jacobian --------------------------------------------------------------------
 class ThreeStepJacobian(_ArrayFunctionQuestion):
-    id = "lstm.three_step_jacobian"
     prompt = (
         "Given Ss = [S_{t−2}, S_{t−1}, S_t], the one-step state Jacobians ∂s_τ/∂s_{τ−1} of the state s = (h, c) "
         "(each 2k × 2k, h first), return ∂h_t/∂h_{t−3} (k × k)."
@@ -332,19 +338,19 @@ class ThreeStepJacobian(_ArrayFunctionQuestion):
     )
     own_work = ("dlweek8.lstm.autograd_unrolled_jacobian",)
     mistakes = {
-        "h-only-product": "That multiplies the three ∂h_τ/∂h_{τ−1} blocks only, so it misses the path through c: "
-                          "h_t also depends on h_{t−3} through c_{t−1} and c_{t−2}. On the cell below, the h-only "
-                          "product is {gap} off.",
-        "wrong-order": "Right idea, wrong order: in a chain rule the Jacobian of the last step stands on the left.",
-        "summed": "Jacobians of a composition multiply (chain rule); they do not add.",
-        "elementwise-product": "`*` multiplies entry by entry; the chain rule needs matrix products (`@`).",
-        "last-step-only": "That is only ∂h_t/∂h_{t−1} from S_t; h_{t−1} itself depends on h_{t−3} through two more steps.",
-        "transposed": "Your block is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−3}[b].",
-        "block-dh-dc": "That is the top-right block, ∂h_t/∂c_{t−3}; with s = (h, c), ∂h_t/∂h_{t−3} is the top-left k × k block.",
-        "block-dc-dh": "That is the bottom-left block, ∂c_t/∂h_{t−3}; with s = (h, c), ∂h_t/∂h_{t−3} is the top-left k × k block.",
-        "block-dc-dc": "That is the bottom-right block, ∂c_t/∂c_{t−3} (the state here is ordered (h, c), h first); "
-                       "∂h_t/∂h_{t−3} is the top-left k × k block.",
-        "whole-product": "That is the whole ∂s_t/∂s_{t−3} (2k × 2k); the question asks for its ∂h_t/∂h_{t−3} block (k × k).",
+        "h-only-product": Mistake("That multiplies the three ∂h_τ/∂h_{τ−1} blocks only, so it misses the path through c: "
+                                  "h_t also depends on h_{t−3} through c_{t−1} and c_{t−2}. On the cell below, the h-only "
+                                  "product is {gap} off."),
+        "wrong-order": Mistake("Right idea, wrong order: in a chain rule the Jacobian of the last step stands on the left."),
+        "summed": Mistake("Jacobians of a composition multiply (chain rule); they do not add."),
+        "elementwise-product": Mistake("`*` multiplies entry by entry; the chain rule needs matrix products (`@`)."),
+        "last-step-only": Mistake("That is only ∂h_t/∂h_{t−1} from S_t; h_{t−1} itself depends on h_{t−3} through two more steps."),
+        "transposed": Mistake("Your block is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−3}[b]."),
+        "block-dh-dc": Mistake("That is the top-right block, ∂h_t/∂c_{t−3}; with s = (h, c), ∂h_t/∂h_{t−3} is the top-left k × k block."),
+        "block-dc-dh": Mistake("That is the bottom-left block, ∂c_t/∂h_{t−3}; with s = (h, c), ∂h_t/∂h_{t−3} is the top-left k × k block."),
+        "block-dc-dc": Mistake("That is the bottom-right block, ∂c_t/∂c_{t−3} (the state here is ordered (h, c), h first); "
+                               "∂h_t/∂h_{t−3} is the top-left k × k block."),
+        "whole-product": Mistake("That is the whole ∂s_t/∂s_{t−3} (2k × 2k); the question asks for its ∂h_t/∂h_{t−3} block (k × k)."),
     }
 
     def output_shape(self, args):
@@ -355,14 +361,13 @@ class ThreeStepJacobian(_ArrayFunctionQuestion):
         n = len(args[0][0])
         return f"Ss = [S_(t-2), S_(t-1), S_t], each of shape ({n}, {n}), k = {n // 2}"
 
-    def mistake_message(self, name, cases, first):
+    def mistake_numbers(self, name, cases, first):
         import numpy as np
 
         if name != "h-only-product":
-            return self.mistakes[name]
+            return {}
         h_only, right = (np.asarray(a, dtype=float) for a in (cases.mistakes[name][first], cases.expected[first]))
-        gap = np.linalg.norm(h_only - right) / np.linalg.norm(right)
-        return self.mistakes[name].replace("{gap}", f"{gap:.0%}")
+        return {"gap": f"{np.linalg.norm(h_only - right) / np.linalg.norm(right):.0%}"}
 
     def verdict_when_right(self, cases, outcomes, gots):
         return self.correct(
@@ -397,7 +402,6 @@ def _cancellation_example(z: float = 37.0) -> str:
 
 
 class SigmoidPrime(_ArrayFunctionQuestion):
-    id = "lstm.sigmoid_prime"
     prompt = (
         "Implement σ′(z) for a numpy array z (same shape out). Required: relative error ≤ 1e-6 wherever σ′(z) is a "
         "normal float (above 2.2e-308), and no NaN or inf anywhere, z = ±1000 included."
@@ -413,15 +417,15 @@ class SigmoidPrime(_ArrayFunctionQuestion):
     expected_label = "expected"
     own_work = ("dlweek8.lstm._sigmoid_prime",)
     mistakes = {
-        "overflow-nan": "Your σ′ returns {value} at z = {where}: an intermediate overflowed (e^{−z} or e^{z} is beyond the "
-                        "largest float, and inf/inf or inf·0 is NaN). Build σ′ from pieces that stay finite at every z.",
-        "cancellation": "Right for moderate z, but wrong where σ′ is tiny: 1 − σ(z) cancels. Subtracting two nearly "
-                        "equal numbers loses the digits (cancellation, not underflow: the true value is a perfectly "
-                        "normal float). For example " + _cancellation_example() + ". Write 1 − σ(z) without a subtraction.",
-        "sigmoid-for-derivative": "That is σ(z) itself, not its derivative.",
-        "missing-square": "That is e^{−z}/(1 + e^{−z}) = 1 − σ(z): the denominator of σ′ is squared.",
-        "tanh-derivative": "That is the derivative of tanh, 1 − tanh(z)²; differentiate the sigmoid instead.",
-        "sign": "The sign is flipped: σ is increasing, so σ′(z) > 0.",
+        "overflow-nan": Mistake("Your σ′ returns {value} at z = {where}: an intermediate overflowed (e^{−z} or e^{z} is beyond the "
+                                "largest float, and inf/inf or inf·0 is NaN). Build σ′ from pieces that stay finite at every z."),
+        "cancellation": Mistake("Right for moderate z, but wrong where σ′ is tiny: 1 − σ(z) cancels. Subtracting two nearly "
+                                "equal numbers loses the digits (cancellation, not underflow: the true value is a perfectly "
+                                "normal float). For example " + _cancellation_example() + ". Write 1 − σ(z) without a subtraction."),
+        "sigmoid-for-derivative": Mistake("That is σ(z) itself, not its derivative."),
+        "missing-square": Mistake("That is e^{−z}/(1 + e^{−z}) = 1 − σ(z): the denominator of σ′ is squared."),
+        "tanh-derivative": Mistake("That is the derivative of tanh, 1 − tanh(z)²; differentiate the sigmoid instead."),
+        "sign": Mistake("The sign is flipped: σ is increasing, so σ′(z) > 0."),
     }
 
     def output_shape(self, args):
@@ -466,9 +470,8 @@ class SigmoidPrime(_ArrayFunctionQuestion):
             found = None if outcome.value is None else self._first_non_finite(args, outcome)
             if found:
                 z, value = found
-                return self.wrong(
-                    self.mistakes["overflow-nan"].replace("{value}", str(value)).replace("{where}", f"{z:g}"),
-                    mistake="overflow-nan",
+                return self.named(
+                    "overflow-nan", value=value, where=f"{z:g}",
                     example=(("inputs", self.describe_probe(args)), ("expected", "finite values, 0 at ±1000")),
                 )
         return super().judge(cases, outcomes)
@@ -515,7 +518,6 @@ class SigmoidPrime(_ArrayFunctionQuestion):
 
 # -- lstm.df_dh_prev ------------------------------------------------------------------------------
 class DfDhPrev(_ArrayFunctionQuestion):
-    id = "lstm.df_dh_prev"
     prompt = "Write ∂f_t/∂h_{t−1} (k × k) for the forget gate f_t = σ(W^f x_t + U^f h_{t−1}) (no bias)."
     signature = "f(W_f, U_f, x, h_prev) -> (k, k) array"
     hints = (
@@ -527,12 +529,12 @@ class DfDhPrev(_ArrayFunctionQuestion):
         "dlweek8.lstm.state_jacobian", "dlweek8.lstm._state_blocks", "dlweek8.lstm.autograd_jacobians",
     )
     mistakes = {
-        "transposed": "Your Jacobian is transposed: entry [d1, d2] must be ∂f_t[d1]/∂h_{t−1}[d2], so row d1 uses U^f[d1, :].",
-        "sigmoid-for-derivative": "You used σ(z) where the chain rule needs σ′(z).",
-        "missing-sigmoid-prime": "That is U^f alone: the chain rule through σ multiplies each row d1 by σ′(z[d1]).",
-        "column-scaling": "You scaled the columns (U * s broadcasts over columns); σ′(z[d1]) scales row d1: s[:, None] * U.",
-        "missing-input-term": "σ′ is evaluated at U^f h_{t−1} only; the pre-activation also contains W^f x_t.",
-        "missing-recurrent-term": "σ′ is evaluated at W^f x_t only; the pre-activation also contains U^f h_{t−1}.",
+        "transposed": Mistake("Your Jacobian is transposed: entry [d1, d2] must be ∂f_t[d1]/∂h_{t−1}[d2], so row d1 uses U^f[d1, :]."),
+        "sigmoid-for-derivative": Mistake("You used σ(z) where the chain rule needs σ′(z)."),
+        "missing-sigmoid-prime": Mistake("That is U^f alone: the chain rule through σ multiplies each row d1 by σ′(z[d1])."),
+        "column-scaling": Mistake("You scaled the columns (U * s broadcasts over columns); σ′(z[d1]) scales row d1: s[:, None] * U."),
+        "missing-input-term": Mistake("σ′ is evaluated at U^f h_{t−1} only; the pre-activation also contains W^f x_t."),
+        "missing-recurrent-term": Mistake("σ′ is evaluated at W^f x_t only; the pre-activation also contains U^f h_{t−1}."),
     }
 
     def output_shape(self, args):
@@ -555,11 +557,9 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-class ForgetBias(ValueQuestion):
+class ForgetBias(NamesMistakes, ValueQuestion):
     """The smallest bias b with σ(b) ≥ p: accepted within rounding b to 3 decimals, and at most 0.01 above it."""
 
-    id = "lstm.forget_bias"
-    p = 0.95
     BELOW, ABOVE = 0.0005, 0.01
     fields = (Field("b", "float"),)
     hints = (
@@ -567,15 +567,18 @@ class ForgetBias(ValueQuestion):
         "Write σ(b) = 1/(1 + e^{−b}) = p and solve for e^{−b}, then take the logarithm.",
     )
     mistakes = {
-        "gate-value-for-bias": "{p} is the gate value; the bias b is the input to σ. For example, a gate of 0.5 needs b = 0, not 0.5. {about}",
-        "sign": "The sign is flipped: your b is negative, so your gate is σ(b) = {f:.4f}, below one half; "
-                "σ(−b) = 1 − σ(b), so the bias you want is positive.",
-        "bias-one": "Bias 1 is the usual initialisation (Jozefowicz et al. 2015), but it is not enough here. {about} That is below {p}.",
-        "rounded-down": "Just short. {about} That is below {p}. The smallest b is not a round number: give 3 decimals, "
-                        "and round so that σ(b) still reaches {p}.",
-        "too-small": "Too small. {about} That is below {p}.",
-        "not-smallest": "{about} That reaches {p}, but a smaller b does too: find the b where σ(b) = {p} exactly.",
+        "gate-value-for-bias": Mistake("{p} is the gate value; the bias b is the input to σ. For example, a gate of 0.5 needs b = 0, not 0.5. {about}"),
+        "sign": Mistake("The sign is flipped: your b is negative, so your gate is σ(b) = {f}, below one half; "
+                        "σ(−b) = 1 − σ(b), so the bias you want is positive."),
+        "bias-one": Mistake("Bias 1 is the usual initialisation (Jozefowicz et al. 2015), but it is not enough here. {about} That is below {p}."),
+        "rounded-down": Mistake("Just short. {about} That is below {p}. The smallest b is not a round number: give 3 decimals, "
+                                "and round so that σ(b) still reaches {p}."),
+        "too-small": Mistake("Too small. {about} That is below {p}."),
+        "not-smallest": Mistake("{about} That reaches {p}, but a smaller b does too: find the b where σ(b) = {p} exactly."),
     }
+
+    def __init__(self, question_id, p: float):
+        self.id, self.p = question_id, p
 
     @property
     def prompt(self):
@@ -597,8 +600,7 @@ class ForgetBias(ValueQuestion):
             return self.correct(
                 f"b = ln({self.p}/{1 - self.p:.3g}) ≈ {best:.4f}: σ(b) = p gives e^{{−b}} = (1 − p)/p, the logit of p."
             )
-        words = {"p": self.p, "f": f, "about": f"Your b gives σ(b) = {f:.5f}."}
-        return self.wrong(self.mistakes[self._mistake(b, best, f)].format(**words), mistake=self._mistake(b, best, f))
+        return self.named(self._mistake(b, best, f), p=self.p, f=f"{f:.4f}", about=f"Your b gives σ(b) = {f:.5f}.")
 
     def _mistake(self, b, best, f) -> str:
         if abs(b - self.p) <= 0.005:
@@ -615,23 +617,16 @@ class ForgetBias(ValueQuestion):
 class QuizForgetBias(ForgetBias):
     """Self-test: the same skill at another gate value; ``variant`` draws others."""
 
-    id = "lstm.quiz_forget_bias_99"
-    p = 0.99
     hints = ("σ(b) = p: solve for b (σ is increasing, so the smallest b is where equality holds).",)
     GATE_VALUES = (0.9, 0.98, 0.99, 0.995, 0.999, 0.8, 0.85, 0.97)
 
-    def __init__(self, p: float | None = None):
-        if p is not None:
-            self.p = p
-
     def variant(self, seed):
         others = [p for p in self.GATE_VALUES if p != self.p]
-        return QuizForgetBias(others[int(rng_from(seed).integers(len(others)))])
+        return QuizForgetBias(self.id, others[int(rng_from(seed).integers(len(others)))])
 
 
 # -- lstm.argmax_h --------------------------------------------------------------------------------
 class ArgmaxH(_ArrayFunctionQuestion):
-    id = "lstm.argmax_h"
     prompt = "Return the unit-length h_{t−1} that maximises f_t(d) when x_t = 0."
     signature = "f(U_f, d) -> (k,) array"
     hints = (
@@ -642,11 +637,11 @@ class ArgmaxH(_ArrayFunctionQuestion):
     probe_noun = "random matrices"
     expected_label = "expected"
     mistakes = {
-        "unnormalised": "Right direction, but h_{t−1} must have length 1: divide by its norm.",
-        "column-not-row": "That uses column d of U^f; f_t(d) depends on h_{t−1} through row d, U_f[d] (= U_f[d, :]).",
-        "column-unnormalised": "That is column d of U^f, not normalised; f_t(d) uses row d, and the answer has length 1.",
-        "minimiser": "That points against the row and minimises f_t(d); flip the sign.",
-        "not-unit-length": "Your vector has length {length}; the question asks for length 1.",
+        "unnormalised": Mistake("Right direction, but h_{t−1} must have length 1: divide by its norm."),
+        "column-not-row": Mistake("That uses column d of U^f; f_t(d) depends on h_{t−1} through row d, U_f[d] (= U_f[d, :])."),
+        "column-unnormalised": Mistake("That is column d of U^f, not normalised; f_t(d) uses row d, and the answer has length 1."),
+        "minimiser": Mistake("That points against the row and minimises f_t(d); flip the sign."),
+        "not-unit-length": Mistake("Your vector has length {length}; the question asks for length 1."),
     }
 
     def output_shape(self, args):
@@ -663,8 +658,7 @@ class ArgmaxH(_ArrayFunctionQuestion):
             for args, outcome in zip(cases.probes, outcomes, strict=True):
                 got, _ = self.read(args, outcome)
                 if got is not None and abs(np.linalg.norm(got) - 1.0) > 1e-6:
-                    return self.wrong(self.mistakes["not-unit-length"].replace("{length}", _fmt(np.linalg.norm(got))),
-                                      mistake="not-unit-length", example=feedback.example)
+                    return self.named("not-unit-length", length=_fmt(np.linalg.norm(got)), example=feedback.example)
             return self.wrong("Your vector has length 1 but does not maximise U^f[d] · h.", example=feedback.example)
         return feedback
 
@@ -683,7 +677,6 @@ def _shifted() -> str:
 
 
 class ArgmaxVsInput(_ClaimsWithReason):
-    id = "lstm.argmax_vs_input"
     prompt = (
         "With an input x_t ≠ 0, does the unit h_{t−1} that maximises f_t(d) depend on W^f(d)·x_t? Does the maximum "
         "value? Answer (argmax depends, max depends, the letter of the best reason)."
@@ -715,9 +708,9 @@ class ArgmaxVsInput(_ClaimsWithReason):
              "involve h_{t−1}, so it cannot turn any direction.",
     }
     mistakes = {
-        "swapped": "Both claims are the wrong way round. " + _shift_argument,
-        "argmax-moves": "W^f(d)·x_t does not involve h_{t−1}. " + _shift_argument,
-        "max-fixed": "The best value is a score too. " + _shift_argument,
+        "swapped": Mistake("Both claims are the wrong way round. " + _shift_argument),
+        "argmax-moves": Mistake("W^f(d)·x_t does not involve h_{t−1}. " + _shift_argument),
+        "max-fixed": Mistake("The best value is a score too. " + _shift_argument),
     }
     explanation = (
         "W^f(d)·x_t is the same number a for every h_{t−1}, and σ is increasing, so the best h_{t−1} is still "
@@ -727,12 +720,11 @@ class ArgmaxVsInput(_ClaimsWithReason):
     def judge_claims(self, claims, letter):
         argmax_moves, max_moves = claims
         name = "swapped" if argmax_moves and not max_moves else "argmax-moves" if argmax_moves else "max-fixed"
-        return self.wrong(self.mistakes[name], mistake=name)
+        return self.named(name)
 
 
 # -- lstm.dL_dU_f ---------------------------------------------------------------------------------
 class DLdUf(_ArrayFunctionQuestion):
-    id = "lstm.dL_dU_f"
     prompt = (
         "For the loss L = v · c_t after one step, with c_t = f_t ∘ c_{t−1} + i_t ∘ u_t and "
         "f_t = σ(W^f x_t + U^f h_{t−1} + b^f), return ∂L/∂U^f (k × k, entry [a, b] = ∂L/∂U^f[a, b])."
@@ -748,13 +740,13 @@ class DLdUf(_ArrayFunctionQuestion):
     own_work = ("dlweek8.gradcheck.numerical_gradient", "dlweek8.lstm.autograd_jacobians", "dlweek8.lstm.gate_jacobians",
                 "dlweek8.lstm._gate_jacobians_from")
     mistakes = {
-        "transposed": "Your gradient is transposed: U^f[a, b] multiplies h_{t−1}[b] inside f_t[a], so row a belongs to f_t[a].",
-        "missing-sigmoid-prime": "The chain rule through σ is missing: ∂f_t[a]/∂z[a] = σ′(z[a]).",
-        "sigmoid-for-derivative": "You used σ(z) where the chain rule needs σ′(z).",
-        "missing-c-prev": "The factor c_{t−1} is missing: ∂c_t/∂f_t = diag(c_{t−1}).",
-        "missing-v": "The factor v is missing: ∂L/∂c_t = v.",
-        "missing-bias": "σ′ is evaluated without the bias: the pre-activation is W^f x_t + U^f h_{t−1} + b^f.",
-        "x-for-h": "That is ∂L/∂W^f (it pairs with x_t); U^f multiplies h_{t−1}.",
+        "transposed": Mistake("Your gradient is transposed: U^f[a, b] multiplies h_{t−1}[b] inside f_t[a], so row a belongs to f_t[a]."),
+        "missing-sigmoid-prime": Mistake("The chain rule through σ is missing: ∂f_t[a]/∂z[a] = σ′(z[a])."),
+        "sigmoid-for-derivative": Mistake("You used σ(z) where the chain rule needs σ′(z)."),
+        "missing-c-prev": Mistake("The factor c_{t−1} is missing: ∂c_t/∂f_t = diag(c_{t−1})."),
+        "missing-v": Mistake("The factor v is missing: ∂L/∂c_t = v."),
+        "missing-bias": Mistake("σ′ is evaluated without the bias: the pre-activation is W^f x_t + U^f h_{t−1} + b^f."),
+        "x-for-h": Mistake("That is ∂L/∂W^f (it pairs with x_t); U^f multiplies h_{t−1}."),
     }
 
     def output_shape(self, args):
@@ -775,24 +767,21 @@ class DLdUf(_ArrayFunctionQuestion):
 
 
 # -- self-test: the constant-error carousel and a tanh RNN's scale --------------------------------
-class QuizCarousel(ValueQuestion):
-    """∂c_t[d]/∂c_{t−3}[d] along the c → c path: the product of the three forget gates."""
+class QuizCarousel(NamesMistakes, ValueQuestion):
+    """∂c_t[d]/∂c_{t−3}[d] along the c → c path: the product of the three forget gates ``gates`` = (f_{t−2}, f_{t−1}, f_t)."""
 
-    id = "lstm.quiz_cec"
-    gates = (0.9, 0.8, 0.95)  # f_{t−2}, f_{t−1}, f_t of unit d
     fields = (Field("∂c_t[d]/∂c_{t−3}[d]", "float"),)
     hints = ("One step of the carousel is c_τ = f_τ ∘ c_{τ−1} + (terms without c_{τ−1}). Chain three of them.",)
     mistakes = {
-        "summed": "Derivatives along a chain multiply; you added the gates.",
-        "last-step-only": "That is one step, ∂c_t/∂c_{t−1}; c_{t−1} depends on c_{t−3} through two more gates.",
-        "two-steps": "That is two steps; from c_{t−3} to c_t there are three.",
-        "one-minus-f": "The carousel keeps the fraction f of the cell state, not 1 − f.",
-        "carousel-is-one": "The carousel passes gradient unchanged only when every forget gate is 1.",
+        "summed": Mistake("Derivatives along a chain multiply; you added the gates."),
+        "last-step-only": Mistake("That is one step, ∂c_t/∂c_{t−1}; c_{t−1} depends on c_{t−3} through two more gates."),
+        "two-steps": Mistake("That is two steps; from c_{t−3} to c_t there are three."),
+        "one-minus-f": Mistake("The carousel keeps the fraction f of the cell state, not 1 − f."),
+        "carousel-is-one": Mistake("The carousel passes gradient unchanged only when every forget gate is 1."),
     }
 
-    def __init__(self, gates: tuple | None = None):
-        if gates is not None:
-            self.gates = tuple(gates)
+    def __init__(self, question_id, gates: tuple):
+        self.id, self.gates = question_id, tuple(gates)
 
     @property
     def prompt(self):
@@ -806,6 +795,12 @@ class QuizCarousel(ValueQuestion):
     def fields_for(self, answer) -> list:
         return [answer]
 
+    def candidates(self) -> list[tuple[str, float]]:
+        """(mistake, the answer it produces with these gates), in the order ``judge`` tries them."""
+        a, b, c = self.gates
+        return [("summed", a + b + c), ("last-step-only", c), ("two-steps", b * c), ("one-minus-f", (1 - a) * (1 - b) * (1 - c)),
+                ("carousel-is-one", 1.0)]
+
     def judge(self, answer):
         got, problem = answer_forms.number(answer)
         if problem:
@@ -814,11 +809,9 @@ class QuizCarousel(ValueQuestion):
         if self._accepts(got, a * b * c):
             return self.correct(f"f_t · f_{{t−1}} · f_{{t−2}} = {c}·{b}·{a}: each step of the carousel multiplies the "
                                 "gradient by that step's forget gate; gates near 1 keep it alive for many steps.")
-        candidates = {"summed": a + b + c, "last-step-only": c, "two-steps": b * c, "one-minus-f": (1 - a) * (1 - b) * (1 - c),
-                      "carousel-is-one": 1.0}
-        for name, value in candidates.items():
+        for name, value in self.candidates():
             if self._accepts(got, value):
-                return self.wrong(self.mistakes[name], mistake=name)
+                return self.named(name)
         return self.wrong("Not the carousel's factor. For example, with gates 0.5 at every step, the gradient halves "
                           "at each step along c.")
 
@@ -826,31 +819,28 @@ class QuizCarousel(ValueQuestion):
         import numpy as np
 
         rng = rng_from(seed)
-        return QuizCarousel(tuple(float(g) for g in np.round(rng.uniform(0.5, 0.99, 3), 2)))
+        return QuizCarousel(self.id, tuple(float(g) for g in np.round(rng.uniform(0.5, 0.99, 3), 2)))
 
 
-class QuizRnnScale(ValueQuestion):
+class QuizRnnScale(NamesMistakes, ValueQuestion):
     """|∂h_T/∂h_0| = (u·s)^T for a one-unit tanh RNN whose slopes stay at s; vanishes iff u·s < 1."""
 
-    id = "lstm.quiz_rnn_scale"
-    u, slope, steps = 1.5, 0.8, 20
     fields = (
         Field("|∂h_T/∂h_0|", "float"),
         Field("as T grows, the gradient", "choice", (("vanishes", "vanishes"), ("explodes", "explodes"))),
     )
     hints = ("One step: ∂h_τ/∂h_{τ−1} = tanh′(u h_{τ−1} + w x_τ) · u = (1 − h_τ²) · u. Chain T of them.",)
     mistakes = {
-        "slope-ignored": "You left out the tanh slopes: each step multiplies by (1 − h_τ²)·u, not by u alone.",
-        "weight-ignored": "You left out the recurrent weight: each step multiplies by (1 − h_τ²)·u, not by the slope alone.",
-        "one-step-short": "T steps give T factors; you used one fewer.",
-        "summed": "Derivatives along a chain multiply; you added the steps' factors.",
-        "direction": "The gradient's size is right, but see where it goes: a factor per step above 1 grows without "
-                     f"bound, below 1 shrinks to 0. For example 0.9^100 ≈ {0.9**100:.2g} and 1.1^100 ≈ {1.1**100:.2g}.",
+        "slope-ignored": Mistake("You left out the tanh slopes: each step multiplies by (1 − h_τ²)·u, not by u alone."),
+        "weight-ignored": Mistake("You left out the recurrent weight: each step multiplies by (1 − h_τ²)·u, not by the slope alone."),
+        "one-step-short": Mistake("T steps give T factors; you used one fewer."),
+        "summed": Mistake("Derivatives along a chain multiply; you added the steps' factors."),
+        "direction": Mistake("The gradient's size is right, but see where it goes: a factor per step above 1 grows without "
+                             f"bound, below 1 shrinks to 0. For example 0.9^100 ≈ {0.9**100:.2g} and 1.1^100 ≈ {1.1**100:.2g}."),
     }
 
-    def __init__(self, u=None, slope=None, steps=None):
-        if u is not None:
-            self.u, self.slope, self.steps = u, slope, steps
+    def __init__(self, question_id, u: float, slope: float, steps: int):
+        self.id, self.u, self.slope, self.steps = question_id, u, slope, steps
 
     @property
     def prompt(self):
@@ -863,6 +853,11 @@ class QuizRnnScale(ValueQuestion):
 
     def _accepts(self, got, value) -> bool:
         return abs(got - value) <= 5e-3 * abs(value)
+
+    def candidates(self) -> list[tuple[str, float]]:
+        """(mistake, the size it produces with these numbers), in the order ``judge`` tries them."""
+        u, s, T = self.u, self.slope, self.steps
+        return [("slope-ignored", u**T), ("weight-ignored", s**T), ("one-step-short", (u * s) ** (T - 1)), ("summed", T * u * s)]
 
     def judge(self, answer):
         if isinstance(answer, dict):
@@ -882,11 +877,10 @@ class QuizRnnScale(ValueQuestion):
                 return self.correct(f"(u·s)^T = ({u}·{s})^{T}: each step multiplies by u·s = {u * s:.3g}, "
                                     f"{'above' if u * s > 1 else 'below'} 1. Gradient clipping tames the exploding "
                                     "case; the LSTM's carousel avoids the vanishing one.")
-            return self.wrong(self.mistakes["direction"], mistake="direction")
-        candidates = {"slope-ignored": u**T, "weight-ignored": s**T, "one-step-short": (u * s) ** (T - 1), "summed": T * u * s}
-        for name, value in candidates.items():
+            return self.named("direction")
+        for name, value in self.candidates():
             if self._accepts(got, value):
-                return self.wrong(self.mistakes[name], mistake=name)
+                return self.named(name)
         return self.wrong("Not the product of the one-step derivatives. For example, with u = 2 and slopes 0.25 the "
                           "factor per step is 0.5, and three steps give 0.125.")
 
@@ -897,20 +891,21 @@ class QuizRnnScale(ValueQuestion):
         while True:
             u, s, T = float(np.round(rng.uniform(0.6, 2.5), 1)), float(np.round(rng.uniform(0.3, 0.95), 2)), int(rng.integers(10, 41))
             if abs(T * math.log(u * s)) >= 2 and abs(math.log(u * s)) >= 0.05:
-                return QuizRnnScale(u, s, T)
+                return QuizRnnScale(self.id, u, s, T)
 
 
 QUESTIONS = [
-    CellStateDependence(),
-    DhDhPrev(),
-    ThreeStepJacobian(),
-    SigmoidPrime(),
-    DfDhPrev(),
-    DLdUf(),
-    ForgetBias(),
-    ArgmaxH(),
-    ArgmaxVsInput(),
-    QuizForgetBias(),
-    QuizCarousel(),
-    QuizRnnScale(),
+    CellStateDependence("lstm.cell_state_dependence"),
+    DhDhPrev("lstm.dh_dh_prev"),
+    ThreeStepJacobian("lstm.three_step_jacobian"),
+    SigmoidPrime("lstm.sigmoid_prime"),
+    DfDhPrev("lstm.df_dh_prev"),
+    DLdUf("lstm.dL_dU_f"),
+    ForgetBias("lstm.forget_bias", p=0.95),
+    ArgmaxH("lstm.argmax_h"),
+    ArgmaxVsInput("lstm.argmax_vs_input"),
+    # The self-test at the end of the notebook: the same skills with new numbers (answer boxes only).
+    QuizForgetBias("lstm.quiz_forget_bias_99", p=0.99),
+    QuizCarousel("lstm.quiz_cec", gates=(0.9, 0.8, 0.95)),
+    QuizRnnScale("lstm.quiz_rnn_scale", u=1.5, slope=0.8, steps=20),
 ]
