@@ -496,6 +496,28 @@ class _ConvValueQuestion(_NamesSizeMistakes, ValueQuestion):
         expected = self.expected
         return list(expected) if isinstance(expected, tuple) else [expected]
 
+    #: How many random draws ``variant`` tries.
+    draws = 100
+
+    def draw(self, rng) -> "_ConvValueQuestion":
+        """A question of this kind, with this id, on numbers drawn from ``rng`` (ValueError: they do not fit)."""
+        raise NotImplementedError
+
+    def suits(self, other: "_ConvValueQuestion") -> bool:
+        """Whether a drawn question asks what this one teaches (besides asking it with other numbers)."""
+        return True
+
+    def variant(self, seed):
+        rng = _rng(seed)
+        for _ in range(self.draws):
+            try:
+                other = self.draw(rng)
+            except ValueError:
+                continue
+            if other.prompt != self.prompt and self.suits(other):
+                return other
+        return None
+
 
 def _one_integer(answer):
     """(int, None) or (None, problem) from a number, or from a list of one number (a one-field widget's answer)."""
@@ -590,22 +612,21 @@ class OutputSizeQuestion(_ConvValueQuestion):
             return self.named("floor-missing")
         return None
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        padded = bool(self.padding)
-        for _ in range(400):
-            size = tuple(int(v) for v in rng.integers(12, 129, size=2))
-            kernel = tuple(int(v) for v in rng.choice([1, 2, 3, 5, 7], size=2)) if rng.random() < 0.4 else int(rng.choice([3, 5, 7]))
-            stride, padding = int(rng.integers(1, 5)), int(rng.integers(1 if padded else 0, 4))
-            dilation = int(rng.choice([1, 1, 1, 2]))
-            q = OutputSizeQuestion(self.id, size, kernel, stride, padding, dilation)
-            if q.expected[0] == q.expected[1] or q.prompt == self.prompt:
-                continue
-            if padded and "padding-once" in q.mistake_names():  # it can tell padding counted once
-                return q
-            if not padded and any(SIZE_MISTAKES["ceil-for-floor"].formula(*c) != _right(*c) for c in q._cases()):
-                return q
-        return None
+    draws = 400
+
+    def draw(self, rng):
+        size = tuple(int(v) for v in rng.integers(12, 129, size=2))
+        kernel = tuple(int(v) for v in rng.choice([1, 2, 3, 5, 7], size=2)) if rng.random() < 0.4 else int(rng.choice([3, 5, 7]))
+        stride, padding = int(rng.integers(1, 5)), int(rng.integers(1 if self.padding else 0, 4))
+        dilation = int(rng.choice([1, 1, 1, 2]))
+        return OutputSizeQuestion(self.id, size, kernel, stride, padding, dilation)
+
+    def suits(self, other):
+        if other.expected[0] == other.expected[1]:
+            return False
+        if self.padding:  # then it can tell padding counted once
+            return "padding-once" in other.mistake_names()
+        return any(SIZE_MISTAKES["ceil-for-floor"].formula(*c) != _right(*c) for c in other._cases())
 
 
 class InputSizesQuestion(_ConvValueQuestion):
@@ -693,15 +714,15 @@ class InputSizesQuestion(_ConvValueQuestion):
             return self.named("sizes-missing")
         return self.named("wrong-sizes", gives="; ".join(self._gives(n) for n in sorted(extra)[:3]), output=self.output)
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(200):
-            output, kernel = int(rng.integers(4, 31)), int(rng.integers(2, 10))
-            stride, padding = int(rng.integers(2, 5)), int(rng.integers(0, 4))
-            q = InputSizesQuestion(self.id, output, kernel, stride, padding)
-            if len(q.expected) > 1 and q.prompt != self.prompt:
-                return q
-        return None
+    draws = 200
+
+    def draw(self, rng):
+        output, kernel = int(rng.integers(4, 31)), int(rng.integers(2, 10))
+        stride, padding = int(rng.integers(2, 5)), int(rng.integers(0, 4))
+        return InputSizesQuestion(self.id, output, kernel, stride, padding)
+
+    def suits(self, other):
+        return len(other.expected) > 1
 
 
 @dataclass(frozen=True)
@@ -746,13 +767,10 @@ class _LayerQuestion(_ConvValueQuestion):
     def __init__(self, question_id, layer: Layer):
         self.id, self.layer = question_id, layer
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(50):
-            layer = Layer.draw(rng)
-            if layer != self.layer:
-                return type(self)(self.id, layer)
-        return None
+    draws = 50
+
+    def draw(self, rng):
+        return type(self)(self.id, Layer.draw(rng))
 
 
 class ParamCountQuestion(_LayerQuestion):
@@ -937,18 +955,10 @@ class Im2colQuestion(_ConvValueQuestion):
             return self.wrong("The first dimension is the batch: F.unfold keeps N.")
         return self.wrong("Not the shape: one row per number under the kernel (all channels), one column per output position.")
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(100):
-            shape = (int(rng.choice([1, 4, 8, 16])), int(rng.choice([1, 3, 8, 16])), *(int(v) for v in rng.integers(6, 40, size=2)))
-            k, s, p = int(rng.choice([2, 3, 5])), int(rng.integers(1, 4)), int(rng.integers(0, 3))
-            try:
-                q = Im2colQuestion(self.id, shape, k, s, p)
-            except ValueError:
-                continue
-            if q.prompt != self.prompt:
-                return q
-        return None
+    def draw(self, rng):
+        shape = (int(rng.choice([1, 4, 8, 16])), int(rng.choice([1, 3, 8, 16])), *(int(v) for v in rng.integers(6, 40, size=2)))
+        k, s, p = int(rng.choice([2, 3, 5])), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        return Im2colQuestion(self.id, shape, k, s, p)
 
 
 class ActivationMemoryQuestion(_LayerQuestion):
@@ -1006,13 +1016,8 @@ class ActivationMemoryQuestion(_LayerQuestion):
             return self.named(name)
         return self.wrong("Not the output's size in bytes: count batch · out_channels · H_out · W_out values, 4 bytes each.")
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(50):
-            layer, batch = Layer.draw(rng), int(rng.choice([1, 8, 16, 32, 64, 128]))
-            if (layer, batch) != (self.layer, self.batch):
-                return ActivationMemoryQuestion(self.id, layer, batch)
-        return None
+    def draw(self, rng):
+        return ActivationMemoryQuestion(self.id, Layer.draw(rng), int(rng.choice([1, 8, 16, 32, 64, 128])))
 
 
 class ReceptiveFieldQuestion(_ConvValueQuestion):
@@ -1063,15 +1068,12 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
             return self.named(name)
         return self.wrong("Not the receptive field: add each layer's d(k − 1), scaled by the strides of the layers below it, to 1.")
 
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(100):
-            depth = int(rng.integers(2, 5))
-            layers = tuple((int(rng.choice([1, 3, 5, 7])), int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))) for _ in range(depth))
-            q = ReceptiveFieldQuestion(self.id, layers)
-            if q.prompt != self.prompt and len({v for _, v in q.candidates()} | {q.expected}) >= 4:
-                return q
-        return None
+    def draw(self, rng):
+        depth = int(rng.integers(2, 5))
+        return ReceptiveFieldQuestion(self.id, tuple((int(rng.choice([1, 3, 5, 7])), int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))) for _ in range(depth)))
+
+    def suits(self, other):
+        return len({v for _, v in other.candidates()} | {other.expected}) >= 4
 
 
 LAYER_7x7 = Layer((32, 19, 19), 64, 7, stride=3, padding=0, bias=False)
