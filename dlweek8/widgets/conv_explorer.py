@@ -104,7 +104,7 @@ class ConvExplorer(w.VBox):
         self.placement.observe(self._on_placement, names="value")
         controls = w.VBox([self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation, w.HBox([self.play, self.placement])])
         prediction = w.VBox([self.question, self.guess, self.check_guess, self.verdict], layout=w.Layout(border="1px solid #d0d7de", padding="4px 8px"))
-        figure = w.VBox([self.caption, getattr(self.view, "widget", self.view.image)])
+        figure = w.VBox([self.caption, self.view.widget])
         super().__init__([prediction, w.HBox([controls, self.formula]), self.legend, figure])
         self.add_class("dlweek8-conv-explorer")
         self._on_parameters()

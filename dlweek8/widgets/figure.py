@@ -1,8 +1,9 @@
 """A matplotlib figure shown as an image widget and redrawn in place.
 
 Explorers build their figure and artists once, then on each slider change update the
-artists' data and call :meth:`FigureView.refresh`, which renders one PNG into the same
-``ipywidgets.Image``. No pyplot, no new figure, no flicker.
+artists' data and call :meth:`FigureView.refresh`, which renders one PNG and sends it, with its
+alt text, as one ``<img>`` in one HTML widget (one comm message per redraw). No pyplot, no new
+figure, no flicker.
 
 Fast path: artists handed to :meth:`FigureView.animate` are left out of a cached
 background; ``refresh(full=False)`` pastes that background and draws only them. Opaque
@@ -95,12 +96,8 @@ class FigureView:
     def __init__(self, width: float = 7.0, height: float = 3.5, dpi: int = 80, **figure_kwargs):
         self.figure = Figure(figsize=(width, height), dpi=dpi, **figure_kwargs)
         self.canvas = FigureCanvasAgg(self.figure)
-        # Natural pixel width: a flex container would otherwise stretch (and blur) the image.
-        pixels = f"{round(width * dpi)}px"
-        #: the bare image widget (no alt text: ipywidgets cannot set it); kept for compatibility,
-        #: show :attr:`widget` instead
-        self.image = w.Image(format="png", layout=w.Layout(width=pixels, max_width="100%", height="auto", align_self="flex-start"))
-        self.image.add_class("dlweek8-figure")
+        #: the PNG the widget shows now (sent once, inside the ``<img>``; no second image widget)
+        self.png_shown = b""
         self._picture = w.HTML(layout=w.Layout(max_width="100%"))
         self._picture.add_class("dlweek8-figure")
         self._summary = w.HTML()
@@ -208,8 +205,7 @@ class FigureView:
             self.figure.draw_artist(artist)
         for region in self._on_top_regions:
             self.canvas.restore_region(region)
-        png = self._encode()
-        self.image.value = png
+        png = self.png_shown = self._encode()
         width, height = self._size()
         self._picture.value = picture_html(png, self.alt_text(), width, height)
         self._summary.value = html.escape(self.summary or self.alt_text())

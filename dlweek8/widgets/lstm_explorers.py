@@ -109,7 +109,7 @@ class _Explorer(w.VBox):
         self.view.figure.set_layout_engine(None)
         self.prediction = Prediction(*self._prediction())
         super().__init__([self.prediction, w.HBox(sliders, layout=w.Layout(flex_flow="row wrap")),
-                          getattr(self.view, "widget", self.view.image), self.status])
+                          self.view.widget, self.status])
         self.add_class("dlweek8-explorer")
         self.update()
 

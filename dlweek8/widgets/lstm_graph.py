@@ -146,4 +146,4 @@ def lstm_graph_view(width: float = 9.0, height: float = 4.6) -> FigureView:
 def lstm_graph():
     """The figure with its alt text, summary and data-table toggle, for a notebook cell."""
     view = lstm_graph_view()
-    return getattr(view, "widget", view.image)
+    return view.widget
