@@ -1,4 +1,5 @@
-"""Suite-wide pytest hooks: the slowest scopes start first, so that the workers finish together.
+"""Suite-wide pytest hooks: the slowest scopes start first, so that the workers finish together;
+and the session fixtures of the student repository (``published``, ``student_python``, ``binder_build``).
 
 ``python3 run.py test`` runs pytest-xdist with ``--dist loadscope --no-loadscope-reorder``: each
 scope (a test module, a test class, a notebook) runs whole on one worker, handed out in
@@ -20,6 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+import student_build
 
 DURATIONS = Path(__file__).with_name("scope_durations.json")
 RECORD = os.environ.get("DLWEEK8_RECORD_DURATIONS") == "1"
@@ -92,6 +95,31 @@ class _Recorder:
             write(f"  {seconds:7.1f} s  {self.worker.get(scope, '?'):>4}  {span[0] - started:6.1f}..{span[1] - started:6.1f}  {scope}")
         DURATIONS.write_text(json.dumps({"seconds": {s: round(v, 2) for s, v in sorted(self.seconds.items())}}, indent=0) + "\n")
         write(f"wrote {DURATIONS}")
+
+
+# -- the student repository (tests/student_build.py), built once per run ----------------------------
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Path:
+    """The real course published, as the student repository (shared: copy it before changing it)."""
+    return student_build.build_once(student_build.shared_folder(tmp_path_factory) / "published" / "lstm-conv",
+                                    student_build.publish_course)
+
+
+@pytest.fixture(scope="session")
+def student_python(tmp_path_factory) -> str:
+    """The python of a fresh venv that sees this venv's packages but no dlweek8."""
+    folder = student_build.build_once(student_build.shared_folder(tmp_path_factory) / "student-venv", student_build.make_venv)
+    return str(folder / "bin" / "python")
+
+
+@pytest.fixture(scope="session")
+def binder_build(published, tmp_path_factory) -> student_build.BinderBuild:
+    """The published repository checked out and installed by its postBuild into a venv of its own."""
+    folder = student_build.build_once(student_build.shared_folder(tmp_path_factory) / "binder",
+                                      lambda f: student_build.install_like_binder(published, f))
+    return student_build.BinderBuild(folder)
 
 
 @pytest.hookimpl(trylast=True)

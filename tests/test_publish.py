@@ -19,7 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -33,21 +32,13 @@ from dlweek8 import checks, plain
 from dlweek8.instructor import editions, leaks, links, publish
 from dlweek8.question import FunctionQuestion
 
+from student_build import HUB, REPO, clean_env
+
 import test_grading  # submissions are built with the grading tests' helpers (tests/ is on sys.path under pytest)
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLVED = editions.solved_notebooks(ROOT / "solutions")
-REPO = "https://github.com/week8-class/lstm-conv"
-HUB = "https://hub.example.edu"
 TOP_LEVEL = {".dlweek8-publish.json", ".gitignore", "LICENSE", "README.md", "dlweek8", "environment.yml", "notebooks", "postBuild", "pyproject.toml"}
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    """The real course published (without the leak scan: the leak tests scan it themselves)."""
-    target = tmp_path_factory.mktemp("published") / "lstm-conv"
-    publish.publish(target, ROOT, REPO, HUB, scan=False)
-    return target
 
 
 def _texts(folder: Path) -> dict[str, str]:
@@ -340,25 +331,7 @@ def test_the_rules_for_lines_and_values():
 
 
 def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_", "VIRTUAL_ENV"))}
-    env.update(extra, MPLBACKEND="Agg")
-    return env
-
-
-@pytest.fixture(scope="module")
-def student_python(tmp_path_factory) -> str:
-    """A new environment that sees this venv's packages (numpy, torch, nbval...) but not its editable
-    dlweek8: the venv's site-packages is added as a plain path, so its .pth files (the editable
-    finder among them) are never run."""
-    venv = tmp_path_factory.mktemp("student-venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    (site / "course_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    python = str(venv / "bin" / "python")
-    done = subprocess.run([python, "-P", "-c", "import numpy, torch, nbval, importlib.util as u; print(u.find_spec('dlweek8'))"],
-                          capture_output=True, text=True, env=_env(), cwd=venv, timeout=120)
-    assert done.stdout.strip() == "None", (done.stdout, done.stderr)  # dlweek8 is not importable until we say so
-    return python
+    return clean_env(**extra, MPLBACKEND="Agg")
 
 
 TRY_EVERY_CALLABLE = r'''
@@ -522,18 +495,13 @@ def test_a_lookup_table_fails_in_the_grader(tmp_path, edition):
 # -- it still runs, installed the way Binder installs it -----------------------------------------
 
 
-def test_the_published_notebooks_run_after_postbuild(published, student_python, tmp_path):
-    """postBuild (``python -m pip install --no-deps .``) into the student environment, then nbval."""
-    repo = tmp_path / "binder-checkout"
-    shutil.copytree(published, repo)
-    bin_dir = str(Path(student_python).parent)
-    env = _env(PATH=bin_dir + os.pathsep + os.environ["PATH"], PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    built = subprocess.run(["./postBuild"], capture_output=True, text=True, cwd=repo, env=env, timeout=300)
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
-    where = subprocess.run([student_python, "-P", "-c", "import dlweek8, importlib.util as u; print(dlweek8.__file__, u.find_spec('dlweek8.instructor'))"],
+def test_the_published_notebooks_run_after_postbuild(binder_build, tmp_path):
+    """postBuild (``python -m pip install --no-deps .``) into the student environment (the shared
+    ``binder_build`` fixture, which the browser tests serve too), then nbval."""
+    where = subprocess.run([binder_build.python, "-P", "-c", "import dlweek8, importlib.util as u; print(dlweek8.__file__, u.find_spec('dlweek8.instructor'))"],
                            capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=120)
-    assert where.stdout.split() == [str(Path(student_python).parents[1] / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "dlweek8" / "__init__.py"), "None"], where
-    run = subprocess.run([student_python, "-P", "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", str(repo / "notebooks")],
+    assert where.stdout.split() == [str(binder_build.package / "__init__.py"), "None"], where
+    run = subprocess.run([binder_build.python, "-P", "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", str(binder_build.checkout / "notebooks")],
                          capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=600)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and "failed" not in run.stdout

@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: one JupyterLab server and one headless Chromium per test session.
+"""Fixtures for the browser tests: one JupyterLab server (the published repository after postBuild, which
+also serves Notebook 7) and one headless Chromium per test session.
 
 Without Chromium (or playwright) the tests skip with the reason; with ``DLWEEK8_REQUIRE_BROWSER=1``
 (set by ``.ci/run``) they fail instead, so CI can never pass without running them.
@@ -7,6 +8,7 @@ Without Chromium (or playwright) the tests skip with the reason; with ``DLWEEK8_
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,9 +36,22 @@ def browser_available() -> None:
 
 
 @pytest.fixture(scope="session")
-def lab_server(browser_available):
-    """JupyterLab serving a temporary copy of ``notebooks/``; stopped (only its own PID) at the end."""
-    server = labdriver.JupyterLabServer()
+def lab_server(browser_available, binder_build):
+    """The published student repository as Binder serves it: a copy of the checkout after its postBuild,
+    served by the Binder venv's python, so every kernel imports the dlweek8 that postBuild installed
+    (and no dlweek8.instructor). One server for JupyterLab and Notebook 7; stopped (only its own PID)
+    at the end."""
+    jupyter = Path(sys.prefix)  # the venv reaches jupyterlab, notebook and ipywidgets through its .pth line;
+    env = binder_build.env(  # their lab extensions, static assets and server-extension config live here
+        JUPYTER_PATH=str(jupyter / "share" / "jupyter"), JUPYTER_CONFIG_PATH=str(jupyter / "etc" / "jupyter"))
+    server = labdriver.JupyterLabServer(binder_build.checkout, subfolder="notebooks", python=binder_build.python, env=env)
+    try:
+        published = sorted(p.name for p in server.served("").glob("*.ipynb"))
+        expected = sorted(p.name for p in labdriver.notebook_dir().glob("*.ipynb"))
+        assert published == expected, f"the published notebooks {published} are not the ones under test {expected}"
+    except BaseException:
+        server.stop()
+        raise
     yield server
     server.stop()
 

@@ -73,21 +73,30 @@ def _free_port() -> int:
 
 
 class JupyterLabServer:
-    """JupyterLab on 127.0.0.1 with a free port, no token, and every folder in a temporary directory.
+    """JupyterLab (and, with the ``notebook`` package, Notebook 7) on 127.0.0.1 with a free port, no token,
+    and every folder in a temporary directory.
 
-    The whole ``notebooks/`` tree is copied into the temporary folder, so the committed notebooks
-    are never rewritten.  :meth:`stop` ends only the server process this object started.
+    ``folder`` (default: :func:`notebook_dir`) is copied into the temporary folder and served from
+    there, so the original is never rewritten; ``subfolder`` is where its notebooks are inside it.
+    ``python`` runs the server, and so its kernels (a kernel spec's ``python`` is the server's); ``env``
+    is the environment to start from (default: this one, with the project first on PYTHONPATH).
+    :meth:`stop` ends only the server process this object started.
     """
 
-    def __init__(self, notebooks: Path | None = None, startup_timeout: float = 60.0):
-        notebooks = notebooks or notebook_dir()
+    def __init__(self, folder: Path | None = None, subfolder: str = "", python: str = sys.executable,
+                 env: dict | None = None, startup_timeout: float = 60.0):
+        folder = folder or notebook_dir()
         self.tmp = Path(tempfile.mkdtemp(prefix="dlweek8-lab-"))
-        self.root = self.tmp / "notebooks"
-        shutil.copytree(notebooks, self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        self.root = self.tmp / folder.name
+        self.subfolder = subfolder.strip("/")
+        shutil.copytree(folder, self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.tmp / "server.log"
-        env = dict(os.environ)
+        if env is None:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env = dict(env)
         for name, sub in [
             ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
             ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
@@ -95,13 +104,12 @@ class JupyterLabServer:
         ]:
             env[name] = str(self.tmp / sub)
             (self.tmp / sub).mkdir()
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         for rel, value in SETTINGS.items():
             target = self.tmp / "settings" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(value))
         args = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+            python, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
             "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.port_retries=0",
             "--LabApp.news_url=", f"--ServerApp.root_dir={self.root}",
         ]
@@ -112,6 +120,14 @@ class JupyterLabServer:
             args, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self._wait_ready(startup_timeout)
+
+    def path(self, name: str) -> str:
+        """A notebook's path as the server names it (relative to its root)."""
+        return f"{self.subfolder}/{name}" if self.subfolder else name
+
+    def served(self, name: str) -> Path:
+        """The file the server serves for a notebook."""
+        return self.root / self.path(name)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -152,10 +168,10 @@ def launch_browser(playwright):
 # -- page helpers -------------------------------------------------------------------------------
 
 
-def open_notebook(page, server: JupyterLabServer, relpath: str, timeout_ms: int = 90_000) -> None:
+def open_notebook(page, server: JupyterLabServer, name: str, timeout_ms: int = 90_000) -> None:
     """Open a notebook alone in a fresh workspace and wait until its kernel is idle (``| Idle``)."""
-    workspace = "".join(c if c.isalnum() else "-" for c in relpath)
-    page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{relpath}?reset")
+    workspace = "".join(c if c.isalnum() else "-" for c in name)
+    page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{server.path(name)}?reset")
     page.wait_for_function(
         "() => (document.querySelector('#jp-main-statusbar')?.textContent || '').includes('| Idle')",
         timeout=timeout_ms,
@@ -368,6 +384,19 @@ def fill_fields(box, values: list, labels: list) -> None:
             widget.locator(".widget-radio-box").get_by_label(label, exact=True).check()
 
 
+def type_into_focused_input(page, element, text: str, timeout_ms: int = 10_000) -> None:
+    """Keys only: wait until ``element`` (a text input) has the focus, empty it (End, then Backspace per
+    character), type ``text``, and wait until the input holds exactly ``text``."""
+    handle = element.element_handle()
+    page.wait_for_function("(el) => document.activeElement === el", arg=handle, timeout=timeout_ms)
+    page.keyboard.press("End")
+    for _ in range(len(element.input_value())):
+        page.keyboard.press("Backspace")
+    page.wait_for_function("(el) => el.value === ''", arg=handle, timeout=timeout_ms)
+    page.keyboard.type(text)
+    page.wait_for_function("([el, text]) => el.value === text", arg=[handle, text], timeout=timeout_ms)
+
+
 def click_button(box, name: str) -> None:
     box.locator("button", has_text=name).first.click()
 
@@ -439,9 +468,10 @@ def axe_violations(page, rules: list[str] | None = None) -> tuple[list[str], lis
 
 
 def open_in_notebook7(context, server: JupyterLabServer, name: str, timeout_ms: int = 90_000):
-    """Notebook 7: open /tree, double-click ``name`` (it opens in a new tab), wait until its kernel is idle."""
+    """Notebook 7: open /tree at the notebooks' folder, double-click ``name`` (it opens in a new tab), wait
+    until its kernel is idle. A notebook already open in JupyterLab keeps its session: the same kernel."""
     tree = context.new_page()
-    tree.goto(f"{server.url}/tree")
+    tree.goto(f"{server.url}/tree/{server.subfolder}")
     item = tree.locator(".jp-DirListing-item", has_text=name)
     with context.expect_page() as opened:
         item.dblclick()
