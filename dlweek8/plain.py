@@ -53,6 +53,41 @@ def is_array(value) -> bool:
     return np is not None and isinstance(value, np.ndarray)
 
 
+#: Exact types whose reading runs none of the student's code (a subclass's may).
+_INERT_SCALARS = (type(None), bool, int, float, str)
+_INERT_SEQUENCES = (tuple, list, set, frozenset, range)
+#: Items an inert value may hold in all, so that reading it stays quick.
+INERT_ITEMS = 1000
+
+
+def is_inert(value) -> bool:
+    """Whether reading ``value`` runs none of the student's code and is quick: exact built-in scalars
+    in exact tuples, lists, sets, ranges and dicts, at most :data:`INERT_ITEMS` items in all.
+
+    Such an answer needs no time limit while :func:`to_plain` reads it.
+    """
+    stack, count = [value], 0
+    while stack:
+        item = stack.pop()
+        kind, count = type(item), count + 1
+        if kind in _INERT_SCALARS:
+            continue
+        if kind not in _INERT_SEQUENCES and kind is not dict:
+            return False
+        try:
+            count += len(item)
+        except OverflowError:  # a range longer than sys.maxsize
+            return False
+        if count > INERT_ITEMS:
+            return False
+        if kind is range:
+            continue
+        stack.extend(item)
+        if kind is dict:
+            stack.extend(item.values())
+    return True
+
+
 def type_name(value) -> str:
     """The name of ``value``'s type; never raises."""
     try:
