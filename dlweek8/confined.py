@@ -38,6 +38,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -111,16 +112,24 @@ def _reap(block: bool = False) -> None:
 
 
 def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool) -> None:
-    """Start the submission process; kill it (and its namespace) when the lifeline closes. Never returns."""
+    """Start the submission process; kill it (and its namespace) when the lifeline closes. Never returns.
+
+    Without confinement the submission's HOME is a folder made here and removed when it ends (confined,
+    HOME lives on the submission's own tmpfs, which goes with its namespace)."""
+    home = None
     try:
         _die_with_parent()
         os.setsid()
         if confine:
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        else:
+            import tempfile
+
+            home = tempfile.mkdtemp(prefix="dlweek8-submission-")
         pid = os.fork()
         if pid == 0:
             os.close(life_fd)
-            _run(request, job_fd, out_fd, confine)
+            _run(request, job_fd, out_fd, confine, home)
         os.close(job_fd)
         watch = os.pidfd_open(pid)
         ready, _, _ = select.select([life_fd, watch], [], [])
@@ -136,6 +145,8 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
         except BaseException:  # noqa: BLE001
             pass
     finally:
+        if home is not None:
+            shutil.rmtree(home, ignore_errors=True)
         os._exit(0)
 
 
@@ -151,7 +162,7 @@ def _kill(pid: int, confine: bool) -> None:
 # -- the submission process -------------------------------------------------------------------------
 
 
-def _run(request: dict, job_fd: int, out_fd: int, confine: bool) -> None:
+def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None) -> None:
     """Confine this process, read the job, run it, report. Never returns."""
     try:
         _die_with_parent()
@@ -160,9 +171,6 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool) -> None:
             home = "/tmp/home"
         else:
             os.setsid()
-            import tempfile
-
-            home = tempfile.mkdtemp(prefix="dlweek8-submission-")
         work = os.path.join(home, "work")
         os.makedirs(work, exist_ok=True)
         os.chdir(work)
