@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import ipywidgets as w
 import numpy as np
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from .. import lstm, untrusted
 from ..checks.lstm import EXTREME_Z
@@ -83,6 +84,17 @@ class Prediction(w.VBox):
         )
         self.confirmed = bool(right)
         return self.confirmed
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decade(value: float, _position=None) -> str:
+    """A log-axis tick label as plain text: 10⁻⁴⁰, 1, 10²; drawn far faster than the mathtext 10^{−40}."""
+    exponent = int(round(np.log10(value))) if value > 0 else 0
+    if value <= 0 or not np.isclose(value, 10.0**exponent):
+        return ""
+    return "1" if exponent == 0 else "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
 def _g(value: float) -> str:
@@ -202,6 +214,8 @@ class GradientFlowExplorer(_Explorer):
         (self._lstm_h,) = ax.plot([], [], color="#0969da", lw=1.2, ls="--", label="LSTM  mean |∂h_T/∂h_t|")
         (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, ls="-.", label="tanh RNN  mean |∂h_T/∂h_t|")
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(_decade))  # plain text: mathtext labels were most of a full redraw
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("step t")
         ax.set_ylabel("gradient reaching step t\n(mean |entry|, log scale)", fontsize=9)
         ax.axhline(1.0, color="#6e7781", lw=0.6, zorder=1)  # under the animated curves, as in a full draw
@@ -337,13 +351,15 @@ class ArgmaxExplorer(_Explorer):
         self._circle_ax, self._curve_ax = self.view.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
         ax = self._circle_ax
         ax.plot(self._unit[0], self._unit[1], color="#6e7781", lw=1)
-        row_arrow = ax.annotate("", xy=self.row, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "#cf222e", "lw": 2})
-        row_label = ax.text(*self.row * 1.05, "U^f(d)", color="#cf222e", fontsize=9)
+        ax.annotate("", xy=self.row, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "#cf222e", "lw": 2})
+        ax.text(*self.row * 1.05, "U^f(d)", color="#cf222e", fontsize=9)
         # where the row's direction meets the circle: the best unit vector
         theta = np.arctan2(self.row[1], self.row[0])
         ax.plot(np.cos(theta), np.sin(theta), "o", color="#cf222e", ms=7, mfc="none", label="best unit h_{t−1}")
-        (self._h_arrow,) = ax.plot([], [], color="#0969da", lw=2)
-        (self._h_dot,) = ax.plot([], [], "s", color="#0969da", ms=6, label="h_{t−1} (angle slider)")
+        # h_{t−1} lies above the U^f(d) arrow and label (zorder 4 > 3) in every draw, so the fast refresh
+        # redraws only h_{t−1}, not the arrow (an annotation's arrow costs more than the curves)
+        (self._h_arrow,) = ax.plot([], [], color="#0969da", lw=2, zorder=4)
+        (self._h_dot,) = ax.plot([], [], "s", color="#0969da", ms=6, label="h_{t−1} (angle slider)", zorder=4)
         lim = max(1.3, 1.15 * float(np.linalg.norm(self.row)))
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
@@ -361,8 +377,7 @@ class ArgmaxExplorer(_Explorer):
         cx.set_xlabel("angle of h_{t−1} (degrees)")
         cx.set_ylabel("f_t(d)", fontsize=9)
         curve_legend = cx.legend(loc="lower left", fontsize=7, **_LEGEND)
-        # The U^f(d) arrow and label lie above h_{t-1} in a full draw, so they are redrawn over it.
-        self.view.animate(self._h_arrow, self._h_dot, row_arrow, row_label, self._curve, self._best_line, self._max_line,
+        self.view.animate(self._h_arrow, self._h_dot, self._curve, self._best_line, self._max_line,
                           self._now, *_spines(ax, cx))
         self.view.keep_on_top(circle_legend, curve_legend)
 
@@ -432,6 +447,8 @@ class SigmoidExplorer(_Explorer):
         self._lin_ax.set_ylim(-0.05, 1.05)
         lin_legend = self._lin_ax.legend(loc="upper left", fontsize=7, **_LEGEND)
         self._lin_ax.set_xlabel("z")
+        for ax in (self._lin_ax, self._log_ax):  # at most 5 labels an axis: tick labels are most of a redraw
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
         (self._true_log,) = self._log_ax.plot([], [], color="#0969da", lw=2, label="true σ′(z)")
         (self._mine_log,) = self._log_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         (self._probe_true,) = self._log_ax.plot([], [], "o", color="#0969da", mfc="none", ms=8, label="probe z = ±40, ±1000")
