@@ -37,6 +37,8 @@ __all__ = [
 
 # -- argument handling ---------------------------------------------------------------------
 def _as_int(value, name: str) -> int:
+    if type(value) is int:  # the common case, without the slower check against the Integral ABC
+        return value
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     return int(value)

@@ -7,8 +7,6 @@ Nothing here raises at the caller: every call ends in an :class:`Outcome`.
 from __future__ import annotations
 
 import contextlib
-import copy
-import ctypes
 import io
 import signal
 import sys
@@ -133,6 +131,18 @@ def _depth() -> int:
     return depth
 
 
+def _async_raiser():
+    """A function that raises :class:`TimeLimitExceeded` in the thread with a given id.
+
+    ctypes is imported here, in the calling thread before the student's code runs, and not with
+    dlweek8: a value answer of plain built-in data is read with no time limit at all.
+    """
+    import ctypes
+
+    set_async_exc, exception = ctypes.pythonapi.PyThreadState_SetAsyncExc, ctypes.py_object(TimeLimitExceeded)
+    return lambda ident: set_async_exc(ctypes.c_ulong(ident), exception)
+
+
 class _Watchdog:
     """Stops the main thread's call ``seconds`` from now without an interval timer.
 
@@ -153,6 +163,7 @@ class _Watchdog:
         self.active = self.fired = False
         self.done = threading.Event()
         self.previous = {}
+        self.raise_in = _async_raiser()
         self.thread = threading.Thread(target=self._watch, daemon=True, name="dlweek8-time-limit")
 
     def _handler(self, signum, frame):
@@ -174,7 +185,7 @@ class _Watchdog:
             return
         self.fired = True
         while not self.done.is_set():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main), ctypes.py_object(TimeLimitExceeded))
+            self.raise_in(self.main)
             for signum in self.SIGNALS:
                 if callable(signal.getsignal(signum)):
                     signal.pthread_kill(self.main, signum)
@@ -206,7 +217,7 @@ def _can_use_signals() -> bool:
 
 def _in_thread(fn, seconds):
     """Fallback away from the main thread: run in a worker, abandon it on time-out."""
-    box = {}
+    box, raise_in = {}, _async_raiser()
 
     def target():
         try:
@@ -218,7 +229,7 @@ def _in_thread(fn, seconds):
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(TimeLimitExceeded))
+        raise_in(worker.ident)
         raise TimeLimitExceeded()
     if "error" in box:
         raise box["error"]
@@ -292,6 +303,8 @@ def call(fn, args: tuple, seconds: float | None = None, budget: float | None = N
     outcome's ``calls`` lists which of the functions named in ``watch`` the call used. Never raises.
     ``seconds`` defaults to :data:`TIME_LIMIT`.
     """
+    import copy
+
     seconds = TIME_LIMIT if seconds is None else seconds
     try:
         args = copy.deepcopy(args)
@@ -369,6 +382,8 @@ def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] =
     more than a simple answer's own work); each call still gets copies of its inputs, and its own
     warnings and watched calls.
     """
+    import copy
+
     seconds = TIME_LIMIT if seconds is None else seconds
     probes = [tuple(args) for args in probes]
     outcomes: list[Outcome] = []
