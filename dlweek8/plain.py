@@ -120,10 +120,10 @@ def _to_plain(value, _depth: int):
     np = _numpy()
     if np is not None and kind is np.bool_:
         return bool(value)
-    if issubclass(kind, (int, np.integer) if np else int) and not issubclass(kind, bool):
+    if issubclass(kind, (int, np.integer) if np is not None else int) and not issubclass(kind, bool):
         number = int.__int__(value) if issubclass(kind, int) else int(value)
         return number if -MAX_INT <= number <= MAX_INT else Unsupported("integer too large to be an answer")
-    if issubclass(kind, (float, np.floating) if np else float):
+    if issubclass(kind, (float, np.floating) if np is not None else float):
         return float.__float__(value) if issubclass(kind, float) else float(value)
     if issubclass(kind, str):
         return str.__str__(value)
