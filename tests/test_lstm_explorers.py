@@ -89,7 +89,11 @@ def test_argmax_and_sigmoid_moves_redraw_only_what_changes():
         slider.value = value
         assert explorer.view.full_renders == full
         assert_same_picture(explorer.view, legends(explorer))
-    assert sigmoid._log_ax.get_xlim() == (-50.0, 50.0)
+    # both panels plot z / R on fixed axes; the tick labels say where z is
+    assert [t.get_text() for t in sigmoid._tick_labels] == ["−50", "−25", "0", "25", "50"] * 2
+    z, R = sigmoid.data["z"], sigmoid.range_slider.value
+    assert (z[0], z[-1]) == (-R, R) and np.allclose(sigmoid._true.get_xdata(), z / R)
+    assert sigmoid._log_ax.get_xlim() == (-1.0, 1.0)
 
 
 def test_argmax_stays_while_the_max_moves():

@@ -14,7 +14,8 @@ from functools import lru_cache
 
 import ipywidgets as w
 import numpy as np
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.transforms import ScaledTranslation
 
 from .. import lstm, untrusted
 from ..checks.lstm import EXTREME_Z
@@ -446,23 +447,39 @@ class SigmoidExplorer(_Explorer):
         (self._mine,) = self._lin_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         self._lin_ax.set_ylim(-0.05, 1.05)
         lin_legend = self._lin_ax.legend(loc="upper left", fontsize=7, **_LEGEND)
-        self._lin_ax.set_xlabel("z")
-        for ax in (self._lin_ax, self._log_ax):  # at most 5 labels an axis: tick labels are most of a redraw
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
         (self._true_log,) = self._log_ax.plot([], [], color="#0969da", lw=2, label="true σ′(z)")
         (self._mine_log,) = self._log_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         (self._probe_true,) = self._log_ax.plot([], [], "o", color="#0969da", mfc="none", ms=8, label="probe z = ±40, ±1000")
         (self._probe_bad,) = self._log_ax.plot([], [], "x", color="#cf222e", ms=9, mew=2, label="your NaN / inf / wrong")
         self._log_ax.set_yscale("log")
         self._log_ax.set_ylim(1e-320, 10)
-        self._log_ax.set_xlabel("z")
         self._log_ax.set_title("log scale: tiny values at large |z|", fontsize=10)
         log_legend = self._log_ax.legend(loc="lower center", fontsize=7, **_LEGEND)
-        # The slider only moves the x-limits, so the x axes (ticks, labels) are animated with the curves.
-        self.view.animate(self._lin_ax.xaxis, self._sigma, self._true, self._mine,
-                          self._log_ax.xaxis, self._true_log, self._mine_log, self._probe_true, self._probe_bad,
-                          *_spines(self._lin_ax, self._log_ax))
+        # Both panels plot against z / R on fixed axes with fixed ticks at ±R, ±R/2 and 0; only the five
+        # tick labels of each change with the slider (redrawing whole x axes was most of an update).
+        self._tick_labels = []
+        for ax in (self._lin_ax, self._log_ax):
+            ax.set_xlim(-1.0, 1.0)
+            ax.set_xticks(self._TICKS)
+            ax.xaxis.set_major_formatter(NullFormatter())
+            tick = ax.xaxis.get_major_ticks()[0]
+            below = ax.get_xaxis_transform() + ScaledTranslation(0, -(tick.get_pad() + tick.get_tick_padding()) / 72,
+                                                                 self.view.figure.dpi_scale_trans)
+            self._tick_labels += [ax.text(u, 0.0, "", transform=below, ha="center", va="top", fontsize="medium")
+                                  for u in self._TICKS]
+            ax.set_xlabel("z", labelpad=14)  # under the tick labels drawn above
+        self._label_ticks(float(self.range_slider.value))  # so that tight_layout leaves them room
+        self.view.animate(self._sigma, self._true, self._mine, self._true_log, self._mine_log, self._probe_true,
+                          self._probe_bad, *self._tick_labels, *_spines(self._lin_ax, self._log_ax))
         self.view.keep_on_top(lin_legend, log_legend)
+
+    _TICKS = (-1.0, -0.5, 0.0, 0.5, 1.0)
+
+    def _label_ticks(self, R: float) -> None:
+        """Tick labels ±R, ±R/2, 0 on both panels (with a true minus sign, as matplotlib writes them)."""
+        for label, u in zip(self._tick_labels, self._TICKS * 2, strict=True):
+            value = u * R
+            label.set_text((f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}").replace("-", "−"))
 
     def _student_values(self, z):
         """The student's σ′ on ``z`` (NaN where it failed) and a one-line problem, if any."""
@@ -482,21 +499,21 @@ class SigmoidExplorer(_Explorer):
     def update(self):
         R = float(self.range_slider.value)
         z = np.linspace(-R, R, 801)
+        u = z / R  # what the axes plot: z in units of the range, so that only the tick labels change
         true = lstm._sigmoid_prime(z)
-        self._sigma.set_data(z, lstm.sigmoid(z))
-        self._true.set_data(z, true)
-        self._true_log.set_data(z, np.where(true > 0, true, np.nan))
+        self._sigma.set_data(u, lstm.sigmoid(z))
+        self._true.set_data(u, true)
+        self._true_log.set_data(u, np.where(true > 0, true, np.nan))
         mine, problem = self._student_values(z)
         shown = mine if mine is not None else np.full_like(z, np.nan)
-        self._mine.set_data(z, shown)
-        self._mine_log.set_data(z, np.where(shown > 0, shown, np.nan))
-        for ax in (self._lin_ax, self._log_ax):
-            ax.set_xlim(-R, R)
+        self._mine.set_data(u, shown)
+        self._mine_log.set_data(u, np.where(shown > 0, shown, np.nan))
+        self._label_ticks(R)
         inside = np.abs(self.probe) <= R
         probe_true = lstm._sigmoid_prime(self.probe)
-        self._probe_true.set_data(self.probe[inside], np.maximum(probe_true[inside], 1e-318))
+        self._probe_true.set_data(self.probe[inside] / R, np.maximum(probe_true[inside], 1e-318))
         bad = self._bad_probes(probe_true) & inside
-        self._probe_bad.set_data(self.probe[bad], np.full(bad.sum(), 1.0))
+        self._probe_bad.set_data(self.probe[bad] / R, np.full(bad.sum(), 1.0))
         self.data = {"z": z, "true": true, "student": mine, "probe_bad": bad}
         self.status.value = self._report(problem)
         self.view.describe(*self._description(R, z, true, mine, bad))
