@@ -18,6 +18,7 @@ import pytest
 import dlweek8
 from dlweek8 import plain, untrusted
 from dlweek8.question import FunctionQuestion, ValueQuestion, judge_calls
+from dlweek8.mistakes import Mistake
 from dlweek8.instructor import solutions
 from dlweek8.instructor.solutions import as_student
 from dlweek8.names import CORRECT, INCORRECT
@@ -57,7 +58,7 @@ def test_the_right_answer_passes(q):
 def test_every_question_has_a_catalogue_of_wrong_answers(q):
     found = solutions.solution(q)
     assert len(found.wrong) >= 2, f"{q.id}: catalogue too small"
-    if isinstance(q, FunctionQuestion) and getattr(q, "mistakes", None):
+    if isinstance(q, FunctionQuestion):
         assert set(q.mistakes) <= set(found.wrong), f"{q.id}: mistakes without a catalogued wrong answer"
 
 
@@ -65,6 +66,22 @@ def test_every_question_has_a_catalogue_of_wrong_answers(q):
 def test_each_catalogued_wrong_answer_names_its_mistake(q, mistake, wrong):
     feedback = dlweek8.check(q.id, as_student(wrong))
     assert feedback.status == INCORRECT and feedback.mistake == mistake, str(feedback)
+    if mistake != "right-answer-wrong-reason":  # a yes/no question's rebuttal of the reason picked (tested per topic)
+        assert said_by(q.mistake(mistake), feedback.message), f"{q.id}: {feedback.message!r} is not the {mistake} message"
+
+
+def said_by(mistake: Mistake, message: str) -> bool:
+    """Whether ``message`` is the mistake's message with its ``{placeholders}`` filled in."""
+    parts = re.split(r"\{[A-Za-z_]\w*\}", mistake.message)
+    return re.fullmatch(".+?".join(re.escape(part) for part in parts), message, re.S) is not None
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=IDS)
+def test_each_mistake_a_question_can_name_is_one_object_holding_its_message_and_example(q):
+    assert q.mistakes and all(isinstance(m, Mistake) for m in q.mistakes.values()), q.id
+    for name, mistake in q.mistakes.items():
+        assert mistake.message and "\n" not in mistake.message, f"{q.id}: {name}"
+        assert all(isinstance(label, str) and isinstance(text, str) for label, text in mistake.example), f"{q.id}: {name}"
 
 
 @pytest.mark.parametrize(("q", "wrong"), list(unnamed()))
