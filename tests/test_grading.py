@@ -147,6 +147,10 @@ def a_function_question(edition: Edition) -> str:
     return next(qid for qid in edition.answers if judge.is_function_question(qid))
 
 
+def last_function_question(edition: Edition) -> str:
+    return [qid for qid in edition.answers if judge.is_function_question(qid)][-1]
+
+
 def wrong_definitions(edition: Edition, question_ids) -> str:
     """A cell that rebinds each answer of ``question_ids`` to a wrong one."""
     lines = []
@@ -205,14 +209,17 @@ def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
         "blank": main.student,
         "half": with_cell(full, wrong_definitions(main, half_wrong(main)), at=len(full.cells)),
         "crash": with_cell(full, CRASH),
-        "loop": with_cell(full, "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n    except KeyboardInterrupt:\n        pass"),
-        "exit": with_cell(full, "import os\nos._exit(3)"),
+        # one submission for both (it is executed three times, as each needs a re-run): an exit, then an endless loop
+        "loop_and_exit": with_cell(with_cell(full, "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n    except KeyboardInterrupt:\n        pass"),
+                                   "import os\nos._exit(3)"),
         "tamper": with_cell(main.student, TAMPERING),
         "tamper_full": with_cell(full, TAMPERING),
         "missing": without_answer(main, ids[0]),
         # after the check cells, so only the grader calls them
-        "function_exits": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    import os\n    os._exit(1)", at=len(full.cells)),
-        "function_loops": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    import time\n    while True:\n        time.sleep(0.01)", at=len(full.cells)),
+        # the first function answer exits when the grader calls it, the last one loops (one submission for both)
+        "function_exits_and_loops": with_cell(full, f"def {main.answers[a_function_question(main)]}(*args):\n    import os\n    os._exit(1)\n\n\n"
+                                                    f"def {main.answers[last_function_question(main)]}(*args):\n    import time\n    while True:\n        time.sleep(0.01)",
+                                              at=len(full.cells)),
         "reordered": check_cells_first(full),
     }
     files = {f"{name}.ipynb": nbformat.writes(nb).encode() for name, nb in made.items()}
@@ -321,13 +328,13 @@ def test_a_crashing_cell_does_not_hide_later_answers(graded):
 
 
 def test_an_endless_loop_is_skipped_and_the_rest_graded(graded):
-    assert set(points(graded, "loop.ipynb").values()) == {1.0}
-    assert f"did not finish within {CELL_TIMEOUT} s" in graded.csv_rows["loop.ipynb"]["notes"]
+    assert set(points(graded, "loop_and_exit.ipynb").values()) == {1.0}
+    assert f"did not finish within {CELL_TIMEOUT} s" in graded.csv_rows["loop_and_exit.ipynb"]["notes"]
 
 
 def test_a_kernel_death_is_skipped_and_the_rest_graded(graded):
-    assert set(points(graded, "exit.ipynb").values()) == {1.0}
-    assert "ended the submission's process" in graded.csv_rows["exit.ipynb"]["notes"]
+    assert set(points(graded, "loop_and_exit.ipynb").values()) == {1.0}
+    assert "ended the submission's process" in graded.csv_rows["loop_and_exit.ipynb"]["notes"]
 
 
 def test_malformed_json_gets_a_row_with_the_reason(graded):
@@ -352,12 +359,13 @@ def test_a_missing_answer_is_named(graded):
     assert all(f.passed for qid, f in row.feedback.items() if qid != first)
 
 
-@pytest.mark.parametrize("case, message", [("function_exits", "ended the submission's process"), ("function_loops", "did not finish within")])
-def test_a_function_answer_that_kills_or_hangs_the_grader_call_loses_only_its_point(graded, case, message):
-    qid = a_function_question(graded.edition)
-    row = graded.rows[f"{case}.ipynb"]
-    assert row.feedback[qid].status == INVALID and message in row.feedback[qid].message
-    assert all(f.passed for other, f in row.feedback.items() if other != qid)
+@pytest.mark.parametrize("which, message", [(a_function_question, "ended the submission's process"), (last_function_question, "did not finish within")],
+                         ids=["exits", "loops"])
+def test_a_function_answer_that_kills_or_hangs_the_grader_call_loses_only_its_point(graded, which, message):
+    qid, both = which(graded.edition), {a_function_question(graded.edition), last_function_question(graded.edition)}
+    row = graded.rows["function_exits_and_loops.ipynb"]
+    assert len(both) == 2 and row.feedback[qid].status == INVALID and message in row.feedback[qid].message
+    assert all(f.passed for other, f in row.feedback.items() if other not in both)
 
 
 def test_moved_checks_and_added_cells_grade_the_same(graded):
