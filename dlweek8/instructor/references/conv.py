@@ -261,23 +261,28 @@ im2col_shape = Solution(
     unnamed=((8, 3, 225), (1, 75, 225)),
 )
 
-_STEM_VALUES = 32 * 64 * 112 * 112  # (224 + 6 − 7) // 2 + 1 = 112
+def _memory_mistakes(batch, c, n, o, k, n_out, wrong_sizes: dict) -> dict:
+    """Wrong float32 byte counts for ``batch`` inputs of c × n × n through o kernels of k × k that give
+    n_out × n_out outputs, each as a student computes it; ``wrong_sizes`` maps a size mistake to the
+    n_out it gives."""
+    values = batch * o * n_out * n_out
+    return {
+        "numbers-not-bytes": values,
+        "float64": values * 8,
+        "bits-not-bytes": values * 32,
+        "batch-forgotten": o * n_out * n_out * 4,
+        "input-size-used": batch * o * n * n * 4,
+        "in-channels-used": batch * c * n_out * n_out * 4,
+        "input-counted": batch * c * n * n * 4,
+        "weights-counted": o * c * k * k * 4,
+    } | {mistake: batch * o * m * m * 4 for mistake, m in wrong_sizes.items()}
+
+
+#: (224 + 6 − 7) // 2 + 1 = 112; without padding (224 − 7) // 2 + 1 = 109.
 activation_memory = Solution(
     answer=32 * 64 * conv.output_size(224, 7, 2, 3) ** 2 * 4,
-    wrong={
-        "numbers-not-bytes": _STEM_VALUES,
-        "float64": _STEM_VALUES * 8,
-        "bits-not-bytes": _STEM_VALUES * 32,
-        "batch-forgotten": 64 * 112 * 112 * 4,
-        "input-size-used": 32 * 64 * 224 * 224 * 4,
-        "in-channels-used": 32 * 3 * 112 * 112 * 4,
-        "input-counted": 32 * 3 * 224 * 224 * 4,
-        "weights-counted": 64 * 3 * 7 * 7 * 4,
-        "padding-ignored": 32 * 64 * 109 * 109 * 4,  # (224 − 7) // 2 + 1
-        "plus-one-forgotten": 32 * 64 * 111 * 111 * 4,
-        "ceil-for-floor": 32 * 64 * 113 * 113 * 4,
-    },
-    unnamed=(_STEM_VALUES * 2, 100_000_000),
+    wrong=_memory_mistakes(32, 3, 224, 64, 7, 112, {"padding-ignored": 109, "plus-one-forgotten": 111, "ceil-for-floor": 113}),
+    unnamed=(32 * 64 * 112 * 112 * 2, 100_000_000),
 )
 
 receptive_field = Solution(
@@ -339,20 +344,11 @@ quiz_ops = Solution(
     unnamed=((1, 1),),
 )
 
-_QUIZ_VALUES = 16 * 128 * 28 * 28  # (56 + 2 − 3) // 2 + 1 = 28
+#: (56 + 2 − 3) // 2 + 1 = 28. Counting the input, 16 · 64 · 56 · 56 · 4, is the float64 count here: not a mistake of its own.
 quiz_memory = Solution(
     answer=16 * 128 * conv.output_size(56, 3, 2, 1) ** 2 * 4,
-    wrong={
-        "numbers-not-bytes": _QUIZ_VALUES,
-        "float64": _QUIZ_VALUES * 8,
-        "bits-not-bytes": _QUIZ_VALUES * 32,
-        "batch-forgotten": 128 * 28 * 28 * 4,
-        "input-size-used": 16 * 128 * 56 * 56 * 4,
-        "in-channels-used": 16 * 64 * 28 * 28 * 4,
-        "weights-counted": 128 * 64 * 3 * 3 * 4,
-        "ceil-for-floor": 16 * 128 * 29 * 29 * 4,
-        "plus-one-forgotten": 16 * 128 * 27 * 27 * 4,
-    },
+    wrong={name: value for name, value in _memory_mistakes(16, 64, 56, 128, 3, 28, {"ceil-for-floor": 29, "plus-one-forgotten": 27}).items()
+           if name != "input-counted"},
     unnamed=(1_000_000,),
 )
 
