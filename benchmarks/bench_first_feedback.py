@@ -15,9 +15,10 @@ a test asserting the same right answer). The dlweek8 case right after it has the
 "20 times faster": otter's median / 20, as measured in this run.
 
 Both sides run with their bytecode compiled, as installed: pip compiles every package it installs
-(otter's above), and a kernel writes dlweek8's on its first import. This module compiles dlweek8's
-once before timing, since a run with ``PYTHONDONTWRITEBYTECODE`` set would otherwise compile its
-sources again in every fresh process, which no student's kernel does.
+(otter's above), and a kernel writes dlweek8's on its first import. So this module compiles
+dlweek8's once before timing, and the fresh processes may write bytecode (a source edited during
+the run is compiled once, by the next process): under ``PYTHONDONTWRITEBYTECODE`` every fresh
+process would compile the sources again, which no student's kernel does.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ test = {{"name": "q1", "points": 1, "suites": [{{"cases": [{{"code": {code!r}, "
 """
 
 _scratch: list[Path] = []
+#: The fresh processes' environment: this one, but allowed to write bytecode, as a kernel is.
+_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def compile_bytecode() -> None:
@@ -99,7 +102,7 @@ def answer_source(question) -> str:
 
 
 def run_fresh(code: str, python: str = sys.executable, cwd: Path | None = None) -> str:
-    done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd)
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd, env=_ENV)
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}")
     return done.stdout
