@@ -61,6 +61,10 @@ def _shapes(args) -> str:
     return ", ".join(plain.describe(plain.to_plain(a)).replace("an array of shape ", "") for a in args)
 
 
+#: A mistake two gradient questions share: σ(z) in the chain rule where σ′(z) belongs.
+SIGMOID_FOR_DERIVATIVE = Mistake("You used σ(z) where the chain rule needs σ′(z).")
+
+
 class _ArrayFunctionQuestion(NamesMistakes, FunctionQuestion):
     """A function returning an array, compared with the stored outputs on every probe.
 
@@ -530,7 +534,7 @@ class DfDhPrev(_ArrayFunctionQuestion):
     )
     mistakes = {
         "transposed": Mistake("Your Jacobian is transposed: entry [d1, d2] must be ∂f_t[d1]/∂h_{t−1}[d2], so row d1 uses U^f[d1, :]."),
-        "sigmoid-for-derivative": Mistake("You used σ(z) where the chain rule needs σ′(z)."),
+        "sigmoid-for-derivative": SIGMOID_FOR_DERIVATIVE,
         "missing-sigmoid-prime": Mistake("That is U^f alone: the chain rule through σ multiplies each row d1 by σ′(z[d1])."),
         "column-scaling": Mistake("You scaled the columns (U * s broadcasts over columns); σ′(z[d1]) scales row d1: s[:, None] * U."),
         "missing-input-term": Mistake("σ′ is evaluated at U^f h_{t−1} only; the pre-activation also contains W^f x_t."),
@@ -742,7 +746,7 @@ class DLdUf(_ArrayFunctionQuestion):
     mistakes = {
         "transposed": Mistake("Your gradient is transposed: U^f[a, b] multiplies h_{t−1}[b] inside f_t[a], so row a belongs to f_t[a]."),
         "missing-sigmoid-prime": Mistake("The chain rule through σ is missing: ∂f_t[a]/∂z[a] = σ′(z[a])."),
-        "sigmoid-for-derivative": Mistake("You used σ(z) where the chain rule needs σ′(z)."),
+        "sigmoid-for-derivative": SIGMOID_FOR_DERIVATIVE,
         "missing-c-prev": Mistake("The factor c_{t−1} is missing: ∂c_t/∂f_t = diag(c_{t−1})."),
         "missing-v": Mistake("The factor v is missing: ∂L/∂c_t = v."),
         "missing-bias": Mistake("σ′ is evaluated without the bias: the pre-activation is W^f x_t + U^f h_{t−1} + b^f."),
