@@ -49,7 +49,8 @@ def _grid_lines(rows: int, cols: int) -> list:
 def _show(image_artist, grid, cells: np.ndarray) -> None:
     """Put ``cells`` (one RGB value per cell) in ``image_artist``, redraw ``grid`` and fit the axes."""
     rows, cols = cells.shape[:2]
-    image_artist.set_data(cells)
+    # as 8-bit RGB, which matplotlib resamples twice as fast as floats (the same pixels: it truncates too)
+    image_artist.set_data((np.asarray(cells) * 255).astype(np.uint8))
     image_artist.set_extent((0, cols, rows, 0))
     grid.set_segments(_grid_lines(rows, cols))
     image_artist.axes.set_xlim(-0.05, cols + 0.05)
