@@ -198,16 +198,20 @@ def gradient_flow(cell: LSTMCell, xs) -> dict:
 
 
 def rnn_gradient_flow(W, U, xs) -> np.ndarray:
-    """Mean |∂h_T/∂h_t| over t = 0..T for a vanilla RNN h_t = tanh(W x_t + U h_{t−1}) from h_0 = 0."""
-    h, slopes = np.zeros(U.shape[0]), []
+    """Mean |∂h_T/∂h_t| over t = 0..T for a vanilla RNN h_t = tanh(W x_t + U h_{t−1}) from h_0 = 0.
+
+    ``U`` may also be a stack of recurrent matrices, shape (..., k, k): one flow each, shape (..., T + 1).
+    """
+    U = np.asarray(U)
+    h, slopes = np.zeros(U.shape[:-1]), []
     for x in xs:
-        h = np.tanh(W @ x + U @ h)
+        h = np.tanh(W @ x + (U @ h[..., None])[..., 0])
         slopes.append(1.0 - h**2)
-    product, flow = np.eye(U.shape[0]), np.empty(len(xs) + 1)
+    product, flow = np.broadcast_to(np.eye(U.shape[-1]), U.shape), np.empty(U.shape[:-2] + (len(xs) + 1,))
     for t in range(len(xs), -1, -1):
-        flow[t] = np.abs(product).mean()
+        flow[..., t] = np.abs(product).mean(axis=(-2, -1))
         if t:
-            product = product @ (slopes[t - 1][:, None] * U)
+            product = product @ (slopes[t - 1][..., :, None] * U)
     return flow
 
 

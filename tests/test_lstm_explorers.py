@@ -240,3 +240,18 @@ def test_the_graph_shows_which_arrows_carry_h_and_which_carry_c():
     assert "dashed" in view.alt and "c_{t−1} → product f_t ∘ c_{t−1}" in view.alt
     assert len(view.table[1]) == len(lstm_graph.EDGES) and view.renders == 1
     assert lstm_graph.lstm_graph() is not None
+
+
+def test_the_rnn_extremes_come_from_one_stacked_run_that_matches_each_norm_alone():
+    """GradientFlowExplorer's axis limits hold the RNN curve at every ‖U‖₂ on its slider, computed in one
+    stacked ``rnn_gradient_flow``: each row must be that norm's own flow."""
+    flow = GradientFlowExplorer(forget_bias=0.0, length=20, hidden_size=6)
+    _, inputs = flow.cell_and_inputs(6)
+    slider = flow.rnn_norm_slider
+    norms = np.arange(slider.min, slider.max + slider.step / 2, slider.step)
+    alone = np.array([lstm.rnn_gradient_flow(*flow.rnn_weights(6, float(n)), inputs[:20]) for n in norms])
+    W, U = flow.rnn_weights(6, 1.0)
+    np.testing.assert_allclose(lstm.rnn_gradient_flow(W, norms[:, None, None] * U, inputs[:20]), alone, rtol=1e-9)
+    _, _, lowest, highest = flow._extreme_flows(20, 6)
+    np.testing.assert_allclose(lowest, np.maximum(alone.min(axis=0), 1e-300), rtol=1e-9)
+    np.testing.assert_allclose(highest, np.maximum(alone.max(axis=0), 1e-300), rtol=1e-9)

@@ -248,7 +248,8 @@ class GradientFlowExplorer(_Explorer):
             flow = lstm.gradient_flow(base.with_forget_bias(float(self.bias_slider.min)), inputs[:T])
             slider = self.rnn_norm_slider  # the RNN's growth is not monotonic in ‖U‖₂: take every slider value
             norms = np.arange(slider.min, slider.max + slider.step / 2, slider.step)
-            rnn = np.array([lstm.rnn_gradient_flow(*self.rnn_weights(k, float(n)), inputs[:T]) for n in norms])
+            W, U = self.rnn_weights(k, 1.0)
+            rnn = lstm.rnn_gradient_flow(W, norms[:, None, None] * U, inputs[:T])  # every norm in one stacked run
             self._weakest[(T, k)] = [np.maximum(v, _FLOOR) for v in (flow["c"], flow["h"], rnn.min(axis=0), rnn.max(axis=0))]
         return self._weakest[(T, k)]
 
