@@ -8,9 +8,6 @@ never contains the formula that answers it.
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import io
 import math
 import re
 from pathlib import Path
@@ -24,18 +21,15 @@ import dlweek8
 from dlweek8 import checks, lstm
 from dlweek8.widgets.lstm_explorers import GradientFlowExplorer, gradient_flow_cell
 
+import solved_notebook  # tests/ is on sys.path under pytest
+from solved_notebook import prose, run_in_order
+
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "01_lstm_gradients.ipynb"
 CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
-CHECK = re.compile(r'^dlweek8\.check\("([^"]+)", (\w+)\)$')
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.S)
 LSTM = [q for q in dlweek8.questions() if q.id.startswith("lstm.")]
 GRADED = [q for q in LSTM if not q.id.startswith("lstm.quiz_")]
 QUIZ = [q for q in LSTM if q.id.startswith("lstm.quiz_")]
-
-
-def prose(text: str) -> str:
-    """Markdown with its line breaks folded, so a sentence can be found whole."""
-    return re.sub(r"\s+", " ", text)
 
 
 def seen(cell) -> str:
@@ -50,7 +44,7 @@ MARKDOWN = prose("\n\n".join(seen(c) for c in CELLS if c.cell_type == "markdown"
 
 
 def check_cells() -> list[tuple[int, str, str]]:
-    return [(i, *CHECK.match(c.source).groups()) for i, c in enumerate(CELLS) if c.cell_type == "code" and CHECK.match(c.source)]
+    return solved_notebook.check_cells(CELLS)
 
 
 def index_of_check(qid: str) -> int:
@@ -69,19 +63,9 @@ def cell_index(fragment: str, kind: str = "code") -> int:
 
 @pytest.fixture(scope="module")
 def printed():
-    """What each code cell prints, running the solved notebook in order in one namespace."""
-    namespace: dict = {}
-    out = {}
-    for i, cell in enumerate(CELLS):
-        if cell.cell_type != "code":
-            continue
-        tree = ast.parse(cell.source)
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            exec(compile(tree, f"cell {i}", "exec"), namespace)  # noqa: S102 - our own notebook
-        out[i] = buffer.getvalue()
-    out["namespace"] = namespace
-    return out
+    """What each code cell prints (by cell index), and the namespace after the last one."""
+    run = run_in_order(CELLS)
+    return {**run.printed, "namespace": run.namespace}
 
 
 # -- structure ---------------------------------------------------------------------------------
@@ -89,8 +73,7 @@ def test_one_title_parallel_to_task_2_and_headings_in_order():
     headings = [line for c in CELLS if c.cell_type == "markdown" for line in seen(c).splitlines() if line.startswith("#")]
     assert headings[0] == "# Week 8, Task 1: Gradients through an LSTM cell"
     assert sum(h.startswith("# ") for h in headings) == 1
-    levels = [len(h) - len(h.lstrip("#")) for h in headings]
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), headings
+    assert solved_notebook.heading_levels_in_order(headings), headings
     numbers = [int(m) for h in headings for m in re.findall(r"^## (\d+)\.", h)]
     assert numbers == list(range(1, len(numbers) + 1)), numbers
 

@@ -7,7 +7,6 @@ before a question's check shows that question's answer.
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -17,6 +16,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from test_questions import printed_forms
+
+import solved_notebook  # tests/ is on sys.path under pytest
+from solved_notebook import CHECK, prose, run_in_order
 from torch import nn
 
 import dlweek8
@@ -28,32 +30,16 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "02_conv_arith
 CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
 MARKDOWN = "\n\n".join(c.source for c in CELLS if c.cell_type == "markdown")
 CONV = [q for q in dlweek8.questions() if q.id.startswith("conv.")]
-CHECK = re.compile(r'^dlweek8\.check\("([^"]+)", (\w+)\)$')
-
-
-def prose(text: str) -> str:
-    """Markdown with its line breaks folded, so a sentence can be found whole."""
-    return re.sub(r"\s+", " ", text)
 
 
 def check_cells() -> list[tuple[int, str, str]]:
-    return [(i, *CHECK.match(c.source).groups()) for i, c in enumerate(CELLS) if c.cell_type == "code" and CHECK.match(c.source)]
+    return solved_notebook.check_cells(CELLS)
 
 
 @pytest.fixture(scope="module")
 def shown():
-    """What each code cell shows (the repr of its last expression), running the notebook in order."""
-    namespace: dict = {}
-    results = {}
-    for i, cell in enumerate(CELLS):
-        if cell.cell_type != "code":
-            continue
-        tree = ast.parse(cell.source)
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        exec(compile(tree, f"cell {i}", "exec"), namespace)  # noqa: S102 - our own notebook
-        if last is not None:
-            results[i] = eval(compile(ast.Expression(last.value), f"cell {i}", "eval"), namespace)  # noqa: S307
-    return results
+    """What each code cell shows (the value of its last expression), by cell index."""
+    return run_in_order(CELLS).shown
 
 
 # -- structure ---------------------------------------------------------------------------------
@@ -61,8 +47,7 @@ def test_one_title_parallel_to_task_1_and_headings_in_order():
     headings = [line for c in CELLS if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("#")]
     assert headings[0] == "# Week 8, Task 2: Convolution arithmetic"
     assert sum(h.startswith("# ") for h in headings) == 1
-    levels = [len(h) - len(h.lstrip("#")) for h in headings]
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), headings
+    assert solved_notebook.heading_levels_in_order(headings), headings
 
 
 def test_links_say_where_they_go():
