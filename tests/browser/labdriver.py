@@ -387,14 +387,23 @@ def fill_fields(box, values: list, labels: list) -> None:
 def type_into_focused_input(page, element, text: str, timeout_ms: int = 10_000) -> None:
     """Keys only: wait until ``element`` (a text input) has the focus, empty it (End, then Backspace per
     character), type ``text``, and wait until the input holds exactly ``text``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     handle = element.element_handle()
-    page.wait_for_function("(el) => document.activeElement === el", arg=handle, timeout=timeout_ms)
+
+    def wait(step: str, js: str, arg) -> None:
+        try:
+            page.wait_for_function(js, arg=arg, timeout=timeout_ms)
+        except PlaywrightTimeout:
+            raise AssertionError(f"typing {text!r}: {step}; the input holds {element.input_value()!r}") from None
+
+    wait("the input never got the focus", "(el) => document.activeElement === el", handle)
     page.keyboard.press("End")
     for _ in range(len(element.input_value())):
         page.keyboard.press("Backspace")
-    page.wait_for_function("(el) => el.value === ''", arg=handle, timeout=timeout_ms)
+    wait("Backspace did not empty it", "(el) => el.value === ''", handle)
     page.keyboard.type(text)
-    page.wait_for_function("([el, text]) => el.value === text", arg=[handle, text], timeout=timeout_ms)
+    wait("it does not hold what was typed", "([el, text]) => el.value === text", [handle, text])
 
 
 def click_button(box, name: str) -> None:
@@ -468,15 +477,11 @@ def axe_violations(page, rules: list[str] | None = None) -> tuple[list[str], lis
 
 
 def open_in_notebook7(context, server: JupyterLabServer, name: str, timeout_ms: int = 90_000):
-    """Notebook 7: open /tree at the notebooks' folder, double-click ``name`` (it opens in a new tab), wait
-    until its kernel is idle. A notebook already open in JupyterLab keeps its session: the same kernel."""
-    tree = context.new_page()
-    tree.goto(f"{server.url}/tree/{server.subfolder}")
-    item = tree.locator(".jp-DirListing-item", has_text=name)
-    with context.expect_page() as opened:
-        item.dblclick()
-    page = opened.value
-    tree.close()
+    """Notebook 7: open ``/notebooks/<path>`` in a new page, wait until its kernel is idle.
+
+    A notebook already open in JupyterLab keeps its session there: the same kernel."""
+    page = context.new_page()
+    page.goto(f"{server.url}/notebooks/{server.path(name)}")
     page.wait_for_function(
         """() => {
             const name = document.querySelector('.jp-KernelName')?.textContent || '';
@@ -485,6 +490,13 @@ def open_in_notebook7(context, server: JupyterLabServer, name: str, timeout_ms: 
         timeout=timeout_ms,
     )
     return page
+
+
+def notebook7_tree_lists(server: JupyterLabServer, timeout: float = 30) -> str:
+    """The HTML of Notebook 7's file browser page at the notebooks' folder (``/tree/...``), fetched over
+    HTTP: the server has the ``notebook`` extension when it answers with Notebook 7's tree app."""
+    with urllib.request.urlopen(f"{server.url}/tree/{server.subfolder}", timeout=timeout) as response:
+        return response.read().decode("utf-8", errors="replace")
 
 
 #: JS: every visible text in our content whose colour has less than WCAG AA contrast with the
