@@ -63,7 +63,7 @@ class Feedback:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        import html  # only for rich display: not on the way to a first check
+        import html  # for rich display only (a Jupyter kernel has it loaded already)
 
         colour = STATUS_COLOUR[self.status]
         esc = html.escape
