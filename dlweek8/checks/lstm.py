@@ -18,15 +18,11 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import TYPE_CHECKING
 
 from .. import answer_forms, plain
 from ..mistakes import Mistake, NamesMistakes
 from ..names import rng_from
 from ..question import Field, FunctionQuestion, ValueQuestion
-
-if TYPE_CHECKING:  # numpy is imported where a function answer is judged, not with the checks
-    import numpy as np
 
 #: Agreement with the autograd reference (float32 answers pass too).
 RTOL, ATOL = 1e-4, 1e-7
@@ -36,13 +32,13 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+def _close(got, expected) -> bool:
     import numpy as np
 
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
 
 
-def _worst_entry(got: np.ndarray, expected: np.ndarray, errors: np.ndarray, expected_label: str = "expected") -> tuple:
+def _worst_entry(got, expected, errors, expected_label: str = "expected") -> tuple:
     """Rows (label, text) for the entry with the largest of ``errors`` (one per entry)."""
     import numpy as np
 
@@ -91,11 +87,11 @@ class _ArrayFunctionQuestion(NamesMistakes, FunctionQuestion):
         """The input behind the worst entry, where that helps (e.g. the z of σ′)."""
         return None
 
-    def close(self, got: np.ndarray, expected: np.ndarray) -> bool:
+    def close(self, got, expected) -> bool:
         """Whether an output agrees with an expected one (shape and values)."""
         return _close(got, expected)
 
-    def entry_errors(self, got: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    def entry_errors(self, got, expected):
         """How far each entry is off (the worst one is shown)."""
         import numpy as np
 
@@ -454,7 +450,7 @@ class SigmoidPrime(_ArrayFunctionQuestion):
         return self._errors(got, expected).reshape(expected.shape)
 
     @staticmethod
-    def _errors(got, expected) -> np.ndarray:
+    def _errors(got, expected):
         """Per entry: relative error where σ′ is a normal float, |got| / tiny below that (flat)."""
         import numpy as np
 
