@@ -184,6 +184,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
         if name not in jobs_by_name and name not in done:
             _finish(row, sandboxed, progress_file)
     workers = max(1, min(jobs or cores(), len(jobs_by_name) or 1))
+    _warm_cases(assignment if jobs_by_name else None)
     preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})] if warm_kernels else []
     template = sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb) if jobs_by_name else None
     try:
@@ -203,6 +204,19 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     report.write_all(out, assignment.question_ids, ordered, assignment.name, roster=roster,
                      shard=shard_info.to_json() if shard_info else None, notices=notices)
     return assignment, ordered
+
+
+def _warm_cases(assignment: Assignment | None) -> None:
+    """Compute the graded cases of the function questions here, before the worker threads ask for them:
+    their first computation imports the references (numpy, torch), and a first import in two threads
+    at once can hand one of them a half-initialised module (seen: "partially initialized module 'numpy'
+    has no attribute 'ndarray'", a whole submission lost)."""
+    for qid in assignment.question_ids if assignment is not None else ():
+        if judge.is_function_question(qid):
+            try:
+                judge.graded_cases(qid)
+            except Exception:  # noqa: BLE001, S112 - the same failure is reported with each submission that needs it
+                continue
 
 
 def _finish(row: report.Row, sandboxed: bool, progress_file: Path) -> None:
