@@ -384,9 +384,13 @@ def fill_fields(box, values: list, labels: list) -> None:
             widget.locator(".widget-radio-box").get_by_label(label, exact=True).check()
 
 
-def type_into_focused_input(page, element, text: str, timeout_ms: int = 10_000) -> None:
+def type_into_focused_input(page, element, text: str, refocus: bool = False, timeout_ms: int = 10_000) -> None:
     """Keys only: wait until ``element`` (a text input) has the focus, empty it (End, then Backspace per
-    character), type ``text``, and wait until the input holds exactly ``text``."""
+    character), type ``text``, and wait until the input holds exactly ``text``.
+
+    ``refocus``: the focus was put there with ``element.focus()``; if it does not stay there for a few
+    frames (the page may move it while activating the cell), focus the element again, up to twice.
+    Without it, an input without the focus is a failure (a Tab that did not reach it)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     handle = element.element_handle()
@@ -397,7 +401,17 @@ def type_into_focused_input(page, element, text: str, timeout_ms: int = 10_000) 
         except PlaywrightTimeout:
             raise AssertionError(f"typing {text!r}: {step}; the input holds {element.input_value()!r}") from None
 
-    wait("the input never got the focus", "(el) => document.activeElement === el", handle)
+    for _ in range(2 if refocus else 0):
+        page.evaluate("() => { window.__dlweek8Focused = 0; }")
+        try:  # focused, and still focused a few frames later
+            page.wait_for_function("""(el) => {
+                if (document.activeElement !== el) { window.__dlweek8Focused = 0; return false; }
+                return ++window.__dlweek8Focused >= 3;
+            }""", arg=handle, timeout=2_000, polling="raf")
+            break
+        except PlaywrightTimeout:
+            element.focus()
+    wait("the input does not have the focus", "(el) => document.activeElement === el", handle)
     page.keyboard.press("End")
     for _ in range(len(element.input_value())):
         page.keyboard.press("Backspace")

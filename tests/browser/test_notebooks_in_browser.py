@@ -122,10 +122,13 @@ class NotebookInBrowser:
             page.keyboard.type(line)
             page.keyboard.press("Enter")
         page.keyboard.press("Control+Enter")  # run it, stay on it
-        cell.locator(labdriver.STDERR_OUTPUT).wait_for(timeout=30_000)
+        page.wait_for_function(  # it ran, and the kernel is idle again (its outputs came before that status)
+            "(cell) => /\\[\\d+\\]/.test(cell.querySelector('.jp-InputPrompt').textContent) && " + labdriver.KERNEL_IDLE_JS,
+            arg=cell.element_handle(), timeout=30_000)
         cell.screenshot(path=shots / "published-install.png")
-        printed = cell.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]').inner_text().split()
-        error = cell.locator(labdriver.STDERR_OUTPUT).inner_text()
+        printed = cell.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]').all_inner_texts()
+        printed = "".join(printed).split()
+        error = "".join(cell.locator(labdriver.STDERR_OUTPUT).all_inner_texts())
         page.keyboard.press("Escape")
         page.keyboard.press("d")
         page.keyboard.press("d")  # delete the cell again
@@ -275,7 +278,7 @@ class NotebookInBrowser:
             for index, text in enumerate(texts):
                 # wait for the focus, replace what an earlier test typed (End, Backspace), and see the box
                 # hold exactly ``text`` before Tab moves on
-                labdriver.type_into_focused_input(page, entries.nth(index), text)
+                labdriver.type_into_focused_input(page, entries.nth(index), text, refocus=index == 0)
                 page.keyboard.press("Tab")
             shown = [entries.nth(i).input_value() for i in range(len(texts))]
             assert shown == texts, f"the boxes hold {shown} after typing {texts}"
