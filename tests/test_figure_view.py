@@ -242,3 +242,19 @@ def test_table_cells_are_escaped_and_an_empty_table_says_so():
     assert "<td" in table_html(("a", "b"), []) and "no data" in table_html(("a", "b"), [])
     table = table_html(("<b>",), [("x<y",)])
     assert ">&lt;b&gt;</th>" in table and ">x&lt;y</td>" in table and "<b>" not in table
+
+
+def test_the_png_travels_once_inside_the_img_with_its_alt_text(animated):
+    """One comm message per redraw carries the picture and its alt text: no second image widget syncs a copy."""
+    import ipywidgets as w
+
+    view, *_ = animated
+
+    def tree(widget):
+        yield widget
+        for child in getattr(widget, "children", ()):
+            yield from tree(child)
+
+    assert not [c for c in tree(view.widget) if isinstance(c, w.Image)]
+    assert not [name for name, value in vars(view).items() if isinstance(value, w.Image)]
+    assert view._picture.value.count("data:image/png;base64,") == 1 and shown_img(view)[1] == view.png_shown
