@@ -18,6 +18,12 @@ Three processes, all started inside one bubblewrap sandbox per grading run:
   IPython shell, reads each answer (:mod:`dlweek8.kernel_side`) and writes one JSON event per
   line on its result pipe.
 
+When the grader runs as root (which the kernel exempts from RLIMIT_NPROC), it shows the sandbox a
+pids cgroup of the run at ``--pids=FOLDER``: the supervisor makes a folder in it whose
+``pids.max`` is the process limit, and the submission process, still privileged and before any
+of its code runs, moves into it and unmounts the cgroup, so that its code cannot raise the limit
+(it is still root, without capabilities). The supervisor removes the folder when it ended.
+
 The supervisor lives outside the submission's PID namespace, where its code cannot reach: when
 the grader closes the lifeline pipe (time is up, or the grader ended), it kills the submission's
 PID 1, and with it every process of that namespace, detached or not. When the submission process
@@ -27,7 +33,7 @@ Events (one JSON object per line): ``{"cell": position}`` when a cell starts, ``
 position, "text": ...}`` when a student cell raised, ``{"reply": question_id, "text": json}``,
 ``{"setup_failed": ...}``, ``{"done": true}``, and the supervisor's ``{"exit": status}``.
 
-    python -m dlweek8.confined CONTROL_FD [--confine] MODULE...   # the template (see sandbox.py)
+    python -m dlweek8.confined CONTROL_FD [--confine] [--pids=FOLDER] MODULE...   # the template (see sandbox.py)
 """
 
 from __future__ import annotations
@@ -42,11 +48,13 @@ import shutil
 import signal
 import socket
 import sys
+import time
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 _PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT = 1, 24, 38, 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
+_MNT_DETACH = 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 #: Imported by every template: the shell that runs the cells, numpy, and the package's reading side.
@@ -68,8 +76,9 @@ def _die_with_parent(signum: int = signal.SIGKILL) -> None:
 # -- the template ------------------------------------------------------------------------------------
 
 
-def serve(control_fd: int, modules, confine: bool) -> None:
-    """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket."""
+def serve(control_fd: int, modules, confine: bool, pids_mount: str | None = None) -> None:
+    """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket
+    (``pids_mount``: where the run's pids cgroup is mounted, if the grader made one)."""
     _die_with_parent()
     for name in (*BASE_MODULES, *modules):
         try:
@@ -92,7 +101,7 @@ def serve(control_fd: int, modules, confine: bool) -> None:
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _supervise(json.loads(message), *fds, confine=confine)
+                _supervise(json.loads(message), *fds, confine=confine, pids_mount=pids_mount)
         for fd in fds:
             os.close(fd)
         _reap()
@@ -111,17 +120,20 @@ def _reap(block: bool = False) -> None:
 # -- the supervisor ----------------------------------------------------------------------------------
 
 
-def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool) -> None:
+def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool, pids_mount: str | None = None) -> None:
     """Start the submission process; kill it (and its namespace) when the lifeline closes. Never returns.
 
     Without confinement the submission's HOME is a folder made here and removed when it ends (confined,
     HOME lives on the submission's own tmpfs, which goes with its namespace)."""
-    home = None
+    home = pids = None
     try:
         _die_with_parent()
         os.setsid()
         if confine:
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+            processes = (request.get("limits") or {}).get("processes")
+            if pids_mount and processes:
+                pids = _PidsFolder(pids_mount, int(processes))
         else:
             import tempfile
 
@@ -129,7 +141,7 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
         pid = os.fork()
         if pid == 0:
             os.close(life_fd)
-            _run(request, job_fd, out_fd, confine, home)
+            _run(request, job_fd, out_fd, confine, home, pids)
         os.close(job_fd)
         watch = os.pidfd_open(pid)
         ready, _, _ = select.select([life_fd, watch], [], [])
@@ -147,6 +159,8 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
     finally:
         if home is not None:
             shutil.rmtree(home, ignore_errors=True)
+        if pids is not None:
+            pids.remove()
         os._exit(0)
 
 
@@ -162,10 +176,12 @@ def _kill(pid: int, confine: bool) -> None:
 # -- the submission process -------------------------------------------------------------------------
 
 
-def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None) -> None:
+def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None, pids: _PidsFolder | None = None) -> None:
     """Confine this process, read the job, run it, report. Never returns."""
     try:
         _die_with_parent()
+        if pids is not None:
+            pids.join()
         if confine:
             scratch = _enter_namespaces(request.get("tmp_mb", 256))
             home = "/tmp/home"
@@ -191,6 +207,49 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | Non
             pass
     finally:
         os._exit(0)
+
+
+class _PidsFolder:
+    """One submission's folder in the run's pids cgroup: the supervisor makes it (``pids.max`` = the
+    process limit) and removes it; the submission process joins it."""
+
+    def __init__(self, mount: str, limit: int):
+        self.mount, self.name = mount, f"submission-{os.getpid()}"
+        self.fd = os.open(mount, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # the supervisor's way in once it is unmounted
+        try:
+            os.mkdir(self.name, dir_fd=self.fd)
+        except FileExistsError:
+            pass
+        self._write("pids.max", str(limit))
+
+    def _write(self, file: str, text: str) -> None:
+        fd = os.open(f"{self.name}/{file}", os.O_WRONLY, dir_fd=self.fd)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+    def join(self) -> None:
+        """In the submission process, while privileged: move in, then unmount the cgroup (this mount
+        namespace is the supervisor's and the submission's alone), so its code cannot reach ``pids.max``."""
+        self._write("cgroup.procs", "0")
+        _check(_libc.umount2(self.mount.encode(), _MNT_DETACH), f"umount {self.mount}")
+        os.close(self.fd)
+
+    def remove(self, seconds: float = 5.0) -> None:
+        """Remove the folder, retrying while the submission's last processes end."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                os.rmdir(self.name, dir_fd=self.fd)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    break  # the grader removes it with the run's cgroup
+                time.sleep(0.01)
+        os.close(self.fd)
 
 
 def _private_scratch() -> str:
@@ -318,5 +377,6 @@ def _describe_error(error: BaseException) -> str:
 if __name__ == "__main__":
     _args = sys.argv[1:]
     _confine = "--confine" in _args
-    _rest = [a for a in _args if a != "--confine"]
-    serve(int(_rest[0]), _rest[1:], _confine)
+    _pids = next((a.split("=", 1)[1] for a in _args if a.startswith("--pids=")), None)
+    _rest = [a for a in _args if a != "--confine" and not a.startswith("--pids=")]
+    serve(int(_rest[0]), _rest[1:], _confine, _pids)

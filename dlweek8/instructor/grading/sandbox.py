@@ -8,6 +8,12 @@ It sees no submission folder, no ``solutions/``, no ``--out`` folder. Each submi
 of the template that enters namespaces of its own (see :mod:`dlweek8.confined`), so it sees
 neither the grader nor any classmate, and the grader can kill everything it started at once.
 
+The process limit: RLIMIT_NPROC binds only a user that is not root (the kernel exempts root, and
+a grader running as root, as in CI or a pod, is root inside the sandbox too). So a grader running
+as root makes one pids cgroup for the run (:func:`make_run_cgroup`), shows it to the sandbox at
+:data:`PIDS_MOUNT`, and each submission moves into a folder of it whose ``pids.max`` is the limit
+before any of its code runs (the kernel enforces that for root too); then it unmounts it.
+
 The job goes in, and one stream of JSON events comes out, through pipes whose ends are passed
 over a Unix socket (``SCM_RIGHTS``); nothing is shared on disk.
 """
@@ -21,7 +27,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import dlweek8
@@ -32,6 +40,8 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/fonts", "/etc/ssl/certs",
              "/etc/nsswitch.conf", "/etc/mime.types")
 HOME = "/tmp/home"
+#: Where the sandbox sees the run's pids cgroup (each submission process unmounts it from its own view).
+PIDS_MOUNT = "/run/dlweek8-pids"
 
 
 class Unavailable(Exception):
@@ -67,8 +77,9 @@ def _python_dirs() -> list[str]:
     return found
 
 
-def bwrap_args(tmp_mb: int = 512) -> list[str]:
-    """bwrap's arguments: namespaces, the read-only views, the private /tmp; then the command follows."""
+def bwrap_args(tmp_mb: int = 512, pids_cgroup: str | None = None) -> list[str]:
+    """bwrap's arguments: namespaces, the read-only views, the private /tmp, the run's pids cgroup
+    (if any) at :data:`PIDS_MOUNT`; then the command follows."""
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-add", "ALL",
             "--hostname", "grading"]
     # The private /tmp comes first, so that a venv or a project that lives under /tmp (a CI clone)
@@ -89,6 +100,8 @@ def bwrap_args(tmp_mb: int = 512) -> list[str]:
     instructor = package / "instructor"
     if instructor.exists():
         args += ["--tmpfs", str(instructor), "--remount-ro", str(instructor)]
+    if pids_cgroup is not None:
+        args += ["--bind", pids_cgroup, PIDS_MOUNT]
     args += ["--chdir", "/tmp"]
     return args
 
@@ -109,6 +122,95 @@ def unavailable_reason() -> str | None:
                 "(sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0), "
                 "or pass --no-sandbox where the machine itself is the sandbox (e.g. a Kubernetes pod)")
     return None
+
+
+def pids_hierarchies(mountinfo: str, cgroups: str) -> list[tuple[int, str]]:
+    """This process's own cgroup folder in each mounted hierarchy that has the pids controller, as
+    (cgroup version, folder): v1's ``pids`` hierarchy first, then v2's unified one (whether v2 offers
+    pids there is read later). From the texts of /proc/self/mountinfo and /proc/self/cgroup."""
+    own = {}
+    for line in cgroups.splitlines():
+        number, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        for name in controllers.split(",") if number != "0" else ("",):
+            own[name] = path
+    found = []
+    for line in mountinfo.splitlines():
+        before, _, after = line.partition(" - ")
+        mount, fs = before.split(), after.split()
+        if len(mount) < 5 or len(fs) < 3:
+            continue
+        root, point, fstype, options = mount[3], mount[4], fs[0], fs[2].split(",")
+        version, key = (1, "pids") if fstype == "cgroup" and "pids" in options else (2, "") if fstype == "cgroup2" else (0, None)
+        path = own.get(key) if version else None
+        if path is None:
+            continue
+        inside = path if root == "/" else path[len(root):] if path == root or path.startswith(root + "/") else None
+        if inside is not None:
+            found.append((version, os.path.normpath(point + "/" + inside.lstrip("/"))))
+    return sorted(found)
+
+
+def make_run_cgroup() -> str:
+    """A new, empty pids cgroup for one grading run (a folder in this process's own pids cgroup).
+    Raises OSError, saying why, where there is no pids cgroup this process may write."""
+    try:
+        with open("/proc/self/mountinfo") as mountinfo, open("/proc/self/cgroup") as cgroups:
+            candidates = pids_hierarchies(mountinfo.read(), cgroups.read())
+    except OSError:
+        candidates = []
+    why = "no pids cgroup hierarchy is mounted"
+    for version, parent in candidates:
+        try:
+            if version == 2:
+                with open(os.path.join(parent, "cgroup.controllers")) as controllers:
+                    if "pids" not in controllers.read().split():
+                        raise OSError(f"cgroup v2 at {parent} does not offer the pids controller")
+                _enable_pids(parent)
+            path = tempfile.mkdtemp(prefix="dlweek8-run-", dir=parent)
+        except OSError as exc:
+            why = str(exc)
+            continue
+        try:
+            if version == 2:
+                _enable_pids(path)
+            probe = os.path.join(path, "probe")
+            os.mkdir(probe)
+            with open(os.path.join(probe, "pids.max"), "w") as limit:
+                limit.write("1")
+            os.rmdir(probe)
+            return path
+        except OSError as exc:
+            why = f"{parent}: {exc}"
+            remove_cgroup(path)
+    raise OSError(why)
+
+
+def _enable_pids(folder: str) -> None:
+    """cgroup v2: the folder's children get the pids controller (a no-op where they have it)."""
+    control = os.path.join(folder, "cgroup.subtree_control")
+    with open(control) as enabled:
+        if "pids" in enabled.read().split():
+            return
+    with open(control, "w") as enable:
+        enable.write("+pids")
+
+
+def remove_cgroup(path: str, seconds: float = 5.0) -> bool:
+    """Remove a cgroup folder and the folders in it, deepest first, retrying while their last processes
+    end; True when it is gone."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            for folder, _, _ in sorted(os.walk(path), key=lambda entry: -len(entry[0])):
+                os.rmdir(folder)
+            return True
+        except FileNotFoundError:
+            if not os.path.exists(path):
+                return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
 
 class Channel:
@@ -134,10 +236,20 @@ class Template:
 
     def __init__(self, modules, confine: bool = True, tmp_mb: int = 512):
         self.confine = confine
+        #: The run's pids cgroup; ``notice`` says, in one line, why the process limit is RLIMIT_NPROC alone.
+        self.pids_cgroup, self.notice = None, None
+        if confine and os.geteuid() == 0:  # RLIMIT_NPROC does not bind root
+            try:
+                self.pids_cgroup = make_run_cgroup()
+            except OSError as exc:
+                self.notice = (f"the process limit is not enforced: the grader runs as root, which the kernel exempts from "
+                               f"RLIMIT_NPROC, and no pids cgroup can be made here ({exc})")
+                print(f"grade: {self.notice}", file=sys.stderr)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = [sys.executable, "-m", "dlweek8.confined", str(theirs.fileno()), *(["--confine"] if confine else []), *modules]
+        command = [sys.executable, "-m", "dlweek8.confined", str(theirs.fileno()), *(["--confine"] if confine else []),
+                   *([f"--pids={PIDS_MOUNT}"] if self.pids_cgroup else []), *modules]
         if confine:
-            command = [*bwrap_args(tmp_mb), "--", *command]
+            command = [*bwrap_args(tmp_mb, self.pids_cgroup), "--", *command]
         env = minimal_env()
         if not confine:
             env["HOME"] = os.environ.get("TMPDIR", "/tmp")
@@ -182,6 +294,8 @@ class Template:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.pids_cgroup is not None and remove_cgroup(self.pids_cgroup):
+            self.pids_cgroup = None
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -1,0 +1,120 @@
+"""The process limit holds when the grader runs as root: a pids cgroup per run, since RLIMIT_NPROC exempts root.
+
+The end-to-end promise (a fork bomb in a real ``grade`` run stays within 3x the limit, as root too)
+is in ``test_hostile_submissions.py``; here, one sandbox template with a small limit, the cgroup
+the submission cannot reach, the clean-up, the fallback, and how the hierarchy is found (v1 and v2).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from dlweek8.instructor.grading import runner, sandbox
+
+LIMIT = 20
+FORK_BOMB = f"""
+import os, signal
+children = []
+try:
+    while len(children) < {5 * LIMIT}: children.append(os.posix_spawn('/bin/sleep', ['sleep', '60'], {{}}))
+except OSError: pass
+for pid in children: os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)
+mounts = open('/proc/self/mountinfo').read()
+try: where = [line.split(':')[2].strip() for line in open('/proc/self/cgroup') if ':pids:' in line or line.startswith('0::')]
+except OSError: where = []
+raised = 'no'
+for folder in ('{sandbox.PIDS_MOUNT}', '/sys/fs/cgroup/pids', '/sys/fs/cgroup'):
+    try:
+        for name in os.listdir(folder):
+            open(os.path.join(folder, name, 'pids.max'), 'w').write('max'); raised = folder
+    except OSError: pass
+leak = f"forked={{len(children)}} cgroup_mounted={{' cgroup' in mounts}} raised={{raised}} in={{','.join(where)}}"
+"""
+
+needs_sandbox = pytest.mark.skipif(sandbox.unavailable_reason() is not None, reason=str(sandbox.unavailable_reason()))
+
+
+def _run(template: sandbox.Template, code: str) -> dict[str, str]:
+    limits = runner.Limits(processes=LIMIT, cell_timeout=60, notebook_timeout=120)
+    result = runner.execute(runner.Job("fork-bomb", [(1, code)], [("q", "leak", False)], limits), template)
+    assert "q" in result.replies, result
+    return dict(re.findall(r"(\w+)=([^ \"]*)", result.replies["q"]))
+
+
+def _root_with_cgroup() -> str | None:
+    """Why the cgroup cannot be tested here, or None."""
+    if os.geteuid() != 0:
+        return "the grader is not root here: RLIMIT_NPROC binds, and no pids cgroup is made"
+    try:
+        sandbox.remove_cgroup(sandbox.make_run_cgroup())
+    except OSError as exc:
+        return f"no writable pids cgroup here ({exc})"
+    return None
+
+
+@needs_sandbox
+@pytest.mark.skipif(_root_with_cgroup() is not None, reason=str(_root_with_cgroup()))
+def test_a_fork_bomb_stops_at_the_limit_and_cannot_raise_it():
+    template = sandbox.Template([])
+    run_cgroup = template.pids_cgroup
+    try:
+        assert run_cgroup is not None and template.notice is None
+        got = _run(template, FORK_BOMB)
+        assert 0 < int(got["forked"]) < LIMIT, got  # the submission process counts too
+        assert got["cgroup_mounted"] == "False" and got["raised"] == "no", got
+        assert "/submission-" in got["in"], got  # its folder of the run's cgroup
+        deadline = time.monotonic() + 10  # the supervisor removes the submission's folder once it ended
+        while any(name.startswith("submission-") for name in os.listdir(run_cgroup)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(name.startswith("submission-") for name in os.listdir(run_cgroup)), os.listdir(run_cgroup)
+    finally:
+        template.close()
+    assert not os.path.exists(run_cgroup), "the run's cgroup must be removed when the sandbox ended"
+    assert template.pids_cgroup is None
+
+
+@needs_sandbox
+def test_without_a_pids_cgroup_grading_still_runs_and_says_so_once(monkeypatch, capsys):
+    def no_cgroup():
+        raise OSError("no pids cgroup hierarchy is mounted")
+
+    monkeypatch.setattr(sandbox, "make_run_cgroup", no_cgroup)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    template = sandbox.Template([])
+    try:
+        assert template.pids_cgroup is None
+        got = _run(template, FORK_BOMB.replace(f"{5 * LIMIT}", "3"))
+        assert got["forked"] == "3", got
+        _run(template, "leak = 'forked=0'")
+    finally:
+        template.close()
+    lines = [line for line in capsys.readouterr().err.splitlines() if "process limit" in line]
+    assert lines == [f"grade: {template.notice}"], lines
+    assert "RLIMIT_NPROC" in template.notice and "no pids cgroup hierarchy is mounted" in template.notice
+
+
+HYBRID_MOUNTS = """\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+"""
+
+
+@pytest.mark.parametrize(("mountinfo", "cgroups", "expected"), [
+    (HYBRID_MOUNTS, "8:pids:/\n4:memory:/a\n0::/", [(1, "/sys/fs/cgroup/pids"), (2, "/sys/fs/cgroup/unified")]),
+    (HYBRID_MOUNTS, "8:pids:/ci/job 7\n0::/", [(1, "/sys/fs/cgroup/pids/ci/job 7"), (2, "/sys/fs/cgroup/unified")]),
+    # v2 only: the grader's own cgroup, seen from the root or from a container whose mount is its cgroup
+    ("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n", "0::/user.slice/grader.scope", [(2, "/sys/fs/cgroup/user.slice/grader.scope")]),
+    ("30 23 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/kubepods/pod1/c", [(2, "/sys/fs/cgroup/c")]),
+    ("30 23 0:26 /other /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/kubepods/pod1", []),  # its cgroup is not under that mount
+    # no pids: only other v1 controllers, or nothing mounted
+    ("35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n", "4:memory:/", []),
+    ("", "", []),
+])
+def test_the_pids_hierarchy_is_the_graders_own_cgroup(mountinfo, cgroups, expected):
+    assert sandbox.pids_hierarchies(mountinfo, cgroups) == expected
