@@ -12,9 +12,9 @@ One batch of honest and hostile submissions goes through ``python -m dlweek8 gra
   and none rewrites grades.csv afterwards, so every file keeps its one row;
 - persistence: IPython's startup folder and a file in the grader's HOME, a file in a folder
   shared with the rest of the machine: nothing lands;
-- bounds: memory, one file's size, processes (unless the grader runs as root, which the kernel
-  exempts from the process limit), the disk it fills (only the sandbox's private tmpfs bounds
-  that) and time, each within 3x its setting.
+- bounds: memory, one file's size, processes (also when the grader runs as root, which the kernel
+  exempts from RLIMIT_NPROC: then a pids cgroup bounds them), the disk it fills (only the
+  sandbox's private tmpfs bounds that) and time, each within 3x its setting.
 
 ``DLWEEK8_TEST_NO_SANDBOX=1`` grades the same batch with ``grade --no-sandbox`` (the fixture checks
 that the run really was unsandboxed); then every test of this file fails. The grader's own
@@ -369,8 +369,8 @@ def test_bounds_hold_within_three_times_their_setting(batch):
     assert got["memory"] <= 3 * LIMITS.memory_mb, got
     assert got["file"] <= 3 * LIMITS.file_mb, got
     assert got["disk"] <= 3 * LIMITS.tmp_mb, got  # only the sandbox's private tmpfs bounds this
-    if os.geteuid() != 0:  # RLIMIT_NPROC: the kernel exempts a submission whose user is (mapped to) root
-        assert got["processes"] <= 3 * LIMITS.processes, got
+    # RLIMIT_NPROC, and where the grader is root (which the kernel exempts from it) the run's pids cgroup
+    assert got["processes"] <= 3 * LIMITS.processes, got
     sleepy = batch.rows["sleepy.ipynb"]
     assert _total(sleepy) == 0 and "did not finish within" in json.dumps(sleepy["questions"])
     # Alone, the sleeper never ends; with the bound, the batch ends (the margin is for a shared machine's load).

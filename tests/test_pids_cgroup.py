@@ -28,10 +28,13 @@ try: where = [line.split(':')[2].strip() for line in open('/proc/self/cgroup') i
 except OSError: where = []
 raised = 'no'
 for folder in ('{sandbox.PIDS_MOUNT}', '/sys/fs/cgroup/pids', '/sys/fs/cgroup'):
-    try:
-        for name in os.listdir(folder):
-            open(os.path.join(folder, name, 'pids.max'), 'w').write('max'); raised = folder
-    except OSError: pass
+    try: names = os.listdir(folder)
+    except OSError: names = []
+    for name in names:
+        try:
+            with open(os.path.join(folder, name, 'pids.max'), 'w') as limit: limit.write('max')
+            raised = os.path.join(folder, name)
+        except OSError: pass
 leak = f"forked={{len(children)}} cgroup_mounted={{' cgroup' in mounts}} raised={{raised}} in={{','.join(where)}}"
 """
 
