@@ -253,9 +253,14 @@ class Template:
         env = minimal_env()
         if not confine:
             env["HOME"] = os.environ.get("TMPDIR", "/tmp")
-        self.process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                                        cwd="/" if confine else None)
+        try:
+            self.process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                            cwd="/" if confine else None)
+        except BaseException:
+            if self.pids_cgroup is not None:
+                remove_cgroup(self.pids_cgroup)
+            raise
         theirs.close()
         self.control = ours
         self._lock = threading.Lock()
