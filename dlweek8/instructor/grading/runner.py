@@ -40,7 +40,7 @@ class Limits:
     notebook_timeout: float = 300.0  # all of the submission's cells, restarts included
     max_restarts: int = 3  # cells skipped after a time-out or a death
     memory_mb: int = 2048  # address space of each process of the submission
-    processes: int = 256  # processes of the submission's user (enforced by the kernel unless the grader is root)
+    processes: int = 256  # processes: RLIMIT_NPROC; for a grader running as root, a pids cgroup per submission
     file_mb: int = 64  # largest file it may write
     open_files: int = 256
     tmp_mb: int = 256  # its private /tmp (HOME, working folder)
