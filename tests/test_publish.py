@@ -259,6 +259,12 @@ def test_the_command_refuses_to_publish_an_answer(tmp_path, monkeypatch):
     assert any(f.path == "notebooks/02_conv_arithmetic.ipynb" and "size_78x84 = (26, 28)" in f.what for f in found), found
 
 
+@pytest.fixture(scope="module")
+def course_needles() -> list:
+    """What the scan looks for in this course (the same list ``leaks.scan`` builds)."""
+    return leaks.needles(SOLVED)
+
+
 @pytest.mark.parametrize(
     "where, text, reported",
     [
@@ -271,22 +277,19 @@ def test_the_command_refuses_to_publish_an_answer(tmp_path, monkeypatch):
         ("dlweek8/checks/extra.py", "def sigmoid_prime(z):\n    return sigmoid(z)   *   sigmoid(-z)\n", "answer line"),
     ],
 )
-def test_the_scan_finds_an_answer_written_into_any_file(published, tmp_path, where, text, reported):
-    target = tmp_path / "copy"
-    shutil.copytree(published, target)
-    path = target / where
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(text)
-    found = [f for f in leaks.scan(target, SOLVED) if f.path == where]
+def test_the_scan_finds_an_answer_written_into_any_file(published, course_needles, where, text, reported):
+    """The published file with an answer appended (or a new file holding one), scanned as the scan
+    reads every file; the whole folder's clean scan is ``test_nothing_published_is_an_answer``."""
+    before = (published / where).read_bytes() if (published / where).exists() else b""
+    found = leaks.scan_files({where: before + text.encode("utf-8")}, course_needles)
     assert any(reported in f.what for f in found), [f.line() for f in found]
+    assert not leaks.scan_files({where: before}, course_needles)  # the answer written in is what was found
 
 
-def test_the_scan_finds_a_hash_of_a_solution_in_metadata(published, tmp_path):
+def test_the_scan_finds_a_hash_of_a_solution_in_metadata(published, tmp_path, course_needles):
     """What ``release`` used to record: the solved notebook's hash. And a hash of a small answer."""
-    target = tmp_path / "copy"
-    shutil.copytree(published, target)
-    path = target / "notebooks" / "02_conv_arithmetic.ipynb"
+    path = tmp_path / "02_conv_arithmetic.ipynb"
+    shutil.copy2(published / "notebooks" / path.name, path)
     nb = nbformat.read(path, as_version=4)
     solved = nbformat.read(ROOT / "solutions" / path.name, as_version=4)
     nb.metadata["dlweek8"]["source_sha256"] = editions.content_hash(solved)
@@ -294,7 +297,7 @@ def test_the_scan_finds_a_hash_of_a_solution_in_metadata(published, tmp_path):
     small_id, small = next((qid, v) for qid, v in leaks.solved_values().items() if not leaks.value_patterns(v))
     nb.cells[0].metadata["answer_md5"] = hashlib.md5(str(small).encode()).hexdigest()  # a small answer hashed: still an answer
     nbformat.write(nb, path)
-    found = {f.what for f in leaks.scan(target, SOLVED) if f.path == f"notebooks/{path.name}"}
+    found = {f.what for f in leaks.scan_files({f"notebooks/{path.name}": path.read_bytes()}, course_needles)}
     assert "sha256 of the solved notebook 02_conv_arithmetic.ipynb (its content hash)" in found
     assert any(w.startswith("sha256 of the value of") and "(26, 28)" in w for w in found), found
     assert f"md5 of the value of {small_id}" in found, found

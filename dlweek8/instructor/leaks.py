@@ -51,10 +51,18 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Needle:
-    """Something that must not ship: a regex, and what it is (for the report)."""
+    """Something that must not ship: a regex, and what it is (for the report). A hash's needle also
+    carries its hex digest, which the scan looks up among the file's hex runs (one pass, not one
+    search per digest)."""
 
     pattern: re.Pattern
     what: str
+    digest: str | None = None
+
+
+#: A run of hex digits long enough to hold an md5 (32), sha1 (40) or sha256 (64) digest.
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{32,}")
+_DIGEST_LENGTHS = (32, 40, 64)
 
 
 @dataclass(frozen=True)
@@ -256,7 +264,7 @@ def _hash_needles(texts, what: str) -> list[Needle]:
         data = text.encode() if isinstance(text, str) else text
         for algorithm in ("sha256", "sha1", "md5"):
             digest = hashlib.new(algorithm, data).hexdigest()
-            needles.append(Needle(re.compile(digest, re.IGNORECASE), f"{algorithm} of {what}"))
+            needles.append(Needle(re.compile(digest, re.IGNORECASE), f"{algorithm} of {what}", digest))
     return needles
 
 
@@ -337,16 +345,33 @@ def readable_texts(name: str, data: bytes) -> list[str]:
     return texts
 
 
+def _digests_in(text: str) -> dict[str, int]:
+    """Every digest-length stretch of every hex run in ``text`` (lower case), with where it starts."""
+    found: dict[str, int] = {}
+    for run in _HEX_RUN.finditer(text):
+        hex_run = run.group().lower()
+        for length in _DIGEST_LENGTHS:
+            for offset in range(len(hex_run) - length + 1):
+                found.setdefault(hex_run[offset:offset + length], run.start() + offset)
+    return found
+
+
 def scan_files(files: dict[str, bytes], needles_: list[Needle]) -> list[Finding]:
     """Each needle found in each file (relative path -> content)."""
     findings = []
     for name in sorted(files):
         texts = readable_texts(name, files[name])
+        digests = [_digests_in(text) for text in texts]
         for needle in needles_:
-            for text in texts:
-                match = needle.pattern.search(text)
-                if match:
-                    start, end = max(0, match.start() - 30), match.end() + 30
+            for text, in_text in zip(texts, digests, strict=True):
+                if needle.digest is not None:
+                    start = in_text.get(needle.digest)
+                    span = None if start is None else (start, start + len(needle.digest))
+                else:
+                    match = needle.pattern.search(text)
+                    span = match and match.span()
+                if span:
+                    start, end = max(0, span[0] - 30), span[1] + 30
                     findings.append(Finding(name, needle.what, normalise(text[start:end])))
                     break
     return findings
