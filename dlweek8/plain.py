@@ -44,7 +44,10 @@ def _numpy():
     So reading an answer never imports numpy (about 100 ms), and a student's own ``import numpy``
     gets the real module.
     """
-    return sys.modules.get("numpy")
+    module = sys.modules.get("numpy")
+    if module is not None and getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return None  # another thread is importing it (a grader's worker): no numpy object exists for us yet
+    return module
 
 
 def is_array(value) -> bool:

@@ -60,3 +60,19 @@ def test_json_round_trip_keeps_arrays_nan_and_unsupported():
 
 def test_malformed_json_objects_do_not_decode_to_anything_trusted():
     assert plain.loads('{"x": 1}') == plain.Unsupported("malformed data")
+
+
+def test_a_numpy_still_being_imported_by_another_thread_is_not_used(monkeypatch):
+    """The grader's worker threads read plain data while another may be importing numpy: the half-made
+    module (no ``bool_`` yet) must not turn plain data into an Unsupported value."""
+    import importlib.machinery
+    import sys
+    import types
+
+    half_made = types.ModuleType("numpy")
+    half_made.__spec__ = importlib.machinery.ModuleSpec("numpy", None)
+    half_made.__spec__._initializing = True
+    monkeypatch.setitem(sys.modules, "numpy", half_made)
+    cases = {"probes": [[5, 3], [7, 3, 2]], "expected": [3, 3]}
+    assert plain.to_plain(cases) == cases
+    assert plain.loads(plain.dumps(cases)) == cases
