@@ -196,12 +196,20 @@ def _exec(args: list[str]) -> None:
     os.execve(args[0], args, _tool_env())
 
 
+def lab_flags() -> list[str]:
+    """JupyterLab refuses to start as root (a container, a cloud VM's default user) without --allow-root."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("run.py: running as root, so JupyterLab is started with --allow-root")
+        return ["--allow-root"]
+    return []
+
+
 def main(argv: list[str]) -> None:
     index, argv = torch_index(argv)
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "lab":
         setup(tests=False, index=index)
-        _exec([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *rest])
+        _exec([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *lab_flags(), *rest])
     elif command == "test":
         setup(tests=True, index=index)
         clean = lint(verbose=False)

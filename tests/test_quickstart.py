@@ -117,3 +117,12 @@ def test_lint_fails_on_a_lint_finding_and_on_an_undeclared_import(tmp_path, caps
     assert "DEP001 'not_a_declared_module' imported but missing" in out and "dependencies: deptry FAILED with 1 finding(s)" in out
     assert run.exit_status(lint_clean=False, pytest_status=0) == 1
     assert run.exit_status(lint_clean=True, pytest_status=0) == 0 and run.exit_status(True, 3) == 3
+
+
+def test_lab_starts_as_root_too(monkeypatch):
+    """JupyterLab exits at once as root unless told --allow-root; run.py lab says it and passes it."""
+    run = _run_py()
+    monkeypatch.setattr(run.os, "geteuid", lambda: 0)
+    assert run.lab_flags() == ["--allow-root"]
+    monkeypatch.setattr(run.os, "geteuid", lambda: 1000)
+    assert run.lab_flags() == []
