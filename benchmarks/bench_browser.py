@@ -3,7 +3,8 @@
 Starts JupyterLab on a temporary copy of ``notebooks/`` and headless Chromium (the browser tests'
 ``tests/browser/labdriver.py``), runs every notebook, then for the first slider of each explorer
 times, with the page's own clock, a key press until the explorer shows something new and every
-image in it has loaded (polled on each animation frame).  Needs Chromium; ``teardown()`` stops
+image in it has loaded (polled on each animation frame). JupyterLab runs with a student's default
+notebook windowing (:func:`student_settings`), not the browser tests' "every cell in the DOM".  Needs Chromium; ``teardown()`` stops
 only the server and browser started here.
 """
 
@@ -43,6 +44,16 @@ _REDRAWN = """([area, before, figuresBefore]) => {
 _open: list = []  # what teardown() must close, newest last
 
 
+def student_settings(labdriver) -> dict:
+    """The tests' quiet settings, but with JupyterLab's default notebook windowing, as a student has it.
+
+    The browser tests keep every cell in the DOM (``windowingMode: none``) so that they can find
+    off-screen widgets; that makes the browser lay out the whole notebook on every change, which a
+    student's JupyterLab (``contentVisibility``, the default) skips for cells out of view."""
+    tracker = "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
+    return {name: value for name, value in labdriver.SETTINGS.items() if name != tracker}
+
+
 def press_to_redraw_seconds(page, area, handle) -> float:
     import labdriver
 
@@ -67,7 +78,7 @@ def cases() -> list[Case]:
     notebooks = sorted(p.name for p in labdriver.notebook_dir().glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(f"no notebooks in {labdriver.notebook_dir()}")
-    server = labdriver.JupyterLabServer()
+    server = labdriver.JupyterLabServer(settings=student_settings(labdriver))
     _open.append(server.stop)
     playwright = sync_playwright().start()
     _open.append(playwright.stop)

@@ -79,12 +79,13 @@ class JupyterLabServer:
     ``folder`` (default: :func:`notebook_dir`) is copied into the temporary folder and served from
     there, so the original is never rewritten; ``subfolder`` is where its notebooks are inside it.
     ``python`` runs the server, and so its kernels (a kernel spec's ``python`` is the server's); ``env``
-    is the environment to start from (default: this one, with the project first on PYTHONPATH).
+    is the environment to start from (default: this one, with the project first on PYTHONPATH);
+    ``settings`` replaces :data:`SETTINGS` (the user settings written before the server starts).
     :meth:`stop` ends only the server process this object started.
     """
 
     def __init__(self, folder: Path | None = None, subfolder: str = "", python: str = sys.executable,
-                 env: dict | None = None, startup_timeout: float = 60.0):
+                 env: dict | None = None, startup_timeout: float = 60.0, settings: dict | None = None):
         folder = folder or notebook_dir()
         self.tmp = Path(tempfile.mkdtemp(prefix="dlweek8-lab-"))
         self.root = self.tmp / folder.name
@@ -104,7 +105,7 @@ class JupyterLabServer:
         ]:
             env[name] = str(self.tmp / sub)
             (self.tmp / sub).mkdir()
-        for rel, value in SETTINGS.items():
+        for rel, value in (SETTINGS if settings is None else settings).items():
             target = self.tmp / "settings" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(value))
