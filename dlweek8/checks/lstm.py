@@ -237,13 +237,13 @@ def _same_h_counter_example() -> str:
 
 class CellStateDependence(_ClaimsWithReason):
     prompt = (
-        "At step t, is c_{t−1} a function of h_{t−1}? Answer (True or False, the letter of the best reason)."
+        "At step $t$, is $c_{t-1}$ a function of $h_{t-1}$? Answer (True or False, the letter of the best reason)."
     )
     hints = (
         "A function of h_{t−1} gives one c_{t−1} for each h_{t−1}. Can two runs reach the same h_{t−1} with different c_{t−1}?",
         "Look at what step t takes as its inputs, and at how much of c_{t−1} the output h_{t−1} = o_{t−1} ∘ tanh(c_{t−1}) keeps.",
     )
-    claims = ("c_{t−1} is a function of h_{t−1}",)
+    claims = ("cₜ₋₁ is a function of hₜ₋₁",)
     reasons = {
         "A": "h_{t−1} is computed from c_{t−1}, so the dependence runs the other way.",
         "B": "c_{t−1} and h_{t−1} enter step t as separate inputs, and h = o ∘ tanh(c) loses information: "
@@ -583,8 +583,8 @@ class ForgetBias(NamesMistakes, ValueQuestion):
     @property
     def prompt(self):
         return (
-            f"The smallest forget bias b with f_t ≥ {self.p} when W^f x_t + U^f h_{{t−1}} = 0, to 3 decimals "
-            f"(accepted: σ(b) ≥ {self.p} up to rounding b in its 3rd decimal, and at most 0.01 more than needed)."
+            f"The smallest forget bias $b$ with $f_t \\ge {self.p}$ when $W^f x_t + U^f h_{{t-1}} = 0$, to 3 decimals "
+            f"(accepted: $\\sigma(b) \\ge {self.p}$ up to rounding $b$ in its 3rd decimal, and at most 0.01 more than needed)."
         )
 
     def fields_for(self, answer) -> list:
@@ -678,14 +678,14 @@ def _shifted() -> str:
 
 class ArgmaxVsInput(_ClaimsWithReason):
     prompt = (
-        "With an input x_t ≠ 0, does the unit h_{t−1} that maximises f_t(d) depend on W^f(d)·x_t? Does the maximum "
+        "With an input $x_t \\ne 0$, does the unit $h_{t-1}$ that maximises $f_t(d)$ depend on $W^f(d) \\cdot x_t$? Does the maximum "
         "value? Answer (argmax depends, max depends, the letter of the best reason)."
     )
     hints = (
         "How does W^f(d)·x_t change as h_{t−1} varies over unit vectors?",
         "Does adding the same number to every candidate's score, then applying an increasing function, change which candidate wins? The winning value?",
     )
-    claims = ("the argmax depends on W^f(d)·x_t", "the max depends on W^f(d)·x_t")
+    claims = ("the argmax depends on Wᶠ(d)·xₜ", "the max depends on Wᶠ(d)·xₜ")
     reasons = {
         "A": "W^f(d)·x_t is large compared with U^f(d)·h_{t−1}, so σ saturates whatever h_{t−1} is.",
         "B": "W^f(d)·x_t adds the same number to the pre-activation for every h_{t−1}, and σ is increasing.",
@@ -786,8 +786,8 @@ class QuizCarousel(NamesMistakes, ValueQuestion):
     @property
     def prompt(self):
         a, b, c = self.gates
-        return (f"Unit d's forget gate is {a}, {b} and {c} at steps t−2, t−1 and t. Along the carousel (the c → c path "
-                "only), what is ∂c_t[d]/∂c_{t−3}[d]? (3 significant digits)")
+        return (f"Unit $d$'s forget gate is {a}, {b} and {c} at steps $t-2$, $t-1$ and $t$. Along the carousel (the $c \\to c$ path "
+                "only), what is $\\partial c_t[d] / \\partial c_{t-3}[d]$? (3 significant digits)")
 
     def _accepts(self, got, value) -> bool:
         return abs(got - value) <= 5e-4 + 1e-3 * abs(value)
@@ -844,9 +844,9 @@ class QuizRnnScale(NamesMistakes, ValueQuestion):
 
     @property
     def prompt(self):
-        return (f"A one-unit tanh RNN h_τ = tanh(u·h_{{τ−1}} + w·x_τ) has u = {self.u}, and its inputs keep every slope "
-                f"1 − h_τ² at {self.slope}. What is |∂h_T/∂h_0| for T = {self.steps} (3 significant digits), and does the "
-                "gradient vanish or explode as T grows?")
+        return (f"A one-unit tanh RNN $h_\\tau = \\tanh(u\\,h_{{\\tau-1}} + w\\,x_\\tau)$ has $u = {self.u}$, and its inputs keep every slope "
+                f"$1 - h_\\tau^2$ at {self.slope}. What is $|\\partial h_T / \\partial h_0|$ for $T = {self.steps}$ (3 significant digits), and does the "
+                "gradient vanish or explode as $T$ grows?")
 
     def fields_for(self, answer) -> list:
         return list(answer)

@@ -36,7 +36,10 @@ def _input_for(field: Field) -> w.Widget:
     style = {"description_width": "initial"}
     if field.kind in ("int", "float"):
         # A text box, not IntText: it starts blank, so an untouched box is "not answered yet", not 0.
-        width = "170px" if field.kind == "int" else "220px"
+        # The width holds the label and then the box (the label takes what it needs, the box the rest):
+        # a long label must not squeeze the box until a typed answer is hidden.
+        box = "9ch" if field.kind == "int" else "14ch"
+        width = f"calc({len(field.label) + 2}ch + {box})"
         return w.Text(description=field.label, placeholder="?", layout=w.Layout(width=width), style=style)
     if field.kind == "bool":
         return w.RadioButtons(options=[("yes", True), ("no", False)], value=None, description=field.label, style=style, layout=layout)
