@@ -51,13 +51,24 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Needle:
-    """Something that must not ship: a regex, and what it is (for the report). A hash's needle also
-    carries its hex digest, which the scan looks up among the file's hex runs (one pass, not one
-    search per digest)."""
+    """Something that must not ship, and what it is (for the report): a regex, or a hash's hex digest,
+    which the scan looks up among each file's hex runs (one pass, not one search per digest)."""
 
-    pattern: re.Pattern
+    pattern: re.Pattern | None
     what: str
     digest: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.digest or self.pattern.pattern
+
+    def span_in(self, text: str, digests: dict[str, int]) -> tuple[int, int] | None:
+        """Where this needle is in ``text`` (whose hex runs hold ``digests``), or None."""
+        if self.digest is not None:
+            start = digests.get(self.digest)
+            return None if start is None else (start, start + len(self.digest))
+        match = self.pattern.search(text)
+        return match.span() if match else None
 
 
 #: A run of hex digits long enough to hold an md5 (32), sha1 (40) or sha256 (64) digest.
@@ -264,7 +275,7 @@ def _hash_needles(texts, what: str) -> list[Needle]:
         data = text.encode() if isinstance(text, str) else text
         for algorithm in ("sha256", "sha1", "md5"):
             digest = hashlib.new(algorithm, data).hexdigest()
-            needles.append(Needle(re.compile(digest, re.IGNORECASE), f"{algorithm} of {what}", digest))
+            needles.append(Needle(None, f"{algorithm} of {what}", digest))
     return needles
 
 
@@ -296,7 +307,7 @@ def needles(solved_paths, values: dict[str, object] | None = None) -> list[Needl
     for path in map(Path, solved_paths):
         nb = nbformat.read(path, as_version=4)
         found += _hash_needles([path.read_bytes()], f"the solved notebook {path.name}")
-        found.append(Needle(re.compile(editions.content_hash(nb)), f"sha256 of the solved notebook {path.name} (its content hash)"))
+        found.append(Needle(None, f"sha256 of the solved notebook {path.name} (its content hash)", editions.content_hash(nb)))
         for number, cell in enumerate(nb.cells, 1):
             where = f"{path.name}, cell {number}"
             for line in answer_lines(cell.source):
@@ -315,7 +326,7 @@ def needles(solved_paths, values: dict[str, object] | None = None) -> list[Needl
         for pattern in value_patterns(value):
             found.append(Needle(re.compile(pattern), f"value of {name} ({value!r})"))
         found += _hash_needles(_printed(value), f"the value of {name}")  # every value: a hash is distinctive
-    unique = {(n.pattern.pattern, n.what): n for n in found}
+    unique = {(n.key, n.what): n for n in found}
     return list(unique.values())
 
 
@@ -364,12 +375,7 @@ def scan_files(files: dict[str, bytes], needles_: list[Needle]) -> list[Finding]
         digests = [_digests_in(text) for text in texts]
         for needle in needles_:
             for text, in_text in zip(texts, digests, strict=True):
-                if needle.digest is not None:
-                    start = in_text.get(needle.digest)
-                    span = None if start is None else (start, start + len(needle.digest))
-                else:
-                    match = needle.pattern.search(text)
-                    span = match and match.span()
+                span = needle.span_in(text, in_text)
                 if span:
                     start, end = max(0, span[0] - 30), span[1] + 30
                     findings.append(Finding(name, needle.what, normalise(text[start:end])))
