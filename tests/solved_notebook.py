@@ -23,12 +23,6 @@ def check_cells(cells) -> list[tuple[int, str, str]]:
     return [(i, *CHECK.match(c.source).groups()) for i, c in enumerate(cells) if c.cell_type == "code" and CHECK.match(c.source)]
 
 
-def heading_levels_in_order(headings: list[str]) -> bool:
-    """True when no heading skips a level below the one before it (## after # , never ### after #)."""
-    levels = [len(h) - len(h.lstrip("#")) for h in headings]
-    return all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
-
-
 @dataclass
 class Run:
     """What each code cell printed and showed (the value of its last expression), and the namespace after all."""

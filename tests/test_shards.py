@@ -250,7 +250,6 @@ def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
     # The one run first, then the three pods at once: all four at once put five kernels on the machine, and a
     # function answer near its time limit could then be judged differently by the two sides.
     single = subprocess.run(grade_command(folder, tmp_path / "one", "--jobs", "2"), capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
-    single_out = single.stdout
     assert single.returncode == 0, single.stdout + single.stderr
     pods = [
         subprocess.Popen(pod_command(folder, tmp_path, i), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
@@ -265,7 +264,7 @@ def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert merged.returncode == 0, merged.stdout + merged.stderr
     # the mismatches on the terminal of both: s20, the formula and the unreadable file have no entry; zed no submission
-    for printed in (single_out, merged.stdout):
+    for printed in (single.stdout, merged.stdout):
         assert "3 submission(s) with no roster entry" in printed and "Zed (S99)" in printed
     one, assembled = files_of(tmp_path / "one"), files_of(tmp_path / "merged")
     assert sorted(one) == sorted(assembled) and len([k for k in one if k.endswith(".html")]) == CLASS + 2 + 1

@@ -19,6 +19,8 @@ from matplotlib.transforms import ScaledTranslation
 
 from .. import lstm, untrusted
 from ..checks.lstm import EXTREME_Z
+from ..feedback import STATUS_COLOUR
+from ..names import CORRECT, INCORRECT
 from .figure import FigureView
 
 _STYLE = {"description_width": "initial"}
@@ -75,7 +77,7 @@ class Prediction(w.VBox):
             self.verdict.value = "Choose a prediction first."
             return None
         right, explanation = self._judge(self.guess.value)
-        colour = "#1a7f37" if right else "#cf222e"
+        colour = STATUS_COLOUR[CORRECT if right else INCORRECT]
         head = "✓ Confirmed." if right else "✗ Refuted."
         # words and an icon as well as colour, on an opaque light box: legible in light and dark themes (AA contrast)
         self.verdict.value = (
