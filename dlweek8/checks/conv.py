@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from collections.abc import Callable
+from fractions import Fraction  # the round-for-floor mistake's counter-example is computed at import
 
 from .. import answer_forms, conv, plain
 from ..mistakes import Mistake, NamesMistakes
@@ -136,13 +137,6 @@ SMALL_CASES = tuple(
 )
 
 
-def _nearest(a: int, b: int) -> int:
-    """a / b rounded to the nearest whole number (halves to even), exactly."""
-    from fractions import Fraction  # here, not with the checks: a value check imports the least it can
-
-    return round(Fraction(a, b))
-
-
 def _counter_example(label, formula, why) -> tuple:
     """Rows showing the first of ``SMALL_CASES`` where ``formula`` gives a wrong size."""
     for n, k, s, p, d in SMALL_CASES:
@@ -205,7 +199,7 @@ SIZE_MISTAKES = {
     "round-for-floor": _size_mistake(
         "round-to-nearest instead of floor",
         "The division rounds down, never to the nearest: a window that would run past the end is not computed.",
-        lambda n, k, s, p, d: _nearest(n + 2 * p - _span(k, d), s) + 1, _why_floor,
+        lambda n, k, s, p, d: round(Fraction(n + 2 * p - _span(k, d), s)) + 1, _why_floor,
     ),
     "floor-missing": _size_mistake(
         "the division without floor",

@@ -185,10 +185,6 @@ class _ClaimsWithReason(NamesMistakes, ValueQuestion):
         options = tuple((f"{letter}: {text}", letter) for letter, text in self.reasons.items())
         return tuple(Field(claim, "bool") for claim in self.claims) + (Field("the best reason", "choice", options),)
 
-    def fields_for(self, answer) -> list:
-        """Widget field values of an answer (tuple of bools and a letter)."""
-        return list(answer)
-
     def _parse(self, answer):
         """((bools...), letter) or (None, problem)."""
         count = len(self.claims)
@@ -587,9 +583,6 @@ class ForgetBias(NamesMistakes, ValueQuestion):
             f"(accepted: $\\sigma(b) \\ge {self.p}$ up to rounding $b$ in its 3rd decimal, and at most 0.01 more than needed)."
         )
 
-    def fields_for(self, answer) -> list:
-        return [answer]
-
     def judge(self, answer):
         b, problem = answer_forms.number(answer)
         if problem:
@@ -792,9 +785,6 @@ class QuizCarousel(NamesMistakes, ValueQuestion):
     def _accepts(self, got, value) -> bool:
         return abs(got - value) <= 5e-4 + 1e-3 * abs(value)
 
-    def fields_for(self, answer) -> list:
-        return [answer]
-
     def candidates(self) -> list[tuple[str, float]]:
         """(mistake, the answer it produces with these gates), in the order ``judge`` tries them."""
         a, b, c = self.gates
@@ -847,9 +837,6 @@ class QuizRnnScale(NamesMistakes, ValueQuestion):
         return (f"A one-unit tanh RNN $h_\\tau = \\tanh(u\\,h_{{\\tau-1}} + w\\,x_\\tau)$ has $u = {self.u}$, and its inputs keep every slope "
                 f"$1 - h_\\tau^2$ at {self.slope}. What is $|\\partial h_T / \\partial h_0|$ for $T = {self.steps}$ (3 significant digits), and does the "
                 "gradient vanish or explode as $T$ grows?")
-
-    def fields_for(self, answer) -> list:
-        return list(answer)
 
     def _accepts(self, got, value) -> bool:
         return abs(got - value) <= 5e-3 * abs(value)
