@@ -7,6 +7,7 @@ the submission cannot reach, the clean-up, the fallback, and how the hierarchy i
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -48,8 +49,9 @@ def _run(template: sandbox.Template, code: str) -> dict[str, str]:
     return dict(re.findall(r"(\w+)=([^ \"]*)", result.replies["q"]))
 
 
+@functools.cache
 def _root_with_cgroup() -> str | None:
-    """Why the cgroup cannot be tested here, or None."""
+    """Why the cgroup cannot be tested here, or None (tried once: it makes and removes a real cgroup)."""
     if os.geteuid() != 0:
         return "the grader is not root here: RLIMIT_NPROC binds, and no pids cgroup is made"
     try:
