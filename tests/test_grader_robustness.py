@@ -13,7 +13,6 @@ where bubblewrap cannot), and ``--cold-kernels`` since these small notebooks imp
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -25,7 +24,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from dlweek8.instructor import editions
-from dlweek8.instructor.grading import discover, judge, sandbox
+from dlweek8.instructor.grading import discover, sandbox
+
+from test_hostile_submissions import _total, _value_question, hostile_notebook, rows_by_submission  # tests/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOXED = os.environ.get("DLWEEK8_TEST_SANDBOX") == "1"
@@ -73,13 +74,13 @@ class Batch:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory) -> Batch:
     student = ROOT / "notebooks" / editions.solved_notebooks(ROOT / "solutions")[0].name
-    qid = next(q for q in discover.Assignment.from_notebook(student).question_ids if not judge.is_function_question(q))
+    qid = _value_question(discover.Assignment.from_notebook(student))
     right = repr(_right_value(qid))
     small = _notebook("import dlweek8", f"leak = {right}", f'dlweek8.check("{qid}", leak)')  # one right answer, cheap to run
     files = {
         "small.ipynb": small,
         "=HYPERLINK(1).ipynb": small,
-        "forged.ipynb": _notebook("import dlweek8\nleak = None", FORGED, f'dlweek8.check("{qid}", leak)'),
+        "forged.ipynb": hostile_notebook(qid, FORGED),
         # The right answer sits in check calls that never run; the notebook's own call reads a wrong one.
         "dead_checks.ipynb": _notebook("import dlweek8", f"right = {right}\nleak = None", f'dlweek8.check("{qid}", leak)',
                                        f'if False:\n    dlweek8.check("{qid}", right)', f'def later():\n    dlweek8.check("{qid}", right)'),
@@ -101,15 +102,7 @@ def batch(tmp_path_factory) -> Batch:
                "--cell-timeout", "10", "--notebook-timeout", "20", "--max-size", "1", "--cold-kernels", *([] if SANDBOXED else ["--no-sandbox"])]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = {}
-    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        rows[row["submission"]] = row
-    return Batch(rows, (out / "grades.csv").read_text(encoding="utf-8"), names, qid)
-
-
-def _total(row) -> float:
-    return sum(q["points"] for q in row["questions"].values())
+    return Batch(rows_by_submission(out), (out / "grades.csv").read_text(encoding="utf-8"), names, qid)
 
 
 def test_every_file_has_exactly_one_row_and_the_unreadable_ones_say_why(batch):

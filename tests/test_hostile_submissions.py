@@ -313,12 +313,15 @@ def batch(tmp_path_factory) -> Batch:
             os.kill(int(pid), 9)
         except OSError:
             pass
-    rows = {}
-    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        rows[row["submission"]] = row
+    rows = rows_by_submission(out)
     return Batch(out, rows, sorted(files), qid, float(len(assignment.question_ids)), seconds, home, shared, alive,
                  csv_text, after, max(rss, before) / 1024, server.connections)
+
+
+def rows_by_submission(out: Path) -> dict:
+    """The rows of a run's results.jsonl, as JSON objects, by submission name."""
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {row["submission"]: row for row in rows}
 
 
 def _total(row) -> float:
