@@ -207,10 +207,10 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
 
 
 def _warm_cases(assignment: Assignment | None) -> None:
-    """Compute the graded cases of the function questions here, before the worker threads ask for them:
-    their first computation imports the references (numpy, torch), and a first import in two threads
-    at once can hand one of them a half-initialised module (seen: "partially initialized module 'numpy'
-    has no attribute 'ndarray'", a whole submission lost)."""
+    """Compute the graded cases of the function questions once, here, before the worker threads ask for
+    them (each would otherwise compute them on its first submission, importing the references' numpy and
+    torch meanwhile). Reading plain data while another thread imports numpy is safe on its own
+    (:func:`dlweek8.plain._numpy`)."""
     for qid in assignment.question_ids if assignment is not None else ():
         if judge.is_function_question(qid):
             try:
