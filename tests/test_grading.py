@@ -45,8 +45,17 @@ class Edition:
     solved: nbformat.NotebookNode
 
     @property
+    def code(self) -> list[str]:
+        return [c.source for c in self.student.cells if c.cell_type == "code"]
+
+    @property
     def answers(self) -> dict[str, str]:
-        return discover.answers_by_id(c.source for c in self.student.cells if c.cell_type == "code")
+        return discover.answers_by_id(self.code)
+
+    @property
+    def imports(self) -> list[str]:
+        """What a real run preloads into its warm kernels for this notebook."""
+        return discover.imported_modules(self.code)
 
 
 def real_editions() -> list[Edition]:
@@ -260,8 +269,7 @@ def graded(tmp_path_factory) -> Graded:
         (folder / name).chmod(0o444)  # the grader must not need to write them
     before = _digests(folder)
     out = tmp_path_factory.mktemp("graded")
-    imports = discover.imported_modules(c.source for c in main.student.cells if c.cell_type == "code")  # preloaded, as in a real run
-    assignment = discover.Assignment(f"solutions/{main.name}", {k: v for k, v in main.answers.items()}, imports)
+    assignment = discover.Assignment(f"solutions/{main.name}", {k: v for k, v in main.answers.items()}, main.imports)  # preloaded, as in a real run
     limits = runner.Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=240)
     _, rows = batch.grade([folder], out, limits, jobs=2, assignment=assignment, progress=False)
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
@@ -278,8 +286,7 @@ def graded_others(tmp_path_factory) -> dict[str, dict[str, report.Row]]:
         full = filled(edition)
         (folder / "full.ipynb").write_text(nbformat.writes(full))
         (folder / "half.ipynb").write_text(nbformat.writes(with_cell(full, wrong_definitions(edition, half_wrong(edition)), at=len(full.cells))))
-        imports = discover.imported_modules(c.source for c in edition.student.cells if c.cell_type == "code")
-        assignment = discover.Assignment(f"solutions/{edition.name}", edition.answers, imports)
+        assignment = discover.Assignment(f"solutions/{edition.name}", edition.answers, edition.imports)
         _, rows = batch.grade([folder], tmp_path_factory.mktemp("out"), jobs=2, assignment=assignment, progress=False)
         found[edition.name] = {row.submission: row for row in rows}
     return found
