@@ -152,8 +152,13 @@ class AnswerBox(w.VBox):
 
     def new_variant(self) -> ValueQuestion:
         self._variant_number += 1
-        self._show(self._base.variant(seed_from(f"{self._seed}:{self._variant_number}")))
+        self._show(variant_shown(self._base, self._seed, self._variant_number))
         return self.question
+
+
+def variant_shown(base: ValueQuestion, seed, number: int) -> ValueQuestion | None:
+    """The variant an answer box built with ``seed`` shows after ``number`` presses of "New variant"."""
+    return base.variant(seed_from(f"{seed}:{number}"))
 
 
 def answer_box(question_id: str, seed=0) -> AnswerBox:

@@ -348,12 +348,12 @@ def shown_question(box, base):
     """The question an answer box shows: ``base``, or the variant it switched to (from its seed and number)."""
     from urllib.parse import unquote
 
-    from dlweek8.names import seed_from
+    from dlweek8.widgets.answers import variant_shown
 
     classes = (box.get_attribute("class") or "").split()
     seed = unquote(next((c[len("dlweek8-seed-"):] for c in classes if c.startswith("dlweek8-seed-")), "0"))
     found = re.search(r"\(variant (\d+)\)", box.inner_text())
-    return base.variant(seed_from(f"{seed}:{found.group(1)}")) if found else base
+    return variant_shown(base, seed, int(found.group(1))) if found else base
 
 
 def wait_new_inputs(box, timeout: float = 15_000) -> None:
