@@ -14,6 +14,8 @@ import csv
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -576,6 +578,22 @@ def test_the_released_editions_are_the_assignments_a_batch_can_be_graded_against
         assert assignment.answers == edition.answers and "dlweek8" in assignment.imports
         parsed = discover.read_notebook(nbformat.writes(editions.answered(edition.student, edition.solved)).encode())
         assert batch.choose_assignment([parsed], list(found.values())) is assignment
+
+
+def test_a_template_preloads_what_an_import_loads_on_first_use():
+    cells = ["import numpy as np\nfrom torch.utils.flop_counter import FlopCounterMode", "import torch.utils.flop_counter"]
+    assert discover.imported_modules(cells) == ["numpy", "torch.utils.flop_counter", "torch._dynamo"]
+
+
+@pytest.mark.parametrize("module", sorted(discover.LOADED_ON_FIRST_USE))
+def test_what_loads_on_first_use_does_so(module):
+    """The map is a fact about torch: after importing the module nothing of it is loaded, after the
+    notebook's use of it all of it is (a newer torch may change this; then the map changes)."""
+    use = {"torch.utils.flop_counter": "with FlopCounterMode(display=False): torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 2, 2))"}[module]
+    script = (f"import sys, torch\nfrom {module} import *\nlater = {discover.LOADED_ON_FIRST_USE[module]!r}\n"
+              f"before = [m for m in later if m in sys.modules]\n{use}\nprint(before, [m for m in later if m not in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["[]", "[]"], done.stdout + done.stderr
 
 
 # -- issue 10: what counts, what is kept, what is refused ------------------------------------------
