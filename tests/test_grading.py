@@ -203,6 +203,28 @@ for _id in checks.question_ids():
 """
 
 
+#: Defines ``_lookup(question_id)``: an answer fitted to the stored public cases, a table from their inputs to their outputs.
+LOOKUP_CELL = '''
+def _lookup(question_id):
+    from dlweek8 import checks, plain
+    cases = checks.get(question_id).public_cases()
+    key = lambda args: plain.dumps([plain.to_plain(a) for a in args])
+    table = {key(args): expected for args, expected in zip(cases.probes, cases.expected)}
+    return lambda *args: table[key(args)]
+'''
+
+
+def function_question_ids(edition: Edition) -> list[str]:
+    return [qid for qid in edition.answers if judge.is_function_question(qid)]
+
+
+def with_lookup_tables(edition: Edition) -> nbformat.NotebookNode:
+    """The full submission with every function answer replaced, at the end, by a lookup table of the public probes."""
+    cell = LOOKUP_CELL + "".join(f"{edition.answers[qid]} = _lookup({qid!r})\n" for qid in function_question_ids(edition))
+    full = filled(edition)
+    return with_cell(full, cell, at=len(full.cells))
+
+
 def without_answer(edition: Edition, qid: str) -> nbformat.NotebookNode:
     """The full submission with the cells that define and check ``qid`` deleted."""
     nb = filled(edition)
@@ -232,6 +254,7 @@ def submissions(main: Edition, others: list[Edition]) -> dict[str, bytes]:
                                                     f"def {main.answers[last_function_question(main)]}(*args):\n    import time\n    while True:\n        time.sleep(0.01)",
                                               at=len(full.cells)),
         "reordered": check_cells_first(full),
+        "lookup": with_lookup_tables(main),
     }
     files = {f"{name}.ipynb": nbformat.writes(nb).encode() for name, nb in made.items()}
     files["malformed.ipynb"] = files["full.ipynb"][: len(files["full.ipynb"]) // 2]
@@ -288,10 +311,24 @@ def graded_others(tmp_path_factory) -> dict[str, dict[str, report.Row]]:
         full = filled(edition)
         (folder / "full.ipynb").write_text(nbformat.writes(full))
         (folder / "half.ipynb").write_text(nbformat.writes(with_cell(full, wrong_definitions(edition, half_wrong(edition)), at=len(full.cells))))
+        (folder / "lookup.ipynb").write_text(nbformat.writes(with_lookup_tables(edition)))
         assignment = discover.Assignment(f"solutions/{edition.name}", edition.answers, edition.imports)
         _, rows = batch.grade([folder], tmp_path_factory.mktemp("out"), jobs=2, assignment=assignment, progress=False)
         found[edition.name] = {row.submission: row for row in rows}
     return found
+
+
+@pytest.mark.parametrize("edition", [e for e in EDITIONS if function_question_ids(e)], ids=lambda e: e.name)
+def test_a_lookup_table_of_the_public_probes_fails_in_the_grader(graded, graded_others, edition):
+    """Every function answer replaced by a table of the public probes (which passes the notebook's check,
+    tests/test_publish.py): it loses exactly the function questions' points, which the solution earns."""
+    rows = graded.rows if edition is graded.edition else graded_others[edition.name]
+    full, lookup = rows["full.ipynb"].feedback, rows["lookup.ipynb"].feedback
+    functions = function_question_ids(edition)
+    assert {qid: full[qid].points for qid in functions} == dict.fromkeys(functions, 1.0)
+    assert {qid: lookup[qid].points for qid in functions} == dict.fromkeys(functions, 0.0), {q: lookup[q].message for q in functions}
+    assert {qid: lookup[qid].points for qid in edition.answers if qid not in functions} == {
+        qid: full[qid].points for qid in edition.answers if qid not in functions}  # nothing else changed
 
 
 @pytest.mark.parametrize("edition", EDITIONS[1:], ids=[e.name for e in EDITIONS[1:]])
