@@ -19,6 +19,11 @@ from . import plain
 
 #: Default wall-clock budget, in seconds, for all the calls of one check.
 TIME_LIMIT = 2.0
+#: When the limit ends during the import of an installed module (torch loads parts of itself on
+#: first use), the import may finish first, for at most this long. Stopped half-way, it would leave
+#: that library half-registered: every later use of it raising, and the kernel crashing.
+IMPORT_GRACE = 30.0
+_IMPORTLIB = "<frozen importlib._bootstrap>"
 
 
 @dataclass
@@ -143,6 +148,43 @@ def _async_raiser():
     return lambda ident: set_async_exc(ctypes.c_ulong(ident), exception)
 
 
+_ROOTS: list[tuple[str, ...]] = []
+
+
+def _installed_roots() -> tuple[str, ...]:
+    """Folders of code that is installed, not written in the notebook: the standard library, site-packages, this package."""
+    if not _ROOTS:
+        import os
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+        roots.add(os.path.dirname(os.path.abspath(__file__)))
+        _ROOTS.append(tuple(os.path.join(os.path.realpath(root), "") for root in roots))
+    return _ROOTS[0]
+
+
+def in_installed_import(frame) -> bool:
+    """True while the thread at ``frame`` runs an import of an installed module (the import
+    machinery, or the module's own top-level code): a stop there is put off (:data:`IMPORT_GRACE`)."""
+    innermost_module = None
+    while frame is not None:
+        code = frame.f_code
+        if innermost_module is None and code.co_name == "<module>":
+            innermost_module = code.co_filename
+        if code.co_name == "_find_and_load" and code.co_filename == _IMPORTLIB:
+            return (innermost_module is None or innermost_module.startswith("<frozen ")
+                    or _realpath(innermost_module).startswith(_installed_roots()))
+        frame = frame.f_back
+    return False
+
+
+def _realpath(path: str) -> str:
+    import os
+
+    return os.path.realpath(path)
+
+
 class _Watchdog:
     """Stops the main thread's call ``seconds`` from now without an interval timer.
 
@@ -152,7 +194,8 @@ class _Watchdog:
     function installed: it runs Python, so the exception fires there). So neither
     ``signal.setitimer(0)`` nor a swapped SIGALRM handler lifts the limit, and the notebook's own
     interval timer is never touched; an alarm of its own that fires during the call still reaches
-    the notebook's handler.
+    the notebook's handler. The stop waits while an installed module is being imported
+    (:func:`in_installed_import`), for at most :data:`IMPORT_GRACE` seconds.
     """
 
     SIGNALS = (signal.SIGALRM, signal.SIGUSR2)
@@ -166,8 +209,13 @@ class _Watchdog:
         self.raise_in = _async_raiser()
         self.thread = threading.Thread(target=self._watch, daemon=True, name="dlweek8-time-limit")
 
+    def _stop_now(self, frame) -> bool:
+        """Past the deadline, and not inside an installed import (or past its grace too)."""
+        now = time.monotonic()
+        return now >= self.deadline and (now >= self.deadline + IMPORT_GRACE or not in_installed_import(frame))
+
     def _handler(self, signum, frame):
-        if self.active and self.done.is_set() is False and time.monotonic() >= self.deadline:
+        if self.active and self.done.is_set() is False and self._stop_now(frame):
             raise TimeLimitExceeded()
         previous = self.previous.get(signum)
         if callable(previous):  # the notebook's own alarm, early: its own handler
@@ -185,6 +233,9 @@ class _Watchdog:
             return
         self.fired = True
         while not self.done.is_set():
+            if not self._stop_now(sys._current_frames().get(self.main)):
+                self.done.wait(0.01)  # an installed module is being imported: let it finish
+                continue
             self.raise_in(self.main)
             for signum in self.SIGNALS:
                 if callable(signal.getsignal(signum)):

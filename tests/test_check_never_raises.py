@@ -255,3 +255,32 @@ def test_the_notebooks_global_state_does_not_change_a_verdict():
 def test_check_never_raises_on_a_hostile_question_id():
     for question in [EqBoolRaise(), None, 3, ClassLies()]:
         assert isinstance(dlweek8.check(question, 1), Feedback)
+
+
+TORCH_LOADS_A_PART_OF_ITSELF = """
+import sys, torch, dlweek8
+from dlweek8 import untrusted
+from torch.utils.flop_counter import FlopCounterMode
+assert "torch._dynamo" not in sys.modules  # FlopCounterMode's first use loads it: about 2 s here
+
+def answer(*args):  # a student's function that counts FLOPs, over the time limit while torch loads
+    with FlopCounterMode(display=False):
+        torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 2, 2))
+    return 0
+
+untrusted.TIME_LIMIT = 0.5  # stopped here, sympy (which it imports) was left half-made
+print(dlweek8.check("conv.output_size_fn", answer).status)
+with FlopCounterMode(display=False) as counter:  # torch still works afterwards
+    torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 2, 2))
+print(counter.get_total_flops())
+"""
+
+
+def test_a_limit_that_ends_while_torch_loads_a_part_of_itself_leaves_torch_working():
+    """Stopped half-way through that import, torch stayed half-made: here every later FlopCounterMode raised
+    ("module 'sympy' has no attribute 'core'"); stopped inside torch._prims, every later import of torch
+    raised ("Only a single TORCH_LIBRARY can be used...") and the process ended in a segmentation fault."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", TORCH_LOADS_A_PART_OF_ITSELF], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.split() == ["invalid", "8"], (done.returncode, done.stdout, done.stderr[-2000:])

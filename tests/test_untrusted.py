@@ -94,3 +94,67 @@ def test_outcomes_round_trip_as_json():
     outcome = untrusted.call(lambda: np.eye(2), ())
     back = untrusted.Outcome.from_json(outcome.to_json())
     np.testing.assert_array_equal(back.value, np.eye(2))
+
+
+# -- the limit and imports: a library stopped half-imported stays broken (torch: the kernel crashes) --
+
+SLOW_MODULE = """
+import time
+started = True
+time.sleep({seconds})  # the limit's signal wakes this sleep; the import must go on
+import sys as _sys
+_sys.modules[__name__].finished = True
+"""
+
+
+def _slow_module(folder, name: str, seconds: float):
+    import sys
+
+    (folder / f"{name}.py").write_text(SLOW_MODULE.format(seconds=seconds))
+    sys.path.insert(0, str(folder))
+
+
+def test_the_limit_lets_an_installed_import_finish_then_stops(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    _slow_module(tmp_path, "dlweek8_slow_installed", 0.6)
+    monkeypatch.setattr(untrusted, "_ROOTS", [(str(tmp_path.resolve()) + "/",)])  # as if installed
+    try:
+        outcome = untrusted.call(lambda: importlib.import_module("dlweek8_slow_installed") and time.sleep(5), (), seconds=0.2)
+        assert outcome.timed_out, outcome
+        assert sys.modules["dlweek8_slow_installed"].finished  # the import ran to its end, then the call stopped
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("dlweek8_slow_installed", None)
+
+
+def test_a_notebooks_own_module_is_stopped_mid_import(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    _slow_module(tmp_path, "dlweek8_slow_own", 5)
+    monkeypatch.setattr(untrusted, "_ROOTS", [("/nonexistent/",)])
+    try:
+        start = time.monotonic()
+        outcome = untrusted.call(lambda: importlib.import_module("dlweek8_slow_own"), (), seconds=0.2)
+        assert outcome.timed_out and time.monotonic() - start < 2, outcome
+        assert "dlweek8_slow_own" not in sys.modules
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_an_endless_installed_import_is_stopped_after_the_grace(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    _slow_module(tmp_path, "dlweek8_endless_installed", 30)
+    monkeypatch.setattr(untrusted, "_ROOTS", [(str(tmp_path.resolve()) + "/",)])
+    monkeypatch.setattr(untrusted, "IMPORT_GRACE", 0.3)
+    try:
+        start = time.monotonic()
+        outcome = untrusted.call(lambda: importlib.import_module("dlweek8_endless_installed"), (), seconds=0.2)
+        assert outcome.timed_out and time.monotonic() - start < 2, outcome
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("dlweek8_endless_installed", None)
