@@ -327,6 +327,28 @@ def test_the_rules_for_lines_and_values():
     assert leaks.evaluate("__import__('os').system('true')") is None and leaks.evaluate("math.log(19)") == pytest.approx(2.944439)
 
 
+def test_the_text_a_pattern_requires_is_in_every_match(course_needles):
+    """The scan's substring test before each regex (``Needle.required``) never skips a match: every
+    pattern of this course, on texts it matches; and a few patterns with a known answer."""
+    import re
+
+    assert leaks.required_text(re.compile(r"(?<![\w.,])2\.944(?![\w]|[.,]\d)")) == "2.944"
+    assert leaks.required_text(re.compile(r"(?<![\w.])(?:math\.|np\.)?log\s*\(\s*19\s*\)")) == "log"
+    assert leaks.required_text(re.compile(r"a|bcd")) == "" and leaks.required_text(re.compile("abc", re.IGNORECASE)) == ""
+    texts = ["(26, 28)", "[26,28]", "26 × 28", "2.944", "2.9444389791664403", "100 352", "range(52, 55)", "52 <= n < 55",
+             "np.log( 19 )", "ln 19", "return sigmoid(z)   *   sigmoid(-z)"] + [line for path in SOLVED for line in path.read_text().split("\\n")]
+    matched = 0
+    for needle in course_needles:
+        if needle.pattern is None:
+            continue
+        for text in texts:
+            match = needle.pattern.search(text)
+            if match:
+                matched += 1
+                assert needle.required in match.group(), (needle.pattern.pattern, needle.required, match.group())
+    assert matched > 50, matched  # the catalogue really exercises the patterns
+
+
 # -- with only the published build importable ----------------------------------------------------
 
 

@@ -26,6 +26,7 @@ metadata and escaped sources are seen) and reports each needle found.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import math
@@ -62,13 +63,34 @@ class Needle:
     def key(self) -> str:
         return self.digest or self.pattern.pattern
 
+    @functools.cached_property
+    def required(self) -> str:
+        """Text that every match of the pattern contains (:func:`required_text`)."""
+        return required_text(self.pattern) if self.pattern is not None else ""
+
     def span_in(self, text: str, digests: dict[str, int]) -> tuple[int, int] | None:
         """Where this needle is in ``text`` (whose hex runs hold ``digests``), or None."""
         if self.digest is not None:
             start = digests.get(self.digest)
             return None if start is None else (start, start + len(self.digest))
+        if self.required not in text:  # a substring test first: most patterns start with a look-behind,
+            return None  # which leaves the regex engine no literal prefix to skip ahead with
         match = self.pattern.search(text)
         return match.span() if match else None
+
+
+def required_text(pattern: re.Pattern) -> str:
+    """The longest run of plain characters at the top level of ``pattern``: every match contains it."""
+    from re import _parser  # the standard library's own reading of a pattern
+
+    best, run = "", ""
+    for op, argument in _parser.parse(pattern.pattern, pattern.flags):
+        if op is _parser.LITERAL and not pattern.flags & re.IGNORECASE:
+            run += chr(argument)
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best
 
 
 #: A run of hex digits long enough to hold an md5 (32), sha1 (40) or sha256 (64) digest.
