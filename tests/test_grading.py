@@ -626,7 +626,11 @@ def test_a_template_preloads_what_an_import_loads_on_first_use():
 def test_what_loads_on_first_use_does_so(module):
     """The map is a fact about torch: after importing the module nothing of it is loaded, after the
     notebook's use of it all of it is (a newer torch may change this; then the map changes)."""
-    use = {"torch.utils.flop_counter": "with FlopCounterMode(display=False): torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 2, 2))"}[module]
+    use = {
+        "torch.utils.flop_counter": "with FlopCounterMode(display=False): torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 2, 2))",
+        "dlweek8.lstm": "import numpy as np, dlweek8.lstm as L; r = np.random.default_rng(1); c = L.random_cell(r, hidden_size=5, input_size=3); "
+                        "L.autograd_jacobians(c, *L.random_state(r, c))",
+    }[module]
     script = (f"import sys, torch\nfrom {module} import *\nlater = {discover.LOADED_ON_FIRST_USE[module]!r}\n"
               f"before = [m for m in later if m in sys.modules]\n{use}\nprint(before, [m for m in later if m not in sys.modules])")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -87,8 +87,12 @@ def answers_by_id(sources) -> dict[str, str]:
 
 #: Modules that another module imports on its first use rather than when it is imported: a template
 #: that preloads the first preloads these too, or every submission pays for them again. FlopCounterMode
-#: loads torch._dynamo (with sympy: about 800 modules, 1.8 s of CPU) the first time it counts.
-LOADED_ON_FIRST_USE = {"torch.utils.flop_counter": ("torch._dynamo",)}
+#: loads torch._dynamo (with sympy: about 800 modules, 1.8 s of CPU) the first time it counts; the
+#: autograd helpers of dlweek8.lstm (vectorised jacobians) load torch's symbolic shapes (0.4 s).
+LOADED_ON_FIRST_USE = {
+    "torch.utils.flop_counter": ("torch._dynamo",),
+    "dlweek8.lstm": ("torch.fx.experimental.symbolic_shapes",),
+}
 
 
 def imported_modules(sources) -> list[str]:
