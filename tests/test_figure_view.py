@@ -140,6 +140,21 @@ def test_a_stale_background_is_caught_and_a_full_refresh_fixes_it(animated):
     assert_same_picture(view, [legend])
 
 
+def test_a_full_refresh_pastes_the_kept_legend_instead_of_laying_it_out_again(animated, monkeypatch):
+    """Kept-on-top artists do not change: later full draws at the same size paste their first pixels."""
+    view, ax, line, text, legend = animated
+    painted = []
+    original = legend.draw
+    monkeypatch.setattr(legend, "draw", lambda renderer: (painted.append(legend.get_visible()), original(renderer))[1])
+    for limits, phase in (((-4, 4), 2.0), ((-3, 3), 1.5)):
+        ax.set_ylim(*limits)
+        move(line, text, phase)
+        before = painted.count(True)
+        view.refresh()
+        assert painted.count(True) == before, "the full refresh laid the legend out again"
+        assert_same_picture(view, [legend])  # what a real full draw shows, legend included
+
+
 def test_without_animated_artists_every_refresh_is_a_full_draw():
     view = FigureView(6, 3)
     ax, line, text, legend = plot(view, 0.0, animate=False)

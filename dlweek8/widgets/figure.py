@@ -173,8 +173,10 @@ class FigureView:
     def keep_on_top(self, *artists):
         """Keep these static, opaque artists (e.g. legends with ``framealpha=1``) above the animated ones.
 
-        Their pixels from the last full draw are pasted back after the animated artists are
-        drawn, which is what a full draw shows when they are opaque and have the higher zorder.
+        Their pixels are pasted back after the animated artists are drawn, which is what a full
+        draw shows when they are opaque and have the higher zorder. They must not change: they
+        are drawn at the first full draw (and again if the figure's size changes), and later full
+        draws paste those pixels rather than lay them out again.
         """
         self._on_top.extend(artists)
         self._background = None
@@ -195,11 +197,23 @@ class FigureView:
         if SKIP_RENDER:
             return
         if full or self._background is None or self._background_size != self._size():
-            self.canvas.draw()
-            self._background, self._on_top_regions = None, []
+            # The artists kept on top do not change: at the same size, their pixels from the first
+            # full draw are pasted instead of drawn again (a legend's layout is a third of a draw).
+            reuse = self._on_top_regions if self._animated and self._background_size == self._size() else []
+            hidden = [a for a in self._on_top if a.get_visible()] if reuse else []
+            for artist in hidden:
+                artist.set_visible(False)
+            try:
+                self.canvas.draw()
+            finally:
+                for artist in hidden:
+                    artist.set_visible(True)
+            self._background = None
             if self._animated:
+                for region in reuse:
+                    self.canvas.restore_region(region)
                 self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-                self._on_top_regions = [self.canvas.copy_from_bbox(self._pixel_box(a)) for a in self._on_top]
+                self._on_top_regions = reuse or [self.canvas.copy_from_bbox(self._pixel_box(a)) for a in self._on_top]
             self._background_size = self._size()
             self.full_renders += 1
         else:

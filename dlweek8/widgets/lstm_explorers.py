@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import ipywidgets as w
 import numpy as np
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from .. import lstm, untrusted
@@ -218,6 +218,7 @@ class GradientFlowExplorer(_Explorer):
         (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, ls="-.", label="tanh RNN  mean |∂h_T/∂h_t|")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(_decade))  # plain text: mathtext labels were most of a full redraw
+        ax.yaxis.set_major_locator(LogLocator(numticks=6))  # a label every few decades: each label is ~2 ms of a full redraw
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("step t")
         ax.set_ylabel("gradient reaching step t\n(mean |entry|, log scale)", fontsize=9)
@@ -229,6 +230,7 @@ class GradientFlowExplorer(_Explorer):
         self._hist = self._gates_ax.stairs(np.zeros(20), edges, fill=True, color="#0969da", alpha=0.6)
         self._sigma_b = self._gates_ax.axvline(0.5, color="#cf222e", lw=1.2, label="σ(b_f)")
         self._gates_ax.set_xlim(0, 1)
+        self._gates_ax.set_xticks([0.0, 0.5, 1.0])
         self._gates_ax.set_xlabel("forget gate f_t (all units, all steps)")
         self._gates_ax.set_ylabel("count", fontsize=9)
         self._gates_ax.set_yticks([])  # so its y-limits can follow the counts without a full redraw
