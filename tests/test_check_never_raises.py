@@ -266,7 +266,8 @@ assert "torch._dynamo" not in sys.modules  # FlopCounterMode's first use loads i
 def answer(*args):  # a student's function that counts FLOPs, over the time limit while torch loads
     with FlopCounterMode(display=False):
         torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 2, 2))
-    return 0
+    while True:  # over the limit however fast torch loads here
+        pass
 
 untrusted.TIME_LIMIT = 0.5  # stopped here, sympy (which it imports) was left half-made
 print(dlweek8.check("conv.output_size_fn", answer).status)

@@ -5,6 +5,7 @@ import time
 import warnings
 
 import numpy as np
+import pytest
 
 from dlweek8 import untrusted
 
@@ -64,8 +65,9 @@ def test_an_endless_loop_stops_within_the_limit():
 def test_time_limit_off_the_main_thread():
     box = {}
 
-    def worker():
-        box["outcome"] = untrusted.call(lambda: time.sleep(5), (), seconds=0.2)
+    def worker():  # short sleeps: the abandoned call stops at the next one, and with it its redirect of sys.stdout
+        box["outcome"] = untrusted.call(lambda: [time.sleep(0.01) for _ in range(500)], (), seconds=0.2)  # (one 5 s sleep
+        # kept it until after later tests had started, and its exit then took their captured stdout away)
 
     thread = threading.Thread(target=worker)
     start = time.perf_counter()
@@ -119,7 +121,7 @@ def test_the_limit_lets_an_installed_import_finish_then_stops(tmp_path, monkeypa
     import sys
 
     _slow_module(tmp_path, "dlweek8_slow_installed", 0.6)
-    monkeypatch.setattr(untrusted, "_ROOTS", [(str(tmp_path.resolve()) + "/",)])  # as if installed
+    monkeypatch.setattr(untrusted, "installed_roots", lambda: (str(tmp_path.resolve()) + "/",))  # as if installed
     try:
         outcome = untrusted.call(lambda: importlib.import_module("dlweek8_slow_installed") and time.sleep(5), (), seconds=0.2)
         assert outcome.timed_out, outcome
@@ -134,7 +136,7 @@ def test_a_notebooks_own_module_is_stopped_mid_import(tmp_path, monkeypatch):
     import sys
 
     _slow_module(tmp_path, "dlweek8_slow_own", 5)
-    monkeypatch.setattr(untrusted, "_ROOTS", [("/nonexistent/",)])
+    monkeypatch.setattr(untrusted, "installed_roots", lambda: ("/nonexistent/",))
     try:
         start = time.monotonic()
         outcome = untrusted.call(lambda: importlib.import_module("dlweek8_slow_own"), (), seconds=0.2)
@@ -149,7 +151,7 @@ def test_an_endless_installed_import_is_stopped_after_the_grace(tmp_path, monkey
     import sys
 
     _slow_module(tmp_path, "dlweek8_endless_installed", 30)
-    monkeypatch.setattr(untrusted, "_ROOTS", [(str(tmp_path.resolve()) + "/",)])
+    monkeypatch.setattr(untrusted, "installed_roots", lambda: (str(tmp_path.resolve()) + "/",))
     monkeypatch.setattr(untrusted, "IMPORT_GRACE", 0.3)
     try:
         start = time.monotonic()
@@ -158,3 +160,50 @@ def test_an_endless_installed_import_is_stopped_after_the_grace(tmp_path, monkey
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("dlweek8_endless_installed", None)
+
+
+class _LoopingFinder:
+    """A finder of the notebook's own: it loops inside the import machinery (or runs code with an unreadable file name)."""
+
+    def __init__(self, name: str, unreadable: bool = False):
+        self.name, self.unreadable = name, unreadable
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.name:
+            return None
+        if self.unreadable:  # code whose file name no path function accepts: the watchdog's check fails
+            code = compile("while True:\n    pass\n", "x", "exec").replace(co_filename="/x\0y")
+            exec(code)  # noqa: S102 - test code
+        while True:
+            pass
+
+
+@pytest.mark.parametrize("unreadable", [False, True], ids=["looping finder", "unreadable file name"])
+def test_notebook_code_inside_the_import_machinery_is_stopped_on_time(unreadable):
+    import importlib
+    import sys
+
+    finder = _LoopingFinder(f"dlweek8_looping_{unreadable}", unreadable)
+    sys.meta_path.insert(0, finder)
+    try:
+        start = time.monotonic()
+        outcome = untrusted.call(lambda: importlib.import_module(finder.name), (), seconds=0.2)
+        assert outcome.timed_out and time.monotonic() - start < 2, outcome
+    finally:
+        sys.meta_path.remove(finder)
+
+
+def test_a_function_that_blocks_the_limits_signals_is_still_stopped():
+    import signal
+
+    def blocks_then_loops():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGUSR2})
+        while True:
+            pass
+
+    start = time.monotonic()
+    try:
+        outcome = untrusted.call(blocks_then_loops, (), seconds=0.2)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM, signal.SIGUSR2})
+    assert outcome.timed_out and time.monotonic() - start < 2, outcome

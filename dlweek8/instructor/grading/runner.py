@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from ... import kernel_side
 from . import judge, sandbox
 
-#: Seconds reading one answer may take at most (less when --cell-timeout is lower): the function-call budget plus reading.
+#: Seconds reading one answer may take at most (less when --cell-timeout is lower): the function-call budget plus reading,
+#: plus at most untrusted.IMPORT_GRACE (10 s) when the budget ends inside an import of an installed module.
 QUESTION_CELL_TIMEOUT = 20
 #: Seconds a fresh submission process may take to report its first cell.
 STARTUP_TIMEOUT = 60
