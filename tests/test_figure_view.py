@@ -155,6 +155,17 @@ def test_a_full_refresh_pastes_the_kept_legend_instead_of_laying_it_out_again(an
         assert_same_picture(view, [legend])  # what a real full draw shows, legend included
 
 
+def test_a_kept_legend_hidden_or_shown_again_is_drawn_as_it_is_now(animated):
+    view, ax, line, text, legend = animated
+    for visible in (False, True):
+        legend.set_visible(visible)
+        view.refresh()
+        assert_same_picture(view, [legend] if visible else [])
+        move(line, text, 2.0 if visible else 1.0)
+        view.refresh(full=False)
+        assert_same_picture(view, [legend] if visible else [])
+
+
 def test_without_animated_artists_every_refresh_is_a_full_draw():
     view = FigureView(6, 3)
     ax, line, text, legend = plot(view, 0.0, animate=False)

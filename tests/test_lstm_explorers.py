@@ -255,3 +255,11 @@ def test_the_rnn_extremes_come_from_one_stacked_run_that_matches_each_norm_alone
     _, _, lowest, highest = flow._extreme_flows(20, 6)
     np.testing.assert_allclose(lowest, np.maximum(alone.min(axis=0), 1e-300), rtol=1e-9)
     np.testing.assert_allclose(highest, np.maximum(alone.max(axis=0), 1e-300), rtol=1e-9)
+
+
+@pytest.mark.parametrize("low, high", [(1e-40, 1e8), (1e-40, 100.0), (1e-13, 100.0), (1e-3, 100.0), (1e-5, 1e14), (1e-2, 1e40)])
+def test_the_gradient_axis_labels_a_few_evenly_spaced_decades_and_always_one(low, high):
+    ticks = GradientFlowExplorer._decade_ticks(low, high)
+    exponents = [round(np.log10(t)) for t in ticks]
+    assert 3 <= len(ticks) <= 7 and 1.0 in ticks and all(low <= t <= high for t in ticks), ticks
+    assert len({b - a for a, b in zip(exponents, exponents[1:], strict=False)}) == 1, exponents

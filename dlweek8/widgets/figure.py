@@ -123,6 +123,7 @@ class FigureView:
         self._on_top: list = []
         self._background = None
         self._on_top_regions: list = []
+        self._on_top_shown: list[bool] = []
         self._background_size = (0, 0)
         #: the text equivalent of the figure (see :meth:`describe`)
         self.alt = ""
@@ -179,7 +180,7 @@ class FigureView:
         draws paste those pixels rather than lay them out again.
         """
         self._on_top.extend(artists)
-        self._background = None
+        self._background, self._on_top_regions = None, []
         return artists
 
     def png(self) -> bytes:
@@ -199,7 +200,9 @@ class FigureView:
         if full or self._background is None or self._background_size != self._size():
             # The artists kept on top do not change: at the same size, their pixels from the first
             # full draw are pasted instead of drawn again (a legend's layout is a third of a draw).
-            reuse = self._on_top_regions if self._animated and self._background_size == self._size() else []
+            same = (self._background_size == self._size() and self._on_top_shown == self._on_top_visibility()
+                    and self.figure.get_layout_engine() is None)  # hiding them must not move anything else
+            reuse = self._on_top_regions if self._animated and same else []
             hidden = [a for a in self._on_top if a.get_visible()] if reuse else []
             for artist in hidden:
                 artist.set_visible(False)
@@ -213,7 +216,8 @@ class FigureView:
                 for region in reuse:
                     self.canvas.restore_region(region)
                 self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-                self._on_top_regions = reuse or [self.canvas.copy_from_bbox(self._pixel_box(a)) for a in self._on_top]
+                self._on_top_regions = reuse or [self.canvas.copy_from_bbox(self._pixel_box(a)) for a in self._on_top if a.get_visible()]
+                self._on_top_shown = self._on_top_visibility()
             self._background_size = self._size()
             self.full_renders += 1
         else:
@@ -229,6 +233,9 @@ class FigureView:
         if self.table_shown:
             self._build_table()
         self.renders += 1
+
+    def _on_top_visibility(self) -> list[bool]:
+        return [artist.get_visible() for artist in self._on_top]
 
     def _size(self) -> tuple[int, int]:
         return self.canvas.get_width_height(physical=True)

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import ipywidgets as w
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from .. import lstm, untrusted
@@ -218,7 +218,6 @@ class GradientFlowExplorer(_Explorer):
         (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, ls="-.", label="tanh RNN  mean |∂h_T/∂h_t|")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(_decade))  # plain text: mathtext labels were most of a full redraw
-        ax.yaxis.set_major_locator(LogLocator(numticks=6))  # a label every few decades: each label is ~2 ms of a full redraw
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("step t")
         ax.set_ylabel("gradient reaching step t\n(mean |entry|, log scale)", fontsize=9)
@@ -258,6 +257,14 @@ class GradientFlowExplorer(_Explorer):
         return self._weakest[(T, k)]
 
     @staticmethod
+    def _decade_ticks(low: float, high: float, most: int = 7) -> list[float]:
+        """At most ``most`` labelled decades from ``low`` to ``high``, every few, always 10⁰ (each label is ~2 ms of a full redraw)."""
+        first, last = round(np.log10(low)), round(np.log10(high))
+        needed = -(-(last - first) // (most - 1))
+        stride = next((nice for nice in (1, 2, 3, 5, 10, 20, 50) if nice >= needed), needed)
+        return [10.0 ** e for e in range(-(-first // stride) * stride, last + 1, stride)]
+
+    @staticmethod
     def _log_limits(curves) -> tuple[float, float]:
         """Whole decades from a tenth of the smallest value (at least 1e-40) to ten times the largest (at least 100).
 
@@ -287,6 +294,7 @@ class GradientFlowExplorer(_Explorer):
         if full:
             self._ax.set_xlim(*limits[0])
             self._ax.set_ylim(*limits[1])
+            self._ax.set_yticks(self._decade_ticks(*limits[1]))
             self._drawn_limits = limits
         counts, _ = np.histogram(flow["f"], bins=20, range=(0.0, 1.0))
         self._hist.set_data(values=counts)
