@@ -620,6 +620,7 @@ def test_the_released_editions_are_the_assignments_a_batch_can_be_graded_against
 def test_a_template_preloads_what_an_import_loads_on_first_use():
     cells = ["import numpy as np\nfrom torch.utils.flop_counter import FlopCounterMode", "import torch.utils.flop_counter"]
     assert discover.imported_modules(cells) == ["numpy", "torch.utils.flop_counter", "torch._dynamo"]
+    assert discover.imported_modules(["from dlweek8 import lstm"]) == ["dlweek8", *discover.LOADED_ON_FIRST_USE["dlweek8.lstm"]]
 
 
 @pytest.mark.parametrize("module", sorted(discover.LOADED_ON_FIRST_USE))

@@ -81,10 +81,14 @@ class Needle:
 
 def required_text(pattern: re.Pattern) -> str:
     """The longest run of plain characters at the top level of ``pattern``: every match contains it."""
-    from re import _parser  # the standard library's own reading of a pattern
+    try:
+        from re import _parser  # the standard library's own reading of a pattern (private: on any surprise, no shortcut)
 
+        parsed = list(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001
+        return ""
     best, run = "", ""
-    for op, argument in _parser.parse(pattern.pattern, pattern.flags):
+    for op, argument in parsed:
         if op is _parser.LITERAL and not pattern.flags & re.IGNORECASE:
             run += chr(argument)
             best = max(best, run, key=len)

@@ -108,8 +108,14 @@ def imported_modules(sources) -> list[str]:
                 names = [node.module]
             else:
                 continue
+            if isinstance(node, ast.ImportFrom):  # ``from dlweek8 import lstm`` imports dlweek8.lstm
+                used = [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                used = names
             for name in names:
-                found.update(dict.fromkeys([name, *LOADED_ON_FIRST_USE.get(name, ())]))
+                found[name] = None
+            for name in [*names, *used]:
+                found.update(dict.fromkeys(LOADED_ON_FIRST_USE.get(name, ())))
     return list(found)
 
 
