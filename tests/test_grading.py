@@ -154,12 +154,16 @@ def half_wrong(edition: Edition) -> list[str]:
     return standalone[::2]
 
 
+def function_question_ids(edition: Edition) -> list[str]:
+    return [qid for qid in edition.answers if judge.is_function_question(qid)]
+
+
 def a_function_question(edition: Edition) -> str:
-    return next(qid for qid in edition.answers if judge.is_function_question(qid))
+    return function_question_ids(edition)[0]
 
 
 def last_function_question(edition: Edition) -> str:
-    return [qid for qid in edition.answers if judge.is_function_question(qid)][-1]
+    return function_question_ids(edition)[-1]
 
 
 def wrong_definitions(edition: Edition, question_ids) -> str:
@@ -212,10 +216,6 @@ def _lookup(question_id):
     table = {key(args): expected for args, expected in zip(cases.probes, cases.expected)}
     return lambda *args: table[key(args)]
 '''
-
-
-def function_question_ids(edition: Edition) -> list[str]:
-    return [qid for qid in edition.answers if judge.is_function_question(qid)]
 
 
 def with_lookup_tables(edition: Edition) -> nbformat.NotebookNode:

@@ -103,18 +103,14 @@ def imported_modules(sources) -> list[str]:
         tree, _ = _parse(source)
         for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
+                names = used = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module]
+                names = [node.module]  # ``from dlweek8 import lstm`` uses dlweek8.lstm too
+                used = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
             else:
                 continue
-            if isinstance(node, ast.ImportFrom):  # ``from dlweek8 import lstm`` imports dlweek8.lstm
-                used = [f"{node.module}.{alias.name}" for alias in node.names]
-            else:
-                used = names
-            for name in names:
-                found[name] = None
-            for name in [*names, *used]:
+            found.update(dict.fromkeys(names))
+            for name in used:
                 found.update(dict.fromkeys(LOADED_ON_FIRST_USE.get(name, ())))
     return list(found)
 
