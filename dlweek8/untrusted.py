@@ -361,58 +361,15 @@ def _watching(names: tuple[str, ...], found: list[str]):
         sys.settrace(previous)
 
 
-def call(fn, args: tuple, seconds: float | None = None, budget: float | None = None, watch: tuple[str, ...] = ()) -> Outcome:
+def call(fn, args: tuple, seconds: float | None = None, watch: tuple[str, ...] = ()) -> Outcome:
     """Call ``fn(*deepcopy(args))`` and turn its result into plain data, both within ``seconds``.
 
     The function runs with numpy's error state, warnings filters, torch's default dtype and the
     recursion limit at known values (the notebook's are restored afterwards), with what it prints
-    swallowed. ``budget`` is the limit quoted in a time-out message (defaults to ``seconds``); the
-    outcome's ``calls`` lists which of the functions named in ``watch`` the call used. Never raises.
-    ``seconds`` defaults to :data:`TIME_LIMIT`.
+    swallowed. The outcome's ``calls`` lists which of the functions named in ``watch`` the call
+    used. Never raises. ``seconds`` defaults to :data:`TIME_LIMIT`. (:func:`call_each` with one probe.)
     """
-    import copy
-
-    seconds = TIME_LIMIT if seconds is None else seconds
-    try:
-        args = copy.deepcopy(args)
-    except Exception as exc:  # noqa: BLE001
-        return Outcome(error=f"could not copy the inputs ({one_line(exc)})", error_type="CopyError")
-    used: list[str] = []
-    caught: list = []
-    sink = _CappedSink()
-
-    def run():
-        # Everything the student's code can make slow happens in here: the call, the conversion
-        # of its result (lazy results, generators) and the description of what it raised.
-        with _known_state() as seen, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            caught.append(seen)
-            try:
-                with _watching(tuple(watch), used):
-                    result = fn(*args)
-                return ("value", plain.to_plain(result))
-            except TimeLimitExceeded:
-                raise
-            except RecursionError:
-                return ("recursion",)
-            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
-                return ("error", one_line(exc), type(exc).__name__)
-
-    try:
-        result = within(run, seconds)
-    except TimeLimitExceeded:
-        return Outcome(
-            error=f"did not finish within {budget or seconds:g} s (an endless loop?)",
-            error_type="TimeLimitExceeded",
-            timed_out=True,
-        )
-    except BaseException as exc:  # noqa: BLE001 - e.g. a handler of the notebook's own that raised
-        return Outcome(error=one_line(exc), error_type=type(exc).__name__)
-    lines = _lines(caught[0] if caught else ())
-    if result[0] == "recursion":
-        return Outcome(error="RecursionError: the function calls itself without end", error_type="RecursionError")
-    if result[0] == "error":
-        return Outcome(error=result[1], error_type=result[2], warnings=lines, calls=tuple(used))
-    return Outcome(value=result[1], warnings=lines, calls=tuple(used))
+    return call_each(fn, [args], seconds, watch)[0]
 
 
 def to_plain_within(value, seconds: float | None = None):
@@ -447,7 +404,9 @@ def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] =
 
     One time limit and one known state cover all the calls (setting them up per call would cost
     more than a simple answer's own work); each call still gets copies of its inputs, and its own
-    warnings and watched calls.
+    warnings and watched calls. Everything the student's code can make slow happens inside the
+    limit: copying the inputs, the call, the conversion of its result (lazy results, generators)
+    and the description of what it raised.
     """
     import copy
 
