@@ -109,6 +109,30 @@ class _CappedSink(io.TextIOBase):
 
 
 @contextlib.contextmanager
+def _printing_into(sink):
+    """``sys.stdout`` and ``sys.stderr`` go to ``sink``; afterwards each is put back only if it is still ``sink``.
+
+    A call abandoned on a time-out away from the main thread ends later, on its own: by then its
+    caller has put the streams back (:func:`_put_back`) and others may have replaced them since
+    (a test's captured output, a cell's), which its own exit must not undo.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = sink
+    try:
+        yield
+    finally:
+        _put_back(saved, sink)
+
+
+def _put_back(saved: tuple, sink) -> None:
+    """Restore the streams ``saved`` (stdout, stderr) where ``sink`` still holds them."""
+    if sys.stdout is sink:
+        sys.stdout = saved[0]
+    if sys.stderr is sink:
+        sys.stderr = saved[1]
+
+
+@contextlib.contextmanager
 def _known_state():
     """numpy's error state, warnings filters, torch's default dtype and the recursion limit at known
     values while the function runs; the notebook's own restored afterwards. Yields the caught warnings.
@@ -434,13 +458,15 @@ def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] =
         return Outcome(value=value, warnings=_lines(seen[before:]), calls=tuple(used))
 
     def run():
-        with _known_state() as seen, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with _known_state() as seen, _printing_into(sink):
             for args in probes:
                 outcomes.append(one(args, seen))
 
+    saved = sys.stdout, sys.stderr
     try:
         within(run, seconds)
     except TimeLimitExceeded:
+        _put_back(saved, sink)  # an abandoned worker (off the main thread) still prints into the sink
         outcomes.append(Outcome(error=f"did not finish within {seconds:g} s (an endless loop?)",
                                 error_type="TimeLimitExceeded", timed_out=True))
     except BaseException as exc:  # noqa: BLE001 - e.g. a handler of the notebook's own that raised

@@ -1,5 +1,7 @@
 """Student functions run on copies, within a time limit, and every failure is one line."""
 
+import io
+import sys
 import threading
 import time
 import warnings
@@ -65,15 +67,45 @@ def test_an_endless_loop_stops_within_the_limit():
 def test_time_limit_off_the_main_thread():
     box = {}
 
-    def worker():  # short sleeps: the abandoned call stops at the next one, and with it its redirect of sys.stdout
-        box["outcome"] = untrusted.call(lambda: [time.sleep(0.01) for _ in range(500)], (), seconds=0.2)  # (one 5 s sleep
-        # kept it until after later tests had started, and its exit then took their captured stdout away)
+    def worker():  # short sleeps: the abandoned call stops at the next one
+        box["outcome"] = untrusted.call(lambda: [time.sleep(0.01) for _ in range(500)], (), seconds=0.2)
 
     thread = threading.Thread(target=worker)
     start = time.perf_counter()
     thread.start()
     thread.join(3)
     assert box["outcome"].timed_out and time.perf_counter() - start < 2
+
+
+def test_a_call_abandoned_off_the_main_thread_gives_the_streams_back_and_never_takes_them_later():
+    """The caller gets its stdout back at the time-out; when the abandoned call ends later, after
+    someone else (a later test, a cell) replaced stdout, its exit leaves that replacement alone."""
+    box, release = {}, threading.Event()
+    original, later = sys.stdout, io.StringIO()
+
+    def stuck():
+        box["worker"] = threading.current_thread()
+        print("swallowed")
+        release.wait(10)  # blocked in C: the stop sent at the time-out lands only once this returns
+
+    def caller():
+        box["outcome"] = untrusted.call(stuck, (), seconds=0.2)
+        box["stdout after"] = sys.stdout
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    thread.join(5)
+    try:
+        assert box["outcome"].timed_out
+        assert box["stdout after"] is original, "the time-out left stdout in the swallowing sink"
+        sys.stdout = later  # what a later test's capture does
+        release.set()
+        box["worker"].join(5)  # the abandoned call ends now, and unwinds its redirection
+        assert not box["worker"].is_alive()
+        assert sys.stdout is later, "the abandoned call's late exit took the later stdout away"
+    finally:
+        release.set()
+        sys.stdout = original
 
 
 def test_call_each_shares_one_budget_and_skips_after_a_time_out():
