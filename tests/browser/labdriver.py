@@ -421,6 +421,23 @@ def type_into_focused_input(page, element, text: str, refocus: bool = False, tim
     wait("it does not hold what was typed", "([el, text]) => el.value === text", [handle, text])
 
 
+def wait_kernel_quiet(page, quiet_ms: int = 100, timeout_ms: int = 15_000) -> None:
+    """Wait until the kernel has been idle for ``quiet_ms``, so that it has handled what the page sent.
+
+    ipywidgets holds a widget's new value back while an earlier update of that widget is unanswered,
+    but sends a button's click at once: a Check clicked right after a radio button could be judged
+    with the radio's old value (a CI run under load saw it once)."""
+    page.evaluate("() => { window.__dlweek8IdleSince = null; }")
+    page.wait_for_function(
+        """(quietMs) => {
+            if (!__IDLE__) { window.__dlweek8IdleSince = null; return false; }
+            if (window.__dlweek8IdleSince === null) window.__dlweek8IdleSince = performance.now();
+            return performance.now() - window.__dlweek8IdleSince >= quietMs;
+        }""".replace("__IDLE__", KERNEL_IDLE_JS),
+        arg=quiet_ms, timeout=timeout_ms, polling=20,
+    )
+
+
 def click_button(box, name: str) -> None:
     box.locator("button", has_text=name).first.click()
 

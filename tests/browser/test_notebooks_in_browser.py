@@ -85,6 +85,7 @@ def _wrong_fields(question: ValueQuestion, right: list) -> list:
 def _answer(page, box, question: ValueQuestion, values: list, expected: Feedback, shot=None) -> None:
     labels = [_option_label(f, v) for f, v in zip(question.fields, values, strict=True)]
     labdriver.fill_fields(box, values, labels)
+    labdriver.wait_kernel_quiet(box.page)  # the new values reach the kernel before the click does
     labdriver.click_button(box, "Check")
     labdriver.wait_feedback(box, expected.status, expected.message)
     shown = box.locator(".dlweek8-feedback .dlweek8-message").inner_text().strip()
