@@ -99,6 +99,8 @@ class _CappedSink(io.TextIOBase):
 
     def __init__(self):
         self.kept = 0
+        #: set when the caller gave up on the call (a time-out off the main thread) and took the streams back
+        self.released = False
 
     def writable(self) -> bool:
         return True
@@ -109,26 +111,30 @@ class _CappedSink(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def _printing_into(sink):
-    """``sys.stdout`` and ``sys.stderr`` go to ``sink``; afterwards each is put back only if it is still ``sink``.
+def _printing_into(sink: _CappedSink):
+    """``sys.stdout`` and ``sys.stderr`` go to ``sink``; afterwards the ones from before are put back,
+    even if the function replaced them, unless the caller has released ``sink`` (:func:`_release`).
 
     A call abandoned on a time-out away from the main thread ends later, on its own: by then its
-    caller has put the streams back (:func:`_put_back`) and others may have replaced them since
-    (a test's captured output, a cell's), which its own exit must not undo.
+    caller has taken the streams back and others may have replaced them since (a test's captured
+    output, a cell's), which its own exit must not undo.
     """
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = sink
     try:
         yield
     finally:
-        _put_back(saved, sink)
+        if not sink.released:
+            sys.stdout, sys.stderr = saved
 
 
-def _put_back(saved: tuple, sink) -> None:
-    """Restore the streams ``saved`` (stdout, stderr) where ``sink`` still holds them."""
-    if sys.stdout is sink:
+def _release(sink: _CappedSink, saved: tuple) -> None:
+    """Give up on the call printing into ``sink``: put back the streams ``saved`` (stdout, stderr) wherever
+    one of our sinks still holds them (``sink``, or a sink of a check the abandoned function was making)."""
+    sink.released = True
+    if isinstance(sys.stdout, _CappedSink):
         sys.stdout = saved[0]
-    if sys.stderr is sink:
+    if isinstance(sys.stderr, _CappedSink):
         sys.stderr = saved[1]
 
 
@@ -435,13 +441,13 @@ def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] =
     import copy
 
     seconds = TIME_LIMIT if seconds is None else seconds
-    probes = [tuple(args) for args in probes]
+    probes = list(probes)
     outcomes: list[Outcome] = []
     sink = _CappedSink()
 
     def one(args, seen) -> Outcome:
         try:
-            args = copy.deepcopy(args)
+            args = copy.deepcopy(tuple(args))
         except Exception as exc:  # noqa: BLE001
             return Outcome(error=f"could not copy the inputs ({one_line(exc)})", error_type="CopyError")
         before, used = len(seen), []
@@ -466,7 +472,7 @@ def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] =
     try:
         within(run, seconds)
     except TimeLimitExceeded:
-        _put_back(saved, sink)  # an abandoned worker (off the main thread) still prints into the sink
+        _release(sink, saved)  # off the main thread, the abandoned worker still prints into the sink
         outcomes.append(Outcome(error=f"did not finish within {seconds:g} s (an endless loop?)",
                                 error_type="TimeLimitExceeded", timed_out=True))
     except BaseException as exc:  # noqa: BLE001 - e.g. a handler of the notebook's own that raised

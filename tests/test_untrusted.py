@@ -80,23 +80,24 @@ def test_time_limit_off_the_main_thread():
 def test_a_call_abandoned_off_the_main_thread_gives_the_streams_back_and_never_takes_them_later():
     """The caller gets its stdout back at the time-out; when the abandoned call ends later, after
     someone else (a later test, a cell) replaced stdout, its exit leaves that replacement alone."""
-    box, release = {}, threading.Event()
+    box, entered, release = {}, threading.Event(), threading.Event()
     original, later = sys.stdout, io.StringIO()
 
     def stuck():
         box["worker"] = threading.current_thread()
         print("swallowed")
+        entered.set()
         release.wait(10)  # blocked in C: the stop sent at the time-out lands only once this returns
 
     def caller():
-        box["outcome"] = untrusted.call(stuck, (), seconds=0.2)
+        box["outcome"] = untrusted.call(stuck, (), seconds=0.5)
         box["stdout after"] = sys.stdout
 
     thread = threading.Thread(target=caller)
     thread.start()
     thread.join(5)
     try:
-        assert box["outcome"].timed_out
+        assert entered.is_set() and box["outcome"].timed_out
         assert box["stdout after"] is original, "the time-out left stdout in the swallowing sink"
         sys.stdout = later  # what a later test's capture does
         release.set()
@@ -106,6 +107,19 @@ def test_a_call_abandoned_off_the_main_thread_gives_the_streams_back_and_never_t
     finally:
         release.set()
         sys.stdout = original
+
+
+def test_streams_the_function_replaces_are_put_back():
+    original = sys.stdout, sys.stderr
+
+    def rebinds():
+        sys.stdout = io.StringIO()
+        sys.stderr = sys.__stderr__
+        return 1
+
+    assert untrusted.call(rebinds, ()).value == 1
+    assert untrusted.call_each(lambda: rebinds(), [(), ()])[1].value == 1
+    assert (sys.stdout, sys.stderr) == original
 
 
 def test_call_each_shares_one_budget_and_skips_after_a_time_out():
