@@ -145,14 +145,19 @@ def test_padding_is_named_only_when_there_is_padding():
 # -- it asks first --------------------------------------------------------------------------------
 def test_it_asks_for_a_prediction_before_the_sliders_move():
     e = ConvExplorer(size=8, kernel=3, stride=2, padding=0)
-    assert "how many windows" in e.question.value
+    assert "how many windows" in e.question.value and "appear" in e.question.value
     assert all(c.disabled for c in (e.size, e.kernel, e.stride, e.padding, e.dilation, e.mode))
+    shown = [child for child in e.children if child.layout.display != "none"]  # what gives the count away is hidden
+    assert shown == [e.children[0], e.children[1]] and e.children[1].children[1] is e.formula and e.formula.layout.display == "none"
+    assert e.legend in e.answer_shown and any(e.view.widget in getattr(w, "children", ()) for w in e.answer_shown)
     assert e.judge_prediction() is None and "Choose" in e.verdict.value
+    assert e.formula.layout.display == "none", "choosing nothing reveals nothing"
     assert 3 in [v for _, v in e.guess.options]
     e.guess.value = 4
     assert e.judge_prediction() is False
     assert "Not quite" in e.verdict.value and "The windows start at 0, 2 and 4;" in e.verdict.value and "1 cell left over" in e.verdict.value
     assert not any(c.disabled for c in (e.size, e.kernel, e.stride, e.padding, e.dilation, e.mode))
+    assert all(widget.layout.display is None for widget in e.answer_shown) and "appear" not in e.question.value
     e.size.value = 9  # a new question for the new numbers
     assert e.guess.value is None and "n = 9" in e.question.value
     e.guess.value = 4

@@ -1,8 +1,8 @@
 """ConvExplorer: where a convolution's kernel lands, and why the output size has a floor.
 
 Sliders set the input size n, kernel k, stride s, padding p (per side) and dilation d.
-First the explorer asks for a prediction (how many windows fit?); the sliders unlock once
-the student has checked one. The figure shows the padded input with every kernel placement,
+First the explorer asks for a prediction (how many windows fit?); the formula, the legend and
+the figure, which show the count, appear and the sliders unlock once the student has checked one. The figure shows the padded input with every kernel placement,
 the input cells no placement reaches (vermillion, marked ×), the next window that does not
 fit (yellow, hatched) and the output; a Play control steps through the placements.
 Colours are from the Okabe-Ito palette, and marks (×, hatching) repeat what colour says.
@@ -106,6 +106,10 @@ class ConvExplorer(w.VBox):
         controls = w.VBox([self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation, w.HBox([self.play, self.placement])])
         prediction = w.VBox([self.question, self.guess, self.check_guess, self.verdict], layout=w.Layout(border="1px solid #d0d7de", padding="4px 8px"))
         figure = w.VBox([self.caption, self.view.widget])
+        #: what shows the count of windows (the answer to the prediction): hidden until one is checked
+        self.answer_shown = (self.formula, self.legend, figure)
+        for widget in self.answer_shown:
+            widget.layout.display = "none"
         super().__init__([prediction, w.HBox([controls, self.formula]), self.legend, figure])
         self.add_class("dlweek8-conv-explorer")
         self._on_parameters()
@@ -160,16 +164,20 @@ class ConvExplorer(w.VBox):
     # -- the prediction ----------------------------------------------------------------------
     def _ask(self) -> None:
         """Ask how many windows fit (per dimension) for the current numbers."""
-        n, k, s, p, d = self.parameters
-        dilation = f", d = {d}" if d != 1 else ""
-        self.question.value = (
-            f"<b>Predict first:</b> with n = {n}, k = {k}, s = {s}, p = {p}{dilation}, how many windows fit along one dimension?"
-            + ("" if self.predicted else " <i>(The sliders unlock when you have checked a prediction.)</i>")
-        )
+        self._pose()
         right = self.output_size
         self.guess.options = [(str(v), v) for v in sorted({max(right - 1, 0), right, right + 1, max(right + 2, 3)})]
         self.guess.value = None
         self.verdict.value = ""
+
+    def _pose(self) -> None:
+        """The question's text, with what a first prediction unlocks until one is checked."""
+        n, k, s, p, d = self.parameters
+        dilation = f", d = {d}" if d != 1 else ""
+        self.question.value = (
+            f"<b>Predict first:</b> with n = {n}, k = {k}, s = {s}, p = {p}{dilation}, how many windows fit along one dimension?"
+            + ("" if self.predicted else " <i>(The formula and the windows appear, and the sliders unlock, when you have checked a prediction.)</i>")
+        )
 
     def judge_prediction(self) -> bool | None:
         """Confirm or refute the chosen prediction, with the numbers; None if nothing is chosen."""
@@ -199,6 +207,9 @@ class ConvExplorer(w.VBox):
             self.predicted = True
             for control in self._parameter_controls:
                 control.disabled = False
+            for widget in self.answer_shown:
+                widget.layout.display = None
+            self._pose()  # without the note on what a prediction unlocks
         return correct
 
     def _starts(self) -> str:
