@@ -2,9 +2,10 @@
 
 Sliders set the input size n, kernel k, stride s, padding p (per side) and dilation d.
 First the explorer asks for a prediction (how many windows fit?); the formula, the legend and
-the figure, which show the count, appear and the sliders unlock once the student has checked one. The figure shows the padded input with every kernel placement,
-the input cells no placement reaches (vermillion, marked ×), the next window that does not
-fit (yellow, hatched) and the output; a Play control steps through the placements.
+the figure, which show the count, appear and the sliders unlock once the student has checked
+one. The figure shows the padded input with every kernel placement, the input cells no
+placement reaches (vermillion, marked ×), the next window that does not fit (yellow, hatched)
+and the output; a Play control steps through the placements.
 Colours are from the Okabe-Ito palette, and marks (×, hatching) repeat what colour says.
 The figure is built once; a change updates two images, markers, two rectangles and texts.
 """
