@@ -99,8 +99,6 @@ class _CappedSink(io.TextIOBase):
 
     def __init__(self):
         self.kept = 0
-        #: set when the caller gave up on the call (a time-out off the main thread) and took the streams back
-        self.released = False
 
     def writable(self) -> bool:
         return True
@@ -110,58 +108,74 @@ class _CappedSink(io.TextIOBase):
         return len(text)
 
 
-@contextlib.contextmanager
-def _printing_into(sink: _CappedSink):
-    """``sys.stdout`` and ``sys.stderr`` go to ``sink``; afterwards the ones from before are put back,
-    even if the function replaced them, unless the caller has released ``sink`` (:func:`_release`).
+class _Borrowed:
+    """What a call sets for the whole process while it runs (print streams, warnings, torch's default
+    dtype, the recursion limit), given back exactly once (:meth:`give_back`): by the call when it
+    ends, or by its caller when it abandons the call on a time-out off the main thread. The
+    abandoned call's late end then leaves alone whatever the notebook set since.
 
-    A call abandoned on a time-out away from the main thread ends later, on its own: by then its
-    caller has taken the streams back and others may have replaced them since (a test's captured
-    output, a cell's), which its own exit must not undo.
+    numpy's error state is not here: ``np.errstate`` is per thread (a context variable).
     """
-    saved = sys.stdout, sys.stderr
-    sys.stdout = sys.stderr = sink
-    try:
-        yield
-    finally:
-        if not sink.released:
-            sys.stdout, sys.stderr = saved
 
+    def __init__(self):
+        self._undo: list = []
+        self._lock = threading.Lock()
+        self.given_back = False
 
-def _release(sink: _CappedSink, saved: tuple) -> None:
-    """Give up on the call printing into ``sink``: put back the streams ``saved`` (stdout, stderr) wherever
-    one of our sinks still holds them (``sink``, or a sink of a check the abandoned function was making)."""
-    sink.released = True
-    if isinstance(sys.stdout, _CappedSink):
-        sys.stdout = saved[0]
-    if isinstance(sys.stderr, _CappedSink):
-        sys.stderr = saved[1]
+    def set_known_state(self, sink: _CappedSink) -> list:
+        """Print into ``sink``; warnings recorded and always shown, the recursion limit and torch's default dtype
+        at known values. Returns the list the warnings are recorded in."""
+        saved_streams = sys.stdout, sys.stderr
+        self._undo.append(lambda: (setattr(sys, "stdout", saved_streams[0]), setattr(sys, "stderr", saved_streams[1])))
+        sys.stdout = sys.stderr = sink
+        recording = warnings.catch_warnings(record=True)
+        caught = recording.__enter__()
+        self._undo.append(lambda: recording.__exit__(None, None, None))
+        warnings.resetwarnings()
+        warnings.simplefilter("always")
+        limit = sys.getrecursionlimit()
+        self._undo.append(lambda: sys.setrecursionlimit(limit))
+        sys.setrecursionlimit(max(RECURSION_LIMIT, _depth() + 100))
+        torch = sys.modules.get("torch")
+        if torch is not None and hasattr(torch, "get_default_dtype"):
+            dtype = torch.get_default_dtype()
+            self._undo.append(lambda: torch.set_default_dtype(dtype))
+            torch.set_default_dtype(torch.float32)
+        return caught
+
+    def give_back(self) -> None:
+        """Restore what :meth:`set_known_state` changed, last change first, all of it even if one step raises;
+        the second call does nothing."""
+        with self._lock:
+            if self.given_back:
+                return
+            self.given_back = True
+        problem = None
+        for undo in reversed(self._undo):
+            try:
+                undo()
+            except BaseException as exc:  # noqa: BLE001 - the rest is still given back, then it is raised
+                problem = problem or exc
+        if problem is not None:
+            raise problem
 
 
 @contextlib.contextmanager
-def _known_state():
+def _known_state(borrowed: _Borrowed, sink: _CappedSink):
     """numpy's error state, warnings filters, torch's default dtype and the recursion limit at known
-    values while the function runs; the notebook's own restored afterwards. Yields the caught warnings.
+    values while the function runs, with what it prints going to ``sink``; the notebook's own given
+    back afterwards (see :class:`_Borrowed`). Yields the caught warnings.
 
     numpy is not imported here: until it is, its error state is its default, which is the known one
     (so reading a value answer never imports it, and a function that imports it starts from that state).
     """
-    limit = sys.getrecursionlimit()
-    np, torch = sys.modules.get("numpy"), sys.modules.get("torch")
-    dtype = torch.get_default_dtype() if torch is not None and hasattr(torch, "get_default_dtype") else None
+    np = sys.modules.get("numpy")
     errstate = np.errstate(**NUMPY_ERRORS) if np is not None and hasattr(np, "errstate") else contextlib.nullcontext()
-    with errstate, warnings.catch_warnings(record=True) as caught:
-        warnings.resetwarnings()
-        warnings.simplefilter("always")
+    with errstate:
         try:
-            sys.setrecursionlimit(max(RECURSION_LIMIT, _depth() + 100))
-            if dtype is not None:
-                torch.set_default_dtype(torch.float32)
-            yield caught
+            yield borrowed.set_known_state(sink)
         finally:
-            if dtype is not None:
-                torch.set_default_dtype(dtype)
-            sys.setrecursionlimit(limit)
+            borrowed.give_back()
 
 
 def _depth() -> int:
@@ -463,16 +477,17 @@ def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] =
             return Outcome(error=one_line(exc), error_type=type(exc).__name__, warnings=_lines(seen[before:]), calls=tuple(used))
         return Outcome(value=value, warnings=_lines(seen[before:]), calls=tuple(used))
 
+    borrowed = _Borrowed()
+
     def run():
-        with _known_state() as seen, _printing_into(sink):
+        with _known_state(borrowed, sink) as seen:
             for args in probes:
                 outcomes.append(one(args, seen))
 
-    saved = sys.stdout, sys.stderr
     try:
         within(run, seconds)
     except TimeLimitExceeded:
-        _release(sink, saved)  # off the main thread, the abandoned worker still prints into the sink
+        borrowed.give_back()  # off the main thread, the abandoned worker may still hold it
         outcomes.append(Outcome(error=f"did not finish within {seconds:g} s (an endless loop?)",
                                 error_type="TimeLimitExceeded", timed_out=True))
     except BaseException as exc:  # noqa: BLE001 - e.g. a handler of the notebook's own that raised

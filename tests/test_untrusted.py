@@ -109,6 +109,51 @@ def test_a_call_abandoned_off_the_main_thread_gives_the_streams_back_and_never_t
         sys.stdout = original
 
 
+def test_a_call_abandoned_off_the_main_thread_gives_back_the_warnings_and_the_recursion_limit():
+    """The same for the rest of what a call sets for the whole process: at the time-out the caller's
+    warnings filters and recursion limit are back, and the call's late end does not undo what was set since."""
+    entered, release, box = threading.Event(), threading.Event(), {}
+    limit = sys.getrecursionlimit()
+    mine = untrusted.RECURSION_LIMIT + 7  # not the value a call sets
+    sys.setrecursionlimit(mine)
+    filters = list(warnings.filters)
+
+    def stuck():
+        box["worker"] = threading.current_thread()
+        entered.set()
+        release.wait(10)
+
+    caller = threading.Thread(target=lambda: box.update(outcome=untrusted.call(stuck, (), seconds=0.5),
+                                                         limit=sys.getrecursionlimit(), filters=list(warnings.filters)))
+    caller.start()
+    caller.join(5)
+    try:
+        assert entered.is_set() and box["outcome"].timed_out
+        assert box["limit"] == mine, "the time-out left the call's recursion limit in place"
+        assert box["filters"] == filters, "the time-out left the call's warnings filters in place"
+        sys.setrecursionlimit(mine + 10)  # the notebook sets its own after the time-out
+        release.set()
+        box["worker"].join(5)
+        assert sys.getrecursionlimit() == mine + 10, "the abandoned call's late end undid the notebook's recursion limit"
+        assert list(warnings.filters) == filters
+    finally:
+        release.set()
+        sys.setrecursionlimit(limit)
+
+
+def test_a_step_that_fails_while_giving_back_still_gives_back_the_streams():
+    original, real = sys.stdout, sys.setrecursionlimit
+
+    def breaks():
+        sys.setrecursionlimit = None  # giving back the recursion limit now raises TypeError
+
+    try:
+        outcome = untrusted.call(breaks, ())
+    finally:
+        sys.setrecursionlimit = real
+    assert sys.stdout is original and isinstance(outcome, untrusted.Outcome)  # and call() did not raise
+
+
 def test_streams_the_function_replaces_are_put_back():
     original = sys.stdout, sys.stderr
 
