@@ -1,5 +1,6 @@
 """Student functions run on copies, within a time limit, and every failure is one line."""
 
+import contextlib
 import io
 import sys
 import threading
@@ -77,67 +78,64 @@ def test_time_limit_off_the_main_thread():
     assert box["outcome"].timed_out and time.perf_counter() - start < 2
 
 
-def test_a_call_abandoned_off_the_main_thread_gives_the_streams_back_and_never_takes_them_later():
-    """The caller gets its stdout back at the time-out; when the abandoned call ends later, after
-    someone else (a later test, a cell) replaced stdout, its exit leaves that replacement alone."""
-    box, entered, release = {}, threading.Event(), threading.Event()
-    original, later = sys.stdout, io.StringIO()
+@contextlib.contextmanager
+def a_call_abandoned_off_the_main_thread():
+    """A check made in another thread and timed out while its function stays blocked in C (the stop
+    sent at the time-out lands only once it returns). Yields ``end``: let the function return, and
+    wait until the abandoned call has unwound."""
+    entered, release, box = threading.Event(), threading.Event(), {}
 
     def stuck():
         box["worker"] = threading.current_thread()
         print("swallowed")
         entered.set()
-        release.wait(10)  # blocked in C: the stop sent at the time-out lands only once this returns
+        release.wait(10)
 
-    def caller():
-        box["outcome"] = untrusted.call(stuck, (), seconds=0.5)
-        box["stdout after"] = sys.stdout
+    def end():
+        release.set()
+        box["worker"].join(5)
+        assert not box["worker"].is_alive()
 
-    thread = threading.Thread(target=caller)
-    thread.start()
-    thread.join(5)
+    caller = threading.Thread(target=lambda: box.update(outcome=untrusted.call(stuck, (), seconds=0.5)))
+    caller.start()
+    caller.join(5)
     try:
         assert entered.is_set() and box["outcome"].timed_out
-        assert box["stdout after"] is original, "the time-out left stdout in the swallowing sink"
-        sys.stdout = later  # what a later test's capture does
-        release.set()
-        box["worker"].join(5)  # the abandoned call ends now, and unwinds its redirection
-        assert not box["worker"].is_alive()
-        assert sys.stdout is later, "the abandoned call's late exit took the later stdout away"
+        yield end
     finally:
         release.set()
+
+
+def test_a_call_abandoned_off_the_main_thread_gives_the_streams_back_and_never_takes_them_later():
+    """The caller gets its stdout back at the time-out; when the abandoned call ends later, after
+    someone else (a later test, a cell) replaced stdout, its exit leaves that replacement alone."""
+    original, later = sys.stdout, io.StringIO()
+    try:
+        with a_call_abandoned_off_the_main_thread() as end:
+            assert sys.stdout is original, "the time-out left stdout in the swallowing sink"
+            sys.stdout = later  # what a later test's capture does
+            end()
+            assert sys.stdout is later, "the abandoned call's late exit took the later stdout away"
+    finally:
         sys.stdout = original
 
 
 def test_a_call_abandoned_off_the_main_thread_gives_back_the_warnings_and_the_recursion_limit():
     """The same for the rest of what a call sets for the whole process: at the time-out the caller's
     warnings filters and recursion limit are back, and the call's late end does not undo what was set since."""
-    entered, release, box = threading.Event(), threading.Event(), {}
     limit = sys.getrecursionlimit()
     mine = untrusted.RECURSION_LIMIT + 7  # not the value a call sets
     sys.setrecursionlimit(mine)
     filters = list(warnings.filters)
-
-    def stuck():
-        box["worker"] = threading.current_thread()
-        entered.set()
-        release.wait(10)
-
-    caller = threading.Thread(target=lambda: box.update(outcome=untrusted.call(stuck, (), seconds=0.5),
-                                                         limit=sys.getrecursionlimit(), filters=list(warnings.filters)))
-    caller.start()
-    caller.join(5)
     try:
-        assert entered.is_set() and box["outcome"].timed_out
-        assert box["limit"] == mine, "the time-out left the call's recursion limit in place"
-        assert box["filters"] == filters, "the time-out left the call's warnings filters in place"
-        sys.setrecursionlimit(mine + 10)  # the notebook sets its own after the time-out
-        release.set()
-        box["worker"].join(5)
-        assert sys.getrecursionlimit() == mine + 10, "the abandoned call's late end undid the notebook's recursion limit"
-        assert list(warnings.filters) == filters
+        with a_call_abandoned_off_the_main_thread() as end:
+            assert sys.getrecursionlimit() == mine, "the time-out left the call's recursion limit in place"
+            assert list(warnings.filters) == filters, "the time-out left the call's warnings filters in place"
+            sys.setrecursionlimit(mine + 10)  # the notebook sets its own after the time-out
+            end()
+            assert sys.getrecursionlimit() == mine + 10, "the abandoned call's late end undid the notebook's recursion limit"
+            assert list(warnings.filters) == filters
     finally:
-        release.set()
         sys.setrecursionlimit(limit)
 
 
