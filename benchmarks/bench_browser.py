@@ -54,9 +54,9 @@ _REDRAWN = """([area, before, figuresBefore]) => {
 #: Arm before a key press: ``window.__dlweek8PaintedMs`` becomes the milliseconds from the key press
 #: until a new ``<img>`` in the explorer (an element that was not there at arming) has loaded, the
 #: next animation frame has run, and then the first task after it: the main thread has produced the
-#: frame that shows the new figure (raster and display follow off the main thread).
+#: frame that shows the new figure (raster and display follow off the main thread). The key press
+#: time is :data:`_ARM`'s, armed first.
 _ARM_PAINT = """(area) => {
-    window.__dlweek8KeyAt = null;
     window.__dlweek8PaintedMs = null;
     const old = new Set(area.querySelectorAll('img'));
     if (!old.size) throw new Error('this explorer has no figure to time');
@@ -109,8 +109,8 @@ def press_to_paint_seconds(page, area, handle) -> float:
     """Key press to the first frame after the new figure loaded, timed by the page's event listeners."""
     import labdriver
 
+    page.evaluate(_ARM)  # the key press time (null until then)
     area.evaluate(_ARM_PAINT)
-    page.evaluate(_ARM)  # the key press time
     labdriver.nudge(handle)
     elapsed_ms = page.wait_for_function("() => window.__dlweek8PaintedMs", polling=25, timeout=15_000).json_value()
     labdriver.settle(area)  # nothing late may land in the next press's window
@@ -144,15 +144,15 @@ def cases() -> list[Case]:
             # textContent, not innerText: an explorer out of view has no layout, and so no innerText
             labels = area.locator(".widget-slider .widget-label").evaluate_all("(labels) => labels.map(l => l.textContent.trim())")
             handles = labdriver.slider_handles(area)
-            for index, handle in enumerate(handles):
-                label = labels[index] if index < len(labels) else f"slider {index + 1}"
+            names = [labels[i] if i < len(labels) else f"slider {i + 1}" for i in range(len(handles))]
+            for index, (handle, label) in enumerate(zip(handles, names, strict=True)):
                 found.append(Case(
                     f"browser: key press to painted figure, {where}, {label}",
                     lambda page=page, area=area, handle=handle: press_to_paint_seconds(page, area, handle),
                     GOAL_S, repeat=REPEAT if index == 0 else REPEAT_OTHER_SLIDERS, warmup=2, timed_inside=True,
                 ))
             found.append(Case(
-                f"browser: key press to redraw, polled each frame (reference), {where}, {labels[0] if labels else 'slider 1'}",
+                f"browser: key press to redraw, polled each frame (reference), {where}, {names[0]}",
                 lambda page=page, area=area, handle=handles[0]: press_to_redraw_seconds(page, area, handle),
                 None, repeat=REPEAT, warmup=2, timed_inside=True,
             ))
