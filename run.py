@@ -2,7 +2,9 @@
 """Quick start: set up a virtual environment and then open the notebooks or run the tests.
 
     python3 run.py lab      # set up, then open JupyterLab on notebooks/
-    python3 run.py test     # set up, lint (ruff, deptry), then run every test (unit, notebooks, browser)
+    python3 run.py test     # set up, lint (ruff, deptry), then run every test (unit, notebooks, browser, grading),
+                            # then the numerical tests again under another BLAS kernel
+    python3 run.py test --quick   # lint and the quick tier only: no browser, grading, build or nbval tests
     python3 run.py lint     # set up, then list every ruff and deptry finding
     python3 run.py bench    # set up, then run the benchmarks
     python3 run.py lock     # resolve pyproject.toml afresh into requirements/constraints.txt (uv)
@@ -99,6 +101,28 @@ def workers() -> int:
 def pytest_command(rest: list[str], python: Path = PYTHON) -> list[str]:
     """pytest on every core; whole modules per worker, handed out in collection order (tests/conftest.py: slowest first)."""
     return [str(python), "-m", "pytest", "-n", str(workers()), "--dist", "loadscope", "--no-loadscope-reorder", *rest]
+
+
+#: The heavy tiers (markers set in tests/conftest.py) that ``test --quick`` leaves out; ``slow`` is opt-in everywhere.
+HEAVY_TIERS = ("browser", "grading", "build", "nbval")
+#: A second BLAS kernel for the numerical tests: the last bits of a matrix product follow the kernel, and no
+#: test or verdict may depend on them (numpy's OpenBLAS reads OPENBLAS_CORETYPE; Prescott runs its oldest x86 kernel).
+OTHER_BLAS = {"OPENBLAS_CORETYPE": "Prescott", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def test_runs(rest: list[str], python: Path = PYTHON) -> list[tuple[list[str], dict]]:
+    """The pytest runs of ``run.py test``: (argv, extra environment) each.
+
+    ``--quick`` runs only the quick tier; otherwise everything (but ``slow``), then the tests marked
+    ``numeric`` again under :data:`OTHER_BLAS`. Extra arguments (but ``--run-slow``) choose a subset, run once.
+    """
+    if "--quick" in rest:
+        rest = [arg for arg in rest if arg != "--quick"]
+        return [(pytest_command(["-m", " and ".join(f"not {tier}" for tier in (*HEAVY_TIERS, "slow")), *rest], python), {})]
+    runs = [(pytest_command(rest, python), {})]
+    if not [arg for arg in rest if arg != "--run-slow"]:  # a chosen subset runs once
+        runs.append((pytest_command(["-m", "numeric", "-q"], python), dict(OTHER_BLAS)))
+    return runs
 
 
 def _tool_env() -> dict:
@@ -213,7 +237,11 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         setup(tests=True, index=index)
         clean = lint(verbose=False)
-        tests = subprocess.run(pytest_command(rest), cwd=ROOT, env=_tool_env()).returncode
+        tests = 0
+        for argv, extra in test_runs(rest):
+            if extra:
+                print("again under another BLAS kernel: " + " ".join(f"{k}={v}" for k, v in extra.items()), flush=True)
+            tests = tests or subprocess.run(argv, cwd=ROOT, env=dict(_tool_env(), **extra)).returncode
         sys.exit(exit_status(clean, tests))
     elif command == "lint":
         setup(tests=True, index=index)

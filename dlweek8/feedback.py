@@ -12,6 +12,12 @@ _MARK = {CORRECT: "✔", INCORRECT: "✘", UNANSWERED: "…", INVALID: "✘", UN
 BOX_BACKGROUND = "#ffffff"
 TEXT_COLOUR = "#1f2328"
 MUTED_COLOUR = "#57606a"
+#: One rule for the whole page, sent with every feedback box (every notebook shows some once run):
+#: MathJax keeps an invisible copy of each formula for screen readers (``mjx-assistive-mml``),
+#: absolutely placed and as wide as the machine's fonts make it. Near the right edge it can stick out
+#: of the markdown cell and make it a sideways scroll region the keyboard cannot reach; held to the
+#: width of the visible formula it never does.
+PAGE_STYLE = "<style>.jp-RenderedHTMLCommon mjx-assistive-mml, .jupyter-widgets mjx-assistive-mml{max-width:100% !important}</style>"
 STATUS_COLOUR = {CORRECT: "#1a7f37", INCORRECT: "#cf222e", UNANSWERED: MUTED_COLOUR, INVALID: "#bc4c00", UNKNOWN: MUTED_COLOUR}
 
 
@@ -86,6 +92,7 @@ class Feedback:
             for n, text in enumerate(self.hints, 1):
                 parts.append(f'<details class="dlweek8-hint"><summary>Hint {n}</summary>{esc(text)}</details>')
         parts.append("</div>")
+        parts.append(PAGE_STYLE)
         return "".join(parts)
 
 

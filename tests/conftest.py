@@ -53,7 +53,50 @@ def slowest_scopes_first(nodeids: list[str], seconds: dict[str, float]) -> list[
     return sorted(range(len(nodeids)), key=key)
 
 
+#: Tiers (pytest markers) of whole modules, by the machinery every one of their tests starts. Tests that
+#: use the student-build fixtures are ``build``; notebook cells (nbval) are ``nbval``; tests/browser are
+#: ``browser`` (tests/browser/conftest.py). ``python3 run.py test --quick`` leaves these tiers out.
+MODULE_TIERS = {
+    "test_grading.py": "grading",
+    "test_hostile_submissions.py": "grading",
+    "test_shards.py": "grading",
+    "test_grader_robustness.py": "grading",
+    "test_pids_cgroup.py": "grading",
+    "test_publish.py": "build",
+}
+BUILD_FIXTURES = {"published", "student_python", "binder_build"}
+#: Modules whose results are floating-point numbers from numpy and torch: run a second time under
+#: another BLAS kernel by ``python3 run.py test`` (run.OTHER_BLAS).
+NUMERIC_MODULES = {"test_questions.py", "test_lstm_reference.py", "test_lstm_checks.py",
+                   "test_notebook01_content.py", "test_lstm_explorers.py"}
+
+
+def tiers_of(item) -> set[str]:
+    """The tier markers a collected test gets from where it lives and what it uses."""
+    path = Path(str(item.fspath))
+    tiers = set()
+    if path.suffix == ".ipynb":
+        tiers.add("nbval")
+    if path.name in MODULE_TIERS:
+        tiers.add(MODULE_TIERS[path.name])
+    if BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
+        tiers.add("build")
+    if path.name in NUMERIC_MODULES:
+        tiers.add("numeric")
+    return tiers
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="also run the opt-in tests marked slow")
+
+
 def pytest_collection_modifyitems(config, items):
+    run_slow = config.getoption("--run-slow") or os.environ.get("DLWEEK8_RUN_SLOW") == "1"
+    for item in items:
+        for tier in tiers_of(item):
+            item.add_marker(getattr(pytest.mark, tier))
+        if item.get_closest_marker("slow") and not run_slow:
+            item.add_marker(pytest.mark.skip(reason="opt-in: run with --run-slow (or DLWEEK8_RUN_SLOW=1)"))
     seconds = known_durations()
     if seconds:
         order = slowest_scopes_first([item.nodeid for item in items], seconds)

@@ -24,6 +24,10 @@ from dlweek8.feedback import Feedback
 VALUE_Q = "conv.size_78x84"
 FUNCTION_Q = "conv.output_size_fn"
 LIMIT = 0.4  # check()'s limit in these tests (2 s in a notebook), so the suite stays quick
+#: A check that took longer than this was not stopped by its limit: the hostile objects below sleep 30 s.
+#: Far above LIMIT on purpose: a loaded machine (parallel workers, CI) stretches the wall clock, and a test
+#: must not fail on the machine's speed (how quickly feedback comes is measured by benchmarks/bench_checks.py).
+NOT_STOPPED = 10.0
 
 
 @pytest.fixture(autouse=True)
@@ -163,7 +167,7 @@ def _timed_check(question, answer):
 def test_a_hostile_value_gets_feedback_within_the_limit(name):
     feedback, seconds = _timed_check(VALUE_Q, HOSTILE[name]())
     assert isinstance(feedback, Feedback) and not feedback.passed and feedback.message
-    assert seconds < 3 * LIMIT, seconds
+    assert seconds < NOT_STOPPED, seconds
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
@@ -171,7 +175,7 @@ def test_a_function_returning_a_hostile_value_gets_feedback_within_the_limit(nam
     make = HOSTILE[name]
     feedback, seconds = _timed_check(FUNCTION_Q, lambda *args: make())
     assert isinstance(feedback, Feedback) and not feedback.passed and feedback.message
-    assert seconds < 3 * LIMIT, seconds
+    assert seconds < NOT_STOPPED, seconds
 
 
 def _raises(exc_type):
@@ -209,7 +213,7 @@ def test_a_function_cannot_escape_the_limit_or_raise(answer):
     finally:
         signal.signal(signal.SIGALRM, previous)
     assert isinstance(feedback, Feedback) and not feedback.passed
-    assert seconds < 3 * LIMIT, seconds
+    assert seconds < NOT_STOPPED, seconds
 
 
 def test_the_notebooks_own_timer_and_handler_survive_a_check():

@@ -126,3 +126,34 @@ def test_lab_starts_as_root_too(monkeypatch):
     assert run.lab_flags() == ["--allow-root"]
     monkeypatch.setattr(run.os, "geteuid", lambda: 1000)
     assert run.lab_flags() == []
+
+
+def test_the_quick_tier_leaves_out_every_heavy_tier_and_the_full_run_repeats_the_numbers_under_another_blas():
+    run = _run_py()
+    (quick, extra), = run.test_runs(["--quick", "-k", "conv"], python=Path("py"))
+    def marks(argv):  # the argument of pytest's -m (the first -m is python's: -m pytest)
+        return argv[len(argv) - argv[::-1].index("-m")]
+
+    marks_quick = marks(quick)
+    assert extra == {} and "--quick" not in quick and quick[-2:] == ["-k", "conv"]
+    assert all(f"not {tier}" in marks_quick for tier in ("browser", "grading", "build", "nbval", "slow"))
+    full, again = run.test_runs([], python=Path("py"))
+    assert marks(full[0]) == "pytest" and full[1] == {}
+    assert marks(again[0]) == "numeric"
+    assert again[1]["OPENBLAS_CORETYPE"] and again[1]["OPENBLAS_NUM_THREADS"] == "1"
+    assert len(run.test_runs(["-k", "conv"], python=Path("py"))) == 1  # a chosen subset runs once
+    assert len(run.test_runs(["--run-slow"], python=Path("py"))) == 2
+
+
+def test_tiers_follow_what_a_test_starts():
+    import conftest
+
+    class Item:
+        def __init__(self, path, fixtures=()):
+            self.fspath, self.fixturenames = path, list(fixtures)
+
+    assert conftest.tiers_of(Item(ROOT / "notebooks" / "01_lstm_gradients.ipynb")) == {"nbval"}
+    assert conftest.tiers_of(Item(ROOT / "tests" / "test_hostile_submissions.py")) == {"grading"}
+    assert conftest.tiers_of(Item(ROOT / "tests" / "test_plain.py", ["published"])) == {"build"}
+    assert conftest.tiers_of(Item(ROOT / "tests" / "test_questions.py")) == {"numeric"}
+    assert conftest.tiers_of(Item(ROOT / "tests" / "test_plain.py")) == set()

@@ -508,6 +508,31 @@ def axe_violations(page, rules: list[str] | None = None) -> tuple[list[str], lis
     return ours, chrome
 
 
+#: The viewport widths the accessibility tests lay the notebook out at (a wide screen, a small laptop).
+AXE_WIDTHS = (1400, 1024)
+
+#: JS: elements of our content that scroll sideways (content wider than the box, overflow auto or
+#: scroll): a region the keyboard cannot reach unless focusable (axe's scrollable-region-focusable),
+#: and a layout that depends on the machine's fonts. A focusable region (tabindex) is allowed.
+_SIDEWAYS_JS = """(content) => [...document.querySelectorAll(content)].flatMap(root => [root, ...root.querySelectorAll('*')])
+    .filter(el => { const x = getComputedStyle(el).overflowX;
+        return (x === 'auto' || x === 'scroll') && el.scrollWidth > el.clientWidth + 1 && !el.hasAttribute('tabindex'); })
+    .map(el => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}: ${el.scrollWidth} px in ${el.clientWidth} px: `
+        + (el.closest('.jp-Cell')?.textContent || el.textContent).trim().slice(0, 80))"""
+
+
+def sideways_scrolling(page) -> list[str]:
+    """Elements of our content that scroll sideways at the current viewport (:data:`_SIDEWAYS_JS`)."""
+    return page.evaluate(_SIDEWAYS_JS, f"{NOTEBOOK} .jp-OutputArea-output, {NOTEBOOK} .jp-MarkdownOutput")
+
+
+def at_width(page, width: int) -> None:
+    """Lay the page out at ``width`` px (same height), and wait until the layout has settled."""
+    page.set_viewport_size({"width": width, "height": page.viewport_size["height"] if page.viewport_size else 900})
+    page.wait_for_timeout(400)  # JupyterLab's resize handlers and MathJax's reflow run on the next frames
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def open_in_notebook7(context, server: JupyterLabServer, name: str, timeout_ms: int = 90_000):
     """Notebook 7: open ``/notebooks/<path>`` in a new page, wait until its kernel is idle.
 
