@@ -25,7 +25,7 @@ from dlweek8.checks import conv as conv_checks
 from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED, Feedback
 from dlweek8.instructor import solutions
 from dlweek8.widgets.answers import answer_box
-from test_questions import printed_forms
+from helpers.answers import printed_forms
 
 CONV = [q for q in dlweek8.questions() if q.id.startswith("conv.")]
 VALUES = [q for q in CONV if isinstance(q, question.ValueQuestion)]

@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from dlweek8.instructor import editions
 from dlweek8.instructor.grading import discover, sandbox
 
-from test_hostile_submissions import _total, _value_question, hostile_notebook, rows_by_submission  # tests/ is on sys.path
+from helpers.submissions import hostile_notebook, rows_by_submission, total_points, value_question  # tests/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOXED = os.environ.get("DLWEEK8_TEST_SANDBOX") == "1"
@@ -74,7 +74,7 @@ class Batch:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory) -> Batch:
     student = ROOT / "notebooks" / editions.solved_notebooks(ROOT / "solutions")[0].name
-    qid = _value_question(discover.Assignment.from_notebook(student))
+    qid = value_question(discover.Assignment.from_notebook(student))
     right = repr(_right_value(qid))
     small = _notebook("import dlweek8", f"leak = {right}", f'dlweek8.check("{qid}", leak)')  # one right answer, cheap to run
     files = {
@@ -114,9 +114,9 @@ def test_every_file_has_exactly_one_row_and_the_unreadable_ones_say_why(batch):
 
 def test_a_notebook_graded_under_any_name_gets_the_same_total(batch):
     """A formula, a name that is not UTF-8 and a link to a classmate's file are kept as given, and graded alike."""
-    small = _total(batch.rows["small.ipynb"])
+    small = total_points(batch.rows["small.ipynb"])
     assert small == 1.0, batch.rows["small.ipynb"]["notes"]
-    assert [_total(batch.rows[n]) for n in ("=HYPERLINK(1).ipynb", "caf\\xe9.ipynb", "alias.ipynb")] == [small] * 3
+    assert [total_points(batch.rows[n]) for n in ("=HYPERLINK(1).ipynb", "caf\\xe9.ipynb", "alias.ipynb")] == [small] * 3
 
 
 def test_names_are_inert_in_the_csv(batch):
@@ -128,10 +128,10 @@ def test_names_are_inert_in_the_csv(batch):
 def test_forged_replies_gain_nothing_and_end_nothing(batch):
     """Forged events on every descriptor are dropped; the answer read is what the notebook holds (a wrong one)."""
     row = batch.rows["forged.ipynb"]
-    assert _total(row) == 0 and row["questions"][batch.qid]["answer"] == "[1, 2]", row
+    assert total_points(row) == 0 and row["questions"][batch.qid]["answer"] == "[1, 2]", row
     assert not [note for note in row["notes"] if "could not" in note or "malformed" in note], row["notes"]
 
 
 def test_only_the_notebooks_own_top_level_check_calls_count(batch):
     row = batch.rows["dead_checks.ipynb"]
-    assert _total(row) == 0 and row["questions"][batch.qid]["answer"] == "None", row["questions"][batch.qid]  # leak, not right
+    assert total_points(row) == 0 and row["questions"][batch.qid]["answer"] == "None", row["questions"][batch.qid]  # leak, not right

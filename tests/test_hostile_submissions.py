@@ -38,11 +38,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_markdown_cell
 
 from dlweek8.instructor import editions
 from dlweek8.instructor.grading import batch as grading_batch
 from dlweek8.instructor.grading import discover, runner, sandbox
+from helpers.submissions import hostile_notebook, rows_by_submission, total_points, value_question
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_SANDBOX = os.environ.get("DLWEEK8_TEST_NO_SANDBOX") == "1"
@@ -57,18 +58,6 @@ LIMITS = runner.Limits()  # the bounds grade applies by default
 REAL_STARTUP = Path.home() / ".ipython" / "profile_default" / "startup"
 
 pytestmark = pytest.mark.skipif(not NO_SANDBOX and sandbox.unavailable_reason() is not None, reason=str(sandbox.unavailable_reason()))
-
-
-def _value_question(assignment) -> str:
-    from dlweek8.instructor.grading import judge
-
-    return next(qid for qid in assignment.question_ids if not judge.is_function_question(qid))
-
-
-def hostile_notebook(qid: str, code: str) -> bytes:
-    """A small notebook: the hostile cell, then a check cell that reads ``leak``."""
-    cells = [new_code_cell("import dlweek8\nleak = None"), new_code_cell(code), new_code_cell(f'dlweek8.check("{qid}", leak)')]
-    return nbformat.writes(new_notebook(cells=cells)).encode()
 
 
 def attacks(py: str, paths: dict[str, str], port: int) -> dict[str, str]:
@@ -280,7 +269,7 @@ def batch(tmp_path_factory) -> Batch:
     solved = editions.solved_notebooks(ROOT / "solutions")[0]
     student = ROOT / "notebooks" / solved.name
     assignment = discover.Assignment.from_notebook(student)
-    qid = _value_question(assignment)
+    qid = value_question(assignment)
     classmate_nb = editions.answered(nbformat.read(student, as_version=4), nbformat.read(solved, as_version=4))
     classmate_nb.cells.insert(0, new_markdown_cell(f"my notes: {CLASSMATE_SECRET}"))
 
@@ -318,20 +307,10 @@ def batch(tmp_path_factory) -> Batch:
                  csv_text, after, max(rss, before) / 1024, server.connections)
 
 
-def rows_by_submission(out: Path) -> dict:
-    """The rows of a run's results.jsonl, as JSON objects, by submission name."""
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
-    return {row["submission"]: row for row in rows}
-
-
-def _total(row) -> float:
-    return sum(q["points"] for q in row["questions"].values())
-
-
 def test_honest_classmates_keep_their_exact_totals(batch):
     """Graded alongside a saboteur that kills every grading process it can see, the classmate gets full marks."""
     row = batch.rows["1-classmate.ipynb"]
-    assert _total(row) == batch.full_marks, row["notes"]
+    assert total_points(row) == batch.full_marks, row["notes"]
     assert all(q["status"] == "correct" for q in row["questions"].values()), row["notes"]
 
 
@@ -375,7 +354,7 @@ def test_bounds_hold_within_three_times_their_setting(batch):
     # RLIMIT_NPROC, and where the grader is root (which the kernel exempts from it) the run's pids cgroup
     assert got["processes"] <= 3 * LIMITS.processes, got
     sleepy = batch.rows["sleepy.ipynb"]
-    assert _total(sleepy) == 0 and "did not finish within" in json.dumps(sleepy["questions"])
+    assert total_points(sleepy) == 0 and "did not finish within" in json.dumps(sleepy["questions"])
     # Alone, the sleeper never ends; with the bound, the batch ends (the margin is for a shared machine's load).
     assert batch.seconds < 3 * NOTEBOOK_TIMEOUT + 300
     # 400 MB printed is not held by the grader (the issue measured 1.3 GB)

@@ -1,12 +1,12 @@
 """Task 1 explorers: a slider change redraws, and the drawn data shows what the notebook claims.
 
 The explorers refresh through FigureView's fast path; after every move the image must show
-what a full draw of the figure shows (``assert_same_picture``, from test_figure_view).
+what a full draw of the figure shows (``assert_same_picture``, from tests/helpers/pictures.py).
 """
 
 import numpy as np
 import pytest
-from test_figure_view import assert_same_picture
+from helpers.pictures import assert_same_picture
 
 from dlweek8 import lstm
 from dlweek8.widgets.lstm_explorers import ArgmaxExplorer, GradientFlowExplorer, SigmoidExplorer, gradient_flow_cell

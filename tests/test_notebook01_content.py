@@ -22,7 +22,7 @@ from dlweek8 import checks, lstm
 from dlweek8.widgets.lstm_explorers import GradientFlowExplorer, gradient_flow_cell
 
 import solved_notebook  # tests/ is on sys.path under pytest
-from test_notebook_structure import heading_problems
+from helpers.headings import heading_problems
 from solved_notebook import prose, run_in_order
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "01_lstm_gradients.ipynb"

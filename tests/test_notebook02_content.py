@@ -15,10 +15,10 @@ import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
-from test_questions import printed_forms
+from helpers.answers import printed_forms
 
 import solved_notebook  # tests/ is on sys.path under pytest
-from test_notebook_structure import heading_problems
+from helpers.headings import heading_problems
 from solved_notebook import CHECK, prose, run_in_order
 from torch import nn
 

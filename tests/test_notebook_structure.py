@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from helpers.headings import heading_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("notebooks", "solutions") for p in (ROOT / folder).glob("*.ipynb"))
@@ -94,18 +95,6 @@ def image_problems(source: str) -> list[str]:
     for image in BeautifulSoup(source, "html.parser").find_all("img"):
         if not (image.get("alt") or "").strip():
             problems.append(f"<img src={image.get('src', '')[:60]!r}> has no alt text")
-    return problems
-
-
-def heading_problems(levels: list[int]) -> list[str]:
-    problems = []
-    if levels.count(1) != 1:
-        problems.append(f"{levels.count(1)} H1 headings (want exactly one)")
-    if levels and levels[0] != 1:
-        problems.append(f"the first heading is H{levels[0]}, not the H1")
-    for before, after in zip(levels, levels[1:], strict=False):
-        if after > before + 1:
-            problems.append(f"H{before} followed by H{after} (skips a level)")
     return problems
 
 

@@ -22,11 +22,11 @@ from dlweek8.mistakes import Mistake
 from dlweek8.instructor import solutions
 from dlweek8.instructor.solutions import as_student
 from dlweek8.names import CORRECT, INCORRECT
+from helpers.answers import printed_forms
 
 QUESTIONS = dlweek8.questions()
 FUNCTIONS = [q for q in QUESTIONS if isinstance(q, FunctionQuestion)]
 IDS = [q.id for q in QUESTIONS]
-
 
 
 def catalogue():
@@ -88,26 +88,6 @@ def test_each_mistake_a_question_can_name_is_one_object_holding_its_message_and_
 def test_wrong_answers_without_a_name_fail_without_one(q, wrong):
     feedback = dlweek8.check(q.id, as_student(wrong))
     assert feedback.status == INCORRECT and feedback.mistake is None, str(feedback)
-
-
-def printed_forms(value) -> set[str]:
-    """The usual printed forms of a right value that would give it away."""
-    value = plain.to_plain(value)
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, bool) or value is None:
-        return set()
-    if isinstance(value, int):
-        return {str(value), f"{value:,}"} if abs(value) >= 10 else set()
-    if isinstance(value, float):
-        return {f"{value:.{n}f}" for n in (2, 3, 4)} if not value.is_integer() else printed_forms(int(value))
-    if isinstance(value, list):
-        items = [str(v) for v in value]
-        forms = {", ".join(items), "(" + ", ".join(items) + ")", "[" + ", ".join(items) + "]", " and ".join(items)}
-        for v in value:
-            forms |= printed_forms(v)
-        return forms
-    return set()
 
 
 @pytest.mark.parametrize(("q", "mistake", "wrong"), [p for p in catalogue() if not isinstance(p.values[0], FunctionQuestion)])
