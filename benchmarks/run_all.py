@@ -10,7 +10,8 @@ A module defines ``cases() -> list[Case]`` (timings, see ``harness.py``), and ma
 ``OPT_IN = "--flag"`` (run only when that flag is given).  A module that is missing a
 dependency or fails is reported and the others still run.  Results also go to
 ``benchmarks/results/latest.json`` and ``latest.md`` (git-ignored), which keep the latest
-figures of every module: a partial run (``--only``) replaces only the modules it ran.
+figures of every module: a partial run (``--only``) replaces only the modules it ran.  The same
+figures, with their dates and one line per missed goal, are written to ``docs/measurements.md``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ sys.path.insert(0, str(HERE))
 from harness import Result, _fmt, measure  # noqa: E402
 
 RESULTS = HERE / "results"
+#: the measured-figures page of the docs, rewritten by every run into RESULTS
+MEASUREMENTS = HERE.parent / "docs" / "measurements.md"
 
 
 @dataclass
@@ -169,6 +172,34 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def measurements_page(report: dict) -> str:
+    """docs/measurements.md: each figure with the date it was measured, median, spread and goal, then one line per missed goal."""
+    m = report["machine"]
+    lines = [
+        "# Measured figures",
+        "",
+        "Written by `python3 run.py bench` (`benchmarks/run_all.py`); do not edit by hand. Machine: "
+        f"{m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}"
+        + (f", load average {m['load_1min']:.1f} at the start." if m.get("load_1min") is not None else "."),
+        "",
+        "| figure | measured | median | spread (p10–p90) | n | goal | met? |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in report["results"]:
+        spread = f"{_cell(e, 'p10')} – {_cell(e, 'p90')}" if e["p10"] is not None else (e.get("note") or "–")
+        goal = "–" if e["goal"] is None else "≤ " + _cell(e, "goal")
+        met = {True: "yes", False: "**no**", None: "–"}[e["met"]]
+        lines.append(f"| {e['name']} | {e.get('when', report['when'])} | {_cell(e, 'median')} | {spread} | {e['n']} | {goal} | {met} |")
+    missed = [e for e in report["results"] if e["met"] is False]
+    lines += ["", "## Missed goals", ""]
+    lines += [f"- {e['name']}: median {_cell(e, 'median')} against ≤ {_cell(e, 'goal')} ({e.get('when', report['when'])})." for e in missed]
+    if not missed:
+        lines.append("None: every figure with a goal met it.")
+    if report["problems"]:
+        lines += ["", "## Not measured", ""] + [f"- {problem}" for problem in report["problems"]]
+    return "\n".join(lines) + "\n"
+
+
 def _keep_other_modules(report: dict, ran: set[str], results: Path) -> None:
     """Add the previous figures of modules this run did not run (measured on this machine)."""
     try:
@@ -181,8 +212,9 @@ def _keep_other_modules(report: dict, ran: set[str], results: Path) -> None:
     report["results"] = sorted(kept + report["results"], key=lambda e: e["module"])
 
 
-def main(argv: list[str], folder: Path = HERE, results: Path = RESULTS) -> int:
-    """Run the ``bench_*.py`` modules of ``folder``; write the tables to ``results``; 1 if any could not run."""
+def main(argv: list[str], folder: Path = HERE, results: Path = RESULTS, page: Path | None = None) -> int:
+    """Run the ``bench_*.py`` modules of ``folder``; write the tables to ``results`` and the measurements page
+    to ``page`` (docs/measurements.md for the default ``results``, else ``results/measurements.md``); 1 if any could not run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", action="store_true", help="also time the README test command (takes minutes)")
     parser.add_argument("--only", nargs="*", default=[], help="run only modules whose name contains one of these")
@@ -200,6 +232,9 @@ def main(argv: list[str], folder: Path = HERE, results: Path = RESULTS) -> int:
     _keep_other_modules(report, set(report["ran"]), results)
     (results / "latest.json").write_text(json.dumps(report, indent=1))
     (results / "latest.md").write_text(markdown(report))
+    page = page or (MEASUREMENTS if results == RESULTS else results / "measurements.md")
+    page.parent.mkdir(exist_ok=True)
+    page.write_text(measurements_page(report), encoding="utf-8")
     missed = [e["name"] for e in report["results"] if e["met"] is False]
     print(f"\n{len(report['results'])} figures, {len(missed)} missed their goal"
           + (f": {', '.join(missed)}" if missed else "") + f"; table in {results / 'latest.md'}")

@@ -75,3 +75,40 @@ def test_a_goal_can_come_from_a_case_measured_before_it_in_the_same_run(tmp_path
     assert _run_all().main([], folder=tmp_path, results=tmp_path / "results") == 0
     ours = next(e for e in json.loads((tmp_path / "results" / "latest.json").read_text())["results"] if e["name"] == "ours")
     assert ours["goal"] == 0.1 and ours["met"] is False  # 0.15 s is not 20 times faster than 2 s
+
+
+SAMPLE = {
+    "when": "2026-12-06 17:00 UTC",
+    "machine": {"nproc": 2, "cpu": "AMD EPYC", "ram_gb": 23.5, "python": "3.11.7", "load_1min": 0.5},
+    "results": [
+        {"when": "2026-12-06 17:00 UTC", "module": "bench_checks", "name": "check, value", "unit": "s",
+         "median": 0.0001, "p10": 0.00008, "p90": 0.0002, "n": 50, "goal": 0.001, "met": True},
+        {"when": "2026-12-01 09:30 UTC", "module": "bench_lstm", "name": "gradient flow, steps T", "unit": "s",
+         "median": 0.123, "p10": 0.078, "p90": 0.138, "n": 20, "goal": 0.1, "met": False},
+        {"when": "2026-12-06 17:00 UTC", "module": "bench_env_size", "name": "environment", "unit": "bytes",
+         "median": 2 * 1024**3, "p10": None, "p90": None, "n": 1, "goal": None, "met": None, "note": "site-packages"},
+    ],
+    "problems": ["bench_browser.cases(): RuntimeError: no chromium"],
+}
+
+
+def test_the_measurements_page_has_dates_medians_spreads_goals_and_one_line_per_missed_goal():
+    page = _run_all().measurements_page(SAMPLE)
+    rows = [line for line in page.splitlines() if line.startswith("| ") and "figure" not in line]
+    assert len(rows) == 3
+    slow = next(r for r in rows if r.startswith("| gradient flow, steps T |"))
+    assert "2026-12-01 09:30 UTC" in slow and "123.00 ms" in slow and "78.00 ms – 138.00 ms" in slow and "≤ 100.00 ms" in slow
+    assert slow.rstrip().endswith("**no** |")
+    missed = page.split("## Missed goals", 1)[1].split("##", 1)[0]
+    assert [line for line in missed.splitlines() if line.startswith("- ")] == [
+        "- gradient flow, steps T: median 123.00 ms against ≤ 100.00 ms (2026-12-01 09:30 UTC)."]
+    assert "- bench_browser.cases(): RuntimeError: no chromium" in page
+
+
+def test_a_page_without_missed_goals_says_so(tmp_path):
+    run_all = _run_all()
+    met = dict(SAMPLE, results=[SAMPLE["results"][0]], problems=[])
+    assert "None: every figure with a goal met it." in run_all.measurements_page(met)
+    (tmp_path / "bench_a_good.py").write_text(MODULES["bench_a_good.py"])
+    assert run_all.main([], folder=tmp_path, results=tmp_path / "results") == 0
+    assert "| adds |" in (tmp_path / "results" / "measurements.md").read_text()  # a run into other results writes its page there
