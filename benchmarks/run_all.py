@@ -180,7 +180,8 @@ def measurements_page(report: dict) -> str:
         "",
         "Written by `python3 run.py bench` (`benchmarks/run_all.py`); do not edit by hand. Machine: "
         f"{m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}"
-        + (f", load average {m['load_1min']:.1f} at the start." if m.get("load_1min") is not None else "."),
+        + (f", load average {m['load_1min']:.1f} at the start." if m.get("load_1min") is not None else ".")
+        + " How figures are taken and why goals are missed: [the measurement notes](measurement-notes.md).",
         "",
         "| figure | measured | median | spread (p10–p90) | n | goal | met? |",
         "|---|---|---|---|---|---|---|",
