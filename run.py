@@ -155,9 +155,9 @@ def lint(verbose: bool, root: Path = ROOT) -> bool:
 
 
 def _local_modules(root: Path) -> list[str]:
-    """deptry arguments naming the modules tests and benchmarks import from their own folder (test_x, harness)."""
+    """deptry arguments naming the modules and packages tests and benchmarks import from their own folder (test_x, harness, helpers)."""
     folders = (root / "tests", root / "tests" / "browser", root / "benchmarks")
-    names = sorted({path.stem for folder in folders for path in folder.glob("*.py")})
+    names = sorted({path.stem for folder in folders for path in folder.glob("*.py")} | {path.parent.name for folder in folders for path in folder.glob("*/__init__.py")})
     return [argument for name in ["dlweek8", *names] for argument in ("--known-first-party", name)]
 
 
