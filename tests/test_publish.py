@@ -34,7 +34,7 @@ from dlweek8.question import FunctionQuestion
 
 from student_build import HUB, REPO, clean_env
 
-import test_grading  # submissions are built with the grading tests' helpers (tests/ is on sys.path under pytest)
+from helpers.editions import LOOKUP_CELL  # tests/ is on sys.path under pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLVED = editions.solved_notebooks(ROOT / "solutions")
@@ -468,9 +468,9 @@ def test_the_isolation_is_real(published, student_python):
 
 
 def lookup_answer(question_id: str):
-    """The grading tests' lookup table (``test_grading.LOOKUP_CELL``), made here as the notebook would make it."""
+    """The grading tests' lookup table (``helpers.editions.LOOKUP_CELL``), made here as the notebook would make it."""
     namespace: dict = {}
-    exec(test_grading.LOOKUP_CELL, namespace)  # noqa: S102 - our own test code
+    exec(LOOKUP_CELL, namespace)  # noqa: S102 - our own test code
     return namespace["_lookup"](question_id)
 
 

@@ -30,7 +30,7 @@ from dlweek8.instructor import k8s
 from dlweek8.instructor.grading import gradebook, merge, report
 from dlweek8.instructor.solutions import solution
 
-from test_grading import EDITIONS, filled, with_cell
+from helpers.editions import EDITIONS, filled, with_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = ["conv.size_78x84", "conv.params_7x7"]
