@@ -20,10 +20,12 @@ from . import plain
 from .mistakes import Mistake, NamesMistakes
 from .question import ValueQuestion
 
+#: The title a well-formed written answer's feedback shows (not "Correct": nobody has read it yet).
+SAVED_TITLE = "Saved for grading by a person"
 #: The most sentences a written answer may have.
 MAX_SENTENCES = 3
 #: The fewest words that can carry a reason.
-MIN_WORDS = 4
+MIN_WORDS = 5
 #: Share of an answer's letters taken over from the prompt or an option that makes it a copy.
 COPY_SHARE = 0.7
 #: Words ending in "." that do not end a sentence (compared lower-case, without the last dot).
@@ -143,6 +145,8 @@ class WrittenQuestion(NamesMistakes, ValueQuestion):
                  after: str | None = None):
         self.id, self.prompt, self.criteria, self.practice = question_id, prompt, tuple(criteria), practice
         self.after = after or practice  # the question it follows in notebook order
+        if practice is None:  # nothing to copy but the prompt
+            self.mistakes = {name: m for name, m in WRITTEN_MISTAKES.items() if name != "copies-option"}
 
     @property
     def max_points(self) -> int:
@@ -183,12 +187,12 @@ class WrittenQuestion(NamesMistakes, ValueQuestion):
         from dataclasses import replace
 
         feedback = self.correct(
-            f"Saved for grading: the form is right ({count} sentence{'s' if count != 1 else ''}). A person will grade the "
+            f"The form is right ({count} sentence{'s' if count != 1 else ''}). A person will grade the "
             f"content (up to {self.max_points} points) against the criteria below; this check does not judge the content "
             "and gives no points itself.",
             example=self.rubric_rows(),
         )
-        return replace(feedback, score=0.0)
+        return replace(feedback, score=0.0, title=SAVED_TITLE)
 
 
 def is_written(question) -> bool:
