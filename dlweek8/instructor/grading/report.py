@@ -136,18 +136,19 @@ class RunInfo:
 # -- answers as the record shows them -----------------------------------------------------------
 
 
-def answer_text(reply: dict | None) -> str | None:
+def answer_text(reply: dict | None, written: bool = False) -> str | None:
     """A short printed form of what a kernel reported for one question (None when nothing came back).
 
     A value is shown as its plain form (arrays as their values while short); a function answer as
-    what it returned on the probes. At most :data:`ANSWER_CHARS` characters. Never raises.
+    what it returned on the probes. At most :data:`ANSWER_CHARS` characters; the text of a ``written``
+    answer is kept as it is, up to :data:`WRITTEN_CHARS`. Never raises.
     """
     if not isinstance(reply, dict):
         return None
     try:
         if isinstance(reply.get("value"), str):
             value = plain.loads(reply["value"])
-            if isinstance(value, str):  # a written answer: kept whole (up to WRITTEN_CHARS), for the person who grades it
+            if written and isinstance(value, str):  # a written answer: kept whole (up to WRITTEN_CHARS), for the person who grades it
                 return value if len(value) <= WRITTEN_CHARS else value[: WRITTEN_CHARS - 1] + "…"
             return _cap(_show(value))
         if isinstance(reply.get("outcomes"), list):
