@@ -20,13 +20,15 @@ import json
 from pathlib import Path
 
 from ... import checks
-from ...names import STATUS_TITLE
+from ...names import CORRECT, INCORRECT, INVALID, UNANSWERED
 from ...written import is_written
 from ..references import rubrics
 from . import report
 from .written_scores import anon_id
 
 PAGE = "written.html"
+#: What the instant check said of an answer's form, by its status (it never judged the content).
+_FORM = {CORRECT: "form accepted", INCORRECT: "form refused", UNANSWERED: "no answer", INVALID: "not readable as text"}
 
 _STYLE = """
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --panel: #f6f8fa;
@@ -178,7 +180,7 @@ def _answer(row: report.Row, qid: str, n: int, total: int, show_names: bool, num
     token = row.submission if show_names else anon_id(row.submission)
     text = row.answers.get(qid)
     found = row.feedback.get(qid)
-    form = f"{STATUS_TITLE.get(found.status, found.status)}: {found.message}" if found else "no verdict recorded"
+    form = f"{_FORM.get(found.status, found.status)}. {found.message}" if found else "no verdict recorded"
     name = f": {esc(row.submission)}" if show_names else ""
     shown = f'<div class="text" lang="en">{esc(text)}</div>' if text else '<p class="muted">(no answer)</p>'
     boxes = []
