@@ -132,3 +132,13 @@ def test_score_two_answers_by_keyboard_download_and_fold_them_in(graded, browser
     assert {r[2]: r[-1] for r in canvas[2:]} == {ids[name]: f"{total:g}" for name, total in expected.items()}
     feedback = (graded / "feedback" / f"{second}__01_written_fixture.md").read_text(encoding="utf-8")
     assert "Comment: Say why the tanh matters." in feedback and "- met: says how c\\_{t−1} and h\\_{t−1} enter step t" in feedback
+
+    # the page written again by the fold starts, in a browser that never saw it, from the folded scores
+    fresh = browser.new_context()
+    page = fresh.new_page()
+    page.goto((graded / "written.html").as_uri())
+    page.wait_for_function("document.getElementById('progress').textContent.includes('2 of 3')")
+    boxes = page.locator("article.answer").nth(0).locator("input[type=checkbox]")
+    assert [boxes.nth(k).is_checked() for k in range(3)] == [True, False, True]
+    assert page.locator("article.answer").nth(1).locator("textarea").input_value() == "Say why the tanh matters."
+    fresh.close()

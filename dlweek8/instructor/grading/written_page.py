@@ -5,7 +5,8 @@ read as HTML or Markdown), anonymised unless ``--show-names``, in a stable shuff
 hash of the question and the submission, so a re-rendered page keeps its order). Each answer has
 the rubric's checkboxes and a comment box. Keyboard: ``n``/``j`` next answer (marks the current one
 scored), ``p``/``k`` previous, ``1``-``9`` toggle a criterion, ``c`` the comment (``Esc`` leaves it),
-``d`` download. Progress is kept in the browser's localStorage; "Download scores" writes
+``d`` download. Progress is kept in the browser's localStorage (an answer
+scored and folded in before starts from that score); "Download scores" writes
 ``written_scores.csv`` (:mod:`.written_scores`), which ``python -m dlweek8 report graded/
 --written-scores written_scores.csv`` folds in. No server, no network: a Content-Security-Policy
 lets only the page's own script run.
@@ -95,6 +96,9 @@ _SCRIPT = r"""
   }
   function load(a) {
     var entry = state[idOf(a)];
+    if (!entry && a.hasAttribute("data-folded")) {  // scored earlier and folded in: start from that score
+      try { entry = state[idOf(a)] = JSON.parse(a.getAttribute("data-folded")); entry.scored = true; } catch (e) { entry = undefined; }
+    }
     if (entry) {
       boxes(a).forEach(function (b) { b.checked = (entry.criteria || []).indexOf(b.getAttribute("data-key")) >= 0; });
       a.querySelector("textarea").value = entry.comment || "";
@@ -191,8 +195,11 @@ def _answer(row: report.Row, qid: str, n: int, total: int, show_names: bool, num
         boxes.append(f'<label for="{box_id}"><input type="checkbox" id="{box_id}" data-key="{esc(criterion.key)}" '
                      f'data-points="{criterion.points}"> <kbd>{k}</kbd> {esc(earns)} '
                      f'({criterion.points} point{"s" if criterion.points != 1 else ""})</label>')
+    folded = row.written.get(qid)
+    folded_attr = (f' data-folded="{esc(json.dumps({"criteria": list(folded.get("criteria") or ()), "comment": folded.get("comment") or ""}))}"'
+                   if folded else "")
     return (
-        f'<article class="answer" tabindex="-1" id="a{number}" data-question="{esc(qid)}" data-submission="{esc(token)}" '
+        f'<article class="answer" tabindex="-1" id="a{number}" data-question="{esc(qid)}" data-submission="{esc(token)}"{folded_attr} '
         f'aria-labelledby="a{number}-h">'
         f'<h3 id="a{number}-h">Answer {n} of {total}{name}</h3>'
         f"{shown}"
