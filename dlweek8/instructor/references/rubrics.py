@@ -62,7 +62,7 @@ MODEL_ANSWERS = {
     "lstm.cell_state_dependence_why": (
         "No, c_{t−1} is not a function of h_{t−1}: the two are separate inputs of step t, and the state is the pair (h, c). "
         "The output h = o ∘ tanh(c) throws information away, e.g. with one unit o = 0.5, c = 1 and o = 0.8, c ≈ 0.52 "
-        "both give h ≈ 0.38. So one value of h_{t−1} fits many values of c_{t−1}, and no function maps h_{t−1} to c_{t−1}."
+        "both give h ≈ 0.38. So one value of h_{t−1} fits many values of c_{t−1}, and c_{t−1} cannot be read off h_{t−1}."
     ),
     "lstm.no_hand_jacobian_why": (
         "By the chain rule ∂h_t/∂h_{t−3} is a block of the product S_t S_{t−1} S_{t−2} of three one-step Jacobians of "
