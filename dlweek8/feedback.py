@@ -37,6 +37,7 @@ class Feedback:
     hints: tuple[str, ...] = ()
     mistake: str | None = None  # a stable name for a recognised misconception, e.g. "ceil-for-floor"
     score: float | None = None
+    title: str | None = None  # shown instead of the status's title (a written answer: "Saved for grading by a person")
 
     @property
     def passed(self) -> bool:
@@ -60,7 +61,7 @@ class Feedback:
 
     # -- rendering -------------------------------------------------------------------------
     def __str__(self) -> str:
-        lines = [f"{_MARK[self.status]} {self.question_id}: {_TITLE[self.status]}. {self.message}"]
+        lines = [f"{_MARK[self.status]} {self.question_id}: {self.title or _TITLE[self.status]}. {self.message}"]
         lines += [f"    {label}: {value}" for label, value in self.example]
         if self.hints and not self.passed:
             lines.append(f"    ({len(self.hints)} hint{'s' if len(self.hints) > 1 else ''} available: .hint(1))")
@@ -77,7 +78,7 @@ class Feedback:
             f'<div class="dlweek8-feedback dlweek8-{self.status}" role="status" '
             f'style="background:{BOX_BACKGROUND};color:{TEXT_COLOUR};border:1px solid {colour};border-left:4px solid {colour};'
             'border-radius:3px;padding:6px 10px;margin:4px 0;font-family:sans-serif">',
-            f'<div style="color:{colour};font-weight:bold">{_MARK[self.status]} {_TITLE[self.status]}'
+            f'<div style="color:{colour};font-weight:bold">{_MARK[self.status]} {esc(self.title or _TITLE[self.status])}'
             f' <span style="color:{MUTED_COLOUR};font-weight:normal;font-family:monospace">{esc(self.question_id)}</span></div>',
             f'<div class="dlweek8-message">{esc(self.message)}</div>',
         ]

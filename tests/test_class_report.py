@@ -61,7 +61,7 @@ def synthetic_class(size: int = CLASS_SIZE, seed: int = 8) -> Truth:
     for i, qid in enumerate(QUESTION_IDS):
         names = catalogue(qid)
         named = rng.dirichlet(np.ones(len(names))) * 0.35 if names else np.zeros(0)
-        p_correct = 0.2 + 0.05 * i  # distinct difficulties
+        p_correct = 0.2 + 0.4 * i / len(QUESTION_IDS)  # distinct difficulties (below 0.6 however many questions)
         rest = 1 - p_correct - named.sum()
         plans[qid] = (names, np.concatenate([[p_correct], named, [rest * 0.5, rest * 0.3, rest * 0.2]]))
     for n in range(size):

@@ -26,7 +26,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 import dlweek8
 from dlweek8 import checks
 from dlweek8 import __main__ as cli
-from dlweek8 import plain, untrusted
+from dlweek8 import plain, untrusted, written
+from dlweek8.instructor.references import rubrics
 from dlweek8.instructor import editions
 from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
 from dlweek8 import kernel_side
@@ -246,8 +247,13 @@ def test_the_other_editions_grade_full_and_half(graded_others, edition):
     assert rows["full.ipynb"].notes == [] and rows["half.ipynb"].notes == []
 
 
+def autograded(edition: Edition) -> list[str]:
+    """The questions the grader gives points to (a written answer's points come from a person)."""
+    return [qid for qid in edition.answers if not written.is_written(qid)]
+
+
 def points(graded: Graded, name: str) -> dict[str, float]:
-    return {qid: float(graded.csv_rows[name][qid]) for qid in graded.edition.answers}
+    return {qid: float(graded.csv_rows[name][qid]) for qid in autograded(graded.edition)}
 
 
 def test_the_course_has_several_questions():
@@ -257,8 +263,10 @@ def test_the_course_has_several_questions():
 
 def test_full_marks(graded):
     assert set(points(graded, "full.ipynb").values()) == {1.0}
-    assert float(graded.csv_rows["full.ipynb"]["total"]) == len(graded.edition.answers)
+    assert float(graded.csv_rows["full.ipynb"]["total"]) == len(autograded(graded.edition))
     assert all(f.status == CORRECT for f in graded.rows["full.ipynb"].feedback.values())
+    for qid in set(graded.edition.answers) - set(autograded(graded.edition)):  # saved whole for a person, no points yet
+        assert graded.csv_rows["full.ipynb"][qid] == "0" and " ".join(graded.rows["full.ipynb"].answers[qid].split()) == rubrics.MODEL_ANSWERS[qid]
 
 
 def test_blank_gets_nothing_and_is_told_to_answer(graded):
@@ -268,10 +276,10 @@ def test_blank_gets_nothing_and_is_told_to_answer(graded):
 
 def test_half_right_gets_the_right_half(graded):
     wrong = half_wrong(graded.edition)
-    expected = {qid: 0.0 if qid in wrong else 1.0 for qid in graded.edition.answers}
+    expected = {qid: 0.0 if qid in wrong else 1.0 for qid in autograded(graded.edition)}
     assert points(graded, "half.ipynb") == expected
     assert all(not graded.rows["half.ipynb"].feedback[q].passed for q in wrong)
-    assert float(graded.csv_rows["half.ipynb"]["total"]) == len(expected) - len(wrong)
+    assert float(graded.csv_rows["half.ipynb"]["total"]) == len(expected) - len(set(wrong) & set(expected))
 
 
 def test_a_crashing_cell_does_not_hide_later_answers(graded):

@@ -40,6 +40,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell
 
+from dlweek8 import written
 from dlweek8.instructor import editions
 from dlweek8.instructor.grading import batch as grading_batch
 from dlweek8.instructor.grading import discover, runner, sandbox
@@ -303,7 +304,8 @@ def batch(tmp_path_factory) -> Batch:
         except OSError:
             pass
     rows = rows_by_submission(out)
-    return Batch(out, rows, sorted(files), qid, float(len(assignment.question_ids)), seconds, home, shared, alive,
+    full_marks = float(sum(not written.is_written(q) for q in assignment.question_ids))  # written answers: a person's points, later
+    return Batch(out, rows, sorted(files), qid, full_marks, seconds, home, shared, alive,
                  csv_text, after, max(rss, before) / 1024, server.connections)
 
 

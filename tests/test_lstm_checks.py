@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import dlweek8
-from dlweek8 import gradcheck, lstm
+from dlweek8 import gradcheck, lstm, written
 from dlweek8.checks import lstm as lstm_checks
 from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED
 from dlweek8.instructor import solutions
@@ -54,7 +54,9 @@ def test_the_lstm_questions_come_first_with_the_self_test_last():
 @pytest.mark.parametrize("q", LSTM, ids=ids(LSTM))
 def test_prompt_and_hints(q):
     assert q.prompt and "\n" not in q.prompt and 1 <= len(q.hints) <= 2
-    if isinstance(q, ValueQuestion):
+    if written.is_written(q):  # text in a code cell, graded by a person: no widget, no signature
+        assert q.max_points > 0 and not q.fields
+    elif isinstance(q, ValueQuestion):
         assert q.fields, f"{q.id}: a value question is answered in a widget"
         assert not hasattr(q, "solution_fields") or _raises_not_implemented(q.solution_fields)
     else:

@@ -115,10 +115,16 @@ def test_reason_questions_list_the_check_s_reasons_verbatim():
 
 
 def test_written_reasoning_cells_follow_the_seed_s_three_sentence_questions():
-    for qid, label in (("lstm.cell_state_dependence", "Your reason"), ("lstm.argmax_vs_input", "Your justification")):
-        after = CELLS[index_of_check(qid) + 1]
-        assert after.cell_type == "markdown" and after.source.startswith(f"**{label} (ungraded, at most three sentences):**")
-        assert "### BEGIN SOLUTION" in after.source
+    """Each "why" of the notes is a written answer a person grades: a label, an answer cell holding text, its check."""
+    for qid, label, name in (("lstm.cell_state_dependence", "Your reason", "why_cell_state"),
+                             ("lstm.argmax_vs_input", "Your justification", "why_argmax"),
+                             ("lstm.dh_dh_prev", "Your answer", "why_not_by_hand")):
+        written_check = index_of_check(qid + "_why" if qid != "lstm.dh_dh_prev" else "lstm.no_hand_jacobian_why")
+        label_cell, answer, check = CELLS[written_check - 2: written_check + 1]
+        assert label_cell.cell_type == "markdown" and label_cell.source.startswith(f"**{label} (graded by a person, at most three sentences):**")
+        assert answer.cell_type == "code" and "### BEGIN SOLUTION" in answer.source and f'{name} = """' in answer.source
+        assert check.source == f'dlweek8.check("{checks.get(qid + "_why").id if qid != "lstm.dh_dh_prev" else "lstm.no_hand_jacobian_why"}", {name})'
+        assert written_check > index_of_check(qid)
 
 
 # -- notation and truth ------------------------------------------------------------------------

@@ -896,3 +896,42 @@ QUESTIONS = [
     QuizCarousel("lstm.quiz_cec", gates=(0.9, 0.8, 0.95)),
     QuizRnnScale("lstm.quiz_rnn_scale", u=1.5, slope=0.8, steps=20),
 ]
+
+
+# -- written answers, graded by a person (the kind: dlweek8/written.py; rubrics: references/rubrics.py) --
+# Kept apart from the list above: each written question goes right after the question it follows.
+from ..written import Criterion, WrittenQuestion, placed  # noqa: E402 - the written block stays at the end
+
+WRITTEN = [
+    WrittenQuestion(
+        "lstm.cell_state_dependence_why",
+        "In at most three sentences: at step t, is c_{t−1} a function of h_{t−1}? Why or why not?",
+        (
+            Criterion("verdict", "answers the question: yes or no"),
+            Criterion("inputs", "says how c_{t−1} and h_{t−1} enter step t"),
+            Criterion("reason", "gives a reason why h_{t−1} does or does not determine c_{t−1} (an argument or a counter-example)"),
+        ),
+        practice="lstm.cell_state_dependence",
+    ),
+    WrittenQuestion(
+        "lstm.no_hand_jacobian_why",
+        "In at most three sentences: why should nobody write out ∂h_t/∂h_{t−3} by hand?",
+        (
+            Criterion("structure", "says what ∂h_t/∂h_{t−3} is made of, in terms of one-step Jacobians"),
+            Criterion("paths", "says which quantities carry the dependence of h_t on h_{t−3}"),
+            Criterion("instead", "says why expanding it is impractical, and how it is computed instead"),
+        ),
+        after="lstm.dh_dh_prev",
+    ),
+    WrittenQuestion(
+        "lstm.argmax_vs_input_why",
+        "In at most three sentences: does the argmax over h_{t−1} of f_t(d) depend on W^f(d)·x_t? Does the max? Justify both.",
+        (
+            Criterion("argmax", "answers for the argmax, with a reason"),
+            Criterion("max", "answers for the max, with a reason"),
+            Criterion("numbers", "backs the answers with a computation or an example with numbers"),
+        ),
+        practice="lstm.argmax_vs_input",
+    ),
+]
+QUESTIONS = placed(QUESTIONS, WRITTEN)

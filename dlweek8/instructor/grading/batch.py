@@ -13,6 +13,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from ...written import is_written
 from . import gradebook, judge, merge, report, runner, sandbox
 from .discover import Assignment, NotANotebook, Parsed, read_notebook, released_assignments
 
@@ -271,7 +272,7 @@ def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution)
             except ValueError as exc:
                 reason = f"the kernel's reply was malformed ({type(exc).__name__})"
         row.feedback[qid] = judge.verdict(qid, reply, reason)
-        row.answers[qid] = report.answer_text(reply)
+        row.answers[qid] = report.answer_text(reply, written=is_written(qid))
         if reply is not None and "missing" in reply:
             row.notes.append(f"{qid}: no answer found")
 

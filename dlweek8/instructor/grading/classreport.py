@@ -148,7 +148,7 @@ def score_figure(stats: ClassStats) -> tuple[str, str]:
     """PNG (base64) of the score distribution, and alt text stating its numbers."""
     import numpy as np
 
-    top = len(stats.question_ids)
+    top = int(round(report.possible(stats.question_ids)))
     totals = np.array(list(stats.totals.values()), dtype=float)
     rounded = np.clip(np.rint(totals), 0, top).astype(int) if totals.size else np.zeros(0, int)
     counts = np.bincount(rounded, minlength=top + 1)
@@ -215,7 +215,8 @@ def render(info: report.RunInfo, rows: list[report.Row], generated: str | None =
     generated = generated or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         f"<h1>Class report: {esc(info.assignment)}</h1>",
-        f'<p>{stats.size} submissions, {len(info.question_ids)} questions (1 point each). <span class="muted" id="generated">Generated {esc(generated)}.</span></p>',
+        f'<p>{stats.size} submissions, {len(info.question_ids)} questions, {report._number(report.possible(info.question_ids))} points '
+        f'(1 point each; a written answer its rubric\'s points). <span class="muted" id="generated">Generated {esc(generated)}.</span></p>',
     ]
     parts += [f'<p class="notice">{esc(n)}</p>' for n in info.notices]
 
@@ -260,6 +261,8 @@ def render(info: report.RunInfo, rows: list[report.Row], generated: str | None =
     else:
         parts.append("<p>Every wrong answer had a name.</p>")
 
+    parts += written_section(info.question_ids, rows)
+
     parts.append("<h2>Submissions that crashed, timed out or could not be read</h2>")
     if stats.problems:
         parts.append(_table("problems", f"{len(stats.problems)} submission{'' if len(stats.problems) == 1 else 's'} with problems", ["submission", "problem", "reasons"],
@@ -288,6 +291,36 @@ def render(info: report.RunInfo, rows: list[report.Row], generated: str | None =
     return report.html_page(f"Class report: {info.assignment}", "\n".join(parts), _STYLE)
 
 
+def written_section(question_ids: list[str], rows: list[report.Row]) -> list[str]:
+    """The written answers graded by a person: per question, how many were scored, the points
+    distribution, and how often each criterion was met (nothing when the run has no written question)."""
+    from ... import checks
+    from ...written import is_written
+
+    written = [qid for qid in question_ids if is_written(qid)]
+    if not written:
+        return []
+    esc = html.escape
+    parts = ["<h2>Written answers, graded by a person</h2>",
+             "<p>Scores folded in with <code>report --written-scores</code>; share: of the answers scored.</p>"]
+    for qid in written:
+        question = checks.get(qid)
+        scores = [row.written[qid] for row in rows if qid in row.written]
+        parts.append(f"<h3><code>{esc(qid)}</code></h3>")
+        if not scores:
+            parts.append(f'<p class="muted">None of {len(rows)} answers scored yet (out of {question.max_points} points).</p>')
+            continue
+        points = Counter(report._number(float(score["points"])) for score in scores)
+        spread = ", ".join(f"{value} points: {count}" for value, count in sorted(points.items(), key=lambda item: float(item[0])))
+        parts.append(f"<p>{len(scores)} of {len(rows)} answers scored (out of {question.max_points} points); {esc(spread)}.</p>")
+        met = Counter(key for score in scores for key in set(score.get("criteria") or ()))
+        criterion_rows = [[c.key, c.looks_at, c.points, met[c.key], _rate(met[c.key] / len(scores))] for c in question.criteria]
+        parts.append(_table(f"criteria-{qid}", f"Criteria met in {qid} ({len(scores)} answers scored)",
+                            ["criterion", "looks at", "points", "met", "share"], criterion_rows, numeric={2, 3, 4},
+                            attrs=f' class="criteria" data-question="{esc(qid)}"'))
+    return parts
+
+
 def write(out: Path, info: report.RunInfo, rows: list[report.Row], generated: str | None = None) -> None:
     """Write report.html, misconceptions.csv and, with a roster, canvas.csv and moodle.csv."""
     out = Path(out)
@@ -297,7 +330,7 @@ def write(out: Path, info: report.RunInfo, rows: list[report.Row], generated: st
     if roster is not None and not info.shard:  # a shard's roster is matched at the merge
         matching = gradebook.match(roster, [r.submission for r in rows])
         totals = {submission: report._number(total) for submission, total in stats.totals.items()}
-        title, possible = info.gradebook_title, report._number(len(info.question_ids))
+        title, possible = info.gradebook_title, report._number(report.possible(info.question_ids))
         report.write_atomic(out / "canvas.csv", report.csv_text(*gradebook.canvas_rows(matching, totals, title, possible)))
         report.write_atomic(out / "moodle.csv", report.csv_text(*gradebook.moodle_rows(matching, totals, title)))
     report.write_atomic(out / "report.html", render(info, rows, generated))
@@ -310,6 +343,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("graded", type=Path, help="a folder written by grade or merge (with results.jsonl and run.json)")
     parser.add_argument("--roster", type=Path, help="a roster CSV to use instead of the one given when grading (see the README)")
     parser.add_argument("--title", help="the gradebook column title (default: the assignment's file name)")
+    parser.add_argument("--written-scores", type=Path, help="written_scores.csv downloaded from graded/written.html: fold the "
+                        "points a person gave the written answers into grades.csv, the gradebook files, the feedback and this report")
+    parser.add_argument("--show-names", action="store_true", help="write graded/written.html with the submissions' names (default: anonymised)")
 
 
 def run(args) -> int:
@@ -318,6 +354,15 @@ def run(args) -> int:
     except (OSError, ValueError, TypeError, KeyError) as exc:
         print(f"report: {args.graded} is not a graded folder ({type(exc).__name__}: {exc})")
         return 1
+    scores = None
+    if args.written_scores is not None:  # checked whole before anything is written
+        from . import written_scores
+
+        try:
+            scores = written_scores.read_scores(args.written_scores, info.question_ids, rows)
+        except written_scores.ScoresError as exc:
+            print(f"report: {exc}; nothing was written")
+            return 1
     if args.roster is not None:
         try:
             info.roster = gradebook.roster_to_json(gradebook.read_roster(args.roster))
@@ -328,7 +373,18 @@ def run(args) -> int:
         info.title = args.title
     if args.roster is not None or args.title:
         report.write_atomic(args.graded / report.RUN_INFO, report.run_info_text(info))
-    write(args.graded, info, rows)
+    if scores is not None:
+        from . import written_scores
+
+        count = written_scores.fold(rows, scores)
+        report.write_all(args.graded, info.question_ids, rows, info.assignment, roster=gradebook.roster_from_json(info.roster),
+                         shard=info.shard, notices=info.notices, title=info.title, show_names=args.show_names)
+        print(f"folded {count} written score(s) into grades.csv, the feedback files and the gradebook files")
+    else:
+        from . import written_page
+
+        write(args.graded, info, rows)
+        written_page.write(args.graded, info, rows, show_names=args.show_names)
     for line in mismatch_lines(info, rows):
         print(line)
     print(f"wrote {args.graded / 'report.html'} and misconceptions.csv ({len(rows)} submissions)")

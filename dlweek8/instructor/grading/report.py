@@ -37,6 +37,8 @@ RESULTS = "results.jsonl"
 RUN_INFO = "run.json"
 #: Longest printed form of an answer kept in the record.
 ANSWER_CHARS = 200
+#: Longest text answer kept in the record (a written answer, shown whole to the person grading it).
+WRITTEN_CHARS = 4000
 
 
 @dataclass
@@ -48,8 +50,12 @@ class Row:
     feedback: dict[str, Feedback] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     answers: dict[str, str] = field(default_factory=dict)
+    #: Written answers scored by a person: question id -> {"points", "criteria" (keys met), "comment"}.
+    written: dict[str, dict] = field(default_factory=dict)
 
     def points(self, question_id: str) -> float:
+        if question_id in self.written:  # a written answer's points come from the person who graded it
+            return float(self.written[question_id]["points"])
         found = self.feedback.get(question_id)
         return found.points if found else 0.0
 
@@ -74,6 +80,8 @@ class Row:
         data = {"submission": self.submission, "questions": questions, "notes": list(self.notes)}
         if extra:
             data["answers"] = extra
+        if self.written:
+            data["written"] = {qid: dict(score) for qid, score in self.written.items()}
         return data
 
     @classmethod
@@ -91,7 +99,8 @@ class Row:
             )
             if q.get("answer") is not None:
                 answers[qid] = q["answer"]
-        return cls(data["submission"], feedback, list(data.get("notes", ())), answers)
+        written = {qid: dict(score) for qid, score in (data.get("written") or {}).items()}
+        return cls(data["submission"], feedback, list(data.get("notes", ())), answers, written)
 
 
 @dataclass
@@ -127,17 +136,21 @@ class RunInfo:
 # -- answers as the record shows them -----------------------------------------------------------
 
 
-def answer_text(reply: dict | None) -> str | None:
+def answer_text(reply: dict | None, written: bool = False) -> str | None:
     """A short printed form of what a kernel reported for one question (None when nothing came back).
 
     A value is shown as its plain form (arrays as their values while short); a function answer as
-    what it returned on the probes. At most :data:`ANSWER_CHARS` characters. Never raises.
+    what it returned on the probes. At most :data:`ANSWER_CHARS` characters; the text of a ``written``
+    answer is kept as it is, up to :data:`WRITTEN_CHARS`. Never raises.
     """
     if not isinstance(reply, dict):
         return None
     try:
         if isinstance(reply.get("value"), str):
-            return _cap(_show(plain.loads(reply["value"])))
+            value = plain.loads(reply["value"])
+            if written and isinstance(value, str):  # a written answer: kept whole (up to WRITTEN_CHARS), for the person who grades it
+                return value if len(value) <= WRITTEN_CHARS else value[: WRITTEN_CHARS - 1] + "…"
+            return _cap(_show(value))
         if isinstance(reply.get("outcomes"), list):
             shown = []
             for outcome in reply["outcomes"]:
@@ -307,6 +320,58 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+def possible(question_ids) -> float:
+    """The points a run is out of: 1 per question, a written answer's rubric total for a written one."""
+    from ...written import max_points
+
+    return sum(max_points(qid) for qid in question_ids)
+
+
+def _written_lines(row: Row, qid: str, number: int) -> list[str] | None:
+    """The Markdown feedback on a written answer (None for another question): points, criteria met, comment."""
+    from ...written import is_written
+
+    if not is_written(qid):
+        return None
+    from ... import checks
+
+    question, score = checks.get(qid), row.written.get(qid)
+    if score is None:
+        found = row.feedback.get(qid)
+        form = f" The instant check of its form: {md_text(found.message)}" if found else ""
+        return [f"## {number}. `{qid}`: written answer, not graded by a person yet (0 / {question.max_points})", "", md_text(question.prompt) + form, ""]
+    met = set(score.get("criteria") or ())
+    lines = [f"## {number}. `{qid}`: written answer, graded by a person ({_number(row.points(qid))} / {question.max_points})", "",
+             md_text(question.prompt), ""]
+    lines += [f"- {'met' if c.key in met else 'not met'}: {md_text(c.looks_at)} ({c.points} point{'s' if c.points != 1 else ''})" for c in question.criteria]
+    if score.get("comment"):
+        lines += ["", f"Comment: {md_text(score['comment'])}"]
+    return lines + [""]
+
+
+def _written_html(row: Row, qid: str, number: int) -> str | None:
+    """The HTML feedback on a written answer (None for another question); every text escaped."""
+    from ...written import is_written
+
+    if not is_written(qid):
+        return None
+    from ... import checks
+
+    esc = html.escape
+    question, score = checks.get(qid), row.written.get(qid)
+    if score is None:
+        found = row.feedback.get(qid)
+        form = f" The instant check of its form: {esc(found.message)}" if found else ""
+        return (f"<h2>{number}. <code>{esc(qid)}</code>: written answer, not graded by a person yet (0 / {question.max_points})</h2>"
+                f"<p>{esc(question.prompt)}{form}</p>")
+    met = set(score.get("criteria") or ())
+    items = "".join(f"<li>{'met' if c.key in met else 'not met'}: {esc(c.looks_at)} ({c.points} point{'s' if c.points != 1 else ''})</li>"
+                    for c in question.criteria)
+    comment = f"<p>Comment: {esc(str(score['comment']))}</p>" if score.get("comment") else ""
+    return (f"<h2>{number}. <code>{esc(qid)}</code>: written answer, graded by a person ({_number(row.points(qid))} / {question.max_points})</h2>"
+            f"<p>{esc(question.prompt)}</p><ul class=\"criteria\">{items}</ul>{comment}")
+
+
 def grades_csv(question_ids: list[str], rows: list[Row]) -> str:
     """``submission, <one column per question id>, total, notes``; notes joined with "; "."""
     return csv_text(
@@ -330,7 +395,7 @@ def feedback_markdown(row: Row, question_ids: list[str], assignment: str, notice
     lines = [
         f"# Feedback on {md_text(row.submission)}",
         "",
-        f"Assignment: {md_text(assignment)}. Total: **{_number(row.total(question_ids))} / {len(question_ids)}**.",
+        f"Assignment: {md_text(assignment)}. Total: **{_number(row.total(question_ids))} / {_number(possible(question_ids))}**.",
         "",
     ]
     lines += [f"> {md_text(notice)}" for notice in notices] + ([""] if notices else [])
@@ -338,6 +403,10 @@ def feedback_markdown(row: Row, question_ids: list[str], assignment: str, notice
         lines += ["## Notes on running your notebook", ""] + [f"- {md_text(note)}" for note in row.notes] + [""]
     for number, qid in enumerate(question_ids, 1):
         found = row.feedback.get(qid)
+        written = _written_lines(row, qid, number)
+        if written is not None:
+            lines += written
+            continue
         if found is None:
             lines += [f"## {number}. `{qid}`: not graded", ""]
             continue
@@ -375,13 +444,17 @@ def feedback_html(row: Row, question_ids: list[str], assignment: str, notices=()
     esc = html.escape
     parts = [
         f"<h1>Feedback on <code>{esc(row.submission)}</code></h1>",
-        f"<p>Assignment: {esc(assignment)}. Total: <strong>{_number(row.total(question_ids))} / {len(question_ids)}</strong>.</p>",
+        f"<p>Assignment: {esc(assignment)}. Total: <strong>{_number(row.total(question_ids))} / {_number(possible(question_ids))}</strong>.</p>",
     ]
     parts += [f'<p class="notice">{esc(notice)}</p>' for notice in notices]
     if row.notes:
         parts.append("<h2>Notes on running your notebook</h2>\n<ul>" + "".join(f"<li>{esc(note)}</li>" for note in row.notes) + "</ul>")
     for number, qid in enumerate(question_ids, 1):
         found = row.feedback.get(qid)
+        written = _written_html(row, qid, number)
+        if written is not None:
+            parts.append(written)
+            continue
         if found is None:
             parts.append(f"<h2>{number}. <code>{esc(qid)}</code>: not graded</h2>")
             continue
@@ -415,10 +488,10 @@ def feedback_files(rows: list[Row]) -> dict[str, str]:
 
 
 def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: str, *, roster=None,
-              shard: dict | None = None, notices=(), title: str | None = None) -> dict[str, Path]:
+              shard: dict | None = None, notices=(), title: str | None = None, show_names: bool = False) -> dict[str, Path]:
     """Write every output of a run into ``out`` (see the module docstring); return each submission's
     Markdown feedback file. ``roster`` is a list of :class:`.gradebook.Student` (or None)."""
-    from . import classreport, gradebook
+    from . import classreport, gradebook, written_page
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -435,4 +508,5 @@ def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: s
     write_folder(out / "feedback", texts)
     files = {row.submission: out / "feedback" / f"{stems[row.submission]}.md" for row in rows}
     classreport.write(out, info, rows)
+    written_page.write(out, info, rows, show_names=show_names)  # written.html, when the run has written answers
     return files

@@ -325,3 +325,7 @@ quiz_rnn_scale = Solution(
            "one-step-short": (1.2**19, "explodes"), "summed": (24.0, "explodes"), "direction": (1.2**20, "vanishes")},
     unnamed=((1.0, "vanishes"),),
 )
+
+
+# -- written answers, graded by a person: model answers and refused forms live with their rubrics ----
+from .rubrics import argmax_vs_input_why, cell_state_dependence_why, no_hand_jacobian_why  # noqa: E402, F401
