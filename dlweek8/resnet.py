@@ -81,3 +81,34 @@ def layer_table(size: int = 224, batch: int = 32, num_classes: int = 1000) -> li
     rows.append(Row("linear", (num_classes,), linear + num_classes, linear, 4 * batch * num_classes, None))
     return rows
 
+
+
+@dataclass(frozen=True)
+class Table:
+    """The per-layer table as an HTML table with a caption (a notebook renders it), one row per layer and a total row."""
+
+    rows: tuple
+    caption: str
+
+    def __repr__(self) -> str:
+        """Plain text (where HTML does not render): the caption and the size of the table."""
+        return f"{self.caption}: {len(self.rows)} layers (an HTML table)"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = ("layer", "output (C, H, W)", "parameters", "MACs", "activations (float32, batch 32)", "receptive field")
+
+        def line(cells, tag="td"):
+            first = f'<th scope="row" style="text-align:left">{escape(cells[0])}</th>'
+            return "<tr>" + first + "".join(f'<{tag} style="text-align:right">{escape(c)}</{tag}>' for c in cells[1:]) + "</tr>"
+
+        body = [line((r.name, " × ".join(str(n) for n in r.output), f"{r.params:,}", f"{r.macs:,}",
+                      f"{r.activation_bytes / 2**20:,.1f} MiB", "" if r.receptive_field is None else str(r.receptive_field)))
+                for r in self.rows]
+        rf = max(r.receptive_field or 0 for r in self.rows)
+        total = line(("total", "", f"{sum(r.params for r in self.rows):,}", f"{sum(r.macs for r in self.rows):,}",
+                      f"{sum(r.activation_bytes for r in self.rows) / 2**20:,.1f} MiB", str(rf)))
+        columns = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
+        return (f"<table><caption>{escape(self.caption)}</caption><thead><tr>{columns}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody><tfoot>{total}</tfoot></table>")

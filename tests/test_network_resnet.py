@@ -53,3 +53,27 @@ def test_the_receptive_field_is_what_gradients_reach():
     x = torch.ones(1, 1, 600, dtype=torch.float64, requires_grad=True)
     stack(x)[0, 0, 0].backward()
     assert int((x.grad[0, 0] != 0).sum()) == 435
+
+
+def test_notebook_02_section_12_shows_the_table_and_torch_agrees_with_its_prose():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    from solved_notebook import prose, run_in_order
+
+    cells = nbformat.read(Path(__file__).resolve().parent.parent / "solutions" / "02_conv_arithmetic.ipynb", as_version=4).cells
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 12 A real network, counted"))
+    section = cells[start:]
+    ran = run_in_order([cells[1]] + section)
+    table, confirmed = (value for value in ran.shown.values() if value is not None)
+    html = table._repr_html_()
+    assert "<caption>ResNet-18 at 224 × 224" in html and html.count('<th scope="col">') == 6
+    assert re.search(r"<tfoot>.*11,689,512.*1,814,073,344.*>435<", html)
+    params_torch, params_table, flops, two_macs, same_shapes = confirmed
+    assert params_torch == params_table == 11_689_512 and flops == two_macs and same_shapes
+    text = prose(" ".join(c.source for c in section if c.cell_type == "markdown"))
+    assert "11,689,512 parameters, 1.814 GMACs (3.63 GFLOPs)" in text and "435 × 435" in text
+    assert round(two_macs / 2e9, 3) == 1.814 and round(flops / 1e9, 2) == 3.63
+    assert max(r.receptive_field or 0 for r in table.rows) == 435 > 224
