@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 #: Topic modules in notebook order.
-TOPICS = ("lstm", "conv")
+TOPICS = ("lstm", "backprop", "conv")
 
 _loaded: dict[str, dict] = {}
 

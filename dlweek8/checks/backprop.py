@@ -1,0 +1,224 @@
+"""Notebook 01's backward pass: one LSTM step backwards, then T steps (backpropagation through time).
+
+The forward step and its cache are :mod:`dlweek8.backprop` (stacked weights, gates in the order
+i, f, o, u). Each answer returns a tuple of gradients; every gradient is compared with the stored
+outputs of the instructor's reference (``dlweek8/instructor/references/backprop.py``, tested
+against ``torch.autograd``) on random cells whose hidden size k differs from the input size d, so a
+transposed gradient shows. A wrong answer whose gradients all match a named mistake's stored
+gradients gets that mistake's name; otherwise the feedback shows the worst entry of the first
+gradient that is off.
+"""
+
+from __future__ import annotations
+
+from .. import answer_forms, plain
+from ..mistakes import Mistake, NamesMistakes
+from ..question import FunctionQuestion
+
+#: Agreement with the autograd reference (float32 answers pass too).
+RTOL, ATOL = 1e-4, 1e-7
+
+#: Package functions that compute the answers: an answer that calls one gets no credit.
+_AUTOGRAD = ("dlweek8.backprop.autograd_step_backward", "dlweek8.backprop.autograd_backward")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _close(got, expected) -> bool:
+    import numpy as np
+
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
+
+
+def _sizes(cache) -> tuple[int, int]:
+    """(k, d) of a cache."""
+    import numpy as np
+
+    W = np.asarray(cache["W"])
+    return W.shape[0] // 4, W.shape[1]
+
+
+class _GradientsQuestion(NamesMistakes, FunctionQuestion):
+    """A function returning a tuple of gradients (``outputs`` names them), each compared with the stored ones."""
+
+    outputs: tuple[str, ...] = ()
+    probe_noun = "random cells"
+
+    def __init__(self, question_id):
+        self.id = question_id
+
+    def output_shapes(self, args) -> tuple:
+        raise NotImplementedError
+
+    def _read(self, args, outcome, mistake_outputs):
+        """(list of arrays, None) or (None, one-line problem) for one call's result.
+
+        A gradient with the shape a named mistake gives (e.g. transposed) is read as it is.
+        """
+        import numpy as np
+
+        value, names = outcome.value, ", ".join(self.outputs)
+        if value is None:
+            return None, f"Your function returned None; expected the tuple ({names}) (did it forget to return?)."
+        if not isinstance(value, list) or len(value) != len(self.outputs):
+            return None, f"Expected a tuple of {len(self.outputs)} arrays ({names}), got {plain.describe(value)}."
+        gots = []
+        for n, (name, item, shape) in enumerate(zip(self.outputs, value, self.output_shapes(args), strict=True)):
+            got, problem = answer_forms.array(item, shape)
+            other = {np.shape(outputs[n]) for outputs in mistake_outputs}
+            if problem and np.shape(item) in other:
+                got, problem = answer_forms.array(item, np.shape(item))
+            if problem:
+                warned = f" Your function warned: {outcome.warnings[0]}." if outcome.warnings else ""
+                return None, f"{name}: {problem}{warned}"
+            gots.append(got)
+        return gots, None
+
+    def judge(self, cases, outcomes):
+        import numpy as np
+
+        all_gots = []
+        for n, (args, outcome) in enumerate(zip(cases.probes, outcomes, strict=True)):
+            gots, problem = self._read(args, outcome, [outputs[n] for outputs in cases.mistakes.values()])
+            if problem:
+                return self.invalid(problem, example=(("inputs", self.describe_probe(args)),))
+            all_gots.append(gots)
+        expected = [[np.asarray(e, dtype=float) for e in outputs] for outputs in cases.expected]
+        failing = [n for n, (gots, exp) in enumerate(zip(all_gots, expected, strict=True))
+                   if not all(_close(g, e) for g, e in zip(gots, exp, strict=True))]
+        if not failing:
+            return self.correct(self.right_message(len(cases.probes)))
+        first = failing[0]
+        gots, exp = all_gots[first], expected[first]
+        off = [name for name, g, e in zip(self.outputs, gots, exp, strict=True) if not _close(g, e)]
+        where = self.outputs.index(off[0])
+        example = (("inputs", self.describe_probe(cases.probes[first])), ("gradient", off[0])) + self._worst(gots[where], exp[where])
+        named = self._named_mistake(cases, all_gots)
+        if named:
+            return self.named(named, example=example)
+        return self.wrong(f"Your {', '.join(off)} {'differs' if len(off) == 1 else 'differ'} from torch.autograd on "
+                          f"{len(failing)} of {len(cases.probes)} {self.probe_noun}.", example=example)
+
+    @staticmethod
+    def _worst(got, expected) -> tuple:
+        import numpy as np
+
+        if got.shape != expected.shape:
+            return (("expected shape", str(expected.shape)), ("got shape", str(got.shape)))
+        index = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape)
+        where = "[" + ", ".join(str(int(i)) for i in index) + "]"
+        return (("worst entry", where), ("expected (autograd)", _fmt(expected[index])), ("got", _fmt(got[index])))
+
+    def _named_mistake(self, cases, all_gots) -> str | None:
+        """The first mistake whose stored gradients the answer's match on every probe."""
+        import numpy as np
+
+        for name in self.mistakes:
+            outputs = cases.mistakes.get(name)
+            if outputs is not None and all(
+                all(_close(g, np.asarray(o, dtype=float)) for g, o in zip(gots, outs, strict=True))
+                for gots, outs in zip(all_gots, outputs, strict=True)
+            ):
+                return name
+        return None
+
+    def right_message(self, count: int) -> str:
+        raise NotImplementedError
+
+
+# -- backprop.step_backward ------------------------------------------------------------------------
+class StepBackward(_GradientsQuestion):
+    prompt = (
+        "Write lstm_step_backward(dh, dc, cache): given dh = ∂L/∂h_t and dc = ∂L/∂c_t (the part that reaches c_t "
+        "from later steps), return (dx, dh_prev, dc_prev, dW, dU, db), the gradients of L with respect to the step's "
+        "inputs and its stacked weights."
+    )
+    signature = "f(dh, dc, cache) -> (dx, dh_prev, dc_prev, dW, dU, db)"
+    outputs = ("dx", "dh_prev", "dc_prev", "dW", "dU", "db")
+    hints = (
+        "Go backwards through the forward step: first the whole gradient of c_t (two paths reach it), then each gate's "
+        "gradient, then each gate's pre-activation, and only then the inputs and weights.",
+        "With dz = the stacked gradient of the four pre-activations (4k,), every weight gradient is an outer product "
+        "with the vector that weight multiplies, and each input gradient is a transposed weight times dz. "
+        "Check each gradient with gradcheck.numerical_gradient.",
+    )
+    own_work = _AUTOGRAD
+    mistakes = {
+        "dc-path-missing": Mistake("The gradient that arrives through the cell state is missing: ∂L/∂c_t = dc + dh ∘ o_t ∘ "
+                                   "tanh′(c_t), and through the gates i, f and u the dc part reaches dh_prev, dx and the weights too."),
+        "missing-tanh-prime": Mistake("The chain rule through tanh(c_t) is missing: h_t = o_t ∘ tanh(c_t), so dh reaches c_t "
+                                      "as dh ∘ o_t ∘ tanh′(c_t), with tanh′(c_t) = 1 − tanh(c_t)²."),
+        "transposed": Mistake("Your weight gradients are transposed: dW has the shape of W, (4k, d), and entry [a, b] pairs "
+                              "pre-activation a with input b: dW = dz x_tᵀ, dU = dz h_{t−1}ᵀ."),
+        "dc-prev-dc-only": Mistake("dc_prev keeps only the incoming dc: c_{t−1} reaches L through all of ∂L/∂c_t, which includes "
+                                   "the path through h_t (dh ∘ o_t ∘ tanh′(c_t)), and then through f_t."),
+        "missing-gate-derivative": Mistake("The gates' own derivatives are missing: a sigmoid gate g passes its gradient on to its "
+                                           "pre-activation times σ′(z) = g ∘ (1 − g), the candidate u times 1 − u²."),
+    }
+
+    def output_shapes(self, args):
+        k, d = _sizes(args[2])
+        return ((d,), (k,), (k,), (4 * k, d), (4 * k, k), (4 * k,))
+
+    def describe_probe(self, args):
+        k, d = _sizes(args[2])
+        return f"dh, dc of shape ({k},); a cache with x ({d},), W ({4 * k}, {d}), U ({4 * k}, {k}) (k = {k}, d = {d})"
+
+    def right_message(self, count):
+        return (f"All six gradients match torch.autograd on {count} random cells: ∂L/∂c_t = dc + dh ∘ o ∘ tanh′(c_t) "
+                "collects both paths, dc_prev = f_t ∘ ∂L/∂c_t, and every weight gradient is dz times the vector that weight multiplies.")
+
+
+# -- backprop.lstm_backward ------------------------------------------------------------------------
+class LstmBackward(_GradientsQuestion):
+    prompt = (
+        "Write lstm_backward(dhs, caches): dhs[t] = ∂L/∂h_t from the loss at each step t (T, k), caches the T step caches "
+        "in order. Return (dxs, dh0, dc0, dW, dU, db), calling your lstm_step_backward once per step."
+    )
+    signature = "f(dhs, caches) -> (dxs, dh0, dc0, dW, dU, db)"
+    outputs = ("dxs", "dh0", "dc0", "dW", "dU", "db")
+    probe_noun = "random runs"
+    hints = (
+        "Walk the steps from the last to the first, carrying two gradients back: the one for h and the one for c.",
+        "The dh that step t needs adds two things: the loss's own dhs[t] and what step t+1 sent back. The weights are "
+        "used at every step, so their gradients add up.",
+    )
+    own_work = _AUTOGRAD
+    mistakes = {
+        "f-next": Mistake("The cell-state gradient is carried with the wrong forget gate: undoing c_t = f_t ∘ c_{t−1} + i_t ∘ u_t "
+                          "multiplies ∂L/∂c_t by f_t, the gate of the step being undone, not by f_{t+1} of the step after it."),
+        "dc-not-carried": Mistake("The cell-state gradient is not carried back: the dc_prev that step t returns is the dc step t−1 "
+                                  "needs. Without it the carousel, the path that keeps gradients alive, is cut."),
+        "dh-not-carried": Mistake("The hidden-state gradient is not carried back: the dh step t−1 needs is dhs[t−1] plus the "
+                                  "dh_prev that step t returned."),
+        "loss-terms-missing": Mistake("Only the last step's dhs reaches the run: each step's own dhs[t] must be added to the dh "
+                                      "carried back from step t+1."),
+        "weights-not-summed": Mistake("The weight gradients must add up over the steps: W, U and b are used at every step, so "
+                                      "dW = Σ_t dW_t (likewise dU, db); you kept only one step's."),
+    }
+
+    def output_shapes(self, args):
+        import numpy as np
+
+        dhs, caches = args
+        k, d = _sizes(caches[0])
+        return ((len(np.asarray(dhs)), d), (k,), (k,), (4 * k, d), (4 * k, k), (4 * k,))
+
+    def describe_probe(self, args):
+        import numpy as np
+
+        dhs, caches = args
+        k, d = _sizes(caches[0])
+        return f"dhs of shape {np.shape(dhs)}, {len(caches)} caches (k = {k}, d = {d})"
+
+    def right_message(self, count):
+        return (f"All six gradients match torch.autograd through {count} random runs: the loop carries (dh, dc) from "
+                "each step to the one before, which is the product of the state Jacobians written as code.")
+
+
+QUESTIONS = [
+    StepBackward("backprop.step_backward"),
+    LstmBackward("backprop.lstm_backward"),
+]
