@@ -17,7 +17,7 @@ from . import checks, student_id
 from .question import ValueQuestion
 
 #: How many draws of one seed are tried before the first usable one is taken anyway.
-ATTEMPTS = 40
+ATTEMPTS = 100
 
 
 def graded(question) -> bool:
@@ -61,7 +61,7 @@ def _drawn(question_id: str, salt: str, who: str):
 
 
 def fair(question) -> bool:
-    """No two catalogued mistakes give the same wrong value, and no output size is below 2."""
+    """No two catalogued mistakes give the same wrong value, no output size below 2, no stack of fewer than 4 layers."""
     candidates = getattr(question, "candidates", None)
     if candidates is not None:
         right = getattr(question, "expected", None)
@@ -72,6 +72,8 @@ def fair(question) -> bool:
             key = repr(value)
             if seen.setdefault(key, name) != name:
                 return False
+    if 0 < len(getattr(question, "layers", ())) < 4:  # shorter stacks: too few widths, students would share them
+        return False
     return min(_output_sizes(question), default=2) >= 2
 
 
