@@ -12,7 +12,7 @@ import re
 
 import ipywidgets as w
 
-from .. import checks, variants
+from .. import variants
 from ..feedback import Feedback
 from ..names import seed_from
 from ..question import Field, ValueQuestion, evaluate
