@@ -55,9 +55,22 @@ def _drawn(question_id: str, salt: str, who: str):
         if drawn is None:
             continue
         first = first or drawn
-        if fair(drawn):
+        if fair(drawn) and not _takes_notes_answer(drawn, base):
             return drawn
     return first or base
+
+
+def _takes_notes_answer(drawn, base) -> bool:
+    """Whether the notes' right answer is also right for ``drawn`` (then the notes would answer it)."""
+    from . import plain
+
+    notes = getattr(base, "expected", None)
+    if notes is None:
+        return False
+    try:
+        return drawn.judge(plain.to_plain(sorted(notes) if isinstance(notes, frozenset) else notes)).status == "correct"
+    except Exception:  # noqa: BLE001 - a judge that cannot read the form: no evidence either way
+        return False
 
 
 def fair(question) -> bool:
