@@ -236,3 +236,14 @@ def test_every_pair_of_ids_draws_independently():
     near = [_key(variants.question_for("conv.size_78x84", f"s{n}")) for n in range(100, 160)]
     assert len(set(near)) >= 55
     assert not any(a == b for a, b in itertools.pairwise(near))
+
+
+def test_publish_writes_the_pyprojects_salt_into_the_student_build(tmp_path):
+    from dlweek8.instructor import publish
+
+    (tmp_path / "pyproject.toml").write_text('[tool.dlweek8]\nsalt = "term 7"\n', encoding="utf-8")
+    namespace = {}
+    exec(publish.term_module(tmp_path / "pyproject.toml").decode(), namespace)  # noqa: S102 - our own generated module
+    assert namespace["SALT"] == "term 7"
+    files = publish.student_files(publish.Path(__file__).resolve().parent.parent)
+    assert b"SALT = " + repr(student_id.salt()).encode() in files["dlweek8/term.py"]
