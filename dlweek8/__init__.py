@@ -3,6 +3,7 @@
 In a notebook, every autograded cell calls :func:`check`::
 
     import dlweek8
+    dlweek8.student("s123")  # first cell: your id picks your numbers (else DLWEEK8_STUDENT, JUPYTERHUB_USER)
     dlweek8.check("conv.size_78x84", size_78x84)  # the name your answer cell assigns
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from .feedback import Feedback, unknown_question
 
-__all__ = ["Feedback", "check", "questions", "hint"]
+__all__ = ["Feedback", "check", "questions", "hint", "student", "variant", "your_numbers"]
 __version__ = "0.1.0"
 
 
@@ -23,11 +24,13 @@ def questions() -> list:
 
 def check(question_id, answer=...) -> Feedback:
     """Judge ``answer`` to the question ``question_id``; never raises."""
-    from . import checks, question
+    from . import question, variants
 
     try:
-        q = checks.get(question_id)
+        q = variants.question_for(question_id)
     except KeyError:
+        from . import checks
+
         return unknown_question(question_id, checks.question_ids())
     except Exception as exc:  # noqa: BLE001 - a broken topic module must not reach the student
         return Feedback(str(question_id), "invalid", f"The checks could not be loaded ({type(exc).__name__}: {exc}).")
@@ -45,3 +48,24 @@ def hint(question_id, number: int = 1) -> str:
     if 1 <= number <= len(hints):
         return hints[number - 1]
     return f"{question_id} has {len(hints)} hint(s)."
+
+
+def student(student_id=...):
+    """Set your student id (``dlweek8.student("s123")``): the graded questions then ask with your own numbers."""
+    from . import student_id as ids
+
+    return ids.student(student_id)
+
+
+def variant(question_id) -> dict:
+    """The current student's numbers for a graded question (the notes' numbers while no id is set)."""
+    from . import variants
+
+    return variants.variant(question_id)
+
+
+def your_numbers(question_id):
+    """Show a graded question with the current student's numbers ("Your numbers (student s123): ...")."""
+    from . import variants
+
+    return variants.your_numbers(question_id)

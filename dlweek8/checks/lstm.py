@@ -606,6 +606,14 @@ class ForgetBias(NamesMistakes, ValueQuestion):
             return "rounded-down"
         return "too-small" if f < self.p else "not-smallest"
 
+    def variant(self, seed):
+        """Another gate value p (3 decimals, 0.850 to 0.995): a student's own numbers."""
+        rng = rng_from(seed)
+        while True:
+            p = int(rng.integers(850, 996)) / 1000
+            if p != self.p:
+                return ForgetBias(self.id, p)
+
 
 class QuizForgetBias(ForgetBias):
     """Self-test: the same skill at another gate value; ``variant`` draws others."""

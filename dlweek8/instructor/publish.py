@@ -112,6 +112,13 @@ def student_pyproject(project_toml: Path) -> bytes:
     return text.encode()
 
 
+def term_module(project_toml: Path) -> bytes:
+    """``dlweek8/term.py`` of the student build: the term's salt from ``[tool.dlweek8]`` (see :mod:`dlweek8.student_id`)."""
+    from ..student_id import salt_from
+
+    return (f'"""The term\'s salt, written by publish from the course\'s pyproject.toml."""\n\nSALT = {salt_from(project_toml)!r}\n').encode()
+
+
 def _title(notebook_text: str) -> str:
     """A notebook's first heading, without the ``#``."""
     for cell in json.loads(notebook_text)["cells"]:
@@ -178,6 +185,7 @@ def student_files(project: Path, repo: str | None = None, hub: str | None = None
     files = {name: text.encode() for name, text in notebooks.items()}
     files.update(package_files(project / PACKAGE))
     files["pyproject.toml"] = student_pyproject(project / "pyproject.toml")
+    files[f"{PACKAGE}/term.py"] = term_module(project / "pyproject.toml")
     for name in COPIED:
         files[name] = (project / name).read_bytes()
     files[".gitignore"] = (TEMPLATES / "gitignore").read_bytes()

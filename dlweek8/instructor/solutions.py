@@ -126,3 +126,15 @@ def run(args) -> int:
     for path in store(args.folder):
         print(f"wrote {path}")
     return 0
+
+
+def answer(question_id: str, student: str | None = None):
+    """The right answer to ``question_id`` for ``student``'s numbers (None: the notes' numbers)."""
+    from .. import variants
+    from . import variant_answers
+
+    base = checks.get(question_id)
+    asked = base if student is None else variants.question_for(question_id, student)
+    if asked is base:
+        return solution(base).answer
+    return variant_answers.value_answer(asked)

@@ -12,7 +12,7 @@ import re
 
 import ipywidgets as w
 
-from .. import checks
+from .. import variants
 from ..feedback import Feedback
 from ..names import seed_from
 from ..question import Field, ValueQuestion, evaluate
@@ -96,7 +96,7 @@ class AnswerBox(w.VBox):
     """Answer one value question in a widget; ``seed`` (e.g. a student id) fixes the variants."""
 
     def __init__(self, question_id: str, seed=0):
-        self._base = checks.get(question_id)
+        self._base = variants.question_for(question_id)  # the current student's numbers (the notes' without an id)
         if not isinstance(self._base, ValueQuestion) or not self._base.fields:
             raise ValueError(f"{question_id} is not answered with a widget")
         self._seed = seed

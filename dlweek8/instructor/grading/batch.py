@@ -193,7 +193,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             bar.update(len(names) - len(jobs_by_name))
             for name, execution in _execute_all(jobs_by_name, workers, template):
                 try:
-                    _judge(rows[name], assignment, execution)
+                    _judge(rows[name], assignment, execution, student_of(name, roster) if roster else None)
                 except Exception as exc:  # noqa: BLE001 - judging one submission never ends the batch
                     rows[name].notes.append(f"the grader could not judge this submission ({type(exc).__name__})")
                 _finish(rows[name], sandboxed, progress_file)
@@ -262,8 +262,19 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution) -> None:
+def student_of(name: str, roster) -> tuple[str, str]:
+    """(the student id whose numbers judge submission ``name``, where it came from): the roster's, else the folder's name."""
+    if roster:
+        for student, submission in gradebook.match(roster, [name]).pairs:
+            if submission == name and student.student_id:
+                return student.student_id, "the roster"
+    return name.split("/")[0].removesuffix(".ipynb"), "the submission's folder name (no roster entry)"
+
+
+def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution, student: tuple[str, str] | None = None) -> None:
     row.notes += execution.notes
+    if student is not None:
+        row.notes.append(f"judged against the numbers of student {student[0]} (id from {student[1]})")
     for qid in assignment.question_ids:
         reply, reason = None, execution.reasons.get(qid)
         if qid in execution.replies:
@@ -271,7 +282,7 @@ def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution)
                 reply = judge.parse_reply(execution.replies[qid])
             except ValueError as exc:
                 reason = f"the kernel's reply was malformed ({type(exc).__name__})"
-        row.feedback[qid] = judge.verdict(qid, reply, reason)
+        row.feedback[qid] = judge.verdict(qid, reply, reason, student[0] if student else None)
         row.answers[qid] = report.answer_text(reply, written=is_written(qid))
         if reply is not None and "missing" in reply:
             row.notes.append(f"{qid}: no answer found")

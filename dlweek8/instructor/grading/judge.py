@@ -31,6 +31,13 @@ def is_function_question(question_id: str) -> bool:
     return isinstance(checks.get(question_id), FunctionQuestion)
 
 
+def asked_of(question_id: str, student: str | None):
+    """The question as ``student`` was asked it (their variant); the notes' numbers for None."""
+    from ... import variants
+
+    return checks.get(question_id) if student is None else variants.question_for(question_id, student)
+
+
 def parse_reply(text: str) -> dict:
     """The JSON object a question cell printed; raises ValueError on anything else."""
     try:
@@ -42,9 +49,9 @@ def parse_reply(text: str) -> dict:
     return data
 
 
-def verdict(question_id: str, reply: dict | None, missing_reason: str | None = None) -> Feedback:
-    """Judge one question from its reply (see :mod:`dlweek8.kernel_side`); never raises."""
-    question = checks.get(question_id)
+def verdict(question_id: str, reply: dict | None, missing_reason: str | None = None, student: str | None = None) -> Feedback:
+    """Judge one question from its reply (see :mod:`dlweek8.kernel_side`), against ``student``'s numbers; never raises."""
+    question = asked_of(question_id, student)
     if reply is None:
         return question.invalid(f"No answer could be read: {missing_reason or 'the grading cell printed nothing'}.")
     try:

@@ -297,7 +297,7 @@ argmax_vs_input = Solution(
 # -- the self-test --------------------------------------------------------------------------------------
 def variant_answer(question):
     """The right answer of a self-test question or any of its variants (from its numbers)."""
-    if isinstance(question, checks.QuizForgetBias):
+    if isinstance(question, checks.ForgetBias):  # the self-test's QuizForgetBias too
         return math.log(question.p / (1 - question.p))
     if isinstance(question, checks.QuizCarousel):
         return float(np.prod(question.gates))
