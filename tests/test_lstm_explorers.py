@@ -263,3 +263,21 @@ def test_the_gradient_axis_labels_a_few_evenly_spaced_decades_and_always_one(low
     exponents = [round(np.log10(t)) for t in ticks]
     assert 3 <= len(ticks) <= 7 and 1.0 in ticks and all(low <= t <= high for t in ticks), ticks
     assert len({b - a for a, b in zip(exponents, exponents[1:], strict=False)}) == 1, exponents
+
+
+# -- issue 23 item 2: the σ′ explorer judges the probe with the check's own relative criterion ----------
+@pytest.mark.parametrize("wrong, crosses", [
+    (lambda z: lstm.sigmoid(z) * (1 - lstm.sigmoid(z)), [False, False, True, False]),  # cancels to 0 at +40
+    (lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2, [True, False, False, False]),  # nan at −1000
+    (lambda z: np.zeros_like(z), [False, True, True, False]),
+    (lambda z: lstm._sigmoid_prime(z) * (1 + 1e-5), [False, True, True, False]),  # 1e-5 relative: over the check's 1e-6
+    (lambda z: np.full_like(z, np.nan), [True, True, True, True]),
+])
+def test_sigmoid_explorer_crosses_every_probe_the_check_fails(wrong, crosses):
+    explorer = SigmoidExplorer(wrong, z_range=1000.0)
+    assert explorer.data["probe_bad"].tolist() == crosses
+
+
+def test_sigmoid_explorer_leaves_a_right_answer_within_the_check_tolerance_uncrossed():
+    explorer = SigmoidExplorer(lambda z: lstm._sigmoid_prime(z) * (1 + 1e-8), z_range=1000.0)
+    assert not explorer.data["probe_bad"].any()
