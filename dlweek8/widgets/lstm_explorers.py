@@ -28,6 +28,8 @@ _FLOOR = 1e-300  # log axes cannot show 0
 _TINY = float(np.finfo(float).tiny)  # the smallest normal float64, 2.2e-308
 #: Opaque square legends: the fast refresh pastes them back over the moving curves.
 _LEGEND = {"framealpha": 1.0, "fancybox": False}
+#: Legend text size in points: 9.5 pt is 10.6 px at the explorers' 80 dpi (issue 23: at least 10 px).
+LEGEND_POINTS = 9.5
 
 
 def _spines(*axes) -> list:
@@ -146,7 +148,8 @@ def _spectral_norm(hidden_size: int, input_size: int, seed: int, length: int) ->
 
 
 class GradientFlowExplorer(_Explorer):
-    """Mean |∂c_T/∂c_t| and |∂h_T/∂h_t| over t for a random LSTM cell, next to a tanh RNN of the same size.
+    """Spectral norms ‖∂c_T/∂c_t‖₂ (all paths), of the carousel diag(f_T ∘ … ∘ f_{t+1}) alone, and
+    ‖∂h_T/∂h_t‖₂ over t for a random LSTM cell, next to a tanh RNN of the same size (all 1 at t = T).
 
     The RNN is h_t = tanh(W^c x_t + U h_{t−1}) with U = ‖U‖₂ · U^c / ‖U^c‖₂: the LSTM's own
     candidate path without gates, its recurrent matrix rescaled to the spectral norm on the
@@ -168,7 +171,7 @@ class GradientFlowExplorer(_Explorer):
                                              continuous_update=False, style=_STYLE)
         self._input_size, self._seed = input_size, seed
         self._start = (float(forget_bias), int(length), int(hidden_size))
-        super().__init__([self.bias_slider, self.length_slider, self.hidden_slider, self.rnn_norm_slider], height=3.8)
+        super().__init__([self.bias_slider, self.length_slider, self.hidden_slider, self.rnn_norm_slider], height=4.3)
 
     def cell_and_inputs(self, hidden_size: int):
         """The cell and inputs drawn for ``hidden_size`` (see :func:`gradient_flow_cell`)."""
@@ -184,27 +187,30 @@ class GradientFlowExplorer(_Explorer):
         ("about the same", "same"),
         ("a few times larger", "few"),
         ("many orders of magnitude larger, still below 1", "orders"),
-        ("it explodes, far above 1", "explodes"),
+        ("it rises above 1: the gradient grows on its way back", "explodes"),
     )
 
     def _prediction(self):
         _, T, k = self._start
         question = (f"With $k = {k}$ units and $T = {T}$ steps, you raise the forget bias $b_f$ from 0 to 3. What happens "
-                    "to the LSTM's gradient along the cell state that reaches step 0, the mean "
-                    r"$|\partial c_T/\partial c_0|$?")
+                    "to the spectral norm $\\lVert\\partial c_T/\\partial c_0\\rVert_2$ of the LSTM's full Jacobian (every path), "
+                    "the most a gradient arriving at $c_T$ can be scaled by when it reaches $c_0$?")
         return question, self._OPTIONS, self._judge
 
     def _judge(self, choice: str):
         _, T, k = self._start
         base, inputs = self.cell_and_inputs(k)
-        closed, opened = (lstm.gradient_flow(base.with_forget_bias(b), inputs[:T])["c"][0] for b in (0.0, 3.0))
+        flows = [lstm.gradient_flow(base.with_forget_bias(b), inputs[:T]) for b in (0.0, 3.0)]
+        closed, opened = (flow["c"][0] for flow in flows)
+        carousel = [flow["carousel"][0] for flow in flows]
         decades = np.log10(max(opened, _FLOOR) / max(closed, _FLOOR))
         truth = "explodes" if opened > 1 else "same" if decades < 0.5 else "few" if decades < 2 else "orders"
         return choice == truth, (
-            f"For this cell, mean |∂c_{T}/∂c_0| goes from {_g(closed)} at b_f = 0 to {_g(opened)} at b_f = 3: "
-            f"{decades:.0f} orders of magnitude. Each step multiplies the cell-state gradient by diag(f_t), "
-            "and b_f = 3 moves f_t from about 0.5 to about σ(3) ≈ 0.95. Now set b_f = 3 on the slider and look; "
-            "then try the tanh RNN's ‖U‖₂."
+            f"For this cell, ‖∂c_{T}/∂c_0‖₂ goes from {_g(closed)} at b_f = 0 to {_g(opened)} at b_f = 3: "
+            f"{decades:.0f} orders of magnitude{', and above 1: the gradient grows' if opened > 1 else ''}. The carousel alone, "
+            f"diag(f_{T} ∘ … ∘ f_1), goes only from {_g(carousel[0])} to {_g(carousel[1])}: b_f = 3 moves f_t from about 0.5 "
+            "to about σ(3) ≈ 0.95, and 0.95 per step still shrinks. The rest comes from the paths through h. Now set "
+            "b_f = 3 on the slider and compare the two curves; then try the tanh RNN's ‖U‖₂."
         )
 
     # -- the figure ----------------------------------------------------------------------------
@@ -213,17 +219,18 @@ class GradientFlowExplorer(_Explorer):
         self._ax, self._gates_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
         ax = self._ax
         # Colour AND line style tell the curves apart.
-        (self._lstm_c,) = ax.plot([], [], color="#0969da", lw=2.2, label="LSTM  mean |∂c_T/∂c_t|")
-        (self._lstm_h,) = ax.plot([], [], color="#0969da", lw=1.2, ls="--", label="LSTM  mean |∂h_T/∂h_t|")
-        (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, ls="-.", label="tanh RNN  mean |∂h_T/∂h_t|")
+        (self._lstm_c,) = ax.plot([], [], color="#0969da", lw=2.2, label="LSTM ‖∂c_T/∂c_t‖₂, all paths")
+        (self._carousel,) = ax.plot([], [], color="#1a7f37", lw=2.0, ls=":", label="LSTM carousel alone ‖diag(∏f)‖₂")
+        (self._lstm_h,) = ax.plot([], [], color="#0969da", lw=1.2, ls="--", label="LSTM ‖∂h_T/∂h_t‖₂")
+        (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, ls="-.", label="tanh RNN ‖∂h_T/∂h_t‖₂")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(_decade))  # plain text: mathtext labels were most of a full redraw
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("step t")
-        ax.set_ylabel("gradient reaching step t\n(mean |entry|, log scale)", fontsize=9)
+        ax.set_ylabel("gradient reaching step t\n(spectral norm, log scale)", fontsize=9)
         ax.axhline(1.0, color="#6e7781", lw=0.6, zorder=1)  # under the animated curves, as in a full draw
         # above the axes, where no curve (vanishing or exploding) can hide behind it
-        legend = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=3, fontsize=7, columnspacing=1.0,
+        legend = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=2, fontsize=LEGEND_POINTS, columnspacing=1.0,
                            handlelength=2.5, borderaxespad=0.0, **_LEGEND)
         edges = np.linspace(0.0, 1.0, 21)
         self._hist = self._gates_ax.stairs(np.zeros(20), edges, fill=True, color="#0969da", alpha=0.6)
@@ -233,12 +240,12 @@ class GradientFlowExplorer(_Explorer):
         self._gates_ax.set_xlabel("forget gate f_t (all units, all steps)")
         self._gates_ax.set_ylabel("count", fontsize=9)
         self._gates_ax.set_yticks([])  # so its y-limits can follow the counts without a full redraw
-        gates_legend = self._gates_ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), fontsize=7.5, borderaxespad=0.0,
+        gates_legend = self._gates_ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), fontsize=LEGEND_POINTS, borderaxespad=0.0,
                                              **_LEGEND)
         self._drawn_limits = None
         self._weakest: dict = {}
         # The numbers go in the live summary under the figure (matplotlib text was most of an update's time).
-        self.view.animate(self._lstm_c, self._lstm_h, self._rnn_h, self._hist, self._sigma_b,
+        self.view.animate(self._lstm_c, self._carousel, self._lstm_h, self._rnn_h, self._hist, self._sigma_b,
                           *_spines(ax, self._gates_ax))
         self.view.keep_on_top(legend, gates_legend)
 
@@ -253,7 +260,8 @@ class GradientFlowExplorer(_Explorer):
             norms = np.arange(slider.min, slider.max + slider.step / 2, slider.step)
             W, U = self.rnn_weights(k, 1.0)
             rnn = lstm.rnn_gradient_flow(W, norms[:, None, None] * U, inputs[:T])  # every norm in one stacked run
-            self._weakest[(T, k)] = [np.maximum(v, _FLOOR) for v in (flow["c"], flow["h"], rnn.min(axis=0), rnn.max(axis=0))]
+            self._weakest[(T, k)] = [np.maximum(v, _FLOOR) for v in (flow["c"], flow["carousel"], flow["h"], rnn.min(axis=0),
+                                                                     rnn.max(axis=0))]
         return self._weakest[(T, k)]
 
     @staticmethod
@@ -268,8 +276,8 @@ class GradientFlowExplorer(_Explorer):
     def _log_limits(curves) -> tuple[float, float]:
         """Whole decades from a tenth of the smallest value (at least 1e-40) to ten times the largest (at least 100).
 
-        Means over |∂c_T/∂c_t| stay well below 10 for every bias on the slider, so the top
-        is 100 unless a curve (the RNN's, at a large ‖U‖₂) explodes.
+        The top is 100 unless a curve (the LSTM's at a large forget bias, the RNN's at a large
+        ‖U‖₂) grows past 10.
         """
         smallest = min(v.min() for v in curves) / 10.0
         largest = max(v.max() for v in curves) * 10.0
@@ -284,8 +292,8 @@ class GradientFlowExplorer(_Explorer):
         flow = lstm.gradient_flow(base.with_forget_bias(bias), xs)
         rnn = lstm.rnn_gradient_flow(*self.rnn_weights(k, norm), xs)
         t = np.arange(T + 1)
-        curves = [np.maximum(flow["c"], _FLOOR), np.maximum(flow["h"], _FLOOR), np.maximum(rnn, _FLOOR)]
-        for line, values in zip((self._lstm_c, self._lstm_h, self._rnn_h), curves, strict=True):
+        curves = [np.maximum(flow[key], _FLOOR) for key in ("c", "carousel", "h")] + [np.maximum(rnn, _FLOOR)]
+        for line, values in zip((self._lstm_c, self._carousel, self._lstm_h, self._rnn_h), curves, strict=True):
             line.set_data(t, values)
         # Limits that hold the curves at every forget bias and ‖U‖₂ on the sliders, so moving them
         # leaves the axes, and the cached background, alone.
@@ -301,19 +309,21 @@ class GradientFlowExplorer(_Explorer):
         self._gates_ax.set_ylim(0, counts.max() * 1.15)  # no y ticks: only animated artists depend on it
         self._sigma_b.set_xdata([float(lstm.sigmoid(bias))] * 2)
         rnn_fate = "explodes" if rnn[0] > 1 else "vanishes" if rnn[0] < 1e-3 else "shrinks"
-        self.data = {"t": t, "lstm_c": flow["c"], "lstm_h": flow["h"], "rnn_h": rnn, "forget_gates": flow["f"],
+        self.data = {"t": t, "lstm_c": flow["c"], "carousel": flow["carousel"], "lstm_h": flow["h"], "rnn_h": rnn, "forget_gates": flow["f"],
                      "rnn_norm": norm}
         mean_f = float(flow["f"].mean())
         alt = (
-            f"Gradient magnitude over T = {T} steps for k = {k} units, log scale. LSTM with forget bias {bias:g} "
-            f"(mean forget gate {mean_f:.2f}): mean |∂c_T/∂c_0| = {_g(flow['c'][0])}, mean |∂h_T/∂h_0| = {_g(flow['h'][0])}. "
-            f"tanh RNN with ‖U‖₂ = {norm:g}: mean |∂h_T/∂h_0| = {_g(rnn[0])}, it {rnn_fate}. "
+            f"Gradient size (spectral norm, 1 at t = T) over T = {T} steps for k = {k} units, log scale. LSTM with forget bias "
+            f"{bias:g} (mean forget gate {mean_f:.2f}): ‖∂c_T/∂c_0‖₂ = {_g(flow['c'][0])} along all paths, "
+            f"{_g(flow['carousel'][0])} along the carousel diag(f_T ∘ … ∘ f_1) alone; ‖∂h_T/∂h_0‖₂ = {_g(flow['h'][0])}. "
+            f"tanh RNN with ‖U‖₂ = {norm:g}: ‖∂h_T/∂h_0‖₂ = {_g(rnn[0])}, it {rnn_fate}. "
             f"Right panel: histogram of the forget gates, σ(b_f) = {float(lstm.sigmoid(bias)):.2f}."
         )
-        summary = (f"b_f = {bias:g}, T = {T}, k = {k}: gradient reaching step 0 is {_g(flow['c'][0])} along the LSTM "
-                   f"cell state (mean f_t {mean_f:.3f}); the tanh RNN with ‖U‖₂ = {norm:g} gives {_g(rnn[0])} ({rnn_fate}).")
-        rows = [(int(s), _g(flow["c"][s]), _g(flow["h"][s]), _g(rnn[s])) for s in t]
-        self.view.describe(alt, summary, (("step t", "LSTM mean |∂c_T/∂c_t|", "LSTM mean |∂h_T/∂h_t|", "RNN mean |∂h_T/∂h_t|"), rows))
+        summary = (f"b_f = {bias:g}, T = {T}, k = {k}: ‖∂c_T/∂c_0‖₂ = {_g(flow['c'][0])} (all paths), carousel alone "
+                   f"{_g(flow['carousel'][0])} (mean f_t {mean_f:.3f}); the tanh RNN with ‖U‖₂ = {norm:g} gives {_g(rnn[0])} ({rnn_fate}).")
+        rows = [(int(s), _g(flow["c"][s]), _g(flow["carousel"][s]), _g(flow["h"][s]), _g(rnn[s])) for s in t]
+        headers = ("step t", "LSTM ‖∂c_T/∂c_t‖₂", "carousel ‖diag(∏f)‖₂", "LSTM ‖∂h_T/∂h_t‖₂", "RNN ‖∂h_T/∂h_t‖₂")
+        self.view.describe(alt, summary, (headers, rows))
         self.view.refresh(full=full)
 
 
