@@ -291,3 +291,20 @@ def test_sigmoid_explorer_crosses_every_probe_the_check_fails(wrong, crosses):
 def test_sigmoid_explorer_leaves_a_right_answer_within_the_check_tolerance_uncrossed():
     explorer = SigmoidExplorer(lambda z: lstm._sigmoid_prime(z) * (1 + 1e-8), z_range=1000.0)
     assert not explorer.data["probe_bad"].any()
+
+
+# -- issue 23 item 6: the LSTM explorers ask first ---------------------------------------------------
+@pytest.mark.parametrize("make", [lambda: GradientFlowExplorer(length=10, hidden_size=4), ArgmaxExplorer, SigmoidExplorer])
+def test_sliders_stay_locked_until_a_prediction_is_checked_or_free_exploration_is_on(make):
+    explorer = make()
+    assert explorer.locked and all(s.disabled for s in explorer.sliders)
+    assert explorer.prediction.judge_prediction() is None  # nothing chosen: still locked
+    assert all(s.disabled for s in explorer.sliders)
+    explorer.prediction.guess.value = explorer.prediction.guess.options[0][1]
+    explorer.prediction.check_guess.click()  # a wrong prediction unlocks too: it was made first
+    assert not explorer.locked and not any(s.disabled for s in explorer.sliders)
+    free = make()
+    free.free_exploration.value = True
+    assert not any(s.disabled for s in free.sliders)
+    free.free_exploration.value = False
+    assert all(s.disabled for s in free.sliders)

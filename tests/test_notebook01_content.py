@@ -321,3 +321,10 @@ def test_torch_autograd_of_a_sigmoid_at_40_really_is_zero():
     z = torch.tensor(40.0, dtype=torch.float64, requires_grad=True)
     torch.sigmoid(z).backward()
     assert z.grad.item() == 0.0
+
+
+def test_the_cell_after_the_gradient_flow_explorer_does_not_print_its_answer():
+    """Issue 23 item 6: the explorer asks first; its numbers come after a heading that says to predict first."""
+    at = cell_index("GradientFlowExplorer(")
+    following = CELLS[at + 1]
+    assert following.cell_type == "markdown" and following.source.startswith("### After your prediction")

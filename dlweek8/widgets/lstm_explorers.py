@@ -67,6 +67,8 @@ class Prediction(w.VBox):
         self.verdict = w.HTML()
         self.verdict.add_class("dlweek8-prediction-verdict")
         self._judge = judge
+        #: called with no argument after each verdict (the explorer unlocks its sliders)
+        self.on_checked = None
         #: the last verdict: True (confirmed), False (refuted) or None (nothing checked yet)
         self.confirmed = None
         super().__init__([self.question, self.guess, self.check_guess, self.verdict],
@@ -88,6 +90,8 @@ class Prediction(w.VBox):
             f"{html.escape(explanation)}</div>"
         )
         self.confirmed = bool(right)
+        if self.on_checked is not None:
+            self.on_checked()
         return self.confirmed
 
 
@@ -125,10 +129,26 @@ class _Explorer(w.VBox):
         # tight_layout leaves a placeholder layout engine, which makes every savefig draw twice
         self.view.figure.set_layout_engine(None)
         self.prediction = Prediction(*self._prediction())
-        super().__init__([self.prediction, w.HBox(sliders, layout=w.Layout(flex_flow="row wrap")),
+        # Ask first (issue 23 item 6): the sliders unlock once a prediction is checked, or with the switch
+        self.sliders = tuple(sliders)
+        self.free_exploration = w.Checkbox(value=False, description="free exploration (skip the prediction)",
+                                           indent=False, layout=w.Layout(width="auto"))
+        self.free_exploration.observe(lambda _change: self._lock(), names="value")
+        self.prediction.on_checked = self._lock
+        self._lock()
+        super().__init__([self.prediction, self.free_exploration, w.HBox(sliders, layout=w.Layout(flex_flow="row wrap")),
                           self.view.widget, self.status])
         self.add_class("dlweek8-explorer")
         self.update()
+
+    @property
+    def locked(self) -> bool:
+        """True until a prediction has been checked (right or wrong) or free exploration is switched on."""
+        return self.prediction.confirmed is None and not self.free_exploration.value
+
+    def _lock(self) -> None:
+        for slider in self.sliders:
+            slider.disabled = self.locked
 
     def _build(self) -> None:
         raise NotImplementedError
