@@ -107,9 +107,10 @@ def test_argmax_stays_while_the_max_moves():
         renders = explorer.view.renders
         explorer.input_slider.value = a
         assert explorer.view.renders == renders + 1
-        assert abs(explorer.data["argmax_angle"] - best_angle) <= 0.5
+        assert explorer.data["argmax_angle"] == pytest.approx(best_angle, abs=1e-9)  # computed, not a 0.5° grid (issue 23 item 7)
         maxima.append(explorer.data["max"])
-        assert explorer.data["max"] == pytest.approx(float(lstm.sigmoid(a + np.hypot(1.2, 0.7))), abs=1e-4)
+        assert explorer.data["max"] == pytest.approx(float(lstm.sigmoid(a + np.hypot(1.2, 0.7))), rel=1e-12)
+        assert f"{best_angle:.2f}°" in explorer.view.summary
     assert maxima[0] < maxima[1] < maxima[2]
     explorer.angle_slider.value = 90.0
     np.testing.assert_allclose(explorer.data["h"], [0.0, 1.0], atol=1e-12)
@@ -308,3 +309,13 @@ def test_sliders_stay_locked_until_a_prediction_is_checked_or_free_exploration_i
     assert not any(s.disabled for s in free.sliders)
     free.free_exploration.value = False
     assert all(s.disabled for s in free.sliders)
+
+
+def test_argmax_explorer_labels_are_maths_and_its_legends_at_least_10_px():
+    explorer = ArgmaxExplorer()
+    texts = [t.get_text() for legend in legends(explorer) for t in legend.get_texts()]
+    texts += [explorer._curve_ax.get_xlabel(), explorer._curve_ax.get_ylabel()]
+    assert all("_{" not in t or t.count("$") >= 2 for t in texts), texts  # subscripts only inside mathtext
+    assert "$h_{t-1}$ (angle slider)" in texts and "$f_t(d)$" in texts
+    for legend in legends(explorer):
+        assert all(t.get_fontsize() * explorer.view.figure.dpi / 72 >= 10 for t in legend.get_texts())

@@ -350,8 +350,8 @@ class GradientFlowExplorer(_Explorer):
 class ArgmaxExplorer(_Explorer):
     """k = 2: which unit h_{t−1} maximises f_t(d) = σ(a + U^f(d)·h_{t−1}), with a = W^f(d)·x_t.
 
-    The best angle and the largest value are read off the sampled curve (every 0.5°), not
-    computed from a formula: the explorer shows what the student derives.
+    The curve is sampled every 0.5°; the best angle is computed exactly, the direction of U^f(d)
+    (σ is increasing and U^f(d)·h is largest along the row), and the largest value is f_t(d) there.
     """
 
     def __init__(self, row=(1.2, 0.7), input_term: float = 0.0, angle: float = 0.0):
@@ -363,6 +363,16 @@ class ArgmaxExplorer(_Explorer):
         self._angles = np.linspace(-180.0, 180.0, 721)
         self._unit = np.stack([np.cos(np.radians(self._angles)), np.sin(np.radians(self._angles))])
         super().__init__([self.input_slider, self.angle_slider])
+
+    @property
+    def best_angle(self) -> float:
+        """The angle (degrees) of the best unit h_{t−1}: the direction of the row U^f(d)."""
+        return float(np.degrees(np.arctan2(self.row[1], self.row[0])))
+
+    def largest(self, input_term: float) -> float:
+        """f_t(d) at the best unit h_{t−1}: σ(a + U^f(d)·ĥ) with ĥ the row's direction."""
+        best = np.radians(self.best_angle)
+        return float(lstm.sigmoid(input_term + self.row @ np.array([np.cos(best), np.sin(best)])))
 
     def curve(self, input_term: float) -> np.ndarray:
         """f_t(d) = σ(a + U^f(d)·h) over the sampled unit vectors h, for a = ``input_term``."""
@@ -382,13 +392,14 @@ class ArgmaxExplorer(_Explorer):
 
     def _judge(self, choice: str):
         before, after = self.curve(0.0), self.curve(3.0)
-        angles = self._angles[int(np.argmax(before))], self._angles[int(np.argmax(after))]
-        turns = abs(angles[1] - angles[0]) > 0.5
-        rises = after.max() > before.max() + 1e-9
+        angles = (self.best_angle,) * 2  # exact: U^f(d)·h is largest along the row, whatever the input term
+        before, after = self.largest(0.0), self.largest(3.0)
+        turns = not np.allclose(self._angles[np.argmax(self.curve(0.0))], self._angles[np.argmax(self.curve(3.0))])
+        rises = after > before + 1e-9
         truth = ("turns" if turns else "stays") + "-" + ("rises" if rises else "stays")
         return choice == truth, (
-            f"At W^f(d)·x_t = 0 the best angle is {angles[0]:.1f}° with f_t(d) = {before.max():.3f}; at 3 it is "
-            f"{angles[1]:.1f}° with f_t(d) = {after.max():.3f}. Move the slider and watch the red line and the dashed level."
+            f"At W^f(d)·x_t = 0 the best angle is {angles[0]:.2f}° with f_t(d) = {before:.3f}; at 3 it is "
+            f"{angles[1]:.2f}° with f_t(d) = {after:.3f}. Move the slider and watch the red line and the dashed level."
         )
 
     def _build(self):
@@ -396,31 +407,31 @@ class ArgmaxExplorer(_Explorer):
         ax = self._circle_ax
         ax.plot(self._unit[0], self._unit[1], color="#6e7781", lw=1)
         ax.annotate("", xy=self.row, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "#cf222e", "lw": 2})
-        ax.text(*self.row * 1.05, "U^f(d)", color="#cf222e", fontsize=9)
+        ax.text(*self.row * 1.05, "$U^f(d)$", color="#cf222e", fontsize=10, ha="right", va="bottom", clip_on=True)
         # where the row's direction meets the circle: the best unit vector
         theta = np.arctan2(self.row[1], self.row[0])
-        ax.plot(np.cos(theta), np.sin(theta), "o", color="#cf222e", ms=7, mfc="none", label="best unit h_{t−1}")
+        ax.plot(np.cos(theta), np.sin(theta), "o", color="#cf222e", ms=7, mfc="none", label="best unit $h_{t-1}$")
         # h_{t−1} lies above the U^f(d) arrow and label (zorder 4 > 3) in every draw, so the fast refresh
         # redraws only h_{t−1}, not the arrow (an annotation's arrow costs more than the curves)
         (self._h_arrow,) = ax.plot([], [], color="#0969da", lw=2, zorder=4)
-        (self._h_dot,) = ax.plot([], [], "s", color="#0969da", ms=6, label="h_{t−1} (angle slider)", zorder=4)
+        (self._h_dot,) = ax.plot([], [], "s", color="#0969da", ms=6, label="$h_{t-1}$ (angle slider)", zorder=4)
         lim = max(1.3, 1.15 * float(np.linalg.norm(self.row)))
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
-        circle_legend = ax.legend(loc="lower left", fontsize=7, **_LEGEND)
+        circle_legend = ax.legend(loc="lower left", fontsize=LEGEND_POINTS, **_LEGEND)
         ax.set_title("unit circle, k = 2", fontsize=10)
         cx = self._curve_ax
-        cx.plot(self._angles, self.curve(0.0), color="#6e7781", lw=1, ls=":", label="W^f(d)·x_t = 0")
-        (self._curve,) = cx.plot([], [], color="#0969da", lw=2, label="f_t(d)")
+        cx.plot(self._angles, self.curve(0.0), color="#6e7781", lw=1, ls=":", label=r"$W^f(d) \cdot x_t = 0$")
+        (self._curve,) = cx.plot([], [], color="#0969da", lw=2, label="$f_t(d)$")
         self._best_line = cx.axvline(np.degrees(theta), color="#cf222e", lw=1)
         self._max_line = cx.axhline(0.5, color="#cf222e", lw=0.8, ls="--")
         (self._now,) = cx.plot([], [], "s", color="#0969da", ms=6)
         cx.set_xlim(-180, 180)
         cx.set_ylim(0, 1.02)
-        cx.set_xlabel("angle of h_{t−1} (degrees)")
-        cx.set_ylabel("f_t(d)", fontsize=9)
-        curve_legend = cx.legend(loc="lower left", fontsize=7, **_LEGEND)
+        cx.set_xlabel("angle of $h_{t-1}$ (degrees)")
+        cx.set_ylabel("$f_t(d)$", fontsize=10)
+        curve_legend = cx.legend(loc="lower left", fontsize=LEGEND_POINTS, **_LEGEND)
         self.view.animate(self._h_arrow, self._h_dot, self._curve, self._best_line, self._max_line,
                           self._now, *_spines(ax, cx))
         self.view.keep_on_top(circle_legend, curve_legend)
@@ -428,22 +439,21 @@ class ArgmaxExplorer(_Explorer):
     def update(self):
         a, angle = float(self.input_slider.value), float(self.angle_slider.value)
         values = self.curve(a)
-        best = int(np.argmax(values))
+        best_angle, largest = self.best_angle, self.largest(a)
         h = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
         now = float(lstm.sigmoid(a + self.row @ h))
         self._curve.set_data(self._angles, values)
-        self._best_line.set_xdata([self._angles[best]] * 2)
-        self._max_line.set_ydata([values[best]] * 2)
+        self._best_line.set_xdata([best_angle] * 2)
+        self._max_line.set_ydata([largest] * 2)
         self._now.set_data([angle], [now])
         self._h_arrow.set_data([0, h[0]], [0, h[1]])
         self._h_dot.set_data([h[0]], [h[1]])
-        self.data = {"angles": self._angles, "f": values, "argmax_angle": float(self._angles[best]),
-                     "max": float(values[best]), "h": h}
+        self.data = {"angles": self._angles, "f": values, "argmax_angle": best_angle, "max": largest, "h": h}
         u = ", ".join(f"{v:g}" for v in self.row)
         alt = (f"Left: the unit circle with the row U^f(d) = ({u}) and h_{{t−1}} at {angle:g}°. Right: f_t(d) against "
-               f"the angle of h_{{t−1}} with W^f(d)·x_t = {a:g}: largest {values[best]:.3f} at {self._angles[best]:.1f}°; "
+               f"the angle of h_{{t−1}} with W^f(d)·x_t = {a:g}: largest {largest:.3f} at {best_angle:.2f}°; "
                f"at {angle:g}° it is {now:.3f}.")
-        summary = f"W^f(d)·x_t = {a:g}: best angle {self._angles[best]:.1f}°, largest f_t(d) = {values[best]:.3f}; your h_{{t−1}} at {angle:g}° gives {now:.3f}."
+        summary = f"W^f(d)·x_t = {a:g}: best angle {best_angle:.2f}°, largest f_t(d) = {largest:.3f}; your h_{{t−1}} at {angle:g}° gives {now:.3f}."
         rows = [(f"{g:g}", f"{v:.3f}", f"{r:.3f}") for g, v, r in zip(self._angles[::20], values[::20], self.curve(0.0)[::20], strict=True)]
         self.view.describe(alt, summary, (("angle of h_{t−1} (°)", f"f_t(d) at W^f(d)·x_t = {a:g}", "f_t(d) at 0"), rows))
         self.view.refresh(full=False)
