@@ -239,6 +239,7 @@ def test_the_graph_shows_which_arrows_carry_h_and_which_carry_c():
     assert {d for (s, d) in edges if s == "c_prev"} == {"forget"}  # c_{t−1} reaches only f_t ∘ c_{t−1}
     assert {d for (s, d) in edges if s == "h_prev"} == {"f", "i", "u", "o"}  # h_{t−1} only the gates
     assert edges[("c_prev", "forget")] == "c" and edges[("show", "h")] == "h" and edges[("h_prev", "f")] == "h"
+    assert edges[("squash", "show")] == "h"  # tanh(c_t) → ∘ in the h style (issue 23 item 7)
     colours, styles = ({spec[n] for spec in lstm_graph.STYLES.values()} for n in (0, 2))
     assert len(colours) == len(styles) == 3  # colour AND line style differ: not colour alone
     view = lstm_graph.lstm_graph_view()
