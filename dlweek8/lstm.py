@@ -176,29 +176,34 @@ def state_jacobian(cell: LSTMCell, x, h_prev, c_prev) -> np.ndarray:
 def gradient_flow(cell: LSTMCell, xs) -> dict:
     """How much gradient from the last step T reaches each step t of a run from zero states.
 
-    Returns arrays over t = 0..T: ``c`` = mean |∂c_T/∂c_t| and ``h`` = mean |∂h_T/∂h_t|
-    (mean absolute entry of the blocks of the product of :func:`state_jacobian`), and the
-    forget gates ``f`` of shape (T, k).
+    Returns arrays over t = 0..T of spectral norms (1 at t = T, where each Jacobian is the
+    identity; above 1 the gradient grows): ``c`` = ‖∂c_T/∂c_t‖₂ (the full Jacobian, every path,
+    the block of the product of :func:`state_jacobian`), ``carousel`` = ‖diag(f_T ∘ … ∘ f_{t+1})‖₂
+    (the cell-state path alone: the largest product of one unit's forget gates), ``h`` =
+    ‖∂h_T/∂h_t‖₂, and the forget gates ``f`` of shape (T, k).
     """
     steps = run(cell, xs)
     k, T = cell.hidden_size, len(steps)
     c_prev = [np.zeros(k)] + [s.c for s in steps[:-1]]
     product = np.eye(2 * k)  # ∂(h_T, c_T)/∂(h_t, c_t), for t from T down to 0
-    c_flow, h_flow = np.empty(T + 1), np.empty(T + 1)
+    c_blocks, h_blocks = np.empty((T + 1, k, k)), np.empty((T + 1, k, k))
     for t in range(T, -1, -1):
-        h_flow[t] = np.abs(product[:k, :k]).mean()
-        c_flow[t] = np.abs(product[k:, k:]).mean()
+        h_blocks[t], c_blocks[t] = product[:k, :k], product[k:, k:]
         if t:
             # product @ state_jacobian, using that its right column blocks are diagonal
             dh_dh, dh_dc, dc_dh, dc_dc = _state_blocks(cell, steps[t - 1], c_prev[t - 1])
             by_h = product[:, :k] @ dh_dh + product[:, k:] @ dc_dh
             by_c = product[:, :k] * dh_dc + product[:, k:] * dc_dc
             product = np.hstack([by_h, by_c])
-    return {"c": c_flow, "h": h_flow, "f": np.array([s.f for s in steps])}
+    f = np.array([s.f for s in steps]).reshape(T, k)
+    # ∏_{s=t+1..T} f_s per unit: reversed cumulative products, 1 at t = T
+    kept = np.vstack([np.cumprod(f[::-1], axis=0)[::-1], np.ones((1, k))])
+    return {"c": np.linalg.norm(c_blocks, 2, axis=(1, 2)), "carousel": kept.max(axis=1),
+            "h": np.linalg.norm(h_blocks, 2, axis=(1, 2)), "f": f}
 
 
 def rnn_gradient_flow(W, U, xs) -> np.ndarray:
-    """Mean |∂h_T/∂h_t| over t = 0..T for a vanilla RNN h_t = tanh(W x_t + U h_{t−1}) from h_0 = 0.
+    """‖∂h_T/∂h_t‖₂ over t = 0..T for a vanilla RNN h_t = tanh(W x_t + U h_{t−1}) from h_0 = 0.
 
     ``U`` may also be a stack of recurrent matrices, shape (..., k, k): one flow each, shape (..., T + 1).
     """
@@ -209,7 +214,7 @@ def rnn_gradient_flow(W, U, xs) -> np.ndarray:
         slopes.append(1.0 - h**2)
     product, flow = np.broadcast_to(np.eye(U.shape[-1]), U.shape), np.empty(U.shape[:-2] + (len(xs) + 1,))
     for t in range(len(xs), -1, -1):
-        flow[..., t] = np.abs(product).mean(axis=(-2, -1))
+        flow[..., t] = np.linalg.norm(product, 2, axis=(-2, -1))
         if t:
             product = product @ (slopes[t - 1][..., :, None] * U)
     return flow

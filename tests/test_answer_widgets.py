@@ -101,3 +101,10 @@ def test_prompts_render_maths_and_code_and_escape_html():
     )
     assert prompt_html("a lone ` backtick") == "a lone ` backtick"
     assert prompt_html("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
+
+
+def test_feedback_and_hints_render_maths_like_the_prompt():
+    """Issue 23 item 8: the feedback area is an HTMLMath widget, so $...$ in a message or a hint is typeset."""
+    qid = next(q.id for q in dlweek8.questions() if q.id == "lstm.forget_bias")
+    box = AnswerBox(qid)
+    assert isinstance(box._result, w.HTMLMath) and isinstance(box._prompt, w.HTMLMath)

@@ -136,13 +136,14 @@ def test_gradient_flow_matches_the_autograd_jacobian_of_the_run():
     xs = rng.standard_normal((6, 2))
     flow = lstm.gradient_flow(cell, xs)
     auto = lstm.autograd_unrolled_jacobian(cell, xs, np.zeros(3), np.zeros(3))
-    assert flow["h"][0] == pytest.approx(np.abs(auto[:3, :3]).mean(), rel=1e-10)
-    assert flow["c"][0] == pytest.approx(np.abs(auto[3:, 3:]).mean(), rel=1e-10)
-    assert flow["c"][-1] == flow["h"][-1] == pytest.approx(1 / 3)  # the identity, averaged
+    assert flow["h"][0] == pytest.approx(np.linalg.norm(auto[:3, :3], 2), rel=1e-10)  # spectral norms
+    assert flow["c"][0] == pytest.approx(np.linalg.norm(auto[3:, 3:], 2), rel=1e-10)
+    assert flow["carousel"][0] == pytest.approx(np.prod([s.f for s in lstm.run(cell, xs)], axis=0).max(), rel=1e-12)
+    assert flow["c"][-1] == flow["h"][-1] == flow["carousel"][-1] == pytest.approx(1.0)  # the identity
     W, U = cell.W_c, cell.U_c
     auto_rnn = torch.autograd.functional.jacobian(
         lambda h0: _rnn(torch.as_tensor(W), torch.as_tensor(U), torch.as_tensor(xs), h0), torch.zeros(3, dtype=torch.float64))
-    assert lstm.rnn_gradient_flow(W, U, xs)[0] == pytest.approx(np.abs(auto_rnn.numpy()).mean(), rel=1e-10)
+    assert lstm.rnn_gradient_flow(W, U, xs)[0] == pytest.approx(np.linalg.norm(auto_rnn.numpy(), 2), rel=1e-10)
 
 
 def _rnn(W, U, xs, h):

@@ -249,17 +249,42 @@ def test_half_a_gate_per_step_over_50_steps_is_about_1e_minus_15():
     assert round(math.log10(0.5**50)) == -15
 
 
+def _autograd_norms(cell, xs):
+    """‖∂c_T/∂c_0‖₂ (all paths, torch.autograd) and ‖diag(f_T ∘ … ∘ f_1)‖₂ (the carousel) of a run from zero states."""
+    k = cell.hidden_size
+    full = lstm.autograd_unrolled_jacobian(cell, xs, np.zeros(k), np.zeros(k))
+    forget = np.array([s.f for s in lstm.run(cell, xs)])
+    return np.linalg.norm(full[k:, k:], 2), np.prod(forget, axis=0).max()
+
+
 def test_gradient_flow_numbers_the_markdown_and_summary_state():
+    """Issue 23 item 1: the carousel and the full Jacobian are two quantities; each number is recomputed by autograd."""
     cell, inputs = gradient_flow_cell(16)
-    closed, opened = (lstm.gradient_flow(cell.with_forget_bias(b), inputs[:50])["c"][0] for b in (0.0, 3.0))
-    assert MARKDOWN.count("from about $10^{-12}$ at $b_f = 0$ to about $0.2$ at $b_f = 3$") == 1
-    assert "from about $10^{-12}$ to about $0.2$" in MARKDOWN  # the summary
-    assert round(math.log10(closed)) == -12 and round(opened, 1) == 0.2
-    assert "eleven orders of magnitude" in MARKDOWN and round(math.log10(opened / closed)) == 11
-    explorer = GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=16)
+    (full0, carousel0), (full3, carousel3) = (_autograd_norms(cell.with_forget_bias(b), inputs[:50]) for b in (0.0, 3.0))
+    assert round(full0 / 1e-11) == 4 and round(full3, 1) == 5.4 and round(carousel0 / 1e-15) == 3 and round(carousel3, 2) == 0.11
+    assert MARKDOWN.count("goes from about $4 \\times 10^{-11}$ at $b_f = 0$ to about $5.4$ at $b_f = 3$: the gradient no longer vanishes, it grows") == 1
+    assert MARKDOWN.count("from about $3 \\times 10^{-15}$ to about $0.11$") == 2  # the explorer's prose and the summary
+    assert "from about $4 \\times 10^{-11}$ to about $5.4$, it grows" in MARKDOWN  # the summary
+    for false in ("passes almost unchanged", "almost\nunchanged", "mean $|\\partial c", "eleven orders of magnitude"):
+        assert false not in MARKDOWN, false
+    assert round(0.95**50, 2) == 0.08 and "$0.95^{50} \\approx 0.08$" in MARKDOWN
+    explorer = GradientFlowExplorer(forget_bias=3.0, length=50, hidden_size=16)
+    assert explorer.data["lstm_c"][0] == pytest.approx(full3, rel=1e-9)
+    assert explorer.data["carousel"][0] == pytest.approx(carousel3, rel=1e-9)
+    assert explorer.data["lstm_c"][-1] == explorer.data["carousel"][-1] == pytest.approx(1.0)  # 1 at t = T
     for norm, stated in ((1.0, r"vanishes \(about \$10\^\{(-?\d+)\}\$\)"), (6.0, r"explodes \(about \$(\d) \\times 10\^\{(\d+)\}\$\)")):
         explorer.rnn_norm_slider.value = norm
         value = explorer.data["rnn_h"][0]
+        W, U = (torch.as_tensor(a) for a in explorer.rnn_weights(16, norm))
+        xs = torch.as_tensor(inputs[:50])
+
+        def rnn(h, W=W, U=U, xs=xs):
+            for x in xs:
+                h = torch.tanh(W @ x + U @ h)
+            return h
+
+        auto = torch.autograd.functional.jacobian(rnn, torch.zeros(16, dtype=torch.float64)).numpy()
+        assert value == pytest.approx(np.linalg.norm(auto, 2), rel=1e-6)  # an exploding product: rounding grows
         match = re.search(stated, MARKDOWN)
         if norm == 1.0:
             assert round(math.log10(value)) == int(match.group(1)) and "vanishes" in explorer.view.alt
@@ -303,3 +328,10 @@ def test_torch_autograd_of_a_sigmoid_at_40_really_is_zero():
     z = torch.tensor(40.0, dtype=torch.float64, requires_grad=True)
     torch.sigmoid(z).backward()
     assert z.grad.item() == 0.0
+
+
+def test_the_cell_after_the_gradient_flow_explorer_does_not_print_its_answer():
+    """Issue 23 item 6: the explorer asks first; its numbers come after a heading that says to predict first."""
+    at = cell_index("GradientFlowExplorer(")
+    following = CELLS[at + 1]
+    assert following.cell_type == "markdown" and following.source.startswith("### After your prediction")

@@ -105,7 +105,7 @@ class AnswerBox(w.VBox):
         self.feedback: Feedback | None = None
         self._prompt = w.HTMLMath(layout=w.Layout(margin="0 0 4px 0"))  # prompts may hold $...$ maths
         self._inputs = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self._result = w.HTML()
+        self._result = w.HTMLMath()  # feedback and hints may hold $...$ maths, typeset like the prompt (issue 23 item 8)
         self._check_button = w.Button(description="Check", button_style="primary", icon="check")
         self._check_button.on_click(lambda _: self.check())
         buttons = [self._check_button]

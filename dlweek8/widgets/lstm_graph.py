@@ -53,7 +53,7 @@ EDGES = (
     ("i", "write", "g"),
     ("u", "write", "g"),
     ("write", "add", "g"),
-    ("squash", "show", "g"),
+    ("squash", "show", "h"),  # tanh(c_t) is what h_t shows (issue 23 item 7)
     ("o", "show", "g"),
     ("show", "h", "h"),
 )
