@@ -288,7 +288,8 @@ def loss_figure(runs: dict[str, Run]):
     ax.set_title(f"Adding problem, T = {setting.T}, {setting.optimizer}, clipping at {setting.clip:g}")
     ax.legend(loc="lower left", fontsize="small")
     view.figure.tight_layout()
-    words = "; ".join(f"{name} ends at {run.final:.3f}, below {LEARNED_MSE} from step {_fmt_step(run.first_learned)}"
+    words = "; ".join(f"{name} ends at {run.final:.3f}, " + (f"never below {LEARNED_MSE}" if run.first_learned is None
+                                                               else f"below {LEARNED_MSE} from step {run.first_learned:,}")
                       for name, run in runs.items())
     view.describe(
         f"Line plot on a log scale of the training loss against the step for each model, with the baseline "
