@@ -36,7 +36,7 @@ def test_the_sections_come_last_before_the_summary_with_checks_after_their_answe
 
 
 def test_the_own_gradient_check_agrees_and_both_answers_pass():
-    ran = run_in_order([CELLS[1]] + [c for c in SECTION if c.cell_type == "code" and not c.source.startswith("dlweek8.check(")])
+    ran = run_in_order(CELLS[1:3] + [c for c in SECTION if c.cell_type == "code" and not c.source.startswith("dlweek8.check(")])
     printed = "".join(ran.printed.values())
     lines = re.findall(r"^d(\w+): relative error (\S+) \((\w+ ?\w*)\)$", printed, re.M)
     assert [name for name, _, _ in lines] == ["x", "h_prev", "c_prev", "W", "U", "b"]

@@ -1,5 +1,6 @@
 """The README's quick start is exactly two commands, and both exist in run.py and in CI."""
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -146,7 +147,10 @@ def test_the_quick_tier_leaves_out_every_heavy_tier_and_the_full_run_repeats_the
 
 
 def test_tiers_follow_what_a_test_starts():
-    import conftest
+    # by path: under xdist, ``import conftest`` may give tests/browser/conftest.py
+    spec = importlib.util.spec_from_file_location("tests_conftest", ROOT / "tests" / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
 
     class Item:
         def __init__(self, path, fixtures=()):
