@@ -12,8 +12,9 @@ Three processes, all started inside one bubblewrap sandbox per grading run:
 - a **supervisor** (:func:`_supervise`), which, when confining, enters new PID, mount, network,
   IPC and UTS namespaces and forks
 - the **submission process** (:func:`_run`): PID 1 of its own namespace, with a fresh ``/proc``
-  that shows only itself, a private size-capped tmpfs at ``/tmp`` (HOME and the working folder
-  live there), no capabilities, ``no_new_privs``, resource limits, stdout and stderr on
+  that shows only itself, a private size-capped tmpfs at ``/tmp`` (HOME lives there) and its own
+  ``/dev/shm``, a read-only empty working folder (the root, ``/etc``, ``/run`` and ``/dev`` are
+  read-only), no capabilities, ``no_new_privs``, resource limits, stdout and stderr on
   ``/dev/null``. It reads the job (cells and questions) from its job pipe, runs the cells in an
   IPython shell, reads each answer (:mod:`dlweek8.kernel_side`) and writes one JSON event per
   line on its result pipe.
@@ -51,7 +52,13 @@ import sys
 import time
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_MOVE, _MS_REC, _MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 8192, 16384, 1 << 18)
+#: Every submission's working directory (empty, on the sandbox's read-only root) and where its own tmpfs
+#: is prepared before it is moved onto /tmp (the same paths as in the grader's sandbox.py).
+WORKDIR, STAGE = "/grading", "/run/dlweek8-stage"
+#: Size of each submission's own /dev/shm.
+SHM_MB = 64
 _PR_SET_PDEATHSIG, _PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT = 1, 24, 38, 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _MNT_DETACH = 2
@@ -76,9 +83,10 @@ def _die_with_parent(signum: int = signal.SIGKILL) -> None:
 # -- the template ------------------------------------------------------------------------------------
 
 
-def serve(control_fd: int, modules, confine: bool, pids_mount: str | None = None) -> None:
+def serve(control_fd: int, modules, confine: bool, pids_mount: str | None = None, keep=()) -> None:
     """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket
-    (``pids_mount``: where the run's pids cgroup is mounted, if the grader made one)."""
+    (``pids_mount``: where the run's pids cgroup is mounted, if the grader made one; ``keep``: the
+    read-only binds under /tmp that each submission re-binds on its own /tmp)."""
     _die_with_parent()
     for name in (*BASE_MODULES, *modules):
         try:
@@ -101,7 +109,7 @@ def serve(control_fd: int, modules, confine: bool, pids_mount: str | None = None
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _supervise(json.loads(message), *fds, confine=confine, pids_mount=pids_mount)
+                _supervise(json.loads(message), *fds, confine=confine, pids_mount=pids_mount, keep=keep)
         for fd in fds:
             os.close(fd)
         _reap()
@@ -120,7 +128,8 @@ def _reap(block: bool = False) -> None:
 # -- the supervisor ----------------------------------------------------------------------------------
 
 
-def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool, pids_mount: str | None = None) -> None:
+def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool, pids_mount: str | None = None,
+               keep=()) -> None:
     """Start the submission process; kill it (and its namespace) when the lifeline closes. Never returns.
 
     Without confinement the submission's HOME is a folder made here and removed when it ends (confined,
@@ -141,7 +150,7 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
         pid = os.fork()
         if pid == 0:
             os.close(life_fd)
-            _run(request, job_fd, out_fd, confine, home, pids)
+            _run(request, job_fd, out_fd, confine, home, pids, keep)
         os.close(job_fd)
         watch = os.pidfd_open(pid)
         ready, _, _ = select.select([life_fd, watch], [], [])
@@ -176,22 +185,24 @@ def _kill(pid: int, confine: bool) -> None:
 # -- the submission process -------------------------------------------------------------------------
 
 
-def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None, pids: _PidsFolder | None = None) -> None:
+def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None, pids: _PidsFolder | None = None,
+         keep=()) -> None:
     """Confine this process, read the job, run it, report. Never returns."""
     try:
         _die_with_parent()
         if pids is not None:
             pids.join()
         if confine:
-            scratch = _enter_namespaces(request.get("tmp_mb", 256))
+            _enter_namespaces(request.get("tmp_mb", 256), keep)
             home = "/tmp/home"
+            os.chdir(WORKDIR)  # read-only and empty
         else:
             os.setsid()
-        work = os.path.join(home, "work")
-        os.makedirs(work, exist_ok=True)
-        os.chdir(work)
+            work = os.path.join(home, "work")
+            os.makedirs(work, exist_ok=True)
+            os.chdir(work)
         os.environ["HOME"] = home
-        os.environ["TMPDIR"] = home if not confine else scratch
+        os.environ["TMPDIR"] = home if not confine else "/tmp"
         _limit(request.get("limits", {}))
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -252,24 +263,31 @@ class _PidsFolder:
         os.close(self.fd)
 
 
-def _private_scratch() -> str:
-    """Where the submission's own tmpfs goes: /tmp, unless the Python environment lives under /tmp
-    (a CI clone), which a tmpfs there would hide; then HOME, /tmp/home."""
-    python_dirs = (sys.prefix, sys.base_prefix, *sys.path)
-    return "/tmp/home" if any(p.startswith("/tmp/") for p in python_dirs if p) else "/tmp"
+def _mount(source, target: str, fstype, flags: int, data, what: str) -> None:
+    _check(_libc.mount(source.encode() if source else None, target.encode(), fstype, flags, data), what)
 
 
-def _enter_namespaces(tmp_mb: int) -> str:
-    """PID 1 of fresh namespaces: own /proc and a private tmpfs, a hostname, then no privileges at all.
-    Returns where the private tmpfs is mounted."""
-    scratch = _private_scratch()
-    _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
-    _check(_libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None), "mount /proc")
-    _check(_libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={int(tmp_mb)}m,mode=1777".encode()),
-           f"mount {scratch}")
+def _enter_namespaces(tmp_mb: int, keep=()) -> None:
+    """PID 1 of fresh namespaces: own /proc; its own size-capped tmpfs on /tmp (HOME inside), on which
+    the read-only binds of ``keep`` (a venv or the package under /tmp) are bound again; its own /dev/shm;
+    a hostname; then no privileges at all. The root, /etc, /run and /dev stay read-only."""
+    _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None, "mount --make-rprivate /")
+    _mount("proc", "/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None, "mount /proc")
+    _mount("tmpfs", STAGE, b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={int(tmp_mb)}m,mode=1777".encode(), f"mount {STAGE}")
+    done: list[str] = []
+    for path in sorted(keep, key=len):
+        if any(path.startswith(d + "/") for d in done) or not path.startswith("/tmp/"):
+            continue
+        target = STAGE + path[len("/tmp"):]
+        os.makedirs(target, exist_ok=True)
+        _mount(path, target, None, _MS_BIND | _MS_REC, None, f"bind {path}")
+        _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, None, f"read-only {path}")
+        done.append(path)
+    os.makedirs(STAGE + "/home", exist_ok=True)
+    _mount(STAGE, "/tmp", None, _MS_MOVE, None, "move the submission's tmpfs onto /tmp")
+    _mount("tmpfs", "/dev/shm", b"tmpfs", _MS_NOSUID | _MS_NODEV, f"size={SHM_MB}m,mode=1777".encode(), "mount /dev/shm")
     _libc.sethostname(b"submission", len(b"submission"))
     _drop_privileges()
-    return scratch
 
 
 def _drop_privileges() -> None:
@@ -378,5 +396,6 @@ if __name__ == "__main__":
     _args = sys.argv[1:]
     _confine = "--confine" in _args
     _pids = next((a.split("=", 1)[1] for a in _args if a.startswith("--pids=")), None)
-    _rest = [a for a in _args if a != "--confine" and not a.startswith("--pids=")]
-    serve(int(_rest[0]), _rest[1:], _confine, _pids)
+    _keep = [a.split("=", 1)[1] for a in _args if a.startswith("--keep=")]
+    _rest = [a for a in _args if a != "--confine" and not a.startswith(("--pids=", "--keep="))]
+    serve(int(_rest[0]), _rest[1:], _confine, _pids, _keep)

@@ -28,9 +28,11 @@ import json
 import os
 import re
 import resource
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -146,6 +148,7 @@ leak = 2
         # How much of each resource it gets, asking for 3x the bound and 1 MB (or 1 process) more; it cleans up.
         "bounds.ipynb": f"""
 import os, signal, numpy
+os.chdir(os.environ['HOME'])  # the working directory is read-only
 found, chunk = {{}}, b'x' * (1 << 20)
 for mb in ({3 * LIMITS.memory_mb + 1}, {2 * LIMITS.memory_mb}, {LIMITS.memory_mb}, {LIMITS.memory_mb // 2}, 0):
     try:
@@ -362,3 +365,124 @@ def test_bounds_hold_within_three_times_their_setting(batch):
     # 400 MB printed is not held by the grader (the issue measured 1.3 GB)
     assert batch.max_rss_mb < 1000, batch.max_rss_mb
     print(f"hostile batch: {batch.seconds:.1f} s, grader max RSS {batch.max_rss_mb:.0f} MB, the bounds attack got {got}")
+
+
+# -- issue 20: nothing writable in common, in any layout ----------------------------------------------
+
+#: Each attack of issue 20 item 1, and the protection that stops it (the test fails with it removed).
+LAYOUT_ATTACKS = {
+    # Protection: each submission's own tmpfs on /tmp, and dlweek8 imported from its known folder with
+    # ``python -I`` (never the working directory or sys.path[0]). Plants a dlweek8 package wherever a
+    # later submission could import it from: the classmate's ``import dlweek8`` would fail.
+    "0-plant.ipynb": """
+import os, sys
+for folder in {'/tmp', os.getcwd(), os.environ.get('HOME', '/tmp'), *(p or os.getcwd() for p in sys.path)}:
+    try:
+        os.makedirs(os.path.join(folder, 'dlweek8'), exist_ok=True)
+        open(os.path.join(folder, 'dlweek8', '__init__.py'), 'w').write('raise ImportError("planted")')
+    except OSError: pass
+leak = 1
+""",
+    # Protection: the root, /etc, /run, /dev (and /dev/shm, per submission) read-only or private.
+    # Writes /etc/ld.so.preload and a marker in every folder a later submission could see.
+    "0-preload.ipynb": """
+import os
+for path in ('/etc/ld.so.preload', '/PLANTED', '/run/PLANTED', '/dev/PLANTED', '/dev/shm/PLANTED', '/tmp/PLANTED',
+             os.path.join(os.environ.get('HOME', '/tmp'), 'PLANTED'), os.path.join(os.getcwd(), 'PLANTED')):
+    try: open(path, 'w').write('/nonexistent/planted.so\\n')
+    except OSError: pass
+leak = 1
+""",
+    # Protection: only the interpreter's prefix, stdlib and site-packages are bound, never the grader's
+    # working directory (the course folder) or a sys.path entry. Runs the classmate's cells as its own.
+    "0-copier.ipynb": """
+import glob, json, os, sys
+for folder in {os.getcwd(), *(p or '.' for p in sys.path), *glob.glob('/tmp/**/subs', recursive=True), *glob.glob('/var/tmp/*/subs')}:
+    for name in glob.glob(os.path.join(folder, '**', '1-classmate.ipynb'), recursive=True):
+        try:
+            cells = json.load(open(name))['cells']
+        except (OSError, ValueError): continue
+        for cell in cells:
+            if cell['cell_type'] == 'code':
+                get_ipython().run_cell(''.join(cell['source']))
+leak = 1
+""",
+}
+#: A later classmate's first cell: it starts a program, and if anything planted is visible, none of its
+#: later cells runs (so it scores 0), as the preloaded library of issue 20 ended the classmate's run.
+WITNESS_CELL = """
+import os, subprocess
+subprocess.run(['/bin/true'], check=True)
+planted = [p for p in ('/etc/ld.so.preload', '/PLANTED', '/run/PLANTED', '/dev/PLANTED', '/dev/shm/PLANTED', '/tmp/PLANTED',
+           os.path.join(os.environ.get('HOME', '/tmp'), 'PLANTED'), os.path.join(os.getcwd(), 'PLANTED'), '/tmp/dlweek8')
+           if os.path.exists(p)]
+if planted:
+    shell = get_ipython()
+    shell.run_cell = lambda *args, **kwargs: type(shell).run_cell(shell, 'pass')
+"""
+
+
+def _copy_project(into: Path) -> Path:
+    """A copy of the project's tracked files at ``into`` with the venv linked beside it (as a CI clone under /tmp)."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            (into / name).write_bytes(source.read_bytes())
+    (into / ".venv").symlink_to(Path(sys.prefix))
+    return into
+
+
+@pytest.fixture(scope="module", params=["project-and-venv-under-tmp", "run-from-course-folder"])
+def layout_batch(request, tmp_path_factory):
+    """One batch (three attackers, an honest classmate, a later classmate that starts a program) graded in
+    one layout: ``project-and-venv-under-tmp`` runs a copy of the project with its venv under /tmp, from
+    the project's folder (as CI); ``run-from-course-folder`` starts ``grade subs --out graded`` from a
+    folder that holds both."""
+    if NO_SANDBOX:
+        pytest.skip("the layouts are a promise of the sandbox")
+    solved = editions.solved_notebooks(ROOT / "solutions")[0]
+    student = ROOT / "notebooks" / solved.name
+    assignment = discover.Assignment.from_notebook(student)
+    classmate = editions.answered(nbformat.read(student, as_version=4), nbformat.read(solved, as_version=4))
+    # Outside /tmp: a course folder under /tmp would be hidden by the submission's own /tmp either way.
+    course = Path(tempfile.mkdtemp(prefix="dlweek8-course-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
+    request.addfinalizer(lambda: shutil.rmtree(course, ignore_errors=True))
+    subs, graded = course / "subs", course / "graded"
+    subs.mkdir()
+    qid = _value_question(assignment)
+    for name, code in LAYOUT_ATTACKS.items():
+        (subs / name).write_bytes(hostile_notebook(qid, code))
+    nbformat.write(classmate, subs / "1-classmate.ipynb")
+    witness = nbformat.from_dict(classmate)
+    witness.cells.insert(0, new_code_cell(WITNESS_CELL))
+    nbformat.write(witness, subs / "2-later-classmate.ipynb")
+    if request.param == "project-and-venv-under-tmp":
+        project = _copy_project(tmp_path_factory.mktemp("ci-clone"))
+        python, cwd, student_arg = str(project / ".venv" / "bin" / "python"), project, project / "notebooks" / solved.name
+        assert str(project).startswith("/tmp/")
+    else:
+        python, cwd, student_arg = sys.executable, course, student
+    command = [python, "-m", "dlweek8", "grade", str(subs), "--out", str(graded), "--jobs", "2", "--assignment", str(student_arg),
+               "--cell-timeout", str(CELL_TIMEOUT), "--notebook-timeout", str(NOTEBOOK_TIMEOUT)]
+    env = dict(os.environ, HOME=str(tmp_path_factory.mktemp("home")))
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return rows_by_submission(graded), float(len(assignment.question_ids)), request.param
+
+
+def test_layouts_classmates_keep_their_exact_totals(layout_batch):
+    """Protections: per-submission /tmp, the read-only root, /etc, /run and /dev, dlweek8 from its known
+    folder. Whatever the attackers planted, both classmates get full marks, in either layout."""
+    rows, full, layout = layout_batch
+    for name in ("1-classmate.ipynb", "2-later-classmate.ipynb"):
+        assert _total(rows[name]) == full, (layout, name, rows[name]["notes"])
+
+
+def test_layouts_no_submission_reads_a_classmate(layout_batch):
+    """Protection: only the interpreter and the package are bound (never the working directory or a
+    sys.path entry). The copier, which has no answers of its own, scores exactly 0."""
+    rows, _, layout = layout_batch
+    assert _total(rows["0-copier.ipynb"]) == 0, (layout, rows["0-copier.ipynb"]["notes"])

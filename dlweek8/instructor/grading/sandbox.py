@@ -40,6 +40,10 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/fonts", "/etc/ssl/certs",
              "/etc/nsswitch.conf", "/etc/mime.types")
 HOME = "/tmp/home"
+#: The working directory of every submission: an empty folder on the read-only root.
+WORKDIR = "/grading"
+#: Where each submission mounts its own tmpfs before moving it onto /tmp (see :mod:`dlweek8.confined`).
+STAGE = "/run/dlweek8-stage"
 #: Where the sandbox sees the run's pids cgroup (each submission process unmounts it from its own view).
 PIDS_MOUNT = "/run/dlweek8-pids"
 
@@ -65,11 +69,15 @@ def minimal_env() -> dict:
 
 
 def _python_dirs() -> list[str]:
-    """The interpreter's prefixes and sys.path folders (the venv, site-packages), parents first; never a
+    """What the interpreter needs, parents first: its prefixes and the stdlib and site-packages folders
+    (sysconfig's paths). Never the grader's working directory, nor any other ``sys.path`` entry, nor a
     folder that holds the project (of which only the package itself is shown)."""
-    project = str(Path(dlweek8.__file__).resolve().parent.parent)
+    import sysconfig
+
+    project = str(package_dir().parent)
+    wanted = {sys.base_prefix, sys.prefix, *(sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib"))}
     found: list[str] = []
-    for path in sorted({os.path.abspath(p) for p in (sys.base_prefix, sys.prefix, *sys.path) if p and os.path.isdir(p)}, key=len):
+    for path in sorted({os.path.abspath(p) for p in wanted if p and os.path.isdir(p)}, key=len):
         if project == path or project.startswith(path.rstrip(os.sep) + os.sep):
             continue
         if not any(path == d or path.startswith(d + os.sep) for d in found):
@@ -77,13 +85,24 @@ def _python_dirs() -> list[str]:
     return found
 
 
+def package_dir() -> Path:
+    """The package's own folder (the one the sandbox shows, and imports ``dlweek8`` from)."""
+    return Path(dlweek8.__file__).resolve().parent
+
+
+def bound_paths() -> list[str]:
+    """Every folder bwrap binds from the grader's machine besides the system folders."""
+    return [*_python_dirs(), str(package_dir())]
+
+
 def bwrap_args(tmp_mb: int = 512, pids_cgroup: str | None = None) -> list[str]:
-    """bwrap's arguments: namespaces, the read-only views, the private /tmp, the run's pids cgroup
-    (if any) at :data:`PIDS_MOUNT`; then the command follows."""
+    """bwrap's arguments: namespaces, the read-only views, the template's /tmp (no submission sees it:
+    each mounts its own), the run's pids cgroup (if any) at :data:`PIDS_MOUNT`, then the root, /dev
+    and every bind read-only; the command follows."""
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-add", "ALL",
             "--hostname", "grading"]
-    # The private /tmp comes first, so that a venv or a project that lives under /tmp (a CI clone)
-    # is bound on top of it rather than hidden by it.
+    # /tmp comes first, so that a venv or a project that lives under /tmp (a CI clone) is bound on top
+    # of it rather than hidden by it; each submission re-binds those on its own /tmp.
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp", "--dir", HOME]
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
@@ -95,15 +114,27 @@ def bwrap_args(tmp_mb: int = 512, pids_cgroup: str | None = None) -> list[str]:
             args += ["--ro-bind", path, path]
     for path in _python_dirs():
         args += ["--ro-bind", path, path]
-    package = Path(dlweek8.__file__).resolve().parent
+    package = package_dir()
     args += ["--ro-bind", str(package), str(package)]
     instructor = package / "instructor"
     if instructor.exists():
         args += ["--tmpfs", str(instructor), "--remount-ro", str(instructor)]
     if pids_cgroup is not None:
         args += ["--bind", pids_cgroup, PIDS_MOUNT]
-    args += ["--chdir", "/tmp"]
+    args += ["--dir", WORKDIR, "--dir", STAGE, "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR]
     return args
+
+
+def template_command(confine: bool, control_fd: int, modules, pids: bool) -> list[str]:
+    """The template's command: confined, ``python -I`` (no working directory, PYTHONPATH or user site on
+    sys.path) importing ``dlweek8`` from the package's known folder, first on sys.path."""
+    options = [*(["--confine"] if confine else []), *([f"--pids={PIDS_MOUNT}"] if pids else [])]
+    if not confine:
+        return [sys.executable, "-m", "dlweek8.confined", str(control_fd), *options, *modules]
+    keep = [f"--keep={p}" for p in bound_paths() if p.startswith("/tmp/")]
+    boot = (f"import sys; sys.path.insert(0, {str(package_dir().parent)!r}); import runpy; "
+            "runpy.run_module('dlweek8.confined', run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-I", "-c", boot, str(control_fd), *options, *keep, *modules]
 
 
 @functools.cache
@@ -246,8 +277,7 @@ class Template:
                                f"RLIMIT_NPROC, and no pids cgroup can be made here ({exc})")
                 print(f"grade: {self.notice}", file=sys.stderr)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = [sys.executable, "-m", "dlweek8.confined", str(theirs.fileno()), *(["--confine"] if confine else []),
-                   *([f"--pids={PIDS_MOUNT}"] if self.pids_cgroup else []), *modules]
+        command = template_command(confine, theirs.fileno(), modules, self.pids_cgroup is not None)
         if confine:
             command = [*bwrap_args(tmp_mb, self.pids_cgroup), "--", *command]
         env = minimal_env()
