@@ -37,6 +37,13 @@ class Feedback:
     hints: tuple[str, ...] = ()
     mistake: str | None = None  # a stable name for a recognised misconception, e.g. "ceil-for-floor"
     score: float | None = None
+    #: Every named mistake the answer fits, ``mistake`` first: more than one when the question's
+    #: numbers give the same wrong value for several (the message then asks what tells them apart).
+    mistakes: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.mistake is not None and not self.mistakes:
+            object.__setattr__(self, "mistakes", (self.mistake,))
 
     @property
     def passed(self) -> bool:
