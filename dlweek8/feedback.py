@@ -38,6 +38,13 @@ class Feedback:
     mistake: str | None = None  # a stable name for a recognised misconception, e.g. "ceil-for-floor"
     score: float | None = None
     title: str | None = None  # shown instead of the status's title (a written answer: "Saved for grading by a person")
+    #: Every named mistake the answer fits, ``mistake`` first: more than one when the question's
+    #: numbers give the same wrong value for several (the message then asks what tells them apart).
+    mistakes: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.mistake is not None and not self.mistakes:
+            object.__setattr__(self, "mistakes", (self.mistake,))
 
     @property
     def passed(self) -> bool:

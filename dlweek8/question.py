@@ -50,8 +50,9 @@ class Question:
     def correct(self, message: str, example=()) -> Feedback:
         return Feedback(self.id, CORRECT, message, tuple(example), tuple(self.hints))
 
-    def wrong(self, message: str, *, mistake: str | None = None, example=(), score: float | None = None) -> Feedback:
-        return Feedback(self.id, INCORRECT, message, tuple(example), tuple(self.hints), mistake, score)
+    def wrong(self, message: str, *, mistake: str | None = None, example=(), score: float | None = None, mistakes=()) -> Feedback:
+        """An incorrect verdict; ``mistakes`` lists every named mistake the answer fits (``mistake`` is the first)."""
+        return Feedback(self.id, INCORRECT, message, tuple(example), tuple(self.hints), mistake, score, tuple(mistakes))
 
     def invalid(self, message: str, example=()) -> Feedback:
         return Feedback(self.id, INVALID, message, tuple(example), tuple(self.hints))

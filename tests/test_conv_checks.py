@@ -105,7 +105,7 @@ def test_the_catalogue_covers_every_mistake_the_check_can_name(q):
 def test_each_named_mistake_comes_with_a_counter_example(q):
     for mistake, wrong in solutions.solution(q).wrong.items():
         feedback = dlweek8.check(q.id, wrong)
-        assert feedback.mistake == mistake and feedback.example, str(feedback)
+        assert mistake in feedback.mistakes and feedback.example, str(feedback)
         assert dict(feedback.example).keys() != {"PyTorch", "gives"}
 
 
@@ -117,7 +117,58 @@ def test_the_function_catalogue_covers_every_size_mistake():
 def test_one_kernel_size_for_both_dimensions_is_named_as_such():
     feedback = dlweek8.check("conv.size_64x64", (31, 31))
     assert feedback.mistake == "one-kernel-size-for-both", str(feedback)
-    assert "round" not in feedback.message
+    assert feedback.mistakes == ("one-kernel-size-for-both", "round-for-floor")  # (31, 31) fits both here
+
+
+# -- issue 23 item 3: several mistakes fit one answer: name them all, and ask what tells them apart --------
+SEVERAL = [
+    ("conv.size_78x84", (25, 27), {"plus-one-forgotten", "padding-ignored"}),
+    ("conv.size_78x84", (27, 29), {"ceil-for-floor", "kernel-span-off-by-one", "round-for-floor"}),
+    ("conv.size_64x64", (32, 31), {"ceil-for-floor", "kernel-span-off-by-one"}),
+    ("conv.im2col_shape", (8, 75, 196), {"plus-one-forgotten", "padding-ignored"}),
+    ("conv.im2col_shape", (8, 75, 256), {"ceil-for-floor", "kernel-span-off-by-one"}),
+    ("conv.activation_memory", 32 * 64 * 111 * 111 * 4, {"plus-one-forgotten", "padding-once"}),
+    ("conv.activation_memory", 32 * 64 * 113 * 113 * 4, {"ceil-for-floor", "kernel-span-off-by-one", "round-for-floor"}),
+    ("conv.input_for_16", [52], {"sizes-missing", "floor-missing"}),
+    ("conv.quiz_input_sizes", [19], {"sizes-missing", "round-for-floor", "floor-missing"}),
+]
+
+
+@pytest.mark.parametrize("qid, answer, names", SEVERAL, ids=[f"{q}:{a}" for q, a, _ in SEVERAL])
+def test_an_answer_that_fits_several_mistakes_names_them_all(qid, answer, names):
+    feedback = dlweek8.check(qid, answer)
+    assert set(feedback.mistakes) == names and feedback.mistake == feedback.mistakes[0], str(feedback)
+    assert f"fits {len(names)} mistakes" in feedback.message
+    q = checks.get(qid)
+    for n, name in enumerate(feedback.mistakes, 1):
+        assert f"({n}) {q.mistake_label(name)}" in feedback.message
+
+
+def test_the_cases_that_tell_size_mistakes_apart_are_true_and_do():
+    """Each 'work out' case: PyTorch's size is what PyTorch gives, and every two fitting formulas differ on some case."""
+    for qid, answer, _ in SEVERAL:
+        feedback = dlweek8.check(qid, answer)
+        rows = list(feedback.example)
+        cases = [i for i, (label, _) in enumerate(rows) if label == "work out"]
+        sizes = [name for name in feedback.mistakes if name in conv_checks.SIZE_MISTAKES]
+        if len(sizes) < 2:
+            continue
+        assert cases, str(feedback)
+        told = set()
+        for i in cases:
+            n, k, s, p, d = (int(part.split("=")[1]) for part in rows[i][1].split(", "))
+            out = F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=s, padding=p, dilation=d).shape[-1]
+            assert rows[i + 1] == ("PyTorch gives", str(out))
+            values = {name: conv_checks.SIZE_MISTAKES[name].formula(n, k, s, p, d) for name in sizes}
+            told |= {(a, b) for a in sizes for b in sizes if a < b and values[a] != values[b]}
+        assert told == {(a, b) for a in sizes for b in sizes if a < b}, str(feedback)
+
+
+def test_a_part_of_the_run_is_always_sizes_missing():
+    """[52] and [53] are the same slip (issue 23 item 4): both are told sizes are missing."""
+    for answer in ([52], [53], [54], [53, 54]):
+        assert dlweek8.check("conv.input_for_16", answer).mistake == "sizes-missing"
+    assert dlweek8.check("conv.quiz_input_sizes", [19]).mistake == dlweek8.check("conv.quiz_input_sizes", [20]).mistake == "sizes-missing"
 
 
 def test_flops_given_as_the_additions_keep_the_multiplications():

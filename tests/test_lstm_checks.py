@@ -561,3 +561,15 @@ def test_the_package_maths_that_stays_gets_no_credit(q):
 def test_the_references_left_the_student_package():
     for name in ("dh_dh_prev", "dc_dh_prev", "df_dh_prev", "forget_bias_for", "sigmoid_prime", "argmax_h", "_argmax_h"):
         assert not hasattr(lstm, name), name
+
+
+# -- issue 22 item 4: the reason is exactly one of the offered letters ----------------------------------------
+@pytest.mark.parametrize("qid", ["lstm.cell_state_dependence", "lstm.argmax_vs_input"])
+def test_a_reason_must_be_exactly_one_offered_letter(qid):
+    q = dlweek8.checks.get(qid)
+    claims = list(q.right_claims)
+    for reason in ("Because they are separate", "B because", "BB", "b)", ""):
+        feedback = dlweek8.check(qid, (*claims, reason))
+        assert feedback.status == "invalid" and feedback.points == 0, (reason, str(feedback))
+    for letter in (q.right_reason, q.right_reason.lower(), f" {q.right_reason} "):
+        assert dlweek8.check(qid, (*claims, letter)).passed

@@ -209,6 +209,26 @@ SIZE_MISTAKES = {
 }
 
 
+def _telling_cases(mistakes) -> list[tuple]:
+    """Few of ``SMALL_CASES`` on which every two of the formulas of ``mistakes`` give different sizes
+    on at least one (one case is enough for most pairs; ceil, − 1 and round need two)."""
+    pairs = {(i, j) for i in range(len(mistakes)) for j in range(i + 1, len(mistakes))}
+    chosen = []
+    while pairs:
+        best, told, best_off = None, set(), -1
+        for case in SMALL_CASES:
+            values = [mistake.formula(*case) for mistake in mistakes]
+            here = {(i, j) for i, j in pairs if not _same(values[i], values[j])}
+            off = sum(not _same(value, _right(*case)) for value in values)  # then: the most formulas visibly wrong
+            if (len(here), off) > (len(told), best_off):
+                best, told, best_off = case, here, off
+        if best is None:
+            return []
+        chosen.append(best)
+        pairs -= told
+    return chosen
+
+
 class _NamesSizeMistakes(NamesMistakes):
     """A kind of conv question: its own ``mistakes``, and the wrong output sizes of ``SIZE_MISTAKES``,
     whose message starts by saying how this kind's answer used the wrong size (``uses_size``)."""
@@ -220,6 +240,28 @@ class _NamesSizeMistakes(NamesMistakes):
             return self.mistakes[name]
         size = SIZE_MISTAKES[name]
         return Mistake(f"{self.uses_size.replace('{label}', size.label)} {size.message}", size.example)
+
+    def mistake_label(self, name: str, **numbers) -> str:
+        if name in SIZE_MISTAKES and name not in self.mistakes:
+            return SIZE_MISTAKES[name].label
+        return super().mistake_label(name, **numbers)
+
+    def tell_apart(self, names, **numbers):
+        """For wrong output-size formulas: one or two small cases on which they give different sizes, to
+        work out with the student's own formula; other mistakes keep their counter-examples."""
+        sizes = [name for name in names if name in SIZE_MISTAKES and name not in self.mistakes]
+        cases = _telling_cases([SIZE_MISTAKES[name] for name in sizes]) if len(sizes) > 1 else []
+        if not cases:
+            return super().tell_apart(names, **numbers)
+        number = {name: n for n, name in enumerate(names, 1)}
+        where = " and ".join(_args_text(*case) for case in cases)
+        follow_up = f"To tell which is yours, work out {where} with your own formula and compare with the sizes below."
+        rows = ()
+        for case in cases:
+            rows += (("work out", _args_text(*case)), ("PyTorch gives", str(_right(*case))))
+            rows += tuple((f"({number[name]}) {SIZE_MISTAKES[name].label}", _show(SIZE_MISTAKES[name].formula(*case))) for name in sizes)
+        rows += tuple((f"({number[name]}) {label}", text) for name in names if name not in sizes for label, text in self.mistake(name).example)
+        return follow_up, rows
 
 
 # -- the function question -----------------------------------------------------------------
@@ -480,17 +522,25 @@ class _ConvValueQuestion(_NamesSizeMistakes, ValueQuestion):
         """(mistake, the answer it produces with these numbers), in the order ``judge`` tries them."""
         return []
 
-    def matching(self, value) -> str | None:
-        """The first mistake whose answer is ``value`` (and differs from the right one)."""
-        for name, candidate in self.candidates():
-            if candidate is not None and candidate != self.expected and candidate == value:
-                return name
-        return None
+    def matching(self, value) -> list[str]:
+        """Every mistake whose answer is ``value`` (and differs from the right one), in candidate order."""
+        found = [name for name, candidate in self.candidates() if candidate is not None and candidate != self.expected and candidate == value]
+        return list(dict.fromkeys(found))
 
     def mistake_names(self) -> set[str]:
         """Every mistake this check names for these numbers: each candidate, judged."""
-        names = {self.judge(plain.to_plain(value)).mistake for _, value in self.candidates() if value is not None and value != self.expected}
-        return names - {None}
+        return {name for _, value in self.candidates() if value is not None and value != self.expected
+                for name in self.judge(plain.to_plain(value)).mistakes}
+
+    def collisions(self) -> list[list[str]]:
+        """Groups of mistakes that give one and the same wrong answer with these numbers."""
+        groups: dict = {}
+        for name, value in self.candidates():
+            if value is not None and value != self.expected:
+                group = groups.setdefault(("set", tuple(sorted(value))) if isinstance(value, frozenset) else value, [])
+                if name not in group:
+                    group.append(name)
+        return [group for group in groups.values() if len(group) > 1]
 
     def solution_fields(self) -> list:
         expected = self.expected
@@ -594,9 +644,9 @@ class OutputSizeQuestion(_ConvValueQuestion):
                 f"{_torch_args(self.stride, self.padding, self.dilation)}).shape[-2:])"
             )
             return self.correct(f"{values}: {FORMULA} for the height and for the width.", example=_confirm(expression, values))
-        name = self.matching(values)
-        if name:
-            return self.named(name)
+        names = self.matching(values)
+        if names:
+            return self.named_all(names)
         right = [v == e for v, e in zip(values, expected, strict=True)]
         detail = ""
         if any(right):
@@ -704,14 +754,14 @@ class InputSizesQuestion(_ConvValueQuestion):
             )
             table = {n: conv.output_size(n, *self._params()) for n in shown}
             return self.correct(f"All of {_listing(values)}: the floor maps {len(values)} neighbouring sizes to {self.output}.", example=_confirm(expression, table))
-        name = next((name for name, m in SIZE_MISTAKES.items() if values == self._mapped_by(m)), None)
-        if name:
-            return self.named(name, output=self.output)
+        names = [name for name, m in SIZE_MISTAKES.items() if values == self._mapped_by(m)]
         missing, extra = expected - values, values - expected
+        if not extra:  # a part of the run: sizes missing, whatever formula left them out
+            return self.named_all(["sizes-missing", *names], output=self.output)
+        if names:
+            return self.named_all(names, output=self.output)
         if not missing and extra == {max(expected) + 1}:
             return self.named("upper-bound-included", gives=self._gives(max(extra)))
-        if not extra:
-            return self.named("sizes-missing")
         return self.named("wrong-sizes", gives="; ".join(self._gives(n) for n in sorted(extra)[:3]), output=self.output)
 
     draws = 200
@@ -815,9 +865,9 @@ class ParamCountQuestion(_LayerQuestion):
             formula = "out_channels · in_channels · kh · kw" + (" + out_channels" if self.layer.bias else "")
             expression = f"sum(p.numel() for p in {self.layer.torch_code()}.parameters())"
             return self.correct(f"{value:,} = {formula}.", example=_confirm(expression, value))
-        name = self.matching(value)
-        if name:
-            return self.named(name)
+        names = self.matching(value)
+        if names:
+            return self.named_all(names)
         return self.wrong("Not the parameter count: count one weight per (kernel, input channel, kernel cell), plus one bias per kernel if there is a bias.")
 
 
@@ -879,9 +929,9 @@ class OpCountQuestion(_LayerQuestion):
                 f"{mults:,} multiplications and {adds:,} additions: one inner product per output value.",
                 example=(("PyTorch", expression), ("gives", f"{2 * mults} FLOPs = 2 per multiplication")),
             )
-        name = self.matching(values)
-        if name:
-            return self.named(name)
+        names = self.matching(values)
+        if names:
+            return self.named_all(names)
         if values[0] == mults:
             return self.wrong("The multiplications are right, the additions are not: an inner product of L terms takes L − 1 additions.")
         if values[1] == adds:
@@ -948,9 +998,9 @@ class Im2colQuestion(_ConvValueQuestion):
                 "(C_out, C · kh · kw) weight matrix by these columns: C_out · (C · kh · kw) · (H_out · W_out) multiplications per sample.",
                 example=_confirm(self._expression(), values),
             )
-        name = self.matching(values)
-        if name:
-            return self.named(name)
+        names = self.matching(values)
+        if names:
+            return self.named_all(names)
         if values[0] != self.expected[0]:
             return self.wrong("The first dimension is the batch: F.unfold keeps N.")
         return self.wrong("Not the shape: one row per number under the kernel (all channels), one column per output position.")
@@ -1011,9 +1061,9 @@ class ActivationMemoryQuestion(_LayerQuestion):
                 "training keeps it for the backward pass.",
                 example=_confirm(expression, value),
             )
-        name = self.matching(value)
-        if name:
-            return self.named(name)
+        names = self.matching(value)
+        if names:
+            return self.named_all(names)
         return self.wrong("Not the output's size in bytes: count batch · out_channels · H_out · W_out values, 4 bytes each.")
 
     def draw(self, rng):
@@ -1063,9 +1113,9 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
                 example=(("PyTorch", "the gradient of one output of the stack (nn.Conv1d layers) with respect to the input"),
                          ("gives", f"non-zero on {value} consecutive input cells")),
             )
-        name = self.matching(value)
-        if name:
-            return self.named(name)
+        names = self.matching(value)
+        if names:
+            return self.named_all(names)
         return self.wrong("Not the receptive field: add each layer's d(k − 1), scaled by the strides of the layers below it, to 1.")
 
     def draw(self, rng):

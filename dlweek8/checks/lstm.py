@@ -202,7 +202,7 @@ class _ClaimsWithReason(NamesMistakes, ValueQuestion):
                 return None, problem
             values.append(value)
         letter = answer[count]
-        letter = letter.strip().upper()[:1] if isinstance(letter, str) else None
+        letter = letter.strip().upper() if isinstance(letter, str) else None  # exactly one offered letter: "Because…" is no "B"
         if letter not in self.reasons:
             return None, f"The reason must be one of the letters {', '.join(self.reasons)}, got {plain.describe(answer[count])}."
         return (tuple(values), letter), None

@@ -362,3 +362,25 @@ quiz_receptive_field = Solution(
     },
     unnamed=(16, 18),
 )
+
+
+# -- answers that fit several mistakes: with these numbers two formulas give the same wrong value, so
+# the check names both (Feedback.mistakes) and the catalogue lists the value under each name.
+def _also(found: Solution, **same_as) -> None:
+    """Catalogue ``found.wrong[other]`` under the mistake name ``name`` too, for each name=other."""
+    for name, other in same_as.items():
+        found.wrong[name.replace("_", "-")] = found.wrong[other]
+
+
+_also(size_78x84, kernel_span_off_by_one="ceil-for-floor", round_for_floor="ceil-for-floor", padding_ignored="plus-one-forgotten")
+size_64x64.wrong["kernel-span-off-by-one"] = (32, 31)
+size_64x64.wrong["round-for-floor"] = (31, 31)  # the one-kernel-size answer: round(61/2) = 30 (to even) + 1
+input_for_16.wrong["round-for-floor"] = {51, 52, 53}
+_also(im2col_shape, padding_ignored="plus-one-forgotten", kernel_span_off_by_one="ceil-for-floor")
+_also(activation_memory, kernel_span_off_by_one="ceil-for-floor", round_for_floor="ceil-for-floor", padding_once="plus-one-forgotten",
+      stride_ignored="input-size-used")
+_also(quiz_size, padding_ignored="plus-one-forgotten", kernel_span_off_by_one="ceil-for-floor")
+quiz_input_sizes.wrong.update({"kernel-span-off-by-one": [18, 19], "sizes-missing": [19], "floor-missing": [19], "padding-once": [21, 22]})
+_also(quiz_ops, padding_once="plus-one-forgotten")
+_also(quiz_memory, input_counted="float64", round_for_floor="ceil-for-floor", kernel_span_off_by_one="ceil-for-floor",
+      stride_ignored="input-size-used", padding_ignored="plus-one-forgotten")
