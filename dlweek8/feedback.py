@@ -37,10 +37,10 @@ class Feedback:
     hints: tuple[str, ...] = ()
     mistake: str | None = None  # a stable name for a recognised misconception, e.g. "ceil-for-floor"
     score: float | None = None
-    title: str | None = None  # shown instead of the status's title (a written answer: "Saved for grading by a person")
     #: Every named mistake the answer fits, ``mistake`` first: more than one when the question's
     #: numbers give the same wrong value for several (the message then asks what tells them apart).
     mistakes: tuple[str, ...] = ()
+    title: str | None = None  # shown instead of the status's title (a written answer: "Saved for grading by a person")
 
     def __post_init__(self):
         if self.mistake is not None and not self.mistakes:
