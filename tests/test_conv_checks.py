@@ -202,7 +202,8 @@ def test_input_sizes_feedback_names_no_missing_size():
 
 def test_messages_name_what_is_wrong():
     assert "n = 60 gives 18, not 16" in dlweek8.check("conv.input_for_16", [52, 53, 54, 60]).message
-    assert "n = 55 gives 17" in dlweek8.check("conv.input_for_16", range(52, 56)).message
+    upper = dlweek8.check("conv.input_for_16", range(52, 56))
+    assert upper.mistake == "upper-bound-included" and "55" not in str(upper)  # no fixed step to the answer (issue 22 item 4)
     assert "The height is right, the width is not." in dlweek8.check("conv.size_78x84", (26, 27)).message
     assert "The width is right" in dlweek8.check("conv.size_64x64", (3, 30)).message
 
@@ -528,3 +529,14 @@ def test_the_public_cases_answer_no_value_question():
     asked = references._asked()
     assert {(78, 5, 3, 2, 1), (64, 3, 2, 0, 1), (28, 3, 1, 2, 1), (19, 7, 3, 0, 1), (224, 7, 2, 3, 1)} <= asked
     assert not {conv_checks._full(p) for p in FUNCTION.public_cases().probes} & asked
+
+
+def test_value_feedback_is_never_a_fixed_step_from_the_answer():
+    """Issue 22 item 4: no "the first number is the FLOP count", no "×4 bytes", no "n = 55 gives 17"."""
+    mults, adds = solutions.solution("conv.ops_7x7").answer
+    flops = dlweek8.check("conv.ops_7x7", (2 * mults, adds)).message
+    assert "first number is the FLOP count" not in flops
+    values = solutions.solution("conv.activation_memory").answer // 4
+    assert "4 bytes" not in dlweek8.check("conv.activation_memory", values).message
+    assert "takes 4" not in dlweek8.check("conv.activation_memory", values * 8).message
+    assert "gives 17" not in str(dlweek8.check("conv.input_for_16", range(52, 56)))

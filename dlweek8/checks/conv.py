@@ -399,7 +399,7 @@ LAYOUT_MISTAKES = {
 #: Mistakes about a run of input sizes (the input-size question); the counter-example: k=3, s=2, p=0, output 4.
 _RUN = (("counter-example", "k = 3, s = 2, p = 0: n = 9 and n = 10 give an output of 4"), ("and", "n = 8 gives 3, n = 11 gives 5"))
 RUN_MISTAKES = {
-    "upper-bound-included": Mistake("One too many: the upper bound of the run is strict. {gives}.", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
+    "upper-bound-included": Mistake("One too many: the upper bound of the run is strict (the size after the run already gives a larger output).", _RUN, ("conv1d", (3, 2, 0), (9, 10))),
     "sizes-missing": Mistake(
         "Every size you gave maps to this output, but not every size that does is there: with stride s, up to s neighbouring sizes share one output.",
         _RUN, ("conv1d", (3, 2, 0), (9, 10)),
@@ -437,13 +437,13 @@ OP_MISTAKES = {
         "As many additions as multiplications: summing L products takes L − 1 additions (and there is no bias to add here).",
         "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "one output; adding 9 products takes 8 additions"),
     "flops-for-multiplications": _shown(
-        "Your first number is the FLOP count (2 per multiply-accumulate, as FlopCounterMode counts): each MAC is one multiplication, so give the multiplications themselves.",
+        "That counts FLOPs (FlopCounterMode counts 2 per multiply-accumulate) where the question asks for multiplications: a multiply-accumulate holds one multiplication.",
         "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "9 MACs, which FlopCounterMode reports as 18 FLOPs"),
     "flops-for-additions": _shown(
-        "Your multiplications are right. Your additions are the FLOP count (2 per multiply-accumulate, as FlopCounterMode counts): an inner product of L terms takes L − 1 additions.",
+        "Your multiplications are right. Your additions count FLOPs (FlopCounterMode counts 2 per multiply-accumulate): count the additions an inner product of L terms needs.",
         "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "18 FLOPs, but 8 additions"),
     "flops-for-both": _shown(
-        "Both numbers are the FLOP count (2 per multiply-accumulate, as FlopCounterMode counts); count the multiplications and the additions separately.",
+        "That counts FLOPs (FlopCounterMode counts 2 per multiply-accumulate) for both; count the multiplications and the additions separately.",
         "nn.Conv2d(1, 1, 3, bias=False)", (1, 1, 3, 3), _OPS, (9, 8), "18 FLOPs = 9 multiplications + 9 MAC additions, of which the first adds to zero"),
     "in-channels-forgotten": _shown("The input channels are missing: each inner product runs over C_in · kh · kw numbers.",
                                     "nn.Conv2d(3, 1, 3, bias=False)", (1, 3, 3, 3), _OPS, (27, 26), "one output, an inner product over 3 channels of 3·3 cells"),
@@ -460,9 +460,9 @@ OP_MISTAKES = {
 
 _BYTES = "output bytes (float32)"
 MEMORY_MISTAKES = {
-    "numbers-not-bytes": _shown("That is the number of values; a float32 value takes 4 bytes.",
+    "numbers-not-bytes": _shown("That counts values; the question asks for bytes: how many bytes does one float32 value take?",
                                 "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "2·3·3 = 18 values of 4 bytes"),
-    "float64": _shown("8 bytes per value is float64; PyTorch's default dtype, float32, takes 4.",
+    "float64": _shown("That counts every value as a float64; the output is float32, PyTorch's default dtype.",
                       "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "18 values of 4 bytes, not 8"),
     "bits-not-bytes": _shown("A float32 has 32 bits, which is 4 bytes: you counted bits.",
                              "nn.Conv2d(1, 2, 3)", (1, 1, 5, 5), _BYTES, 72, "18 values of 4 bytes (576 bits)"),
@@ -761,7 +761,7 @@ class InputSizesQuestion(_ConvValueQuestion):
         if names:
             return self.named_all(names, output=self.output)
         if not missing and extra == {max(expected) + 1}:
-            return self.named("upper-bound-included", gives=self._gives(max(extra)))
+            return self.named("upper-bound-included")
         return self.named("wrong-sizes", gives="; ".join(self._gives(n) for n in sorted(extra)[:3]), output=self.output)
 
     draws = 200
