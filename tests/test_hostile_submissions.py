@@ -40,7 +40,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from dlweek8 import written
 from dlweek8.instructor import editions
@@ -451,7 +451,7 @@ def layout_batch(request, tmp_path_factory):
     request.addfinalizer(lambda: shutil.rmtree(course, ignore_errors=True))
     subs, graded = course / "subs", course / "graded"
     subs.mkdir()
-    qid = _value_question(assignment)
+    qid = value_question(assignment)
     for name, code in LAYOUT_ATTACKS.items():
         (subs / name).write_bytes(hostile_notebook(qid, code))
     nbformat.write(classmate, subs / "1-classmate.ipynb")
@@ -478,11 +478,11 @@ def test_layouts_classmates_keep_their_exact_totals(layout_batch):
     folder. Whatever the attackers planted, both classmates get full marks, in either layout."""
     rows, full, layout = layout_batch
     for name in ("1-classmate.ipynb", "2-later-classmate.ipynb"):
-        assert _total(rows[name]) == full, (layout, name, rows[name]["notes"])
+        assert total_points(rows[name]) == full, (layout, name, rows[name]["notes"])
 
 
 def test_layouts_no_submission_reads_a_classmate(layout_batch):
     """Protection: only the interpreter and the package are bound (never the working directory or a
     sys.path entry). The copier, which has no answers of its own, scores exactly 0."""
     rows, _, layout = layout_batch
-    assert _total(rows["0-copier.ipynb"]) == 0, (layout, rows["0-copier.ipynb"]["notes"])
+    assert total_points(rows["0-copier.ipynb"]) == 0, (layout, rows["0-copier.ipynb"]["notes"])
