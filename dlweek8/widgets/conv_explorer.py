@@ -85,7 +85,7 @@ class ConvExplorer(w.VBox):
         self.play = w.Play(value=0, min=0, max=0, interval=700, description="Play")
         self.placement = w.IntSlider(value=0, min=0, max=0, description="placement", style=style, layout=layout)
         w.link((self.play, "value"), (self.placement, "value"))
-        self.formula = w.HTML()
+        self.formula = w.HTML(layout=w.Layout(max_width="100%"))
         self.legend = w.HTML()
         self.caption = w.HTML()
         # The prediction comes first: the parameter controls unlock once one has been checked.
@@ -104,14 +104,17 @@ class ConvExplorer(w.VBox):
         for control in (self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation):
             control.observe(self._on_parameters, names="value")
         self.placement.observe(self._on_placement, names="value")
-        controls = w.VBox([self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation, w.HBox([self.play, self.placement])])
+        # wrapping rows, never squeezed: at a narrow window the formula goes under the sliders (no sideways scrolling)
+        wrap = w.Layout(flex_flow="row wrap", max_width="100%")
+        controls = w.VBox([self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation,
+                           w.HBox([self.play, self.placement], layout=wrap)], layout=w.Layout(flex="0 0 auto"))
         prediction = w.VBox([self.question, self.guess, self.check_guess, self.verdict], layout=w.Layout(border="1px solid #d0d7de", padding="4px 8px"))
-        figure = w.VBox([self.caption, self.view.widget])
+        figure = w.VBox([self.caption, self.view.widget], layout=w.Layout(max_width="100%", min_width="0"))
         #: what shows the count of windows (the answer to the prediction): hidden until one is checked
         self.answer_shown = (self.formula, self.legend, figure)
         for widget in self.answer_shown:
             widget.layout.display = "none"
-        super().__init__([prediction, w.HBox([controls, self.formula]), self.legend, figure])
+        super().__init__([prediction, w.HBox([controls, self.formula], layout=wrap), self.legend, figure])
         self.add_class("dlweek8-conv-explorer")
         self._on_parameters()
 
@@ -328,7 +331,7 @@ class ConvExplorer(w.VBox):
             size = f"{out}×{out}" if two_d else f"{out}"
             output = f"output: {size}, placement {self.placement.value + 1} of {self.placement_count}"
         self.caption.value = (  # over the figure, as HTML: text is the slowest thing matplotlib draws
-            "<div style='display:flex;width:810px;font-size:90%'>"
+            "<div style='display:flex;width:100%;max-width:810px;font-size:90%'>"
             f"<div style='width:63%'>{self._input_caption(two_d)}</div><div>{output}</div></div>"
         )
         self._out_image.set_visible(current is not None)

@@ -101,7 +101,8 @@ class FigureView:
         self.canvas = FigureCanvasAgg(self.figure)
         #: the PNG the widget shows now (sent once, inside the ``<img>``; no second image widget)
         self.png_shown = b""
-        self._picture = w.HTML(layout=w.Layout(max_width="100%"))
+        # min_width 0: a flex item may shrink below the PNG's natural width (the <img> scales down with max-width)
+        self._picture = w.HTML(layout=w.Layout(max_width="100%", min_width="0"))
         self._picture.add_class("dlweek8-figure")
         self._summary = w.HTML()
         self._summary.add_class("dlweek8-summary")
@@ -111,7 +112,7 @@ class FigureView:
         self._table = w.HTML(layout=w.Layout(display="none"))
         self._table.add_class("dlweek8-data-table")
         #: what explorers put in their layout: figure (with alt text), summary, table toggle, table
-        self.widget = w.VBox([self._picture, self._summary, self._table_button, self._table])
+        self.widget = w.VBox([self._picture, self._summary, self._table_button, self._table], layout=w.Layout(max_width="100%", min_width="0"))
         self.widget.add_class("dlweek8-figure-view")
         self.table_shown = False
         #: how many times the data table was built (only while it is shown)
