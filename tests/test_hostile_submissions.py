@@ -470,7 +470,7 @@ def layout_batch(request, tmp_path_factory):
     env.pop("PYTHONPATH", None)
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    return rows_by_submission(graded), float(len(assignment.question_ids)), request.param
+    return rows_by_submission(graded), float(sum(not written.is_written(q) for q in assignment.question_ids)), request.param
 
 
 def test_layouts_classmates_keep_their_exact_totals(layout_batch):

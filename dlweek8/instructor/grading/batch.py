@@ -119,7 +119,8 @@ def other_assignment(p: Parsed, assignment: Assignment) -> str | None:
 def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | None = None,
           assignment: Assignment | None = None, progress: bool = True, warm_kernels: bool = True,
           shard: tuple[int, int] | None = None, roster: list[gradebook.Student] | None = None,
-          sandboxed: bool = True, max_size_mb: float = MAX_SIZE_MB, resume: bool = False) -> tuple[Assignment, list[report.Row]]:
+          sandboxed: bool = True, max_size_mb: float = MAX_SIZE_MB, resume: bool = False,
+          notes_numbers: bool = False) -> tuple[Assignment, list[report.Row]]:
     """Grade every submission in ``paths``; write ``out/grades.csv`` and feedback; return the rows.
 
     Each submission runs in its own sandbox (:mod:`.sandbox`); ``sandboxed=False`` runs them
@@ -193,7 +194,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             bar.update(len(names) - len(jobs_by_name))
             for name, execution in _execute_all(jobs_by_name, workers, template):
                 try:
-                    _judge(rows[name], assignment, execution, student_of(name, roster) if roster else None)
+                    _judge(rows[name], assignment, execution, student_of(name, roster) if roster and not notes_numbers else None)
                 except Exception as exc:  # noqa: BLE001 - judging one submission never ends the batch
                     rows[name].notes.append(f"the grader could not judge this submission ({type(exc).__name__})")
                 _finish(rows[name], sandboxed, progress_file)
@@ -306,6 +307,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-size", type=float, default=MAX_SIZE_MB, help="largest submission read, in MB (default %(default)s)")
     parser.add_argument("--resume", action="store_true", help="keep the rows already in OUT/results.jsonl and grade only the other submissions")
     parser.add_argument("--roster", type=Path, help="CSV mapping submissions to students (see the README); adds canvas.csv and moodle.csv")
+    parser.add_argument("--notes-numbers", action="store_true",
+                        help="judge every submission against the notes' numbers, not the roster id's own (a term without variants)")
     parser.add_argument("--shard", help="grade only shard I of N of the sorted submissions, as I/N; numbered from 0")
     parser.add_argument("--shards", type=int, help="grade one of N shards, the one JOB_COMPLETION_INDEX names (as in a Kubernetes Indexed Job)")
 
@@ -319,7 +322,8 @@ def run(args) -> int:
         shard = merge.parse_shard(args.shard) if args.shard else merge.index_from_environment(args.shards) if args.shards else None
         roster = gradebook.read_roster(args.roster) if args.roster else None
         assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment, warm_kernels=not args.cold_kernels,
-                                 shard=shard, roster=roster, sandboxed=not args.no_sandbox, max_size_mb=args.max_size, resume=args.resume)
+                                 shard=shard, roster=roster, sandboxed=not args.no_sandbox, max_size_mb=args.max_size, resume=args.resume,
+                                 notes_numbers=args.notes_numbers)
     except (GradingError, NotANotebook, OSError, merge.ShardError, gradebook.RosterError) as exc:
         print(f"grade: {exc}")
         return 1
