@@ -152,19 +152,29 @@ def _cell(entry: dict, key: str) -> str:
     return _fmt(value) if entry["unit"] == "s" else gigabytes(value)
 
 
+def _spread_goal_met(e: dict) -> tuple[str, str, str]:
+    """The spread, goal and met? cells of one figure's table row."""
+    spread = f"{_cell(e, 'p10')} – {_cell(e, 'p90')}" if e["p10"] is not None else (e.get("note") or "–")
+    goal = "–" if e["goal"] is None else "≤ " + _cell(e, "goal")
+    return spread, goal, {True: "yes", False: "**no**", None: "–"}[e["met"]]
+
+
+def _machine(m: dict, load_separator: str) -> str:
+    """Cores, CPU, RAM and Python of the measuring machine, and its load average at the start."""
+    return (f"{m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}"
+            + (f"{load_separator} load average {m['load_1min']:.1f} at the start." if m.get("load_1min") is not None else "."))
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     lines = [
-        f"Measured {report['when']} on {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}"
-        + (f"; load average {m['load_1min']:.1f} at the start." if m.get("load_1min") is not None else "."),
+        f"Measured {report['when']} on " + _machine(m, ";"),
         "",
         "| figure | median | spread (p10–p90) | n | goal | met? |",
         "|---|---|---|---|---|---|",
     ]
     for e in report["results"]:
-        spread = f"{_cell(e, 'p10')} – {_cell(e, 'p90')}" if e["p10"] is not None else (e.get("note") or "–")
-        goal = "–" if e["goal"] is None else "≤ " + _cell(e, "goal")
-        met = {True: "yes", False: "**no**", None: "–"}[e["met"]]
+        spread, goal, met = _spread_goal_met(e)
         name = e["name"] + (f" (measured {e['when']})" if e.get("when", report["when"]) != report["when"] else "")
         lines.append(f"| {name} | {_cell(e, 'median')} | {spread} | {e['n']} | {goal} | {met} |")
     for problem in report["problems"]:
@@ -179,17 +189,14 @@ def measurements_page(report: dict) -> str:
         "# Measured figures",
         "",
         "Written by `python3 run.py bench` (`benchmarks/run_all.py`); do not edit by hand. Machine: "
-        f"{m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}"
-        + (f", load average {m['load_1min']:.1f} at the start." if m.get("load_1min") is not None else ".")
+        + _machine(m, ",")
         + " How figures are taken and why goals are missed: [the measurement notes](measurement-notes.md).",
         "",
         "| figure | measured | median | spread (p10–p90) | n | goal | met? |",
         "|---|---|---|---|---|---|---|",
     ]
     for e in report["results"]:
-        spread = f"{_cell(e, 'p10')} – {_cell(e, 'p90')}" if e["p10"] is not None else (e.get("note") or "–")
-        goal = "–" if e["goal"] is None else "≤ " + _cell(e, "goal")
-        met = {True: "yes", False: "**no**", None: "–"}[e["met"]]
+        spread, goal, met = _spread_goal_met(e)
         lines.append(f"| {e['name']} | {e.get('when', report['when'])} | {_cell(e, 'median')} | {spread} | {e['n']} | {goal} | {met} |")
     missed = [e for e in report["results"] if e["met"] is False]
     lines += ["", "## Missed goals", ""]
