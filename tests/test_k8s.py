@@ -1,7 +1,16 @@
-"""The Kubernetes Indexed Job ``k8s-job`` prints: valid against a current Kubernetes schema
-(kubernetes-validate, offline, strict), and the pod is a sandbox."""
+"""The Kubernetes manifests ``k8s-job`` prints: valid against a current Kubernetes schema
+(kubernetes-validate, offline, strict); one submission per pod, picked by the completion index from
+the listing the command writes; each pod writes only its own results folder (a per-index subPath).
+That a pod's command, run with these mounts, cannot write another index's results is shown by
+``tests/test_shards.py::test_a_hostile_pod_cannot_write_another_index_s_results``."""
 
 from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
 
 import kubernetes_validate
 import pytest
@@ -9,21 +18,47 @@ import yaml
 
 from dlweek8 import __main__ as cli
 from dlweek8.instructor import k8s
+from dlweek8.instructor.grading import listing as listings
 
-ARGS = ["k8s-job", "--submissions-pvc", "week8-submissions", "--results-pvc", "week8-results", "--image", "registry.example.edu/hub/singleuser:2026.11",
-        "--shards", "8", "--parallelism", "4", "--namespace", "dl-course", "--assignment", "/submissions/02_conv_arithmetic.ipynb",
-        "--grade-args", "--cell-timeout 30"]
+ROOT = Path(__file__).resolve().parents[1]
+STUDENTS = ["zoe", "amir", "bo", "chen", "dara"]
+COMMON = ["--submissions-pvc", "week8-submissions", "--results-pvc", "week8-results", "--image", "registry.example.edu/hub/singleuser:2026.11",
+          "--parallelism", "4", "--namespace", "dl-course", "--assignment", "/submissions/02_conv_arithmetic.ipynb", "--grade-args", "--cell-timeout 30"]
 
 
 @pytest.fixture(scope="module")
-def documents() -> list[dict]:
-    import contextlib
-    import io
+def course(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("course")
+    edition = next((ROOT / "notebooks").glob("02_*.ipynb"))
+    for student in STUDENTS:
+        (folder / "submissions" / student).mkdir(parents=True)
+        shutil.copy(edition, folder / "submissions" / student / edition.name)
+    return folder
 
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert cli.main(ARGS) == 0
-    return list(yaml.safe_load_all(printed.getvalue()))
+
+def printed(argv) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(argv)
+    return code, out.getvalue()
+
+
+def k8s_job(course: Path, *extra: str) -> list[dict]:
+    code, text = printed(["k8s-job", "--submissions", str(course / "submissions"), "--listing", str(course / "listing.json"), *COMMON, *extra])
+    assert code == 0, text
+    return list(yaml.safe_load_all(text))
+
+
+@pytest.fixture(scope="module")
+def documents(course) -> list[dict]:
+    return k8s_job(course)
+
+
+@pytest.fixture(scope="module")
+def sandboxed(course, tmp_path_factory) -> list[dict]:
+    other = tmp_path_factory.mktemp("sandboxed")
+    shutil.copytree(course / "submissions", other / "submissions")
+    return k8s_job(other, "--pod-sandbox", "--shards", "2", "--jobs-per-pod", "2")
 
 
 def by_kind(documents, kind: str) -> dict:
@@ -31,62 +66,108 @@ def by_kind(documents, kind: str) -> dict:
     return found
 
 
-def test_the_manifests_are_valid_for_a_current_kubernetes(documents):
+def pod_of(documents) -> dict:
+    return by_kind(documents, "Job")["spec"]["template"]["spec"]
+
+
+def test_the_manifests_are_valid_for_a_current_kubernetes(documents, sandboxed):
     version = kubernetes_validate.utils.latest_version()
     assert tuple(map(int, version.split(".")[:2])) >= (1, 33)
-    assert [d["kind"] for d in documents] == ["Job", "NetworkPolicy"]
-    for document in documents:
-        kubernetes_validate.validate(document, version, strict=True)
+    for docs in (documents, sandboxed):
+        assert [d["kind"] for d in docs] == ["ConfigMap", "Job", "NetworkPolicy"]
+        for document in docs:
+            kubernetes_validate.validate(document, version, strict=True)
 
 
 def test_a_broken_manifest_is_caught_by_the_validator(documents):
-    """The validation above can fail: a misspelt field and a wrong type are rejected."""
-    job = yaml.safe_load(yaml.safe_dump(by_kind(documents, "Job")))
-    job["spec"]["completionMod"] = job["spec"].pop("completionMode")
-    with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(job, kubernetes_validate.utils.latest_version(), strict=True)
-    job = yaml.safe_load(yaml.safe_dump(by_kind(documents, "Job")))
-    job["spec"]["parallelism"] = "four"
-    with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(job, kubernetes_validate.utils.latest_version(), strict=True)
+    """The validation above can fail: a misspelt field, a wrong type and a subPath field that does not exist are rejected."""
+    version = kubernetes_validate.utils.latest_version()
+    for spoil in (lambda job: job["spec"].__setitem__("completionMod", job["spec"].pop("completionMode")),
+                  lambda job: job["spec"].__setitem__("parallelism", "four"),
+                  lambda job: job["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][1].__setitem__("subPathExpresion", "x")):
+        job = yaml.safe_load(yaml.safe_dump(by_kind(documents, "Job")))
+        spoil(job)
+        with pytest.raises(kubernetes_validate.ValidationError):
+            kubernetes_validate.validate(job, version, strict=True)
 
 
-def test_an_indexed_job_with_per_index_retries_a_failure_policy_and_a_deadline(documents):
+def test_the_listing_names_one_submission_per_index_in_a_file_and_a_configmap(course, documents):
+    written = (course / "listing.json").read_text(encoding="utf-8")
+    listing = listings.parse(written)
+    assert listing.entries == tuple((f"{s}/02_conv_arithmetic.ipynb",) for s in sorted(STUDENTS))
+    configmap = by_kind(documents, "ConfigMap")
+    assert configmap["data"] == {k8s.LISTING_FILE: written} and configmap["immutable"] is True
+    volumes = {v["name"]: v for v in pod_of(documents)["volumes"]}
+    assert volumes["listing"]["configMap"]["name"] == configmap["metadata"]["name"]
+    assert configmap["metadata"]["namespace"] == "dl-course"
+
+
+def test_an_indexed_job_with_one_completion_per_submission(documents):
     spec = by_kind(documents, "Job")["spec"]
-    assert spec["completionMode"] == "Indexed" and spec["completions"] == 8 and spec["parallelism"] == 4
+    assert spec["completionMode"] == "Indexed" and spec["completions"] == len(STUDENTS) and spec["parallelism"] == 4
     assert spec["backoffLimitPerIndex"] >= 0 and spec["activeDeadlineSeconds"] > 0
     rules = spec["podFailurePolicy"]["rules"]
-    assert {"action": "FailJob", "onExitCodes": {"containerName": "grader", "operator": "In", "values": [1]}} in rules
     assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]} in rules
+    # the submission shares its pod with grade: it must not be able to fail the whole Job by making grade exit 1
+    assert all(rule["action"] != "FailJob" for rule in rules)
     assert spec["template"]["spec"]["restartPolicy"] == "Never"
 
 
-def test_each_pod_grades_its_shard_into_its_own_results_folder(documents):
-    (container,) = by_kind(documents, "Job")["spec"]["template"]["spec"]["containers"]
-    assert container["args"] == ["python", "-m", "dlweek8", "grade", "/submissions", "--shards", "8", "--out", "/results/shard-$(JOB_COMPLETION_INDEX)",
-                                 "--no-sandbox", "--assignment", "/submissions/02_conv_arithmetic.ipynb", "--cell-timeout", "30"]
+def test_each_pod_grades_its_listing_entry_into_its_own_folder(documents):
+    pod = pod_of(documents)
+    (container,) = pod["containers"]
+    assert container["args"] == ["python", "-m", "dlweek8", "grade-entry", "/submissions", "--listing", "/listing/listing.json", "--out", "/results",
+                                 "--no-sandbox", "--jobs", "1", "--assignment", "/submissions/02_conv_arithmetic.ipynb", "--cell-timeout", "30"]
     env = {e["name"]: e for e in container["env"]}
     assert env["JOB_COMPLETION_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.annotations['batch.kubernetes.io/job-completion-index']"
     assert env["HOME"]["value"] == k8s.HOME
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/results"] == {"name": "results", "mountPath": "/results", "subPathExpr": "shard-$(JOB_COMPLETION_INDEX)"}
+    # only the init container sees the whole results volume, and all it runs is a mkdir of the pod's own folder
+    (init,) = pod["initContainers"]
+    assert init["volumeMounts"] == [{"name": "results", "mountPath": k8s.RESULTS_VOLUME}]
+    assert init["args"][:2] == ["python", "-c"] and "makedirs" in init["args"][2] and init["args"][3:] == [f"{k8s.RESULTS_VOLUME}/shard-$(JOB_COMPLETION_INDEX)"]
+    assert init["securityContext"] == container["securityContext"]
 
 
 def test_the_pod_is_the_sandbox(documents):
-    pod = by_kind(documents, "Job")["spec"]["template"]["spec"]
+    pod = pod_of(documents)
     (container,) = pod["containers"]
-    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True and "hostUsers" not in pod
     security = container["securityContext"]
     assert security["runAsNonRoot"] and security["runAsUser"] != 0 and security["readOnlyRootFilesystem"]
     assert security["allowPrivilegeEscalation"] is False and security["capabilities"] == {"drop": ["ALL"]} and not security["privileged"]
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"} and "procMount" not in security and "appArmorProfile" not in security
     resources = container["resources"]
-    assert resources["limits"]["cpu"] and resources["limits"]["memory"] and resources["requests"]["memory"]
+    assert resources["limits"]["cpu"] and resources["limits"]["memory"] and resources["limits"]["ephemeral-storage"] and resources["requests"]["memory"]
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    assert set(mounts) == {"/submissions", "/results", "/tmp", k8s.HOME}
-    assert mounts["/submissions"]["readOnly"] is True and not mounts["/results"].get("readOnly")
+    assert set(mounts) == {"/submissions", "/results", "/listing", "/tmp", k8s.HOME}
+    assert mounts["/submissions"]["readOnly"] is True and mounts["/listing"]["readOnly"] is True and not mounts["/results"].get("readOnly")
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["submissions"]["persistentVolumeClaim"] == {"claimName": "week8-submissions", "readOnly": True}
     assert volumes["results"]["persistentVolumeClaim"]["claimName"] == "week8-results"
     assert "emptyDir" in volumes["tmp"] and "emptyDir" in volumes["home"]
     assert "solution" not in yaml.safe_dump(pod).lower(), "no solutions mounted"
+
+
+def test_the_pod_sandbox_keeps_bubblewrap_in_a_user_namespace_with_a_shard_per_pod(sandboxed):
+    listing = listings.parse(by_kind(sandboxed, "ConfigMap")["data"][k8s.LISTING_FILE])
+    assert [len(entry) for entry in listing.entries] == [2, 3] and len(listing.names) == len(STUDENTS)
+    spec = by_kind(sandboxed, "Job")["spec"]
+    assert spec["completions"] == 2
+    assert {"action": "FailJob", "onExitCodes": {"containerName": "grader", "operator": "In", "values": [1]}} in spec["podFailurePolicy"]["rules"]
+    pod = spec["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["hostUsers"] is False
+    assert "--no-sandbox" not in container["args"] and container["args"][container["args"].index("--jobs") + 1] == "2"
+    security = container["securityContext"]
+    assert security["procMount"] == "Unmasked" and security["seccompProfile"] == {"type": "Unconfined"} and security["appArmorProfile"] == {"type": "Unconfined"}
+    assert security["runAsNonRoot"] and security["readOnlyRootFilesystem"] and security["capabilities"] == {"drop": ["ALL"]}
+    assert security["allowPrivilegeEscalation"] is False
+    # the init container, which sees the whole results volume, keeps the strict profile
+    assert pod["initContainers"][0]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/results"]["subPathExpr"] == "shard-$(JOB_COMPLETION_INDEX)"
 
 
 def test_a_network_policy_denies_the_grading_pods_all_egress(documents):
@@ -98,7 +179,28 @@ def test_a_network_policy_denies_the_grading_pods_all_egress(documents):
     assert policy["metadata"]["namespace"] == job["metadata"]["namespace"] == "dl-course"
 
 
-def test_bad_arguments_get_one_line(capsys):
-    args = [a if a != "8" else "0" for a in ARGS]
-    assert cli.main(args) == 1
-    assert capsys.readouterr().out == "k8s-job: --shards must be at least 1\n"
+@pytest.mark.parametrize("extra, line", [
+    (["--shards", "2"], "k8s-job: --shards needs --pod-sandbox: without it each pod grades one submission\n"),
+    (["--pod-sandbox"], "k8s-job: --pod-sandbox needs --shards N\n"),
+    (["--pod-sandbox", "--shards", "0"], "k8s-job: the number of shards must be between 1 and the 5 submissions, not 0\n"),
+    (["--pod-sandbox", "--shards", "6"], "k8s-job: the number of shards must be between 1 and the 5 submissions, not 6\n"),
+])
+def test_bad_arguments_get_one_line(course, tmp_path, extra, line):
+    code, out = printed(["k8s-job", "--submissions", str(course / "submissions"), "--listing", str(tmp_path / "l.json"), *COMMON, *extra])
+    assert (code, out) == (1, line)
+    assert not (tmp_path / "l.json").exists()
+
+
+def test_an_empty_or_missing_submissions_folder_gets_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for folder, line in ((tmp_path / "empty", "k8s-job: no submissions to list\n"), (tmp_path / "nowhere", f"k8s-job: {tmp_path / 'nowhere'} is not a folder\n")):
+        assert printed(["k8s-job", "--submissions", str(folder), "--listing", str(tmp_path / "l.json"), *COMMON]) == (1, line)
+
+
+def test_a_listing_that_is_not_one_is_refused_in_one_line(tmp_path):
+    for text in ("", "[]", json.dumps({"format": "dlweek8-listing/1", "entries": [["a"], ["a"]]}),
+                 json.dumps({"format": "dlweek8-listing/1", "entries": [[]]}), json.dumps({"format": "other", "entries": [["a"]]})):
+        (tmp_path / "l.json").write_text(text)
+        with pytest.raises(listings.merge.ShardError) as info:
+            listings.read(tmp_path / "l.json")
+        assert "\n" not in str(info.value) and "is not a k8s-job listing" in str(info.value)

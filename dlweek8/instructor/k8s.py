@@ -1,30 +1,49 @@
-"""``python -m dlweek8 k8s-job``: a Kubernetes Indexed Job that grades a batch in shards.
+"""``python -m dlweek8 k8s-job``: a Kubernetes Indexed Job that grades one submission per pod.
 
-Prints two manifests (YAML, one document each):
+Writes the listing (:mod:`.grading.listing`: entry I names what completion index I grades) to a
+file for ``merge --listing``, and prints three manifests (YAML, one document each):
 
-- an Indexed Job: pod ``$JOB_COMPLETION_INDEX`` runs ``python -m dlweek8 grade /submissions
-  --shards N --out /results/shard-<index> --no-sandbox``. The pod is the sandbox: non-root,
-  read-only root file system, no privilege escalation, no capabilities, no service-account
-  token, CPU and memory limits, a private emptyDir for /tmp and HOME, the submissions volume
-  mounted read-only, the results volume for its output, and nothing else (no solutions);
+- a ConfigMap holding the same listing, mounted read-only in every pod;
+- an Indexed Job with one completion per entry. Pod ``$JOB_COMPLETION_INDEX`` runs
+  ``python -m dlweek8 grade-entry /submissions --listing /listing/listing.json --out /results``.
+  ``/results`` is the folder ``shard-<index>`` of the results volume, through a per-index
+  ``subPathExpr``: a pod can write its own results and nothing else, and sees no other pod's. The
+  submissions volume is read-only; no solutions are mounted. By default each entry is one
+  submission and the pod is its sandbox (``--no-sandbox`` inside: non-root, read-only root file
+  system, all capabilities dropped, seccomp RuntimeDefault, no service-account token, CPU, memory
+  and disk limits, private emptyDirs for /tmp and HOME). With ``pod_sandbox`` each entry is a
+  shard and bubblewrap confines each submission inside the pod, which then runs in its own user
+  namespace (``hostUsers: false``) so that bubblewrap may create namespaces and mount;
 - a NetworkPolicy that denies those pods all egress (and ingress).
 
-Then ``python -m dlweek8 merge /results/shard-* --out graded/`` assembles the batch.
+Then ``python -m dlweek8 merge results/shard-* --listing LISTING --out graded/`` assembles the batch.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 
 import yaml
+
+from .grading import listing as listings
+from .grading.merge import ShardError
 
 #: Label every grading pod carries; the NetworkPolicy selects on it.
 POD_LABEL = "dlweek8.grading/job"
 SUBMISSIONS = "/submissions"
 RESULTS = "/results"
+LISTING_DIR = "/listing"
+LISTING_FILE = "listing.json"
+#: The whole results volume, as the init container sees it (it only makes the pod's folder there).
+RESULTS_VOLUME = "/results-volume"
+#: Each index's folder on the results volume; Kubernetes expands the variable from the pod's env.
+INDEX_FOLDER = "shard-$(JOB_COMPLETION_INDEX)"
 HOME = "/home/grader"
 UID = 1000
+#: A ConfigMap holds at most 1 MiB.
+CONFIGMAP_BYTES = 1_000_000
 
 
 def _name(text: str) -> str:
@@ -34,103 +53,141 @@ def _name(text: str) -> str:
     return name
 
 
-def grade_command(shards: int, assignment: str | None, extra: list[str]) -> list[str]:
+def grade_command(assignment: str | None, extra: list[str], pod_sandbox: bool = False) -> list[str]:
     """What each pod runs; ``$(JOB_COMPLETION_INDEX)`` is expanded by Kubernetes from the pod's env."""
-    command = ["python", "-m", "dlweek8", "grade", SUBMISSIONS, "--shards", str(shards), "--out", f"{RESULTS}/shard-$(JOB_COMPLETION_INDEX)", "--no-sandbox"]
+    command = ["python", "-m", "dlweek8", "grade-entry", SUBMISSIONS, "--listing", f"{LISTING_DIR}/{LISTING_FILE}", "--out", RESULTS]
+    if not pod_sandbox:
+        command += ["--no-sandbox", "--jobs", "1"]  # one submission: the pod is its sandbox
     if assignment:
         command += ["--assignment", assignment]
     return command + list(extra)
 
 
-def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, shards: int, parallelism: int | None = None,
-              namespace: str | None = None, assignment: str | None = None, cpu: str = "1", memory: str = "2Gi",
-              deadline_s: int = 3600, retries_per_index: int = 1, jobs_per_pod: int | None = None, extra_args=(),
+def _security(pod_sandbox: bool) -> dict:
+    """The container's securityContext. With ``pod_sandbox``, bubblewrap must create namespaces and mount
+    inside the pod's user namespace: RuntimeDefault seccomp and the runtime's AppArmor profile refuse
+    both, and a masked /proc cannot be mounted again, so those three are relaxed for this container only."""
+    security = {
+        "runAsNonRoot": True,
+        "runAsUser": UID,
+        "runAsGroup": UID,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "privileged": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if pod_sandbox:
+        security |= {"seccompProfile": {"type": "Unconfined"}, "appArmorProfile": {"type": "Unconfined"}, "procMount": "Unmasked"}
+    return security
+
+
+INDEX_ENV = {"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}
+
+
+def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, listing: listings.Listing, pod_sandbox: bool = False,
+              parallelism: int | None = None, namespace: str | None = None, assignment: str | None = None, cpu: str = "1",
+              memory: str = "2Gi", deadline_s: int = 3600, retries_per_index: int = 1, jobs_per_pod: int | None = None, extra_args=(),
               pull_policy: str = "IfNotPresent") -> list[dict]:
-    """The Job and the NetworkPolicy, as dicts."""
-    if shards < 1:
-        raise ValueError("--shards must be at least 1")
+    """The listing's ConfigMap, the Job and the NetworkPolicy, as dicts."""
     name = _name(name)
+    count = len(listing.entries)
+    if count > 1 and not pod_sandbox and max(map(len, listing.entries)) > 1:
+        raise ValueError("without --pod-sandbox each pod grades one submission (a listing of one per entry)")
+    text = listing.to_json()
+    if len(text.encode("utf-8")) > CONFIGMAP_BYTES:
+        raise ValueError(f"the listing of {len(listing.names)} submissions is larger than a ConfigMap holds (1 MB)")
     meta = {"name": name, "labels": {"app.kubernetes.io/name": "dlweek8-grader", POD_LABEL: name}}
     if namespace:
         meta["namespace"] = namespace
-    extra = list(extra_args) + (["--jobs", str(jobs_per_pod)] if jobs_per_pod else [])
+    extra = list(extra_args) + (["--jobs", str(jobs_per_pod)] if jobs_per_pod and pod_sandbox else [])
+    env = [
+        INDEX_ENV,
+        {"name": "HOME", "value": HOME},
+        {"name": "TMPDIR", "value": "/tmp"},
+        {"name": "MPLCONFIGDIR", "value": f"{HOME}/.config/matplotlib"},
+        {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+    ]
     container = {
         "name": "grader",
         "image": image,
         "imagePullPolicy": pull_policy,
-        "args": grade_command(shards, assignment, extra),
+        "args": grade_command(assignment, extra, pod_sandbox),
         "workingDir": HOME,
-        "env": [
-            {"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}},
-            {"name": "HOME", "value": HOME},
-            {"name": "TMPDIR", "value": "/tmp"},
-            {"name": "MPLCONFIGDIR", "value": f"{HOME}/.config/matplotlib"},
-            {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
-        ],
+        "env": env,
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory, "ephemeral-storage": "1Gi"}},
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": UID,
-            "runAsGroup": UID,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "privileged": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": _security(pod_sandbox),
         "volumeMounts": [
             {"name": "submissions", "mountPath": SUBMISSIONS, "readOnly": True},
-            {"name": "results", "mountPath": RESULTS},
+            {"name": "results", "mountPath": RESULTS, "subPathExpr": INDEX_FOLDER},
+            {"name": "listing", "mountPath": LISTING_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
             {"name": "home", "mountPath": HOME},
         ],
     }
-    pod = {
-        "metadata": {"labels": dict(meta["labels"])},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-            "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
-                                "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [container],
-            "volumes": [
-                {"name": "submissions", "persistentVolumeClaim": {"claimName": submissions_pvc, "readOnly": True}},
-                {"name": "results", "persistentVolumeClaim": {"claimName": results_pvc}},
-                {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
-                {"name": "home", "emptyDir": {"sizeLimit": "256Mi"}},
-            ],
-        },
+    # kubelet would make the subPath folder owned by root; this makes it the grader's, before any
+    # submission runs (it is the only container that sees the whole results volume)
+    results_folder = {
+        "name": "results-folder",
+        "image": image,
+        "imagePullPolicy": pull_policy,
+        "args": ["python", "-c", "import os, sys; os.makedirs(sys.argv[1], mode=0o700, exist_ok=True)", f"{RESULTS_VOLUME}/{INDEX_FOLDER}"],
+        "env": [INDEX_ENV],
+        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "securityContext": _security(False),
+        "volumeMounts": [{"name": "results", "mountPath": RESULTS_VOLUME}],
     }
+    pod_spec = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID, "seccompProfile": {"type": "RuntimeDefault"}},
+        "initContainers": [results_folder],
+        "containers": [container],
+        "volumes": [
+            {"name": "submissions", "persistentVolumeClaim": {"claimName": submissions_pvc, "readOnly": True}},
+            {"name": "results", "persistentVolumeClaim": {"claimName": results_pvc}},
+            {"name": "listing", "configMap": {"name": f"{name}-listing", "defaultMode": 0o444}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
+            {"name": "home", "emptyDir": {"sizeLimit": "256Mi"}},
+        ],
+    }
+    if pod_sandbox:
+        pod_spec["hostUsers"] = False  # the pod's own user namespace: bubblewrap's namespaces nest in it
+    rules = [
+        # an evicted or pre-empted pod is not the submission's fault: retry without counting it
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+    ]
+    if pod_sandbox:
+        # grade's exit 1 is a configuration error (no assignment, a wrong listing): every index would fail alike.
+        # Not without the pod sandbox: there the submission shares the pod with grade and could make it exit 1,
+        # which must fail its own index only.
+        rules.insert(0, {"action": "FailJob", "onExitCodes": {"containerName": "grader", "operator": "In", "values": [1]}})
     job = {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": meta,
         "spec": {
             "completionMode": "Indexed",
-            "completions": shards,
-            "parallelism": min(parallelism or shards, shards),
+            "completions": count,
+            "parallelism": min(parallelism or count, count),
             "backoffLimitPerIndex": retries_per_index,
             "activeDeadlineSeconds": deadline_s,
             "ttlSecondsAfterFinished": 7 * 24 * 3600,
-            "podFailurePolicy": {
-                "rules": [
-                    # grade's exit 1 is a configuration error (no assignment, bad roster): every index would fail alike
-                    {"action": "FailJob", "onExitCodes": {"containerName": "grader", "operator": "In", "values": [1]}},
-                    # an evicted or pre-empted pod is not the submission's fault: retry without counting it
-                    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
-                ]
-            },
-            "template": pod,
+            "podFailurePolicy": {"rules": rules},
+            "template": {"metadata": {"labels": dict(meta["labels"])}, "spec": pod_spec},
         },
     }
+    others = {k: v for k, v in meta.items() if k != "name"}
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {**others, "name": f"{name}-listing"}, "immutable": True,
+                 "data": {LISTING_FILE: text}}
     policy = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {**{k: v for k, v in meta.items() if k != "name"}, "name": f"{name}-no-network"},
+        "metadata": {**others, "name": f"{name}-no-network"},
         "spec": {"podSelector": {"matchLabels": {POD_LABEL: name}}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []},
     }
-    return [job, policy]
+    return [configmap, job, policy]
 
 
 def to_yaml(documents: list[dict]) -> str:
@@ -138,31 +195,43 @@ def to_yaml(documents: list[dict]) -> str:
 
 
 def add_arguments(parser) -> None:
+    parser.add_argument("--submissions", type=Path, required=True, help="the submissions folder, as copied to the submissions volume (to list them)")
+    parser.add_argument("--listing", type=Path, required=True, help="file to write the listing to (merge --listing reads it; the pods get it in a ConfigMap)")
     parser.add_argument("--submissions-pvc", required=True, help="PersistentVolumeClaim holding the submissions (mounted read-only at /submissions)")
-    parser.add_argument("--results-pvc", required=True, help="PersistentVolumeClaim for the results (each shard writes /results/shard-I)")
+    parser.add_argument("--results-pvc", required=True, help="PersistentVolumeClaim for the results (index I writes only its folder shard-I)")
     parser.add_argument("--image", required=True, help="container image: the hub's single-user image with dlweek8 installed")
-    parser.add_argument("--shards", type=int, required=True, help="number of shards (pods that succeed); each grades 1/N of the sorted submissions")
-    parser.add_argument("--parallelism", type=int, help="pods at once (default: all shards)")
+    parser.add_argument("--pod-sandbox", action="store_true",
+                        help="grade a shard per pod, each submission in bubblewrap inside the pod (needs user namespaces: hostUsers: false)")
+    parser.add_argument("--shards", type=int, help="with --pod-sandbox: the number of shards (pods that succeed)")
+    parser.add_argument("--parallelism", type=int, help="pods at once (default: all)")
     parser.add_argument("--name", default="dlweek8-grade", help="Job name (default %(default)s)")
-    parser.add_argument("--namespace", help="namespace of the Job and NetworkPolicy")
+    parser.add_argument("--namespace", help="namespace of the Job, its ConfigMap and NetworkPolicy")
     parser.add_argument("--assignment", help="path, inside the image or the submissions volume, of the student edition to grade against")
     parser.add_argument("--cpu", default="1", help="CPU request and limit per pod (default %(default)s)")
     parser.add_argument("--memory", default="2Gi", help="memory request and limit per pod (default %(default)s)")
     parser.add_argument("--deadline", type=int, default=3600, help="activeDeadlineSeconds of the whole Job (default %(default)s)")
     parser.add_argument("--retries-per-index", type=int, default=1, help="backoffLimitPerIndex (default %(default)s)")
-    parser.add_argument("--jobs-per-pod", type=int, help="submissions graded at once in a pod (grade --jobs; default: its cores)")
+    parser.add_argument("--jobs-per-pod", type=int, help="with --pod-sandbox: submissions graded at once in a pod (grade --jobs; default: its cores)")
     parser.add_argument("--grade-args", default="", help="further arguments for grade, e.g. \"--cell-timeout 30\"")
 
 
 def run(args) -> int:
     try:
+        if args.shards is not None and not args.pod_sandbox:
+            raise ValueError("--shards needs --pod-sandbox: without it each pod grades one submission")
+        if args.pod_sandbox and args.shards is None:
+            raise ValueError("--pod-sandbox needs --shards N")
+        if not args.submissions.is_dir():
+            raise ValueError(f"{args.submissions} is not a folder")
+        listing = listings.of_batch(listings.names_in(args.submissions), args.shards)
         documents = manifests(
-            name=args.name, image=args.image, submissions_pvc=args.submissions_pvc, results_pvc=args.results_pvc, shards=args.shards,
-            parallelism=args.parallelism, namespace=args.namespace, assignment=args.assignment, cpu=args.cpu, memory=args.memory,
-            deadline_s=args.deadline, retries_per_index=args.retries_per_index, jobs_per_pod=args.jobs_per_pod,
+            name=args.name, image=args.image, submissions_pvc=args.submissions_pvc, results_pvc=args.results_pvc, listing=listing,
+            pod_sandbox=args.pod_sandbox, parallelism=args.parallelism, namespace=args.namespace, assignment=args.assignment, cpu=args.cpu,
+            memory=args.memory, deadline_s=args.deadline, retries_per_index=args.retries_per_index, jobs_per_pod=args.jobs_per_pod,
             extra_args=shlex.split(args.grade_args),
         )
-    except ValueError as exc:
+        args.listing.write_text(listing.to_json(), encoding="utf-8")
+    except (ValueError, ShardError, OSError) as exc:
         print(f"k8s-job: {exc}")
         return 1
     print(to_yaml(documents), end="")
