@@ -10,9 +10,12 @@ from __future__ import annotations
 import ast
 import builtins
 import csv
+import hashlib
 import inspect
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -28,6 +31,7 @@ from dlweek8 import __main__ as cli
 from dlweek8 import checks
 from dlweek8.instructor import k8s
 from dlweek8.instructor.grading import gradebook, merge, report
+from dlweek8.instructor.grading import listing as listings
 from dlweek8.instructor.solutions import solution
 
 from helpers.editions import EDITIONS, filled, with_cell
@@ -157,6 +161,104 @@ def test_a_whole_run_is_not_a_shard(tmp_path, capsys):
     report.write_all(tmp_path / "whole", IDS, make_rows(2), "solutions/x.ipynb")
     assert "was graded as a whole batch, not as a shard" in refused(capsys, tmp_path / "whole", "--out", tmp_path / "m")
     assert "is not a graded shard (no run.json)" in refused(capsys, tmp_path, "--out", tmp_path / "m")
+
+
+# -- merging what the pods of a k8s-job wrote, against its listing ---------------------------------------
+
+
+def write_pod_folders(tmp_path: Path, rows) -> tuple[list[Path], Path]:
+    """The shard-I folders of a one-submission-per-pod Job, and its listing."""
+    listing = listings.of_batch([r.submission for r in rows])
+    by_name = {r.submission: r for r in rows}
+    folders = []
+    for index, entry in enumerate(listing.entries):
+        folder = tmp_path / "results" / f"shard-{index}"
+        report.write_all(folder, IDS, [by_name[n] for n in entry], "solutions/x.ipynb", shard=listing.shard(index).to_json())
+        folders.append(folder)
+    (tmp_path / "listing.json").write_text(listing.to_json(), encoding="utf-8")
+    return folders, tmp_path / "listing.json"
+
+
+def grades_of(folder: Path) -> dict[str, list[str]]:
+    with open(folder / "grades.csv", newline="", encoding="utf-8") as handle:
+        return {row[0]: row[1:] for row in list(csv.reader(handle))[1:]}
+
+
+def test_a_merge_of_the_pods_folders_with_their_listing_writes_what_one_run_writes(tmp_path):
+    rows = make_rows(5)
+    report.write_all(tmp_path / "one", IDS, rows, "solutions/x.ipynb")
+    folders, listing = write_pod_folders(tmp_path, rows)
+    assert cli.main(["merge", *map(str, folders), "--listing", str(listing), "--out", str(tmp_path / "merged")]) == 0
+    one, merged = files_of(tmp_path / "one"), files_of(tmp_path / "merged")
+    assert sorted(one) == sorted(merged) and {k for k in one if one[k] != merged[k]} == set()
+
+
+def forge(folder: Path, row: report.Row, keep_own: bool = True) -> None:
+    """What a hostile submission can do in its own results folder: add (or put only) a row naming someone else."""
+    results = folder / "results.jsonl"
+    own = results.read_text(encoding="utf-8") if keep_own else ""
+    results.write_text(own + json.dumps(row.to_json()) + "\n", encoding="utf-8")
+
+
+def test_a_forged_row_for_a_classmate_in_another_shard_is_refused_and_changes_no_grade(tmp_path, capsys):
+    """Protection: merge --listing checks every row of shard I against the listing's entry I."""
+    rows = make_rows(4)
+    folders, listing = write_pod_folders(tmp_path, rows)
+    assert cli.main(["merge", *map(str, folders), "--listing", str(listing), "--out", str(tmp_path / "honest")]) == 0
+    capsys.readouterr()
+    victim = report.Row(rows[0].submission, notes=["forged"])  # shard 0's student, no points
+    for qid in IDS:
+        victim.feedback[qid] = checks.get(qid).wrong("Forged.", mistake="off-by-one")
+    forge(folders[1], victim)
+    assert cli.main(["merge", *map(str, folders), "--listing", str(listing), "--out", str(tmp_path / "merged")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    refusal = [line for line in out if line.startswith("merge: ")]
+    assert refusal == [f"merge: refused shard 1 ({folders[1]}): its rows name '{rows[0].submission}', which the listing assigns to shard 0; "
+                       "its 1 submission(s) are marked not graded"]
+    honest, merged = grades_of(tmp_path / "honest"), grades_of(tmp_path / "merged")
+    assert merged[rows[0].submission] == honest[rows[0].submission], "the classmate's grade is unchanged"
+    assert all(merged[r.submission] == honest[r.submission] for r in rows if r.submission != rows[1].submission)
+    forger = [r for r in report.read_results(tmp_path / "merged" / "results.jsonl") if r.submission == rows[1].submission][0]
+    assert not forger.feedback and forger.notes[0].startswith("not graded: the results of shard 1 were refused (its rows name")
+    # without the listing the merge cannot tell whose shard the row was in: refused as a whole (two rows for one name)
+    assert cli.main(["merge", *map(str, folders), "--out", str(tmp_path / "unlisted")]) == 1
+    assert not (tmp_path / "unlisted").exists()
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    (lambda f, rows: forge(f, report.Row("nobody/else.ipynb")), "its rows name 'nobody/else.ipynb', which is not in the listing"),
+    (lambda f, rows: forge(f, rows[1]), "it holds two rows for one submission"),
+    (lambda f, rows: (f / "results.jsonl").write_text(""), "it is incomplete (1 of its submissions have no row"),
+    (lambda f, rows: ((f / "results.jsonl").unlink(), (f / "results.jsonl").symlink_to(f.parent / "shard-0" / "results.jsonl")),
+     "its results.jsonl is missing or not a regular file"),
+    (lambda f, rows: (f / "run.json").write_text("[1, 2]"), "cannot read its run.json"),
+    (lambda f, rows: (f / "run.json").write_text((f / "run.json").read_text().replace('"index": 1', '"index": 0')),
+     "its run.json claims shard 0 of 4 of another listing or index"),
+    (lambda f, rows: (f / "run.json").write_text((f / "run.json").read_text().replace('"assignment": "solutions/x.ipynb"', '"assignment": "other.ipynb"')),
+     "it was graded with another assignment, questions, roster or notices than most shards"),
+])
+def test_whatever_a_pod_writes_in_its_folder_refuses_that_folder_alone(tmp_path, capsys, spoil, reason):
+    rows = make_rows(4)
+    folders, listing = write_pod_folders(tmp_path, rows)
+    assert cli.main(["merge", *map(str, folders), "--listing", str(listing), "--out", str(tmp_path / "honest")]) == 0
+    spoil(folders[1], rows)
+    capsys.readouterr()
+    assert cli.main(["merge", *map(str, folders), "--listing", str(listing), "--out", str(tmp_path / "merged")]) == 1
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("merge: ")]
+    assert line.startswith(f"merge: refused shard 1 ({folders[1]}): {reason}")
+    honest, merged = grades_of(tmp_path / "honest"), grades_of(tmp_path / "merged")
+    assert {n: g for n, g in merged.items() if n != rows[1].submission} == {n: g for n, g in honest.items() if n != rows[1].submission}
+
+
+def test_with_a_listing_the_folders_must_be_the_jobs_and_all_there(tmp_path, capsys):
+    rows = make_rows(3)
+    folders, listing = write_pod_folders(tmp_path, rows)
+    out = refused(capsys, folders[0], folders[2], "--listing", listing, "--out", tmp_path / "m")
+    assert out == "merge: refusing to merge: missing shard 1 of 0 to 2\n"
+    shutil.copytree(folders[1], tmp_path / "elsewhere")
+    out = refused(capsys, folders[0], tmp_path / "elsewhere", folders[2], "--listing", listing, "--out", tmp_path / "m")
+    assert out == f"merge: with --listing, give the shard-I folders the Job wrote, not {tmp_path / 'elsewhere'}\n"
+    assert refused(capsys, *folders, "--listing", tmp_path / "nothing.json", "--out", tmp_path / "m").startswith("merge: cannot read the listing")
 
 
 # -- end to end: separate processes, as the pods run them ---------------------------------------------
