@@ -323,20 +323,106 @@ def drawn_class(seed: int = 11) -> Drawn:
 
 
 def grade_command(folder: Path, out: Path, *extra: str) -> list[str]:
-    """The whole batch in one run, without the sandbox as the pods run (the pod is the sandbox)."""
+    """The whole batch in one run, sandboxed as the pods of ``k8s-job --pod-sandbox`` grade their shards."""
     return [sys.executable, "-m", "dlweek8", "grade", str(folder), "--out", str(out), "--assignment", str(ROOT / "notebooks" / CONV.name),
-            "--roster", str(folder.parent / "roster.csv"), "--notes-numbers", *extra, "--no-sandbox"]
+            "--roster", str(folder.parent / "roster.csv"), "--notes-numbers", *extra]
 
 
-def pod_command(folder: Path, results: Path, index: int) -> list[str]:
-    """The command of the Job's pod ``index`` (from the k8s-job manifest), with its volumes here."""
-    (job, _) = k8s.manifests(name="t", image="i", submissions_pvc="s", results_pvc="r", shards=3, jobs_per_pod=1,
-                             assignment=str(ROOT / "notebooks" / CONV.name), extra_args=["--roster", str(folder.parent / "roster.csv"), "--notes-numbers"])
-    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert args[:3] == ["python", "-m", "dlweek8"]
-    local = {k8s.SUBMISSIONS: str(folder), f"{k8s.RESULTS}/shard-$(JOB_COMPLETION_INDEX)": str(results / f"shard-{index}")}
-    assert "--no-sandbox" in args
-    return [sys.executable, *(local.get(a, a) for a in args[1:])]
+# -- the pods of the k8s-job manifest, run here with the mounts it declares -----------------------------
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes' ``$(NAME)`` expansion (args, env values, subPathExpr)."""
+    return re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+def pod_env(container: dict, index: int) -> dict[str, str]:
+    """The container's environment; the one value from the downward API is the completion index."""
+    env: dict[str, str] = {}
+    for item in container.get("env", []):
+        env[item["name"]] = str(index) if "valueFrom" in item else expand(item["value"], env)
+    return env
+
+
+def mounts_of(pod: dict, container: dict, index: int, volumes: dict[str, Path]) -> list[tuple[str, Path | None, bool]]:
+    """(mount path, local folder or None for an emptyDir, read-only) of each of the container's mounts, as the
+    manifest declares them: ``volumes`` maps each PVC or ConfigMap volume to a local folder, a subPath(Expr)
+    picks a folder inside it, and a mount is read-only when it or its volume says so (a ConfigMap always is)."""
+    declared = {v["name"]: v for v in pod["volumes"]}
+    env = pod_env(container, index)
+    found = []
+    for mount in container["volumeMounts"]:
+        volume = declared[mount["name"]]
+        if "emptyDir" in volume:
+            found.append((mount["mountPath"], None, False))
+            continue
+        source = volumes[mount["name"]]
+        inside = expand(mount["subPathExpr"], env) if "subPathExpr" in mount else mount.get("subPath")
+        read_only = bool(mount.get("readOnly")) or "configMap" in volume or volume.get("persistentVolumeClaim", {}).get("readOnly", False)
+        found.append((mount["mountPath"], source / inside if inside else source, read_only))
+    return found
+
+
+def mapped_pod(pod: dict, container: dict, index: int, volumes: dict[str, Path], scratch: Path) -> tuple[list[str], dict[str, str], Path]:
+    """The container's command, environment and working folder with each mount path replaced by its local folder
+    (no isolation: for comparing what the pods write)."""
+    places = {}
+    for path, source, _ in mounts_of(pod, container, index, volumes):
+        if source is None:
+            source = scratch / f"pod-{index}" / path.strip("/").replace("/", "_")
+            source.mkdir(parents=True, exist_ok=True)
+        places[path] = str(source)
+
+    def local(text: str) -> str:
+        for path, source in sorted(places.items(), key=lambda item: -len(item[0])):
+            if text == path or text.startswith(path + "/"):
+                return source + text[len(path):]
+        return text
+
+    env = pod_env(container, index)
+    args = [local(expand(a, env)) for a in container["args"]]
+    assert args[0] == "python"
+    return [sys.executable, *args[1:]], {k: local(v) for k, v in env.items()}, Path(local(container.get("workingDir", str(ROOT))))
+
+
+#: The image's own folders in a simulated pod: the system's, the interpreter's and the project (an editable install).
+IMAGE_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"]
+
+
+def bwrap_pod(pod: dict, container: dict, index: int, volumes: dict[str, Path]) -> list[str]:
+    """The container run under bubblewrap with exactly the mounts the manifest declares (see :func:`mounts_of`): an
+    emptyDir is a fresh tmpfs, the image read-only, the root read-only if the securityContext says so, nothing else."""
+    env = pod_env(container, index)
+    mounts = mounts_of(pod, container, index, volumes)
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
+    args += [arg for path, source, _ in mounts if source is None for arg in ("--tmpfs", path)]  # first: the image may live under /tmp
+    bound: list[str] = []
+    for path in sorted({*IMAGE_DIRS, sys.base_prefix, sys.prefix, str(ROOT)}, key=len):
+        if path in IMAGE_DIRS and os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path) and not any(path == d or path.startswith(d.rstrip("/") + "/") for d in bound):
+            bound.append(path)
+            args += ["--ro-bind", path, path]
+    for path, source, read_only in mounts:
+        if source is not None:
+            args += ["--ro-bind" if read_only else "--bind", str(source), path]
+    if container.get("securityContext", {}).get("readOnlyRootFilesystem"):
+        args += ["--remount-ro", "/"]
+    args += ["--chdir", container.get("workingDir", "/"), "--clearenv"]
+    for name, value in {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env}.items():
+        args += ["--setenv", name, value]
+    command = [expand(a, env) for a in container["args"]]
+    return args + [sys.executable if command[0] == "python" else command[0], *command[1:]]
+
+
+def job_for(folder: Path, listing_file: Path, **options) -> dict:
+    """The Job ``k8s-job`` makes for the submissions in ``folder`` (its listing written to ``listing_file``)."""
+    listing = listings.of_batch(listings.names_in(folder), options.pop("shards", None))
+    listing_file.parent.mkdir(parents=True, exist_ok=True)
+    listing_file.write_text(listing.to_json(), encoding="utf-8")
+    (_, job, _) = k8s.manifests(name="t", image="i", submissions_pvc="s", results_pvc="r", listing=listing, assignment=str(ROOT / "notebooks" / CONV.name),
+                                **options)
+    return job
 
 
 def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
@@ -353,16 +439,25 @@ def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
     # function answer near its time limit could then be judged differently by the two sides.
     single = subprocess.run(grade_command(folder, tmp_path / "one", "--jobs", "2"), capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     assert single.returncode == 0, single.stdout + single.stderr
-    pods = [
-        subprocess.Popen(pod_command(folder, tmp_path, i), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-                         env={**env, "JOB_COMPLETION_INDEX": str(i)})
-        for i in range(3)
-    ]
-    outputs = [pod.communicate(timeout=900)[0] for pod in pods]
-    assert [pod.returncode for pod in pods] == [0, 0, 0], outputs
+    # the pods of k8s-job --pod-sandbox --shards 3 (bubblewrap inside each), their mounts mapped to folders here
+    job = job_for(folder, tmp_path / "listing" / k8s.LISTING_FILE, shards=3, pod_sandbox=True, jobs_per_pod=1,
+                  extra_args=["--roster", str(tmp_path / "roster.csv"), "--notes-numbers"])
+    pod = job["spec"]["template"]["spec"]
+    volumes = {"submissions": folder, "results": tmp_path / "volume", "listing": tmp_path / "listing"}
+    pods = []
+    for i in range(3):
+        for container in (*pod["initContainers"], *pod["containers"]):
+            args, pod_environment, cwd = mapped_pod(pod, container, i, volumes, tmp_path / "scratch")
+            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd, env={**env, **pod_environment})
+            if container in pod["initContainers"]:
+                assert process.wait(timeout=60) == 0
+        pods.append(process)
+    outputs = [p.communicate(timeout=900)[0] for p in pods]
+    assert [p.returncode for p in pods] == [0, 0, 0], outputs
     assert all("roster:" not in o for o in outputs), "a shard leaves the roster to the merge"
-    assert not (tmp_path / "shard-0" / "canvas.csv").exists()
-    merged = subprocess.run([sys.executable, "-m", "dlweek8", "merge", *(str(tmp_path / f"shard-{i}") for i in (2, 0, 1)), "--out", str(tmp_path / "merged")],
+    assert not (tmp_path / "volume" / "shard-0" / "canvas.csv").exists()
+    merged = subprocess.run([sys.executable, "-m", "dlweek8", "merge", *(str(tmp_path / "volume" / f"shard-{i}") for i in (2, 0, 1)),
+                             "--listing", str(tmp_path / "listing" / k8s.LISTING_FILE), "--out", str(tmp_path / "merged")],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert merged.returncode == 0, merged.stdout + merged.stderr
     # the mismatches on the terminal of both: s20, the formula and the unreadable file have no entry; zed no submission
@@ -388,3 +483,87 @@ def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
     assert rows["zz/malformed.ipynb"].notes[0].startswith("not graded")
     assert all(rows[f"s{n:02d}/{CONV.name}"].answers for n in range(CLASS)), "the record holds the printed answers"
     assert "\n'=cmd|calc.ipynb," in (tmp_path / "one" / "grades.csv").read_text(encoding="utf-8").replace("\r\n", "\n")
+
+
+#: A submission that, graded in pod 0, tries to reach pod 1's results (by every path a pod could have to them) and the
+#: classmates' submissions; it notes in its own results folder which foreign results it could read or write.
+HOSTILE = '''
+import glob, json, os
+forged, volume, submissions = {forged!r}, {volume!r}, {submissions!r}
+folders = {{"/results/shard-1", "/results/../shard-1", "/results-volume/shard-1", volume + "/shard-1"}}
+for pattern in ("/results/*/results.jsonl", "/results/../*/results.jsonl", "/results-volume/*/results.jsonl", volume + "/*/results.jsonl"):
+    folders |= {{os.path.dirname(p) for p in glob.glob(pattern)}}
+seen = {{"read": [], "written": []}}
+for folder in sorted(folders):
+    try:
+        with open(os.path.join(folder, "results.jsonl"), encoding="utf-8") as handle:
+            if "b_alice" in handle.read():
+                seen["read"].append(folder)
+    except OSError:
+        pass
+for folder in sorted(folders):
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "results.jsonl"), "w", encoding="utf-8") as handle:
+            handle.write(forged)
+        seen["written"].append(folder)
+    except OSError:
+        pass
+for path in glob.glob("/submissions/*/*.ipynb") + glob.glob(submissions + "/*/*.ipynb"):
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(" ")
+        seen["written"].append(path)
+    except OSError:
+        pass
+with open("/results/seen.json", "w", encoding="utf-8") as handle:
+    json.dump(seen, handle)
+'''
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="simulating the pod's mounts needs bubblewrap")
+def test_a_hostile_pod_cannot_write_another_index_s_results(tmp_path):
+    """Protection: the per-index ``subPathExpr`` of the results mount (each pod sees only ``shard-<its index>``), with the
+    submissions volume read-only. The pods of ``k8s-job`` (one submission each, ``--no-sandbox`` inside: the pod is the
+    sandbox) run here under bubblewrap with exactly the mounts the manifest declares. Pod 1 grades Alice; then pod 0
+    grades Mallory, whose notebook tries to overwrite pod 1's results with a row giving Alice no points. Alice's merged
+    grade must be the one her own pod wrote. (Seen to fail with the whole results volume mounted at /results and
+    ``--out /results/shard-$(JOB_COMPLETION_INDEX)``, the Job as it was before: Mallory rewrote Alice's row.)"""
+    folder, volume = tmp_path / "submissions", tmp_path / "volume"
+    solved = filled(CONV)
+    alice = f"b_alice/{CONV.name}"
+    forged = json.dumps(report.Row(alice, notes=["forged by a classmate"]).to_json()) + "\n"
+    hostile = with_cell(solved, HOSTILE.format(forged=forged, volume=str(volume), submissions=str(folder)))
+    for name, nb in ((f"a_mallory/{CONV.name}", hostile), (alice, solved)):
+        (folder / name).parent.mkdir(parents=True)
+        nbformat.write(nb, folder / name)
+    job = job_for(folder, tmp_path / "listing" / k8s.LISTING_FILE)
+    pod = job["spec"]["template"]["spec"]
+    volumes = {"submissions": folder, "results": volume, "listing": tmp_path / "listing"}
+    volume.mkdir()
+    before = digests(folder)
+
+    def run_pod(index: int) -> None:
+        for container in (*pod["initContainers"], *pod["containers"]):
+            done = subprocess.run(bwrap_pod(pod, container, index, volumes), capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, (container["name"], done.stdout[-2000:], done.stderr[-2000:])
+
+    run_pod(1)
+    alices_own = digests(volume / "shard-1")
+    (alices_row,) = report.read_results(volume / "shard-1" / report.RESULTS)
+    assert alices_row.feedback and all(f.passed for f in alices_row.feedback.values()), "Alice's solved notebook gets full marks"
+    run_pod(0)
+    seen = json.loads(next(volume.rglob("seen.json")).read_text(encoding="utf-8"))
+    assert digests(volume / "shard-1") == alices_own, f"pod 0 wrote pod 1's results: {seen['written']}"
+    assert seen["read"] == [], "no pod sees another pod's results"
+    assert digests(folder) == before, "the submissions are read-only"
+    merged = subprocess.run([sys.executable, "-m", "dlweek8", "merge", str(volume / "shard-0"), str(volume / "shard-1"),
+                             "--listing", str(tmp_path / "listing" / k8s.LISTING_FILE), "--out", str(tmp_path / "graded")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    rows = {r.submission: r for r in report.read_results(tmp_path / "graded" / report.RESULTS)}
+    assert rows[alice].to_json() == alices_row.to_json()
