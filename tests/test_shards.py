@@ -374,6 +374,8 @@ def mapped_pod(pod: dict, container: dict, index: int, volumes: dict[str, Path],
         places[path] = str(source)
 
     def local(text: str) -> str:
+        if os.path.exists(text):
+            return text  # a path of this machine given to k8s-job (e.g. a roster under /tmp), or /tmp itself
         for path, source in sorted(places.items(), key=lambda item: -len(item[0])):
             if text == path or text.startswith(path + "/"):
                 return source + text[len(path):]
