@@ -204,3 +204,36 @@ def test_a_listing_that_is_not_one_is_refused_in_one_line(tmp_path):
         with pytest.raises(listings.merge.ShardError) as info:
             listings.read(tmp_path / "l.json")
         assert "\n" not in str(info.value) and "is not a k8s-job listing" in str(info.value)
+
+
+def test_the_pod_grades_exactly_the_entry_its_index_names(course, tmp_path):
+    listing = listings.of_batch(listings.names_in(course / "submissions"))
+    for index, entry in enumerate(listing.entries):
+        chosen = listings.entry_for_this_pod(listing, course / "submissions", {"JOB_COMPLETION_INDEX": str(index)})
+        assert chosen == (index, len(STUDENTS))
+        assert listings.merge.select(listing.names, *chosen)[0] == list(entry)
+    assert listing.shard(1).names == ("bo/02_conv_arithmetic.ipynb",) and listing.owner("zoe/02_conv_arithmetic.ipynb") == 4
+
+
+@pytest.mark.parametrize("change, line", [
+    (lambda folder: shutil.copytree(folder / "zoe", folder / "eve"), "6 found, 5 listed; 'eve/02_conv_arithmetic.ipynb' is not listed)"),
+    (lambda folder: shutil.rmtree(folder / "bo"), "4 found, 5 listed; 'bo/02_conv_arithmetic.ipynb' is missing)"),
+])
+def test_a_pod_whose_volume_is_not_the_listed_batch_refuses_in_one_line(course, tmp_path, capsys, change, line):
+    folder = tmp_path / "submissions"
+    shutil.copytree(course / "submissions", folder)
+    change(folder)
+    argv = ["grade-entry", str(folder), "--listing", str(course / "listing.json"), "--out", str(tmp_path / "out"), "--no-sandbox"]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JOB_COMPLETION_INDEX", "1")
+        assert cli.main(argv) == 1
+        out = capsys.readouterr().out
+        assert out == f"grade-entry: {folder} does not hold the listed batch ({line}\n" and out.count("\n") == 1
+        env.setenv("JOB_COMPLETION_INDEX", "5")
+        shutil.rmtree(folder)
+        shutil.copytree(course / "submissions", folder)
+        assert cli.main(argv) == 1
+        assert capsys.readouterr().out == "grade-entry: shard index 5 is outside 0 to 4 (shards are numbered from 0)\n"
+        assert cli.main([*argv, "--shards", "2"]) == 1
+        assert capsys.readouterr().out.startswith("grade-entry: give one submissions folder and --listing")
+    assert not (tmp_path / "out").exists()

@@ -6,6 +6,10 @@ by name. ``--shards 3`` takes the index from ``JOB_COMPLETION_INDEX``. Each shar
 its ``results.jsonl`` and, in ``run.json``, a :class:`Shard`: which shard of how many, and the
 size and SHA-256 of the full sorted list of submission names, so that the merge can prove that
 every submission of the batch was graded exactly once.
+
+The folders a Kubernetes Job wrote are merged against its listing (``merge --listing``,
+:mod:`.listing`): each ``shard-I`` folder is checked against entry I alone, and a folder that fails
+(say, a row naming another entry's submission) is refused by itself, never trusted.
 """
 
 from __future__ import annotations
