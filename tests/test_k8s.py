@@ -23,7 +23,7 @@ from dlweek8.instructor.grading import listing as listings
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = ["zoe", "amir", "bo", "chen", "dara"]
 COMMON = ["--submissions-pvc", "week8-submissions", "--results-pvc", "week8-results", "--image", "registry.example.edu/hub/singleuser:2026.11",
-          "--parallelism", "4", "--namespace", "dl-course", "--assignment", "/submissions/02_conv_arithmetic.ipynb", "--grade-args", "--cell-timeout 30"]
+          "--parallelism", "4", "--namespace", "dl-course", "--assignment", "/opt/course/notebooks/02_conv_arithmetic.ipynb", "--grade-args", "--cell-timeout 30"]
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_each_pod_grades_its_listing_entry_into_its_own_folder(documents):
     pod = pod_of(documents)
     (container,) = pod["containers"]
     assert container["args"] == ["python", "-m", "dlweek8", "grade-entry", "/submissions", "--listing", "/listing/listing.json", "--out", "/results",
-                                 "--no-sandbox", "--jobs", "1", "--assignment", "/submissions/02_conv_arithmetic.ipynb", "--cell-timeout", "30"]
+                                 "--no-sandbox", "--jobs", "1", "--assignment", "/opt/course/notebooks/02_conv_arithmetic.ipynb", "--cell-timeout", "30"]
     env = {e["name"]: e for e in container["env"]}
     assert env["JOB_COMPLETION_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.annotations['batch.kubernetes.io/job-completion-index']"
     assert env["HOME"]["value"] == k8s.HOME
