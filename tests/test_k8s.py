@@ -182,6 +182,7 @@ def test_a_network_policy_denies_the_grading_pods_all_egress(documents):
 @pytest.mark.parametrize("extra, line", [
     (["--shards", "2"], "k8s-job: --shards needs --pod-sandbox: without it each pod grades one submission\n"),
     (["--pod-sandbox"], "k8s-job: --pod-sandbox needs --shards N\n"),
+    (["--jobs-per-pod", "2"], "k8s-job: --jobs-per-pod needs --pod-sandbox: without it each pod grades one submission\n"),
     (["--pod-sandbox", "--shards", "0"], "k8s-job: the number of shards must be between 1 and the 5 submissions, not 0\n"),
     (["--pod-sandbox", "--shards", "6"], "k8s-job: the number of shards must be between 1 and the 5 submissions, not 6\n"),
 ])

@@ -221,6 +221,8 @@ def run(args) -> int:
             raise ValueError("--shards needs --pod-sandbox: without it each pod grades one submission")
         if args.pod_sandbox and args.shards is None:
             raise ValueError("--pod-sandbox needs --shards N")
+        if args.jobs_per_pod is not None and not args.pod_sandbox:
+            raise ValueError("--jobs-per-pod needs --pod-sandbox: without it each pod grades one submission")
         if not args.submissions.is_dir():
             raise ValueError(f"{args.submissions} is not a folder")
         listing = listings.of_batch(listings.names_in(args.submissions), args.shards)

@@ -10,6 +10,7 @@ batch; ``merge --listing`` refuses a shard whose rows name a submission not list
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,8 +87,6 @@ def read(path: Path) -> Listing:
 def entry_for_this_pod(listing: Listing, submissions: Path, environ=None) -> tuple[int, int]:
     """(I, N) for ``grade --shard I/N``, I from ``JOB_COMPLETION_INDEX``, once the submissions
     folder is seen to hold exactly the listed batch and that shard is exactly entry I."""
-    import os
-
     index, count = merge.index_from_environment(len(listing.entries), os.environ if environ is None else environ)
     found = names_in(submissions)
     if sorted(found) != listing.names:
