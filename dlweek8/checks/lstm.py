@@ -16,13 +16,14 @@ the worst entry. Value answers that are yes/no claims come with a reason letter.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 
-from .. import answer_forms, plain
+from .. import answer_forms, kinds, plain
 from ..mistakes import Mistake, NamesMistakes
 from ..names import rng_from
-from ..question import Field, FunctionQuestion, ValueQuestion
+from ..question import PROBES_DIR, Field, FunctionQuestion, ValueQuestion
 
 #: Agreement with the autograd reference (float32 answers pass too).
 RTOL, ATOL = 1e-4, 1e-7
@@ -165,16 +166,15 @@ class _ArrayFunctionQuestion(NamesMistakes, FunctionQuestion):
 class _ClaimsWithReason(NamesMistakes, ValueQuestion):
     """Yes/no claims answered together with the letter of the best reason: ``(bool, ..., letter)``.
 
-    ``claims`` labels the yes/no fields; ``reasons`` maps each letter to its text. The subclass
-    judges the claims in ``judge_claims``; right claims with a reason other than ``right_reason``
-    get half credit (mistake "right-answer-wrong-reason", message ``reason_rebuttal[letter]``).
+    ``claims`` labels the yes/no fields; ``reasons`` maps each letter to its text. The right
+    combination and every feedback text are stored sealed (:mod:`dlweek8.kinds`): a combination's
+    text opens only with that combination. Wrong claims get the mistake stored for them (its
+    ``Mistake`` message is ``{why}``, the sealed text); right claims with another reason get half
+    credit (mistake "right-answer-wrong-reason") and a rebuttal of the reason picked.
     """
 
     claims: tuple[str, ...] = ()
     reasons: dict = {}
-    right_claims: tuple = ()
-    right_reason: str = ""
-    reason_rebuttal: dict = {}
     keys: tuple[str, ...] = ()  # dict keys accepted in place of a tuple, in field order
 
     def __init__(self, question_id):
@@ -184,6 +184,13 @@ class _ClaimsWithReason(NamesMistakes, ValueQuestion):
     def fields(self):
         options = tuple((f"{letter}: {text}", letter) for letter, text in self.reasons.items())
         return tuple(Field(claim, "bool") for claim in self.claims) + (Field("the best reason", "choice", options),)
+
+    def sealed(self) -> dict:
+        """The stored keys and sealed texts (cached): ``right``, ``explanation``, ``reasons`` and ``claims``."""
+        cached = self.__dict__.get("_sealed")
+        if cached is None:
+            cached = self.__dict__["_sealed"] = json.loads((PROBES_DIR / f"{self.id}.json").read_text(encoding="utf-8"))
+        return cached
 
     def _parse(self, answer):
         """((bools...), letter) or (None, problem)."""
@@ -212,25 +219,17 @@ class _ClaimsWithReason(NamesMistakes, ValueQuestion):
         if problem:
             return self.invalid(problem)
         claims, letter = parsed
-        if claims == self.right_claims and letter == self.right_reason:
-            return self.correct(self.explanation)
-        if claims == self.right_claims:
-            return self.wrong(self.reason_rebuttal[letter], mistake="right-answer-wrong-reason", score=0.5)
-        return self.judge_claims(claims, letter)
-
-    def judge_claims(self, claims, letter):
-        raise NotImplementedError
+        stored, chosen = self.sealed(), claims + (letter,)
+        key = kinds.digest(self.id, chosen)
+        if key == stored["right"]:
+            return self.correct(kinds.unseal(self.id, chosen, stored["explanation"]))
+        if key in stored["reasons"]:
+            return self.wrong(kinds.unseal(self.id, chosen, stored["reasons"][key]), mistake="right-answer-wrong-reason", score=0.5)
+        name, token = stored["claims"][kinds.digest(self.id, claims)]
+        return self.named(name, why=kinds.unseal(self.id, claims, token))
 
 
 # -- lstm.cell_state_dependence -----------------------------------------------------------------
-def _same_h_counter_example() -> str:
-    """Two cell states with the same h = o ∘ tanh(c): numbers computed here, not typed."""
-    o1, c1, o2 = 0.5, 1.0, 0.8
-    h = o1 * math.tanh(c1)
-    c2 = math.atanh(h / o2)
-    return f"o = {o1}, c = {c1:g} and o = {o2}, c = {c2:.4f} both give h = o·tanh(c) = {h:.4f}"
-
-
 class CellStateDependence(_ClaimsWithReason):
     prompt = (
         "At step $t$, is $c_{t-1}$ a function of $h_{t-1}$? Answer (True or False, the letter of the best reason)."
@@ -247,32 +246,8 @@ class CellStateDependence(_ClaimsWithReason):
         "C": "c_{t−1} was computed at step t−1, before h_{t−1} existed.",
         "D": "h_{t−1} = o_{t−1} ∘ tanh(c_{t−1}) ties them together: change h_{t−1} and c_{t−1} must change too.",
     }
-    right_claims = (False,)
-    right_reason = "B"
     keys = ("depends", "reason")
-    _direction = (
-        "The order of computation proves nothing about dependence: y = 2x is computed from x, yet x = y/2 is a "
-        "function of y. Pick the reason that would still hold if the computation ran the other way."
-    )
-    reason_rebuttal = {
-        "A": "Your yes/no is right, but not for that reason. " + _direction,
-        "C": "Your yes/no is right, but not for that reason. " + _direction,
-        "D": "Your yes/no is right, but the reason you picked argues the opposite: if h_{t−1} tied c_{t−1} down, "
-             "c_{t−1} would be a function of it. Test that claim with numbers: " + _same_h_counter_example() + ".",
-    }
-    mistakes = {
-        "c-depends-on-h": Mistake("A function of h_{t−1} would give one c_{t−1} for each h_{t−1}. Counter-example with a "
-                                  "single unit: " + _same_h_counter_example() + ". So h_{t−1} does not pin down c_{t−1}."),
-    }
-    explanation = (
-        "c_{t−1} and h_{t−1} are two separate inputs of step t (the state is the pair), and h = o ∘ tanh(c) "
-        "loses information (" + _same_h_counter_example() + "), so no function maps h_{t−1} to c_{t−1}. "
-        "When we differentiate step t with respect to h_{t−1}, c_{t−1} is held fixed: ∂c_{t−1}/∂h_{t−1} plays no part. "
-        "The order of computation alone would prove nothing."
-    )
-
-    def judge_claims(self, claims, letter):
-        return self.named("c-depends-on-h")
+    mistakes = {"claim-fails": Mistake("{why}")}
 
 
 # -- lstm.dh_dh_prev ----------------------------------------------------------------------------
@@ -549,10 +524,6 @@ class DfDhPrev(_ArrayFunctionQuestion):
 
 
 # -- lstm.forget_bias and the self-test's forget_bias_99 -------------------------------------------
-def _logit(p: float) -> float:
-    return math.log(p / (1.0 - p))
-
-
 class ForgetBias(NamesMistakes, ValueQuestion):
     """The smallest bias b with σ(b) ≥ p: accepted within rounding b to 3 decimals, and at most 0.01 above it."""
 
@@ -587,7 +558,7 @@ class ForgetBias(NamesMistakes, ValueQuestion):
         b, problem = answer_forms.number(answer)
         if problem:
             return self.invalid(problem)
-        best = _logit(self.p)
+        best = math.log(self.p / (1.0 - self.p))  # the logit of p, computed only here
         f = (1.0 + math.tanh(b / 2)) / 2  # σ(b), for one number (math: no numpy for a value check)
         if best - self.BELOW <= b <= best + self.ABOVE:
             return self.correct(
@@ -669,14 +640,6 @@ class ArgmaxH(_ArrayFunctionQuestion):
 
 
 # -- lstm.argmax_vs_input -------------------------------------------------------------------------
-_SCORES, _SHIFT = (1.0, 2.5, 0.3), 4.0
-
-
-def _shifted() -> str:
-    moved = tuple(s + _SHIFT for s in _SCORES)
-    return f"scores {_SCORES} + {_SHIFT:g} = {moved}"
-
-
 class ArgmaxVsInput(_ClaimsWithReason):
     prompt = (
         "With an input $x_t \\ne 0$, does the unit $h_{t-1}$ that maximises $f_t(d)$ depend on $W^f(d) \\cdot x_t$? Does the maximum "
@@ -693,35 +656,12 @@ class ArgmaxVsInput(_ClaimsWithReason):
         "C": "x_t and h_{t−1} are separate inputs, so nothing about the best h_{t−1} involves x_t.",
         "D": "The input term turns the best direction towards the row W^f(d).",
     }
-    right_claims = (False, True)
-    right_reason = "B"
     keys = ("argmax", "max", "reason")
-    _shift_argument = (
-        "Adding the same number to every score keeps the winner and moves its value: " + _shifted()
-        + ": the second still wins, with another value; an increasing σ keeps that order."
-    )
-    reason_rebuttal = {
-        "A": "Your yes/no answers are right, but not for that reason: nothing here says the input term is large, and a "
-             "saturated σ would flatten the maximum, not explain it. Pick the reason that holds for every size of input.",
-        "C": "Your yes/no answers are right, but that reason proves too much: it would make the maximum independent of "
-             "x_t as well. Pick the reason that explains both answers.",
-        "D": "Your yes/no answers are right, but the reason you picked argues against the first one: W^f(d)·x_t does not "
-             "involve h_{t−1}, so it cannot turn any direction.",
-    }
     mistakes = {
-        "swapped": Mistake("Both claims are the wrong way round. " + _shift_argument),
-        "argmax-moves": Mistake("W^f(d)·x_t does not involve h_{t−1}. " + _shift_argument),
-        "max-fixed": Mistake("The best value is a score too. " + _shift_argument),
+        "both-claims-fail": Mistake("{why}"),
+        "argmax-claim-fails": Mistake("{why}"),
+        "max-claim-fails": Mistake("{why}"),
     }
-    explanation = (
-        "W^f(d)·x_t is the same number a for every h_{t−1}, and σ is increasing, so the best h_{t−1} is still "
-        "U^f(d)/‖U^f(d)‖; the best value σ(a + ‖U^f(d)‖) moves with a."
-    )
-
-    def judge_claims(self, claims, letter):
-        argmax_moves, max_moves = claims
-        name = "swapped" if argmax_moves and not max_moves else "argmax-moves" if argmax_moves else "max-fixed"
-        return self.named(name)
 
 
 # -- lstm.dL_dU_f ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ... import checks
-from ..solutions import Solution
+from ..solutions import Solution, solution
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _wrong_forms(question_id: str) -> dict:
     question = checks.get(question_id)
     wrong = {"too-many-sentences": _TOO_LONG[question_id], "too-short": "No, it isn't.", "copies-prompt": question.prompt}
     if question.practice:
-        best = checks.get(question.practice).right_reason
+        best = solution(question.practice).answer[-1]  # the practice question's right reason letter
         wrong["copies-option"] = checks.get(question.practice).reasons[best]
     return wrong
 
