@@ -98,7 +98,7 @@ def public_cases(question: FunctionQuestion) -> Cases:
 
 def hidden_cases(question: FunctionQuestion) -> Cases:
     """Cases the student build does not contain: only the grader judges on them."""
-    return cases_for(question, solution(question).hidden_probes())
+    return cases_for(question, solution(question).hidden_probes()).as_hidden()
 
 
 def graded_cases(question: FunctionQuestion) -> Cases:
