@@ -713,3 +713,71 @@ def test_a_reason_must_be_exactly_one_offered_letter(qid):
         assert feedback.status == "invalid" and feedback.points == 0, (reason, str(feedback))
     for letter in (right_reason, right_reason.lower(), f" {right_reason} "):
         assert dlweek8.check(qid, (*claims, letter)).passed
+
+
+# -- issue 23 item 4: common slips that got only "differs on 4 of 4 cells" are named ----------------------------
+SLIPS = [("lstm.dh_dh_prev", "i-u-swapped"), ("lstm.three_step_jacobian", "h-only-wrong-order"), ("lstm.df_dh_prev", "U-transposed")]
+
+
+@pytest.mark.parametrize("qid, name", SLIPS)
+def test_a_common_slip_is_named_with_a_counter_example(qid, name):
+    feedback = dlweek8.check(qid, as_student(solutions.solution(qid).wrong[name]))
+    assert (feedback.status, feedback.mistake, feedback.mistakes) == (INCORRECT, name, (name,)), str(feedback)
+    assert "differs from the reference" not in feedback.message and ("For example" in feedback.message or "for a = 3x" in feedback.message
+                                                                      or "Order matters" in feedback.message)
+    assert dict(feedback.example)["got"] != dict(feedback.example)["expected (autograd)"]
+
+
+def slip_i_u(i, f, o, u, c_prev, di, df, do, du):
+    """The slip as a student writes it: i_t with ∂i_t and u_t with ∂u_t."""
+    c = f * c_prev + i * u
+    dc = c_prev[:, None] * df + i[:, None] * di + u[:, None] * du
+    return np.tanh(c)[:, None] * do + (o * (1 - np.tanh(c) ** 2))[:, None] * dc
+
+
+def slip_h_only_wrong_order(Ss):
+    k = len(Ss[0]) // 2
+    return Ss[0][:k, :k] @ Ss[1][:k, :k] @ Ss[2][:k, :k]
+
+
+def slip_u_transposed(W_f, U_f, x, h_prev):
+    z = W_f @ x + U_f @ h_prev
+    return (sig(z) * sig(-z))[:, None] * U_f.T
+
+
+@pytest.mark.parametrize("qid, name, answer", [(*SLIPS[0], slip_i_u), (*SLIPS[1], slip_h_only_wrong_order), (*SLIPS[2], slip_u_transposed)])
+def test_the_slips_written_by_hand_are_named_and_really_wrong(qid, name, answer):
+    """Each slip, written as a student would, is named; and it is wrong against torch.autograd (not only against the reference)."""
+    assert dlweek8.check(qid, answer).mistake == name
+    rng = np.random.default_rng(7)
+    cell = lstm.random_cell(rng, hidden_size=4, input_size=3)
+    x, h, c = lstm.random_state(rng, cell)
+    if qid == "lstm.df_dh_prev":
+        truth = torch.autograd.functional.jacobian(lambda hh: torch.sigmoid(torch.tensor(cell.W_f) @ torch.tensor(x) + torch.tensor(cell.U_f) @ hh),
+                                                   torch.tensor(h)).numpy()
+        assert not np.allclose(answer(cell.W_f, cell.U_f, x, h), truth, atol=1e-6)
+    elif qid == "lstm.dh_dh_prev":
+        s = lstm.step(cell, x, h, c)
+        J = lstm.gate_jacobians(cell, x, h)
+        truth = lstm.autograd_jacobians(cell, x, h, c)["h"]
+        assert not np.allclose(answer(s.i, s.f, s.o, s.u, c, J["i"], J["f"], J["o"], J["u"]), truth, atol=1e-6)
+    else:
+        xs = rng.standard_normal((3, 3))
+        steps = lstm.run(cell, xs, h, c)
+        hs, cs = [h] + [st.h for st in steps], [c] + [st.c for st in steps]
+        Ss = [lstm.state_jacobian(cell, xs[n], hs[n], cs[n]) for n in range(3)]
+        truth = lstm.autograd_unrolled_jacobian(cell, xs, h, c)[:4, :4]
+        assert not np.allclose(answer(Ss), truth, atol=1e-6)
+
+
+def test_the_slips_counter_examples_are_true():
+    a_b = lstm_checks._product_rule_example()
+    x, eps = 1.0, 1e-6
+    derivative = (3 * (x + eps) ** 3 - 3 * (x - eps) ** 3) / (2 * eps)
+    assert f"= {round(derivative):g} = b·a′ + a·b′ = 1·3 + 3·2" in a_b and "a·a′ + b·b′ = 3·3 + 1·2 = 11" in a_b
+    A, B = np.array([[1, 1], [0, 1]]), np.array([[1, 0], [1, 1]])
+    order = lstm_checks._order_example()
+    assert f"AB = {(A @ B).tolist()}" in order and f"BA = {(B @ A).tolist()}" in order
+    U = np.array([[1, 2], [3, 4]])
+    said = lstm_checks.DfDhPrev.mistakes["U-transposed"].message
+    assert f"row 0 is {tuple(U[0].tolist())}" in said and f"row 0 of U^fᵀ is {tuple(U.T[0].tolist())}" in said

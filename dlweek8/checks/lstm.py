@@ -251,6 +251,14 @@ class CellStateDependence(_ClaimsWithReason):
 
 
 # -- lstm.dh_dh_prev ----------------------------------------------------------------------------
+def _product_rule_example() -> str:
+    """d(ab)/dx for a = 3x, b = x² at x = 1, against the sum with each factor paired with its own derivative."""
+    x = 1.0
+    a, da, b, db = 3 * x, 3.0, x**2, 2 * x
+    return (f"for a = 3x and b = x² at x = 1, d(ab)/dx = d(3x³)/dx = {9 * x**2:g} = b·a′ + a·b′ = {b:g}·{da:g} + {a:g}·{db:g}, "
+            f"while a·a′ + b·b′ = {a:g}·{da:g} + {b:g}·{db:g} = {a * da + b * db:g}")
+
+
 class DhDhPrev(_ArrayFunctionQuestion):
     prompt = "Write ∂h_t/∂h_{t−1} (c_{t−1} held fixed) from the gate Jacobians with the product rule."
     signature = "f(i, f, o, u, c_prev, di, df, do, du) -> (k, k) array"
@@ -277,6 +285,8 @@ class DhDhPrev(_ArrayFunctionQuestion):
         "c-prev-for-c": Mistake("You used c_{t−1} inside tanh; h_t = o_t ∘ tanh(c_t) needs c_t = f_t ∘ c_{t−1} + i_t ∘ u_t."),
         "transposed": Mistake("Your Jacobian is transposed: entry [a, b] must be ∂h_t[a]/∂h_{t−1}[b]."),
         "column-scaling": Mistake("v * J broadcasts v over the columns (J diag(v)); the product rule scales rows: diag(v) J = v[:, None] * J."),
+        "i-u-swapped": Mistake("In i_t ∘ u_t you paired each gate with its own Jacobian (i_t with ∂i_t, u_t with ∂u_t). The product "
+                               "rule multiplies each factor's derivative by the other factor: " + _product_rule_example() + "."),
     }
 
     def output_shape(self, args):
@@ -296,6 +306,19 @@ class DhDhPrev(_ArrayFunctionQuestion):
 
 
 # -- lstm.three_step_jacobian --------------------------------------------------------------------
+def _order_example() -> str:
+    """Two 2 × 2 matrices whose products in the two orders differ, computed here."""
+    A, B = ((1, 1), (0, 1)), ((1, 0), (1, 1))
+
+    def product(X, Y):
+        return tuple(tuple(sum(X[r][n] * Y[n][c] for n in range(2)) for c in range(2)) for r in range(2))
+
+    def text(M):
+        return "[" + ", ".join("[" + ", ".join(str(v) for v in row) + "]" for row in M) + "]"
+
+    return f"with A = {text(A)} and B = {text(B)}, AB = {text(product(A, B))} but BA = {text(product(B, A))}"
+
+
 class ThreeStepJacobian(_ArrayFunctionQuestion):
     prompt = (
         "Given Ss = [S_{t−2}, S_{t−1}, S_t], the one-step state Jacobians ∂s_τ/∂s_{τ−1} of the state s = (h, c) "
@@ -322,6 +345,9 @@ class ThreeStepJacobian(_ArrayFunctionQuestion):
         "block-dc-dc": Mistake("That is the bottom-right block, ∂c_t/∂c_{t−3} (the state here is ordered (h, c), h first); "
                                "∂h_t/∂h_{t−3} is the top-left k × k block."),
         "whole-product": Mistake("That is the whole ∂s_t/∂s_{t−3} (2k × 2k); the question asks for its ∂h_t/∂h_{t−3} block (k × k)."),
+        "h-only-wrong-order": Mistake("Two slips: that multiplies the three ∂h_τ/∂h_{τ−1} blocks only, which misses the path through c "
+                                      "(h_t also depends on h_{t−3} through c_{t−1} and c_{t−2}), and in the wrong order: in a chain "
+                                      "rule the Jacobian of the last step stands on the left. Order matters: " + _order_example() + "."),
     }
 
     def output_shape(self, args):
@@ -506,6 +532,9 @@ class DfDhPrev(_ArrayFunctionQuestion):
         "column-scaling": Mistake("You scaled the columns (U * s broadcasts over columns); σ′(z[d1]) scales row d1: s[:, None] * U."),
         "missing-input-term": Mistake("σ′ is evaluated at U^f h_{t−1} only; the pre-activation also contains W^f x_t."),
         "missing-recurrent-term": Mistake("σ′ is evaluated at W^f x_t only; the pre-activation also contains U^f h_{t−1}."),
+        "U-transposed": Mistake("You scaled the rows of U^f transposed: row d1 of ∂f_t/∂h_{t−1} needs row d1 of U^f (z[d1] uses "
+                                "U^f[d1, :]), and row d1 of U^fᵀ is column d1 of U^f. For example with U^f = [[1, 2], [3, 4]], row 0 "
+                                "is (1, 2) but row 0 of U^fᵀ is (1, 3)."),
     }
 
     def output_shape(self, args):

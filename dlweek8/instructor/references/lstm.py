@@ -89,10 +89,12 @@ def _gate_probes(seed: int, sizes):
 
 
 def _dh(i, f, o, u, c_prev, di, df, do, du, *, o_term=True, slope=_tanh_prime, c=None, f_term=True, i_term=True,
-        u_term=True, f_path=False):
-    """∂h_t/∂h_{t−1} by the product rule; each keyword switches one part off (or, f_path, a wrong one on)."""
+        u_term=True, f_path=False, swap_iu=False):
+    """∂h_t/∂h_{t−1} by the product rule; each keyword switches one part off (or, f_path, a wrong one on;
+    swap_iu, each of i_t and u_t paired with its own Jacobian)."""
     c = f * c_prev + i * u if c is None else c
-    dc = (c_prev[:, None] * df if f_term else 0) + (u[:, None] * di if i_term else 0) + (i[:, None] * du if u_term else 0)
+    left, right = (i, u) if swap_iu else (u, i)
+    dc = (c_prev[:, None] * df if f_term else 0) + (left[:, None] * di if i_term else 0) + (right[:, None] * du if u_term else 0)
     if f_path:
         dc = dc + np.diag(f)  # as if ∂c_{t−1}/∂h_{t−1} were the identity
     return (np.tanh(c)[:, None] * do if o_term else 0) + (o * slope(c))[:, None] * dc
@@ -122,6 +124,7 @@ dh_dh_prev = Solution(
         "c-prev-for-c": lambda i, f, o, u, c_prev, *j: _dh(i, f, o, u, c_prev, *j, c=c_prev),
         "transposed": lambda *a: _dh(*a).T,
         "column-scaling": _dh_columns,
+        "i-u-swapped": lambda *a: _dh(*a, swap_iu=True),
     },
     unnamed=(lambda *a: _dh(*a) + 1e-3,),
     public_probes=lambda: _gate_probes(1, PUBLIC_SIZES),
@@ -171,6 +174,7 @@ three_step_jacobian = Solution(
         "block-dc-dh": lambda Ss: _block(_product(Ss), 1, 0),
         "block-dc-dc": lambda Ss: _block(_product(Ss), 1, 1),
         "whole-product": _product,
+        "h-only-wrong-order": lambda Ss: _block(Ss[0], 0, 0) @ _block(Ss[1], 0, 0) @ _block(Ss[2], 0, 0),
     },
     unnamed=(lambda Ss: _block(Ss[2] @ Ss[1], 0, 0),),
     public_probes=lambda: _three_step_probes(2, PUBLIC_SIZES),
@@ -232,6 +236,7 @@ df_dh_prev = Solution(
         "column-scaling": lambda W, U, x, h: _sigmoid_prime(_z_f(W, U, x, h)) * U,
         "missing-input-term": lambda W, U, x, h: _sigmoid_prime(U @ h)[:, None] * U,
         "missing-recurrent-term": lambda W, U, x, h: _sigmoid_prime(W @ x)[:, None] * U,
+        "U-transposed": lambda W, U, x, h: _sigmoid_prime(_z_f(W, U, x, h))[:, None] * U.T,
     },
     unnamed=(lambda *a: 1.01 * _df_dh_prev(*a),),
     public_probes=lambda: [(cell.W_f, cell.U_f, xs[0], h) for cell, xs, h, _ in _cells(4, PUBLIC_SIZES)],
