@@ -33,6 +33,15 @@ def _raises(*args):
     raise ValueError("boom")
 
 
+def _mapped(reference, change):
+    """A function giving ``change`` of each array the reference returns."""
+    def answer(*args):
+        out = reference(*args)
+        return tuple(change(x) for x in out) if isinstance(out, tuple) else change(out)
+
+    return answer
+
+
 def _function_answers(q) -> dict:
     found = solutions.solution(q)
     answers = {"right": as_student(found.answer)}
@@ -44,10 +53,8 @@ def _function_answers(q) -> dict:
         "returns a 7x7x7 array": lambda *a: np.zeros((7, 7, 7)),
         "returns a number": lambda *a: 0.25,
         "raises": _raises,
-        "NaN of the right shape": lambda *a, _f=as_student(found.answer): np.full(np.shape(_f(*a)), np.nan) if not isinstance(_f(*a), tuple)
-        else tuple(np.full(np.shape(x), np.nan) for x in _f(*a)),
-        "scaled by 1.01": lambda *a, _f=as_student(found.answer): 1.01 * np.asarray(_f(*a)) if not isinstance(_f(*a), tuple)
-        else tuple(1.01 * np.asarray(x) for x in _f(*a)),
+        "NaN of the right shape": _mapped(found.answer, lambda x: np.full(np.shape(x), np.nan)),
+        "scaled by 1.01": _mapped(found.answer, lambda x: 1.01 * np.asarray(x)),
         "not a function": 3,
         "blank": ...,
     }
