@@ -21,7 +21,7 @@ import pytest
 import torch
 
 import dlweek8
-from dlweek8 import gradcheck, lstm, written
+from dlweek8 import gradcheck, kinds, lstm, written
 from dlweek8.checks import lstm as lstm_checks
 from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED
 from dlweek8.instructor import solutions
@@ -75,7 +75,7 @@ def _raises_not_implemented(method) -> bool:
 
 @pytest.mark.parametrize("q", VALUES, ids=ids(VALUES))
 def test_every_mistake_a_value_question_names_is_catalogued(q):
-    named = set(getattr(q, "mistakes", {})) | ({"right-answer-wrong-reason"} if isinstance(q, lstm_checks._ClaimsWithReason) else set())
+    named = set(getattr(q, "mistakes", {})) | ({"right-answer-wrong-reason"} if isinstance(q, kinds.ClaimsWithReasonQuestion) else set())
     assert named and named == set(solutions.solution(q).wrong), q.id
 
 
@@ -395,7 +395,7 @@ def test_a_numerical_gradient_from_the_package_gets_no_credit_but_ones_own_passe
 
 
 # -- yes/no questions with a reason ------------------------------------------------------------------
-REASONED = [q for q in VALUES if isinstance(q, lstm_checks._ClaimsWithReason)]
+REASONED = [q for q in VALUES if isinstance(q, kinds.ClaimsWithReasonQuestion)]
 
 
 @pytest.mark.parametrize("q", REASONED, ids=ids(REASONED))
