@@ -7,7 +7,8 @@ middle one inside a submission's kernel and the other two in its own process:
 1. :class:`Cases`: probe inputs with the outputs expected of a right answer and of each
    named mistake. In a notebook these are the *public* cases, stored as plain data in
    ``dlweek8/checks/probes/<question id>.json``; the grader adds hidden cases computed from
-   the instructor's references (:mod:`dlweek8.instructor.solutions`);
+   the instructor's references (:mod:`dlweek8.instructor.solutions`), flagged ``hidden``: no
+   feedback shows their inputs or outputs;
 2. the call: :func:`dlweek8.untrusted.call_each` runs the student's function on the probes;
 3. ``judge_calls(question, cases, outcomes)``: the verdict, from plain outcomes only.
 
