@@ -502,15 +502,26 @@ def test_the_attribute_scan_finds_an_answer_held_in_the_clear():
             del q.__dict__[name]
 
 
-def test_the_forget_bias_module_has_no_public_function_from_p_to_the_bias():
-    for name in dir(lstm_checks):
-        value = getattr(lstm_checks, name)
+def _functions_from_p_to_the_bias(module) -> list[str]:
+    """Public functions of ``module`` that turn the gate value 0.95 into the graded bias ln 19."""
+    found = []
+    for name in dir(module):
+        value = getattr(module, name)
         if callable(value) and not isinstance(value, type) and not name.startswith("_"):
             try:
                 out = value(0.95)
             except Exception:  # noqa: BLE001 - not a function of one number
                 continue
-            assert not (isinstance(out, float) and abs(out - math.log(19)) < 1e-3), name
+            if isinstance(out, float) and abs(out - math.log(19)) < 1e-3:
+                found.append(name)
+    return found
+
+
+def test_the_checks_module_has_no_public_function_from_p_to_the_bias(monkeypatch):
+    """Protection: the logit is computed inside ForgetBias.judge only. A planted public logit is found."""
+    assert _functions_from_p_to_the_bias(lstm_checks) == []
+    monkeypatch.setattr(lstm_checks, "logit", lambda p: math.log(p / (1 - p)), raising=False)
+    assert _functions_from_p_to_the_bias(lstm_checks) == ["logit"]
 
 
 # -- issue 22 item 4: yes/no feedback never states the right combination --------------------------------------
