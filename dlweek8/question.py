@@ -7,7 +7,8 @@ middle one inside a submission's kernel and the other two in its own process:
 1. :class:`Cases`: probe inputs with the outputs expected of a right answer and of each
    named mistake. In a notebook these are the *public* cases, stored as plain data in
    ``dlweek8/checks/probes/<question id>.json``; the grader adds hidden cases computed from
-   the instructor's references (:mod:`dlweek8.instructor.solutions`);
+   the instructor's references (:mod:`dlweek8.instructor.solutions`), flagged ``hidden``: no
+   feedback shows their inputs or outputs;
 2. the call: :func:`dlweek8.untrusted.call_each` runs the student's function on the probes;
 3. ``judge_calls(question, cases, outcomes)``: the verdict, from plain outcomes only.
 
@@ -16,6 +17,7 @@ The student build holds no reference for a function answer: only the stored outp
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,11 +89,16 @@ class ValueQuestion(Question):
 
 @dataclass(frozen=True)
 class Cases:
-    """Probe inputs, the right output for each, and each named mistake's output for each."""
+    """Probe inputs, the right output for each, and each named mistake's output for each.
+
+    ``hidden`` flags the probes that only the grader has (one bool per probe; empty: none are):
+    feedback never shows a hidden probe's input or output (see :func:`judge_calls`).
+    """
 
     probes: tuple = ()  # argument tuples (plain data)
     expected: tuple = ()  # the right output per probe
     mistakes: dict = field(default_factory=dict)  # mistake name -> its output per probe
+    hidden: tuple = ()  # per probe: True if only the grader has it
 
     def __add__(self, other: "Cases") -> "Cases":
         names = self.mistakes.keys() & other.mistakes.keys()
@@ -99,6 +106,25 @@ class Cases:
             self.probes + other.probes,
             self.expected + other.expected,
             {name: self.mistakes[name] + other.mistakes[name] for name in self.mistakes if name in names},
+            self.flags() + other.flags(),
+        )
+
+    def flags(self) -> tuple:
+        """One bool per probe: whether it is hidden."""
+        return tuple(self.hidden) if self.hidden else (False,) * len(self.probes)
+
+    def as_hidden(self) -> "Cases":
+        """The same cases, every one flagged hidden."""
+        return Cases(self.probes, self.expected, self.mistakes, (True,) * len(self.probes))
+
+    def subset(self, indices) -> "Cases":
+        """The cases at ``indices``, in that order."""
+        flags = self.flags()
+        return Cases(
+            tuple(self.probes[i] for i in indices),
+            tuple(self.expected[i] for i in indices),
+            {name: tuple(outputs[i] for i in indices) for name, outputs in self.mistakes.items()},
+            tuple(flags[i] for i in indices),
         )
 
     def to_json(self) -> str:
@@ -159,7 +185,12 @@ def judge_value(question: ValueQuestion, answer) -> Feedback:
 
 
 def judge_calls(question: FunctionQuestion, cases: Cases, outcomes) -> Feedback:
-    """Verdict on the outcomes of calling a student's function on ``cases.probes``; never raises."""
+    """Verdict on the outcomes of calling a student's function on ``cases.probes``; never raises.
+
+    The public cases are judged first, with examples as usual. Only when they all pass do the
+    hidden ones count: then the feedback says how many failed and which named mistakes they
+    fit, never their inputs or outputs.
+    """
     if outcomes and outcomes[0].error_type == "NotImplementedError":
         return question.unanswered("Replace `raise NotImplementedError` with your code, then run this cell again.")
     if len(outcomes) != len(cases.probes):
@@ -167,6 +198,23 @@ def judge_calls(question: FunctionQuestion, cases: Cases, outcomes) -> Feedback:
     used = next((name for outcome in outcomes for name in outcome.calls if name in question.own_work), None)
     if used:
         return question.not_own_work(used)
+    flags = cases.flags()
+    shown = [n for n, hidden in enumerate(flags) if not hidden]
+    hidden = [n for n, is_hidden in enumerate(flags) if is_hidden]
+    if not hidden:
+        return _judge_shown(question, cases, outcomes)
+    if shown:
+        verdict = _judge_shown(question, cases.subset(shown), [outcomes[n] for n in shown])
+        if verdict.status != CORRECT:
+            return verdict
+    failing = [n for n in hidden if not _passes(question, cases.subset([n]), outcomes[n])]
+    if not failing:
+        return _judge_shown(question, cases, outcomes)
+    return _hidden_failures(question, cases.subset(failing), [outcomes[n] for n in failing], len(shown), len(hidden))
+
+
+def _judge_shown(question: FunctionQuestion, cases: Cases, outcomes) -> Feedback:
+    """The verdict on cases whose inputs and outputs the feedback may show."""
     for args, outcome in zip(cases.probes, outcomes, strict=True):
         if outcome.timed_out:
             return question.invalid(
@@ -179,6 +227,47 @@ def judge_calls(question: FunctionQuestion, cases: Cases, outcomes) -> Feedback:
                 example=(("inputs", question.describe_probe(args)),),
             )
     return _guarded(question, question.judge, cases, outcomes)
+
+
+def _passes(question: FunctionQuestion, case: Cases, outcome) -> bool:
+    """Whether the answer is right on one case."""
+    return not outcome.timed_out and outcome.error is None and _guarded(question, question.judge, case, [outcome]).status == CORRECT
+
+
+def _hidden_failures(question: FunctionQuestion, failing: Cases, outcomes, shown: int, hidden: int) -> Feedback:
+    """Feedback on hidden cases that fail: how many, and the named mistakes they fit; no input or output."""
+    message = (f"Your function is right on the {shown} public cases but not on {len(outcomes)} of the {hidden} hidden cases the "
+               "grader adds (other sizes and values; their inputs and outputs are not shown).")
+    errors = sorted({outcome.error_type or "an error" for outcome in outcomes if outcome.error is not None})
+    verdict = None if errors else _guarded(question, question.judge, failing, outcomes)
+    names = () if verdict is None else tuple(name for name in verdict.mistakes if name != "package-function")
+    if errors:
+        message += f" On them it raised {', '.join(errors)} or did not finish."
+    elif names:
+        listing = "; ".join(f"({n}) {_label(question, name)}" for n, name in enumerate(names, 1))
+        message += f" There it fits the named mistake {listing[4:]}." if len(names) == 1 else f" There it fits {len(names)} named mistakes: {listing}."
+    elif verdict.status == INVALID:
+        message += " On them it returned no valid answer (None, another type or another shape)."
+    else:
+        message += " No named mistake fits them."
+    message += " Test your function on inputs of your own, of other sizes too."
+    return question.wrong(message, mistake=names[0] if names else None, mistakes=names)
+
+
+#: A ``{placeholder}`` for a number known only when judging a case.
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w*\}")
+
+
+def _label(question, name: str) -> str:
+    """“name”: a short description of a named mistake, with no number of a case in it."""
+    try:
+        label = question.mistake_label(name)
+        if _PLACEHOLDER.search(label):
+            sentences = re.split(r"(?<=\.)\s+", question.mistake(name).message)
+            label = next((s.rstrip(".") for s in sentences if not _PLACEHOLDER.search(s)), "")
+    except Exception:  # noqa: BLE001 - a kind without labels
+        label = ""
+    return f"“{name}”: {label}" if label else f"“{name}”"
 
 
 def package_function(answer) -> str | None:

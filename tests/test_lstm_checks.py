@@ -8,6 +8,8 @@ any numpy error state, answer forms students write, and bad inputs (never an exc
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 import re
 import time
@@ -19,13 +21,13 @@ import pytest
 import torch
 
 import dlweek8
-from dlweek8 import gradcheck, lstm, written
+from dlweek8 import gradcheck, kinds, lstm, written
 from dlweek8.checks import lstm as lstm_checks
 from dlweek8.feedback import CORRECT, INCORRECT, INVALID, UNANSWERED
 from dlweek8.instructor import solutions
 from dlweek8.instructor.solutions import as_student
 from dlweek8.instructor.references import lstm as ref
-from dlweek8.question import FunctionQuestion, ValueQuestion
+from dlweek8.question import PROBES_DIR, FunctionQuestion, ValueQuestion
 from dlweek8.widgets.answers import answer_box
 
 LSTM = [q for q in dlweek8.questions() if q.id.startswith("lstm.")]
@@ -73,7 +75,7 @@ def _raises_not_implemented(method) -> bool:
 
 @pytest.mark.parametrize("q", VALUES, ids=ids(VALUES))
 def test_every_mistake_a_value_question_names_is_catalogued(q):
-    named = set(getattr(q, "mistakes", {})) | ({"right-answer-wrong-reason"} if isinstance(q, lstm_checks._ClaimsWithReason) else set())
+    named = set(getattr(q, "mistakes", {})) | ({"right-answer-wrong-reason"} if isinstance(q, kinds.ClaimsWithReasonQuestion) else set())
     assert named and named == set(solutions.solution(q).wrong), q.id
 
 
@@ -393,19 +395,169 @@ def test_a_numerical_gradient_from_the_package_gets_no_credit_but_ones_own_passe
 
 
 # -- yes/no questions with a reason ------------------------------------------------------------------
-REASONED = [q for q in VALUES if isinstance(q, lstm_checks._ClaimsWithReason)]
+REASONED = [q for q in VALUES if isinstance(q, kinds.ClaimsWithReasonQuestion)]
 
 
 @pytest.mark.parametrize("q", REASONED, ids=ids(REASONED))
 def test_right_claims_with_each_wrong_reason_get_half_credit_and_a_rebuttal(q):
-    right = solutions.solution(q).answer
+    found = solutions.solution(q)
+    right = found.answer
     assert dlweek8.check(q.id, right).points == 1.0
     for letter in q.reasons:
-        if letter == q.right_reason:
+        if letter == right[-1]:
             continue
         feedback = dlweek8.check(q.id, right[:-1] + (letter,))
         assert (feedback.mistake, feedback.points) == ("right-answer-wrong-reason", 0.5), str(feedback)
-        assert feedback.message == q.reason_rebuttal[letter]
+        assert feedback.message == found.feedback[right[:-1] + (letter,)]
+
+
+@pytest.mark.parametrize("q", REASONED, ids=ids(REASONED))
+def test_every_combination_gets_the_feedback_its_reference_writes(q):
+    """Every claims × letter combination is judged from the sealed store, with the text the references hold."""
+    found = solutions.solution(q)
+    count = len(q.claims)
+    named = {answer[:count]: name for name, answer in found.wrong.items() if name != "right-answer-wrong-reason"}
+    for combination in _combinations(q):
+        feedback = dlweek8.check(q.id, combination)
+        if combination == found.answer:
+            assert feedback.passed and feedback.message == found.feedback[combination]
+        elif combination[:count] == found.answer[:count]:
+            assert feedback.mistake == "right-answer-wrong-reason" and feedback.message == found.feedback[combination]
+        else:
+            assert feedback.mistake == named[combination[:count]] and feedback.points == 0, str(feedback)
+            assert feedback.message == found.feedback[combination[:count]]
+
+
+def _combinations(q):
+    return [claims + (letter,) for claims in itertools.product((False, True), repeat=len(q.claims)) for letter in q.reasons]
+
+
+def test_the_stored_sealed_feedback_is_what_the_references_give():
+    for q in REASONED:
+        stored = json.loads((PROBES_DIR / f"{q.id}.json").read_text(encoding="utf-8"))
+        assert stored == solutions.sealed_feedback(q), "run: python -m dlweek8 store-probes"
+
+
+# -- issue 22 item 3: no attribute holds a yes/no or value answer in the clear ------------------------------
+def _attribute_values(obj):
+    """Every attribute value of ``obj`` and of its class (and bases), and one level into containers."""
+    names = set(vars(obj)) if hasattr(obj, "__dict__") else set()
+    for klass in type(obj).__mro__:
+        names |= set(vars(klass))
+    values = []
+    for name in sorted(names):
+        try:
+            value = getattr(obj, name)
+        except Exception:  # noqa: BLE001 - a property that needs more than the object
+            continue
+        values.append((name, value))
+        if isinstance(value, dict):
+            values += [(f"{name}[key]", key) for key in value] + [(f"{name}[{key!r}]", item) for key, item in value.items()]
+        elif isinstance(value, (tuple, list, set, frozenset)):
+            values += [(f"{name}[]", item) for item in value]
+    return values
+
+
+def _holds(value, answer) -> bool:
+    """Whether ``value`` is ``answer`` in the clear: equal, a float within rounding, or a text stating it."""
+    if isinstance(answer, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value - answer) <= 1e-3
+    if isinstance(answer, tuple):
+        as_list = list(answer)
+        return value in (answer, as_list, answer[:-1], as_list[:-1]) if isinstance(value, (tuple, list)) else False
+    return value == answer
+
+
+def _leaks(q) -> list[str]:
+    found = solutions.solution(q)
+    leaks = [name for name, value in _attribute_values(q) if _holds(value, found.answer)]
+    # a claims question: no text that the right combination alone gets (its explanation) in the clear
+    texts = [found.feedback[found.answer]] if found.feedback else []
+    leaks += [name for name, value in _attribute_values(q) if isinstance(value, str) and any(t[:60] in value for t in texts)]
+    return leaks
+
+
+LEAK_SCANNED = [q for q in dlweek8.questions() if q.id.startswith(("lstm.", "backprop.")) and not written.is_written(q)
+                and not isinstance(q, FunctionQuestion)]
+
+
+@pytest.mark.parametrize("q", LEAK_SCANNED, ids=ids(LEAK_SCANNED))
+def test_no_attribute_of_a_question_holds_its_answer_in_the_clear(q):
+    """Protection: the keyed digests and sealed texts of dlweek8.kinds, and the logit computed inside ForgetBias.judge."""
+    assert not _leaks(q), f"{q.id} holds its answer in {_leaks(q)}"
+    assert dlweek8.check(q.id, as_student(solutions.solution(q).answer)).passed  # the protection keeps the check working
+
+
+def test_the_attribute_scan_finds_an_answer_held_in_the_clear():
+    """The scan above, run on the questions as they were before the protection: each leak is found."""
+    cell = dlweek8.checks.get("lstm.cell_state_dependence")
+    bias = dlweek8.checks.get("lstm.forget_bias")
+    for q, name, value in ((cell, "right_claims", (False,)), (cell, "right_reason_and_claims", [False, "B"]),
+                           (bias, "expected", math.log(19)),
+                           (cell, "explanation", solutions.solution(cell).feedback[(False, "B")])):
+        q.__dict__[name] = value
+        try:
+            assert name in _leaks(q)
+        finally:
+            del q.__dict__[name]
+
+
+def _functions_from_p_to_the_bias(module) -> list[str]:
+    """Public functions of ``module`` that turn the gate value 0.95 into the graded bias ln 19."""
+    found = []
+    for name in dir(module):
+        value = getattr(module, name)
+        if callable(value) and not isinstance(value, type) and not name.startswith("_"):
+            try:
+                out = value(0.95)
+            except Exception:  # noqa: BLE001 - not a function of one number
+                continue
+            if isinstance(out, float) and abs(out - math.log(19)) < 1e-3:
+                found.append(name)
+    return found
+
+
+def test_the_checks_module_has_no_public_function_from_p_to_the_bias(monkeypatch):
+    """Protection: the logit is computed inside ForgetBias.judge only. A planted public logit is found."""
+    assert _functions_from_p_to_the_bias(lstm_checks) == []
+    monkeypatch.setattr(lstm_checks, "logit", lambda p: math.log(p / (1 - p)), raising=False)
+    assert _functions_from_p_to_the_bias(lstm_checks) == ["logit"]
+
+
+# -- issue 22 item 4: yes/no feedback never states the right combination --------------------------------------
+#: Wording that states a right claim of each question, or that the claims should be flipped.
+RIGHT_WORDING = {
+    "lstm.cell_state_dependence": (r"not a function", r"pin(s)? down", r"no function maps", r"is no function", r"cannot be a function",
+                                   r"does not depend", r"independent"),
+    "lstm.argmax_vs_input": (r"argmax (does not|doesn't|cannot|won't) (depend|move|change)", r"(max|maximum|best value) (moves|depends|changes)",
+                             r"does not depend", r"still wins", r"keeps the winner", r"same (one|candidate) wins"),
+}
+GIVE_AWAY = (r"wrong way round", r"the other way round", r"the right answer", r"should be", r"\b(True|False)\b", r"flip")
+
+
+@pytest.mark.parametrize("q", REASONED, ids=ids(REASONED))
+def test_feedback_on_a_wrong_combination_never_states_the_right_one(q):
+    found = solutions.solution(q)
+    right_letter = found.answer[-1]
+    right_reason = q.reasons[right_letter]
+    for combination in _combinations(q):
+        if combination == found.answer:
+            continue
+        feedback = dlweek8.check(q.id, combination)
+        said = " ".join([feedback.message, *(f"{label} {value}" for label, value in feedback.example)])
+        assert not feedback.passed
+        for pattern in RIGHT_WORDING[q.id] + GIVE_AWAY:
+            assert not re.search(pattern, said, re.I), f"{combination}: {pattern!r} in {said!r}"
+        assert right_reason not in said and right_reason[:40] not in said, f"{combination}: the right reason's text in {said!r}"
+        assert not re.search(rf"(reason|letter|option)\s*\(?{right_letter}\b", said), f"{combination}: names the right letter"
+        assert repr(found.answer) not in said and ", ".join(map(str, found.answer[:-1])) not in said
+
+
+def test_the_old_give_away_wording_is_caught():
+    """The catalogue above rejects the two texts issue 22 quotes."""
+    for text, qid in (("Both claims are the wrong way round. Adding the same number keeps the winner.", "lstm.argmax_vs_input"),
+                      ("Counter-example: ... So h_{t−1} does not pin down c_{t−1}.", "lstm.cell_state_dependence")):
+        assert any(re.search(p, text, re.I) for p in RIGHT_WORDING[qid] + GIVE_AWAY)
 
 
 @pytest.mark.parametrize("q", REASONED, ids=ids(REASONED))
@@ -420,21 +572,21 @@ def test_the_cell_state_feedback_argues_validly():
     assert "proves nothing" in direction.message
     for answer in ((True, "A"), (True, "B"), (True, "D")):
         wrong = dlweek8.check(q.id, answer)
-        assert wrong.mistake == "c-depends-on-h" and "both give h" in wrong.message and "computed after" not in wrong.message
+        assert wrong.mistake == "claim-fails" and "both give h" in wrong.message and "computed after" not in wrong.message
     right = dlweek8.check(q.id, (False, "B"))
     assert "separate inputs" in right.message and "loses information" in right.message
 
 
 def test_the_same_h_counter_example_is_true():
     o1, c1, o2 = 0.5, 1.0, 0.8
-    text = lstm_checks._same_h_counter_example()
+    text = ref.same_h_counter_example()
     c2 = float(re.search(r"o = 0.8, c = ([\d.]+)", text).group(1))
     assert abs(o1 * math.tanh(c1) - o2 * math.tanh(c2)) < 1e-4 and abs(c1 - c2) > 0.4
 
 
 def test_the_argmax_feedback_shows_a_shift_with_other_numbers():
     feedback = dlweek8.check("lstm.argmax_vs_input", (True, True, "D"))
-    assert feedback.mistake == "argmax-moves" and "(5.0, 6.5, 4.3)" in feedback.message
+    assert feedback.mistake == "argmax-claim-fails" and "(5.0, 6.5, 4.3)" in feedback.message
 
 
 # -- bad inputs -----------------------------------------------------------------------------------------
@@ -566,10 +718,77 @@ def test_the_references_left_the_student_package():
 # -- issue 22 item 4: the reason is exactly one of the offered letters ----------------------------------------
 @pytest.mark.parametrize("qid", ["lstm.cell_state_dependence", "lstm.argmax_vs_input"])
 def test_a_reason_must_be_exactly_one_offered_letter(qid):
-    q = dlweek8.checks.get(qid)
-    claims = list(q.right_claims)
+    *claims, right_reason = solutions.solution(qid).answer
     for reason in ("Because they are separate", "B because", "BB", "b)", ""):
         feedback = dlweek8.check(qid, (*claims, reason))
         assert feedback.status == "invalid" and feedback.points == 0, (reason, str(feedback))
-    for letter in (q.right_reason, q.right_reason.lower(), f" {q.right_reason} "):
+    for letter in (right_reason, right_reason.lower(), f" {right_reason} "):
         assert dlweek8.check(qid, (*claims, letter)).passed
+
+
+# -- issue 23 item 4: common slips that got only "differs on 4 of 4 cells" are named ----------------------------
+SLIPS = [("lstm.dh_dh_prev", "i-u-swapped"), ("lstm.three_step_jacobian", "h-only-wrong-order"), ("lstm.df_dh_prev", "U-transposed")]
+
+
+@pytest.mark.parametrize("qid, name", SLIPS)
+def test_a_common_slip_is_named_with_a_counter_example(qid, name):
+    feedback = dlweek8.check(qid, as_student(solutions.solution(qid).wrong[name]))
+    assert (feedback.status, feedback.mistake, feedback.mistakes) == (INCORRECT, name, (name,)), str(feedback)
+    assert "differs from the reference" not in feedback.message and ("For example" in feedback.message or "for a = 3x" in feedback.message
+                                                                      or "Order matters" in feedback.message)
+    assert dict(feedback.example)["got"] != dict(feedback.example)["expected (autograd)"]
+
+
+def slip_i_u(i, f, o, u, c_prev, di, df, do, du):
+    """The slip as a student writes it: i_t with ∂i_t and u_t with ∂u_t."""
+    c = f * c_prev + i * u
+    dc = c_prev[:, None] * df + i[:, None] * di + u[:, None] * du
+    return np.tanh(c)[:, None] * do + (o * (1 - np.tanh(c) ** 2))[:, None] * dc
+
+
+def slip_h_only_wrong_order(Ss):
+    k = len(Ss[0]) // 2
+    return Ss[0][:k, :k] @ Ss[1][:k, :k] @ Ss[2][:k, :k]
+
+
+def slip_u_transposed(W_f, U_f, x, h_prev):
+    z = W_f @ x + U_f @ h_prev
+    return (sig(z) * sig(-z))[:, None] * U_f.T
+
+
+@pytest.mark.parametrize("qid, name, answer", [(*SLIPS[0], slip_i_u), (*SLIPS[1], slip_h_only_wrong_order), (*SLIPS[2], slip_u_transposed)])
+def test_the_slips_written_by_hand_are_named_and_really_wrong(qid, name, answer):
+    """Each slip, written as a student would, is named; and it is wrong against torch.autograd (not only against the reference)."""
+    assert dlweek8.check(qid, answer).mistake == name
+    rng = np.random.default_rng(7)
+    cell = lstm.random_cell(rng, hidden_size=4, input_size=3)
+    x, h, c = lstm.random_state(rng, cell)
+    if qid == "lstm.df_dh_prev":
+        truth = torch.autograd.functional.jacobian(lambda hh: torch.sigmoid(torch.tensor(cell.W_f) @ torch.tensor(x) + torch.tensor(cell.U_f) @ hh),
+                                                   torch.tensor(h)).numpy()
+        assert not np.allclose(answer(cell.W_f, cell.U_f, x, h), truth, atol=1e-6)
+    elif qid == "lstm.dh_dh_prev":
+        s = lstm.step(cell, x, h, c)
+        J = lstm.gate_jacobians(cell, x, h)
+        truth = lstm.autograd_jacobians(cell, x, h, c)["h"]
+        assert not np.allclose(answer(s.i, s.f, s.o, s.u, c, J["i"], J["f"], J["o"], J["u"]), truth, atol=1e-6)
+    else:
+        xs = rng.standard_normal((3, 3))
+        steps = lstm.run(cell, xs, h, c)
+        hs, cs = [h] + [st.h for st in steps], [c] + [st.c for st in steps]
+        Ss = [lstm.state_jacobian(cell, xs[n], hs[n], cs[n]) for n in range(3)]
+        truth = lstm.autograd_unrolled_jacobian(cell, xs, h, c)[:4, :4]
+        assert not np.allclose(answer(Ss), truth, atol=1e-6)
+
+
+def test_the_slips_counter_examples_are_true():
+    a_b = lstm_checks._product_rule_example()
+    x, eps = 1.0, 1e-6
+    derivative = (3 * (x + eps) ** 3 - 3 * (x - eps) ** 3) / (2 * eps)
+    assert f"= {round(derivative):g} = b·a′ + a·b′ = 1·3 + 3·2" in a_b and "a·a′ + b·b′ = 3·3 + 1·2 = 11" in a_b
+    A, B = np.array([[1, 1], [0, 1]]), np.array([[1, 0], [1, 1]])
+    order = lstm_checks._order_example()
+    assert f"AB = {(A @ B).tolist()}" in order and f"BA = {(B @ A).tolist()}" in order
+    U = np.array([[1, 2], [3, 4]])
+    said = lstm_checks.DfDhPrev.mistakes["U-transposed"].message
+    assert f"row 0 is {tuple(U[0].tolist())}" in said and f"row 0 of U^fᵀ is {tuple(U.T[0].tolist())}" in said

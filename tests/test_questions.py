@@ -17,7 +17,7 @@ import pytest
 
 import dlweek8
 from dlweek8 import plain, untrusted
-from dlweek8.question import FunctionQuestion, ValueQuestion, judge_calls
+from dlweek8.question import Cases, FunctionQuestion, ValueQuestion, judge_calls
 from dlweek8.mistakes import Mistake
 from dlweek8.instructor import solutions
 from dlweek8.instructor.solutions import as_student
@@ -176,6 +176,81 @@ def test_a_lookup_table_of_the_public_outputs_passes_the_notebook_and_fails_grad
     graded = solutions.graded_cases(q)
     outcomes = untrusted.call_each(answer, graded.probes, seconds=10)
     assert judge_calls(q, graded, outcomes).status != CORRECT
+
+
+def _numbers_of(value) -> list:
+    """Every number in a plain value (arrays, lists, tuples, dicts), flat."""
+    if isinstance(value, np.ndarray):
+        return value.reshape(-1).tolist()
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _numbers_of(item)]
+    if isinstance(value, dict):
+        return [x for item in value.values() for x in _numbers_of(item)]
+    return [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def _printed(x: float) -> set[str]:
+    """The ways a feedback line could print a float of a case."""
+    return {f"{x:.6g}", f"{x:.4g}", f"{x:.4f}", f"{x:.3f}", repr(x)[:9]}
+
+
+def _hidden_said(q, feedback, hidden) -> list[str]:
+    """The hidden probes' inputs and outputs that ``feedback`` states."""
+    said = str(feedback) + " ".join(f"{label} {value}" for label, value in feedback.example)
+    found = [q.describe_probe(args) for args in hidden.probes if q.describe_probe(args) in said]
+    for args, expected in zip(hidden.probes, hidden.expected, strict=True):
+        for x in _numbers_of(list(args)) + _numbers_of(expected):
+            if isinstance(x, float) and abs(x) > 1e-3 and x != round(x):
+                found += [form for form in _printed(x) if form in said]
+    return found
+
+
+def fitted_then(cases, fallback):
+    """A 'solution' that returns the stored public outputs and ``fallback``'s outputs elsewhere."""
+    table = lookup_table(cases)
+
+    def answer(*args):
+        found = table(*args)
+        return fallback(*args) if found is None else found
+
+    return answer
+
+
+@pytest.mark.parametrize("q", FUNCTIONS, ids=[q.id for q in FUNCTIONS])
+def test_feedback_never_states_a_hidden_probe(q):
+    """Issue 20 item 4. Protection: judge_calls judges hidden cases only after the public ones pass, and then
+    reports their count and the named mistakes they fit (question.Cases.hidden, question._hidden_failures)."""
+    graded, hidden = solutions.graded_cases(q), solutions.hidden_cases(q)
+    assert sum(graded.flags()) == len(hidden.probes) > 0 and not any(q.public_cases().flags())
+    answers = [("lookup table", lookup_table(q.public_cases()))]
+    answers += [(name, fitted_then(q.public_cases(), wrong)) for name, wrong in solutions.solution(q).wrong.items() if callable(wrong)]
+    for label, answer in answers:
+        feedback = judge_calls(q, graded, untrusted.call_each(answer, graded.probes, seconds=10))
+        if feedback.status == CORRECT and label != "lookup table":
+            continue  # a wrong formula that the hidden cases do not tell apart (e.g. right whenever d = 1)
+        assert feedback.status != CORRECT and "hidden cases" in feedback.message, (label, str(feedback))
+        assert feedback.example == () and not _hidden_said(q, feedback, hidden), (label, _hidden_said(q, feedback, hidden))
+
+
+@pytest.mark.parametrize("q", FUNCTIONS, ids=[q.id for q in FUNCTIONS])
+def test_a_formula_fitted_to_the_public_cases_is_named_by_its_hidden_mistake(q):
+    graded = solutions.graded_cases(q)
+    named = 0
+    for name, wrong in solutions.solution(q).wrong.items():
+        if not callable(wrong):
+            continue
+        feedback = judge_calls(q, graded, untrusted.call_each(fitted_then(q.public_cases(), wrong), graded.probes, seconds=10))
+        named += name in feedback.mistakes
+    assert named >= 1, f"{q.id}: no fitted wrong formula was named"
+
+
+def test_the_hidden_scan_finds_a_hidden_probe_shown_as_before():
+    """Without the flags (the cases as the grader had them before), the lookup table's feedback shows a hidden probe."""
+    for q in FUNCTIONS:
+        graded, hidden = solutions.graded_cases(q), solutions.hidden_cases(q)
+        unflagged = Cases(graded.probes, graded.expected, graded.mistakes)
+        feedback = judge_calls(q, unflagged, untrusted.call_each(lookup_table(q.public_cases()), graded.probes, seconds=10))
+        assert _hidden_said(q, feedback, hidden), q.id
 
 
 @pytest.mark.parametrize("q", FUNCTIONS, ids=[q.id for q in FUNCTIONS])

@@ -17,7 +17,7 @@ import pytest
 
 import dlweek8
 from dlweek8 import checks, written
-from dlweek8.instructor import leaks, publish
+from dlweek8.instructor import leaks, publish, solutions
 from dlweek8.instructor.references import rubrics
 from dlweek8.names import CORRECT, INCORRECT, INVALID, UNANSWERED
 
@@ -99,7 +99,7 @@ def test_the_student_sees_what_the_rubric_looks_at_never_what_earns_the_point(qi
 
 def _option(qid: str) -> str:
     practice = checks.get(checks.get(qid).practice)
-    return practice.reasons[practice.right_reason]
+    return practice.reasons[solutions.solution(practice).answer[-1]]
 
 
 WRONG_FORMS = [

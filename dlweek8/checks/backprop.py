@@ -1,4 +1,4 @@
-"""Notebook 01's backward pass: one LSTM step backwards, then T steps (backpropagation through time).
+"""Notebook 01's backward pass: one LSTM step backwards, then T steps (backpropagation through time): data and thin subclasses.
 
 The forward step and its cache are :mod:`dlweek8.backprop` (stacked weights, gates in the order
 i, f, o, u). Each answer returns a tuple of gradients; every gradient is compared with the stored
@@ -6,30 +6,16 @@ outputs of the instructor's reference (``dlweek8/instructor/references/backprop.
 against ``torch.autograd``) on random cells whose hidden size k differs from the input size d, so a
 transposed gradient shows. A wrong answer whose gradients all match a named mistake's stored
 gradients gets that mistake's name; otherwise the feedback shows the worst entry of the first
-gradient that is off.
+gradient that is off (the kind: :class:`dlweek8.kinds.ArraysFunctionQuestion`).
 """
 
 from __future__ import annotations
 
-from .. import answer_forms, plain
-from ..mistakes import Mistake, NamesMistakes
-from ..question import FunctionQuestion
-
-#: Agreement with the autograd reference (float32 answers pass too).
-RTOL, ATOL = 1e-4, 1e-7
+from .. import kinds
+from ..mistakes import Mistake
 
 #: Package functions that compute the answers: an answer that calls one gets no credit.
 _AUTOGRAD = ("dlweek8.backprop.autograd_step_backward", "dlweek8.backprop.autograd_backward")
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
-
-
-def _close(got, expected) -> bool:
-    import numpy as np
-
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
 
 
 def _sizes(cache) -> tuple[int, int]:
@@ -40,96 +26,8 @@ def _sizes(cache) -> tuple[int, int]:
     return W.shape[0] // 4, W.shape[1]
 
 
-class _GradientsQuestion(NamesMistakes, FunctionQuestion):
-    """A function returning a tuple of gradients (``outputs`` names them), each compared with the stored ones."""
-
-    outputs: tuple[str, ...] = ()
-    probe_noun = "random cells"
-
-    def __init__(self, question_id):
-        self.id = question_id
-
-    def output_shapes(self, args) -> tuple:
-        raise NotImplementedError
-
-    def _read(self, args, outcome, mistake_outputs):
-        """(list of arrays, None) or (None, one-line problem) for one call's result.
-
-        A gradient with the shape a named mistake gives (e.g. transposed) is read as it is.
-        """
-        import numpy as np
-
-        value, names = outcome.value, ", ".join(self.outputs)
-        if value is None:
-            return None, f"Your function returned None; expected the tuple ({names}) (did it forget to return?)."
-        if not isinstance(value, list) or len(value) != len(self.outputs):
-            return None, f"Expected a tuple of {len(self.outputs)} arrays ({names}), got {plain.describe(value)}."
-        gots = []
-        for n, (name, item, shape) in enumerate(zip(self.outputs, value, self.output_shapes(args), strict=True)):
-            got, problem = answer_forms.array(item, shape)
-            other = {np.shape(outputs[n]) for outputs in mistake_outputs}
-            if problem and np.shape(item) in other:
-                got, problem = answer_forms.array(item, np.shape(item))
-            if problem:
-                warned = f" Your function warned: {outcome.warnings[0]}." if outcome.warnings else ""
-                return None, f"{name}: {problem}{warned}"
-            gots.append(got)
-        return gots, None
-
-    def judge(self, cases, outcomes):
-        import numpy as np
-
-        all_gots = []
-        for n, (args, outcome) in enumerate(zip(cases.probes, outcomes, strict=True)):
-            gots, problem = self._read(args, outcome, [outputs[n] for outputs in cases.mistakes.values()])
-            if problem:
-                return self.invalid(problem, example=(("inputs", self.describe_probe(args)),))
-            all_gots.append(gots)
-        expected = [[np.asarray(e, dtype=float) for e in outputs] for outputs in cases.expected]
-        failing = [n for n, (gots, exp) in enumerate(zip(all_gots, expected, strict=True))
-                   if not all(_close(g, e) for g, e in zip(gots, exp, strict=True))]
-        if not failing:
-            return self.correct(self.right_message(len(cases.probes)))
-        first = failing[0]
-        gots, exp = all_gots[first], expected[first]
-        off = [name for name, g, e in zip(self.outputs, gots, exp, strict=True) if not _close(g, e)]
-        where = self.outputs.index(off[0])
-        example = (("inputs", self.describe_probe(cases.probes[first])), ("gradient", off[0])) + self._worst(gots[where], exp[where])
-        named = self._named_mistake(cases, all_gots)
-        if named:
-            return self.named(named, example=example)
-        return self.wrong(f"Your {', '.join(off)} {'differs' if len(off) == 1 else 'differ'} from torch.autograd on "
-                          f"{len(failing)} of {len(cases.probes)} {self.probe_noun}.", example=example)
-
-    @staticmethod
-    def _worst(got, expected) -> tuple:
-        import numpy as np
-
-        if got.shape != expected.shape:
-            return (("expected shape", str(expected.shape)), ("got shape", str(got.shape)))
-        index = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape)
-        where = "[" + ", ".join(str(int(i)) for i in index) + "]"
-        return (("worst entry", where), ("expected (autograd)", _fmt(expected[index])), ("got", _fmt(got[index])))
-
-    def _named_mistake(self, cases, all_gots) -> str | None:
-        """The first mistake whose stored gradients the answer's match on every probe."""
-        import numpy as np
-
-        for name in self.mistakes:
-            outputs = cases.mistakes.get(name)
-            if outputs is not None and all(
-                all(_close(g, np.asarray(o, dtype=float)) for g, o in zip(gots, outs, strict=True))
-                for gots, outs in zip(all_gots, outputs, strict=True)
-            ):
-                return name
-        return None
-
-    def right_message(self, count: int) -> str:
-        raise NotImplementedError
-
-
 # -- backprop.step_backward ------------------------------------------------------------------------
-class StepBackward(_GradientsQuestion):
+class StepBackward(kinds.ArraysFunctionQuestion):
     prompt = (
         "Write lstm_step_backward(dh, dc, cache): given dh = ∂L/∂h_t and dc = ∂L/∂c_t (the part that reaches c_t "
         "from later steps), return (dx, dh_prev, dc_prev, dW, dU, db), the gradients of L with respect to the step's "
@@ -172,7 +70,7 @@ class StepBackward(_GradientsQuestion):
 
 
 # -- backprop.lstm_backward ------------------------------------------------------------------------
-class LstmBackward(_GradientsQuestion):
+class LstmBackward(kinds.ArraysFunctionQuestion):
     prompt = (
         "Write lstm_backward(dhs, caches): dhs[t] = ∂L/∂h_t from the loss at each step t (T, k), caches the T step caches "
         "in order. Return (dxs, dh0, dc0, dW, dU, db), calling your lstm_step_backward once per step."

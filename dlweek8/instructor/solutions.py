@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -34,6 +35,9 @@ class Solution:
     unnamed: tuple = ()
     public_probes: Callable[[], list] | None = None
     hidden_probes: Callable[[], list] | None = None
+    #: For a claims question: the feedback of each combination (claims and letter for the right
+    #: claims, claims alone for wrong ones), stored sealed by ``store``.
+    feedback: dict = field(default_factory=dict)
 
 
 def solution(question: Question | str) -> Solution:
@@ -94,7 +98,7 @@ def public_cases(question: FunctionQuestion) -> Cases:
 
 def hidden_cases(question: FunctionQuestion) -> Cases:
     """Cases the student build does not contain: only the grader judges on them."""
-    return cases_for(question, solution(question).hidden_probes())
+    return cases_for(question, solution(question).hidden_probes()).as_hidden()
 
 
 def graded_cases(question: FunctionQuestion) -> Cases:
@@ -115,7 +119,23 @@ def store(folder: Path = PROBES_DIR) -> list[Path]:
         path.write_text(public_cases(question).to_json() + "\n", encoding="utf-8")
         question.__dict__.pop("_public_cases", None)
         written.append(path)
+    for question in sealed_questions():
+        path = folder / f"{question.id}.json"
+        path.write_text(json.dumps(sealed_feedback(question), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        question.__dict__.pop("_sealed", None)
+        written.append(path)
     return written
+
+
+def sealed_questions() -> list[Question]:
+    """Questions whose right combination and feedback are stored sealed (claims with a reason)."""
+    return [q for q in checks.all_questions() if hasattr(q, "sealed")]
+
+
+def sealed_feedback(question: Question) -> dict:
+    """The keyed, sealed feedback of a claims question, computed afresh from its references."""
+    module = importlib.import_module(f"{__package__}.references.{question.id.partition('.')[0]}")
+    return module.sealed_feedback(question)
 
 
 def add_arguments(parser) -> None:

@@ -45,9 +45,36 @@ def _tanh_prime(z):
 
 
 # -- lstm.cell_state_dependence -------------------------------------------------------------------
+def same_h_counter_example() -> str:
+    """Two cell states with the same h = o ∘ tanh(c): numbers computed here, not typed."""
+    o1, c1, o2 = 0.5, 1.0, 0.8
+    h = o1 * math.tanh(c1)
+    c2 = math.atanh(h / o2)
+    return f"o = {o1}, c = {c1:g} and o = {o2}, c = {c2:.4f} both give h = o·tanh(c) = {h:.4f}"
+
+
+_DIRECTION = (
+    "The order of computation proves nothing about dependence: y = 2x is computed from x, yet x = y/2 is a "
+    "function of y. Pick the reason that would still hold if the computation ran the other way."
+)
+
 cell_state_dependence = Solution(
     answer=(False, "B"),
-    wrong={"c-depends-on-h": (True, "D"), "right-answer-wrong-reason": (False, "A")},
+    wrong={"claim-fails": (True, "D"), "right-answer-wrong-reason": (False, "A")},
+    feedback={
+        (False, "B"): (
+            "c_{t−1} and h_{t−1} are two separate inputs of step t (the state is the pair), and h = o ∘ tanh(c) "
+            "loses information (" + same_h_counter_example() + "), so no function maps h_{t−1} to c_{t−1}. "
+            "When we differentiate step t with respect to h_{t−1}, c_{t−1} is held fixed: ∂c_{t−1}/∂h_{t−1} plays no part. "
+            "The order of computation alone would prove nothing."
+        ),
+        (False, "A"): "Your yes/no is right, but not for that reason. " + _DIRECTION,
+        (False, "C"): "Your yes/no is right, but not for that reason. " + _DIRECTION,
+        (False, "D"): "Your yes/no is right, but the reason you picked argues the opposite: if h_{t−1} tied c_{t−1} down, "
+                      "c_{t−1} would be a function of it. Test that claim with numbers: " + same_h_counter_example() + ".",
+        (True,): "Your claim needs exactly one c_{t−1} for each h_{t−1}. Test it with a single unit: "
+                 + same_h_counter_example() + ".",
+    },
 )
 
 
@@ -62,10 +89,12 @@ def _gate_probes(seed: int, sizes):
 
 
 def _dh(i, f, o, u, c_prev, di, df, do, du, *, o_term=True, slope=_tanh_prime, c=None, f_term=True, i_term=True,
-        u_term=True, f_path=False):
-    """∂h_t/∂h_{t−1} by the product rule; each keyword switches one part off (or, f_path, a wrong one on)."""
+        u_term=True, f_path=False, swap_iu=False):
+    """∂h_t/∂h_{t−1} by the product rule; each keyword switches one part off (or, f_path, a wrong one on;
+    swap_iu, each of i_t and u_t paired with its own Jacobian)."""
     c = f * c_prev + i * u if c is None else c
-    dc = (c_prev[:, None] * df if f_term else 0) + (u[:, None] * di if i_term else 0) + (i[:, None] * du if u_term else 0)
+    left, right = (i, u) if swap_iu else (u, i)
+    dc = (c_prev[:, None] * df if f_term else 0) + (left[:, None] * di if i_term else 0) + (right[:, None] * du if u_term else 0)
     if f_path:
         dc = dc + np.diag(f)  # as if ∂c_{t−1}/∂h_{t−1} were the identity
     return (np.tanh(c)[:, None] * do if o_term else 0) + (o * slope(c))[:, None] * dc
@@ -95,6 +124,7 @@ dh_dh_prev = Solution(
         "c-prev-for-c": lambda i, f, o, u, c_prev, *j: _dh(i, f, o, u, c_prev, *j, c=c_prev),
         "transposed": lambda *a: _dh(*a).T,
         "column-scaling": _dh_columns,
+        "i-u-swapped": lambda *a: _dh(*a, swap_iu=True),
     },
     unnamed=(lambda *a: _dh(*a) + 1e-3,),
     public_probes=lambda: _gate_probes(1, PUBLIC_SIZES),
@@ -144,6 +174,7 @@ three_step_jacobian = Solution(
         "block-dc-dh": lambda Ss: _block(_product(Ss), 1, 0),
         "block-dc-dc": lambda Ss: _block(_product(Ss), 1, 1),
         "whole-product": _product,
+        "h-only-wrong-order": lambda Ss: _block(Ss[0], 0, 0) @ _block(Ss[1], 0, 0) @ _block(Ss[2], 0, 0),
     },
     unnamed=(lambda Ss: _block(Ss[2] @ Ss[1], 0, 0),),
     public_probes=lambda: _three_step_probes(2, PUBLIC_SIZES),
@@ -205,6 +236,7 @@ df_dh_prev = Solution(
         "column-scaling": lambda W, U, x, h: _sigmoid_prime(_z_f(W, U, x, h)) * U,
         "missing-input-term": lambda W, U, x, h: _sigmoid_prime(U @ h)[:, None] * U,
         "missing-recurrent-term": lambda W, U, x, h: _sigmoid_prime(W @ x)[:, None] * U,
+        "U-transposed": lambda W, U, x, h: _sigmoid_prime(_z_f(W, U, x, h))[:, None] * U.T,
     },
     unnamed=(lambda *a: 1.01 * _df_dh_prev(*a),),
     public_probes=lambda: [(cell.W_f, cell.U_f, xs[0], h) for cell, xs, h, _ in _cells(4, PUBLIC_SIZES)],
@@ -287,11 +319,60 @@ argmax_h = Solution(
 
 
 # -- lstm.argmax_vs_input -----------------------------------------------------------------------------
+SCORES, SHIFT = (1.0, 2.5, 0.3), 4.0
+
+
+def shifted() -> str:
+    """Three scores and the same scores shifted by one number (other numbers than any cell's)."""
+    moved = tuple(s + SHIFT for s in SCORES)
+    return f"scores {SCORES} + {SHIFT:g} = {moved}"
+
+
+_ARGMAX_FAILS = (
+    "You said the best h_{t−1} depends on W^f(d)·x_t. Which h_{t−1} does W^f(d)·x_t involve? With other numbers, "
+    + shifted() + ": which candidate has the largest score before the shift, and which after?"
+)
+_MAX_FAILS = "You said the best value does not move with W^f(d)·x_t, yet the best value is a score too."
+_MAX_TEST = "compare the largest score before the shift with the largest after, and σ of each."
+
 argmax_vs_input = Solution(
     answer=(False, True, "B"),
-    wrong={"swapped": (True, False, "D"), "argmax-moves": (True, True, "D"), "max-fixed": (False, False, "C"),
+    wrong={"both-claims-fail": (True, False, "D"), "argmax-claim-fails": (True, True, "D"), "max-claim-fails": (False, False, "C"),
            "right-answer-wrong-reason": (False, True, "C")},
+    feedback={
+        (False, True, "B"): (
+            "W^f(d)·x_t is the same number a for every h_{t−1}, and σ is increasing, so the best h_{t−1} is still "
+            "U^f(d)/‖U^f(d)‖; the best value σ(a + ‖U^f(d)‖) moves with a."
+        ),
+        (False, True, "A"): "Your yes/no answers are right, but not for that reason: nothing here says the input term is large, and a "
+                            "saturated σ would flatten the maximum, not explain it. Pick the reason that holds for every size of input.",
+        (False, True, "C"): "Your yes/no answers are right, but that reason proves too much: it would make the maximum independent of "
+                            "x_t as well. Pick the reason that explains both answers.",
+        (False, True, "D"): "Your yes/no answers are right, but the reason you picked argues against the first one: W^f(d)·x_t does not "
+                            "involve h_{t−1}, so it cannot turn any direction.",
+        (True, False): "Test each claim with numbers. " + _ARGMAX_FAILS + " " + _MAX_FAILS + " " + _MAX_TEST[:1].upper() + _MAX_TEST[1:],
+        (True, True): _ARGMAX_FAILS,
+        (False, False): _MAX_FAILS + " With other numbers, " + shifted() + ": " + _MAX_TEST,
+    },
 )
+
+
+def sealed_feedback(question) -> dict:
+    """What the student build stores for a claims question: keyed digests and sealed texts (see dlweek8.kinds)."""
+    from ... import kinds
+
+    found = globals()[question.id.partition(".")[2]]
+    count = len(question.claims)
+    by_claims = {answer[:count]: name for name, answer in found.wrong.items() if answer[:count] != found.answer[:count]}
+    stored = {"right": kinds.digest(question.id, found.answer),
+              "explanation": kinds.seal(question.id, found.answer, found.feedback[found.answer]), "reasons": {}, "claims": {}}
+    for combination, text in found.feedback.items():
+        key = kinds.digest(question.id, combination)
+        if len(combination) == count:
+            stored["claims"][key] = [by_claims[combination], kinds.seal(question.id, combination, text)]
+        elif combination != found.answer:
+            stored["reasons"][key] = kinds.seal(question.id, combination, text)
+    return stored
 
 
 # -- the self-test --------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ in the solved notebook) and a catalogue of answers whose *form* the instant chec
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-from ... import checks
+from ... import checks, kinds
 from ..solutions import Solution
 
 
@@ -93,11 +94,19 @@ _TOO_LONG = {
 }
 
 
+def _right_reason(practice) -> str:
+    """The right reason letter of a claims question, found from its stored digests (the references
+    import this module, so their answers are not at hand here)."""
+    right = practice.sealed()["right"]
+    combinations = itertools.product(*[(False, True)] * len(practice.claims), practice.reasons)
+    return next(c[-1] for c in combinations if kinds.digest(practice.id, c) == right)
+
+
 def _wrong_forms(question_id: str) -> dict:
     question = checks.get(question_id)
     wrong = {"too-many-sentences": _TOO_LONG[question_id], "too-short": "No, it isn't.", "copies-prompt": question.prompt}
     if question.practice:
-        best = checks.get(question.practice).right_reason
+        best = _right_reason(checks.get(question.practice))
         wrong["copies-option"] = checks.get(question.practice).reasons[best]
     return wrong
 
