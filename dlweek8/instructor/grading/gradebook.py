@@ -147,12 +147,14 @@ class Matching:
     """Roster entries paired with submissions, and everything that did not pair."""
 
     pairs: list[tuple[Student, str | None]] = field(default_factory=list)  # in roster order; None: no submission
-    unmatched: list[str] = field(default_factory=list)  # submissions with no roster entry
-    ambiguous: list[tuple[Student, list[str]]] = field(default_factory=list)  # an entry that names several
+    unmatched: list[str] = field(default_factory=list)  # submissions no roster entry names
+    ambiguous: list[tuple[Student, list[str]]] = field(default_factory=list)  # an entry that names several, or one another names as closely
 
     @property
     def missing(self) -> list[Student]:
-        return [s for s, name in self.pairs if name is None]
+        """Entries with no submission (an ambiguous entry is listed in :attr:`ambiguous` only)."""
+        unclear = {id(s) for s, _ in self.ambiguous}
+        return [s for s, name in self.pairs if name is None and id(s) not in unclear]
 
     def ambiguities(self) -> list[tuple[Student, str]]:
         """Each ambiguous entry and what makes it so."""
@@ -203,12 +205,13 @@ def match(roster: list[Student], submissions: list[str]) -> Matching:
         winners = [position for closeness, position in claimants if closeness == closest]
         if len(winners) == 1:
             chosen[winners[0]] = name
-        for closeness, position in claimants:
+        for _, position in claimants:
             if chosen[position] != name:
                 result.ambiguous.append((roster[position], [name]))
     result.pairs = list(zip(roster, chosen, strict=True))
     used = {name for name in chosen if name}
-    result.unmatched = [name for name in submissions if name not in used]
+    unclear = {name for _, names in result.ambiguous for name in names}
+    result.unmatched = [name for name in submissions if name not in used and name not in unclear]
     order = {id(student): i for i, student in enumerate(roster)}
     result.ambiguous.sort(key=lambda item: order[id(item[0])])
     return result
