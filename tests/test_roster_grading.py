@@ -164,3 +164,38 @@ def test_the_class_report_counts_the_answers_for_someone_elses_numbers(batch):
 
 def test_with_a_roster_no_notice_says_folder_names_were_used(batch):
     assert whose.NO_ROSTER_NOTICE not in batch.run["notices"]
+
+
+def small_notebook(student: str, answers_for: str) -> bytes:
+    """A notebook that sets ``student`` as its id and answers every graded value question with ``answers_for``'s numbers."""
+    cells = [nbformat.v4.new_code_cell(f'import dlweek8\ndlweek8.student("{student}")')]
+    cells += [nbformat.v4.new_code_cell(f'dlweek8.check("{qid}", {solutions.answer(qid, answers_for)!r})') for qid in GRADED]
+    return nbformat.writes(nbformat.v4.new_notebook(cells=cells)).encode()
+
+
+@pytest.fixture(scope="module")
+def no_roster(tmp_path_factory) -> Batch:
+    """Without a roster: ``s2001/`` answers its folder's numbers; ``zed/`` sets the id s2001 and answers s2001's numbers."""
+    root = tmp_path_factory.mktemp("no_roster")
+    subs, out = root / "subs", root / "graded"
+    for name, data in {"s2001/nb.ipynb": small_notebook("s2001", "s2001"), "zed/nb.ipynb": small_notebook("s2001", "s2001")}.items():
+        (subs / name).parent.mkdir(parents=True, exist_ok=True)
+        (subs / name).write_bytes(data)
+    command = [sys.executable, "-m", "dlweek8", "grade", str(subs), "--out", str(out), "--assignment", str(STUDENT), "--jobs", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {r["submission"]: r for r in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())}
+    page = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
+    feedback = (out / "feedback" / "zed__nb.md").read_text(encoding="utf-8")
+    return Batch(rows, [], feedback, page, json.loads((out / "run.json").read_text(encoding="utf-8")))
+
+
+def test_without_a_roster_the_folder_name_is_the_id_and_every_output_says_so(no_roster):
+    own, other = no_roster.rows["s2001/nb.ipynb"], no_roster.rows["zed/nb.ipynb"]
+    assert points(own, GRADED) == len(GRADED), own["notes"]
+    assert "judged against the numbers of student s2001 (id from the submission's folder name)" in own["notes"]
+    coinciding = sum(copied_correct(qid, "s2001", "zed") for qid in GRADED)
+    assert points(other, GRADED) == coinciding <= len(GRADED) // 5  # the id zed's notebook set for itself is not used
+    assert sum(note.endswith("not of student zed: 0 points") and "s2001" in note for note in other["notes"]) == len(GRADED) - coinciding
+    assert no_roster.run["notices"] == [whose.NO_ROSTER_NOTICE]
+    assert whose.NO_ROSTER_NOTICE in no_roster.page.get_text() and "folder names" in no_roster.printed
