@@ -69,6 +69,7 @@ class Batch:
     printed: str
     page: BeautifulSoup
     run: dict
+    feedback: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +164,7 @@ def test_the_class_report_counts_the_answers_for_someone_elses_numbers(batch):
 
 
 def test_with_a_roster_no_notice_says_folder_names_were_used(batch):
-    assert whose.NO_ROSTER_NOTICE not in batch.run["notices"]
+    assert whose.NO_ROSTER_NOTICE not in batch.run["notices"] and whose.NO_ROSTER_NOTICE not in batch.printed
 
 
 def small_notebook(student: str, answers_for: str) -> bytes:
@@ -187,7 +188,7 @@ def no_roster(tmp_path_factory) -> Batch:
     rows = {r["submission"]: r for r in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())}
     page = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
     feedback = (out / "feedback" / "zed__nb.md").read_text(encoding="utf-8")
-    return Batch(rows, [], feedback, page, json.loads((out / "run.json").read_text(encoding="utf-8")))
+    return Batch(rows, [], done.stdout, page, json.loads((out / "run.json").read_text(encoding="utf-8")), feedback)
 
 
 def test_without_a_roster_the_folder_name_is_the_id_and_every_output_says_so(no_roster):
@@ -198,7 +199,8 @@ def test_without_a_roster_the_folder_name_is_the_id_and_every_output_says_so(no_
     assert points(other, GRADED) == coinciding <= len(GRADED) // 5  # the id zed's notebook set for itself is not used
     assert sum(note.endswith("not of student zed: 0 points") and "s2001" in note for note in other["notes"]) == len(GRADED) - coinciding
     assert no_roster.run["notices"] == [whose.NO_ROSTER_NOTICE]
-    assert whose.NO_ROSTER_NOTICE in no_roster.page.get_text() and "folder names" in no_roster.printed
+    assert whose.NO_ROSTER_NOTICE in no_roster.page.get_text() and "folder names" in no_roster.feedback
+    assert f"grade: {whose.NO_ROSTER_NOTICE}" in no_roster.printed.splitlines()
 
 
 @pytest.mark.parametrize("sources, found", [

@@ -345,4 +345,6 @@ def run(args) -> int:
     print(f"graded {len(rows)} submissions of {assignment.name} ({len(ids)} questions): {args.out / 'grades.csv'}")
     if args.no_sandbox:
         print(f"grade: {NO_SANDBOX_NOTICE}")
+    if args.notes_numbers or roster is None:
+        print(f"grade: {whose.NOTES_NOTICE if args.notes_numbers else whose.NO_ROSTER_NOTICE}")
     return 0
