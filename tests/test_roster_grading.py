@@ -224,3 +224,14 @@ def test_an_answer_for_the_notes_or_the_notebooks_own_id_is_named_and_any_other_
     assert whose.fits_other(qid, reply(solutions.answer(qid)), graded_as) is None  # the notes' numbers
     assert whose.fits_other(qid, reply(solutions.answer(qid, "s3")), graded_as) is whose.NOBODY
     assert whose.fits_other(qid, {"missing": "no check call"}, graded_as) is whose.NOBODY
+
+
+def test_the_id_is_the_rosters_else_the_folders_and_says_where_it_came_from():
+    from dlweek8.instructor.grading import gradebook
+
+    roster = gradebook.parse_roster("submission,student_id,email\nalice,s100,a@x\nerin,,e@x\n")
+    assert whose.student_of("alice/nb.ipynb", roster) == ("s100", whose.FROM_ROSTER)
+    assert whose.student_of("erin/nb.ipynb", roster) == ("erin", whose.FROM_FOLDER_NO_ID)
+    assert whose.student_of("bob/nb.ipynb", roster) == ("bob", whose.FROM_FOLDER_NO_ENTRY)
+    assert whose.student_of("mallory/alice.ipynb", roster) == ("mallory", whose.FROM_FOLDER_NO_ENTRY)  # never Alice's numbers
+    assert whose.student_of("frank.ipynb", None) == ("frank", whose.FROM_FOLDER)

@@ -23,6 +23,7 @@ OTHER_NUMBERS = "someone-elses-numbers"
 FROM_ROSTER = "the roster"
 FROM_FOLDER = "the submission's folder name"
 FROM_FOLDER_NO_ENTRY = "the submission's folder name (no roster entry)"
+FROM_FOLDER_NO_ID = "the submission's folder name (its roster entry has no student_id)"
 #: The notice every output of a run without a roster repeats.
 NO_ROSTER_NOTICE = ("no roster: each submission was judged against the numbers of the student id its folder names "
                     "(alice/... is student alice), never the id a notebook set for itself; give --roster for the institution's ids")
@@ -49,8 +50,8 @@ def student_of(name: str, roster) -> tuple[str, str]:
     """(the student id whose numbers judge submission ``name``, where it came from): the roster's, else the folder's name."""
     if roster:
         for student, submission in gradebook.match(roster, [name]).pairs:
-            if submission == name and student.student_id:
-                return student.student_id, FROM_ROSTER
+            if submission == name:
+                return (student.student_id, FROM_ROSTER) if student.student_id else (folder_id(name), FROM_FOLDER_NO_ID)
         return folder_id(name), FROM_FOLDER_NO_ENTRY
     return folder_id(name), FROM_FOLDER
 
