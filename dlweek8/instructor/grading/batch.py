@@ -346,5 +346,5 @@ def run(args) -> int:
     if args.no_sandbox:
         print(f"grade: {NO_SANDBOX_NOTICE}")
     if args.notes_numbers or roster is None:
-        print(f"grade: {whose.NOTES_NOTICE if args.notes_numbers else whose.NO_ROSTER_NOTICE}")
+        print(f"grade: {whose.NOTES_NOTICE}" if args.notes_numbers else f"grade: {whose.NO_ROSTER_NOTICE} (--roster: the institution's ids)")
     return 0

@@ -25,8 +25,8 @@ FROM_FOLDER = "the submission's folder name"
 FROM_FOLDER_NO_ENTRY = "the submission's folder name (no roster entry)"
 FROM_FOLDER_NO_ID = "the submission's folder name (its roster entry has no student_id)"
 #: The notice every output of a run without a roster repeats.
-NO_ROSTER_NOTICE = ("no roster: each submission was judged against the numbers of the student id its folder names "
-                    "(alice/... is student alice), never the id a notebook set for itself; give --roster for the institution's ids")
+NO_ROSTER_NOTICE = ("graded without a roster: each submission was judged against the numbers of the student id its folder names "
+                    "(alice/... is student alice), never the id a notebook set for itself")
 #: What :func:`fits_other` returns when the answer fits nobody else's numbers either.
 NOBODY = "nobody"
 NOTES_NOTICE = "--notes-numbers: every submission was judged against the notes' numbers, not its student's own"
