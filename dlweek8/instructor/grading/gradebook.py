@@ -34,7 +34,10 @@ address``, then the grade column; on import map "Email address" to ``useremail``
 to ``useridnumber``) and the grade column to the grade item.
 
 Students with no submission get an empty grade (an LMS leaves blank cells alone); submissions
-with no roster entry are not in these files. Both are listed in the report and on the terminal.
+with no roster entry are not in these files. A roster entry that names several submissions, or
+a submission that another entry names as closely, is ambiguous: its grade is left blank, and an
+entry matched unambiguously keeps its grade (:func:`match`). All three are listed in the report
+and on the terminal, one line each.
 """
 
 from __future__ import annotations
