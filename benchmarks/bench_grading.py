@@ -62,7 +62,7 @@ def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: 
             (folder / f"student{n:03d}.ipynb").write_text(full, encoding="utf-8")
         start = time.perf_counter()
         _, rows = batch.grade([folder], Path(tmp) / "out", jobs=workers, assignment=assignment, progress=False, warm_kernels=warm,
-                              sandboxed=sandboxed)
+                              sandboxed=sandboxed, notes_numbers=True)
         seconds = time.perf_counter() - start
     totals = {r.total(assignment.question_ids) for r in rows}
     assert len(totals) == 1 and not any("stopped" in n or "skipped" in n for r in rows for n in r.notes), \

@@ -20,8 +20,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from dlweek8 import __main__ as cli
-from dlweek8 import checks
-from dlweek8.instructor.grading import discover, report
+from dlweek8 import checks, variants
+from dlweek8.instructor.grading import discover, report, whose
 from dlweek8.instructor.solutions import solution
 from dlweek8.names import CORRECT, INCORRECT, INVALID, UNANSWERED
 
@@ -50,7 +50,8 @@ class Truth:
 
 
 def catalogue(qid: str) -> list[str]:
-    return sorted(solution(qid).wrong)
+    """The named wrong answers of ``qid``; a graded value question's answers may also fit someone else's numbers."""
+    return sorted(solution(qid).wrong) + ([whose.OTHER_NUMBERS] if variants.graded(checks.get(qid)) else [])
 
 
 def synthetic_class(size: int = CLASS_SIZE, seed: int = 8) -> Truth:
@@ -146,10 +147,20 @@ def test_pass_rates_are_exact_and_ordered_by_difficulty(drawn, written):
     rows = table(soup(written), "pass-rates")
     rate = {q: drawn.statuses[q][CORRECT] / CLASS_SIZE for q in QUESTION_IDS}
     assert [r[0] for r in rows] == sorted(QUESTION_IDS, key=lambda q: (rate[q], QUESTION_IDS.index(q)))
-    for qid, shown, correct, incorrect, invalid, blank in rows:
+    for qid, shown, correct, incorrect, invalid, blank, others in rows:
         s = drawn.statuses[qid]
         assert shown == f"{100 * rate[qid]:.1f}%"
         assert (int(correct), int(incorrect), int(invalid), int(blank)) == (s[CORRECT], s[INCORRECT], s[INVALID], s[UNANSWERED] + s["not graded"])
+        assert int(others) == drawn.mistakes[qid, whose.OTHER_NUMBERS]
+
+
+def test_answers_for_someone_elses_numbers_are_counted_and_named_per_question(drawn, written):
+    """Issue 22: per question, how many submissions answered another student's (or the notes') numbers, and which."""
+    truth = {qid: sorted(r.submission for r in drawn.rows if (f := r.feedback.get(qid)) and f.mistake == whose.OTHER_NUMBERS)
+             for qid in QUESTION_IDS}
+    assert any(truth.values())  # the synthetic class has some (else this test could not fail)
+    shown = {qid: (int(count), which.split(", ")) for qid, count, which in table(soup(written), "other-numbers")}
+    assert shown == {qid: (len(names), names) for qid, names in truth.items() if names}
 
 
 def test_each_questions_mistake_table_has_counts_shares_and_an_example(drawn, written):

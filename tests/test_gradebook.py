@@ -90,7 +90,8 @@ def test_a_roster_entry_that_names_two_submissions_is_not_guessed():
     roster = gradebook.parse_roster("submission,student_id\nalice,1\n")
     matching = gradebook.match(roster, ["alice/a.ipynb", "alice/b.ipynb"])
     assert matching.pairs == [(roster[0], None)] and matching.ambiguous == [(roster[0], ["alice/a.ipynb", "alice/b.ipynb"])]
-    assert sorted(matching.unmatched) == ["alice/a.ipynb", "alice/b.ipynb"]
+    assert matching.unmatched == [] and matching.missing == []  # reported once, as ambiguous
+    assert matching.lines() == ["roster: (1) matches several submissions (alice/a.ipynb, alice/b.ipynb): ambiguous, so this entry's grade is left blank"]
 
 
 @pytest.fixture()
@@ -241,3 +242,21 @@ def test_the_feedback_folder_is_replaced_whole(tmp_path, monkeypatch):
         report.write_folder(tmp_path / "feedback", {"x.md": "new"})
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == before[:4], "the previous folder is put back"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_file_named_after_a_classmate_neither_takes_nor_blanks_their_entry():
+    """Issue 20: ``mallory/alice.ipynb`` is Mallory's. Protection: gradebook.handle (a file's name inside a folder never names a student)."""
+    roster = gradebook.parse_roster("submission,student_id\nalice,1\nmallory,2\n")
+    both = gradebook.match(roster, ["alice/x.ipynb", "mallory/alice.ipynb"])
+    assert both.pairs == [(roster[0], "alice/x.ipynb"), (roster[1], "mallory/alice.ipynb")] and not both.ambiguous
+    alone = gradebook.match(roster, ["mallory/alice.ipynb"])  # Alice submitted nothing: blank, never Mallory's grade
+    assert alone.pairs == [(roster[0], None), (roster[1], "mallory/alice.ipynb")] and alone.missing == [roster[0]]
+
+
+def test_two_entries_naming_one_submission_equally_get_neither_and_a_closer_name_keeps_it():
+    roster = gradebook.parse_roster("submission,student_id\nalice,1\nalice,2\nbob/b.ipynb,3\nbob,4\n")
+    matching = gradebook.match(roster, ["alice/a.ipynb", "bob/b.ipynb"])
+    assert matching.pairs == [(roster[0], None), (roster[1], None), (roster[2], "bob/b.ipynb"), (roster[3], None)]
+    assert matching.ambiguous == [(roster[0], ["alice/a.ipynb"]), (roster[1], ["alice/a.ipynb"]), (roster[3], ["bob/b.ipynb"])]
+    assert matching.unmatched == [] and matching.missing == []
+    assert [line.split(":")[0] for line in matching.lines()] == ["roster"] * 3 and "names bob/b.ipynb, as does another roster entry" in matching.lines()[2]

@@ -99,7 +99,7 @@ def batch(tmp_path_factory) -> Batch:
     names = sorted(os.fsencode(n).decode("utf-8", "backslashreplace") for n in os.listdir(folder))
 
     command = [sys.executable, "-m", "dlweek8", "grade", str(folder), "--out", str(out), "--jobs", "2", "--assignment", str(student),
-               "--cell-timeout", "10", "--notebook-timeout", "20", "--max-size", "1", "--cold-kernels", *([] if SANDBOXED else ["--no-sandbox"])]
+               "--cell-timeout", "10", "--notebook-timeout", "20", "--max-size", "1", "--cold-kernels", "--notes-numbers", *([] if SANDBOXED else ["--no-sandbox"])]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     return Batch(rows_by_submission(out), (out / "grades.csv").read_text(encoding="utf-8"), names, qid)

@@ -203,7 +203,7 @@ def graded(tmp_path_factory) -> Graded:
     out = tmp_path_factory.mktemp("graded")
     assignment = discover.Assignment(f"solutions/{main.name}", {k: v for k, v in main.answers.items()}, main.imports)  # preloaded, as in a real run
     limits = runner.Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=240)
-    _, rows = batch.grade([folder], out, limits, jobs=2, assignment=assignment, progress=False)
+    _, rows = batch.grade([folder], out, limits, jobs=2, assignment=assignment, progress=False, notes_numbers=True)
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         csv_rows = {r["submission"]: r for r in csv.DictReader(handle)}
     return Graded(main, {r.submission: r for r in rows}, csv_rows, out, before, folder)
@@ -220,7 +220,8 @@ def graded_others(tmp_path_factory) -> dict[str, dict[str, report.Row]]:
         (folder / "half.ipynb").write_text(nbformat.writes(with_cell(full, wrong_definitions(edition, half_wrong(edition)), at=len(full.cells))))
         (folder / "lookup.ipynb").write_text(nbformat.writes(with_lookup_tables(edition)))
         assignment = discover.Assignment(f"solutions/{edition.name}", edition.answers, edition.imports)
-        _, rows = batch.grade([folder], tmp_path_factory.mktemp("out"), jobs=2, assignment=assignment, progress=False)
+        _, rows = batch.grade([folder], tmp_path_factory.mktemp("out"), jobs=2, assignment=assignment, progress=False,
+                                  notes_numbers=True)
         found[edition.name] = {row.submission: row for row in rows}
     return found
 
@@ -500,7 +501,8 @@ def test_the_command_stops_a_slow_notebook_and_grades_the_others(tmp_path, capsy
     nbformat.write(slow, folder / "alice" / conv.name)
     nbformat.write(filled(conv), folder / "bob" / conv.name)
     out = tmp_path / "out"
-    argv = ["grade", str(folder), "--out", str(out), "--assignment", str(assignment), "--notebook-timeout", "4", "--jobs", "2", "--cold-kernels"]
+    argv = ["grade", str(folder), "--out", str(out), "--assignment", str(assignment), "--notebook-timeout", "4", "--jobs", "2", "--cold-kernels",
+            "--notes-numbers"]
     assert cli.main(argv) == 0
     assert f"graded 2 submissions of solutions/{conv.name}" in capsys.readouterr().out
     rows = {r["submission"]: r for r in csv.DictReader(open(out / "grades.csv", encoding="utf-8"))}

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ...written import is_written
-from . import gradebook, judge, merge, report, runner, sandbox
+from . import gradebook, judge, merge, report, runner, sandbox, whose
 from .discover import Assignment, NotANotebook, Parsed, read_notebook, released_assignments
 
 
@@ -148,6 +148,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
         paths, names = [paths[i] for i in keep], [names[i] for i in keep]
     names = _distinct(names)
     notices = [] if sandboxed else [NO_SANDBOX_NOTICE]
+    notices += [whose.NOTES_NOTICE] if notes_numbers else [whose.NO_ROSTER_NOTICE] if roster is None else []
     rows = {name: report.Row(name) for name in names}
     progress_file = out / report.RESULTS
     done = {row.submission: row for row in report.read_results(progress_file)} if resume and progress_file.exists() else {}
@@ -194,7 +195,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             bar.update(len(names) - len(jobs_by_name))
             for name, execution in _execute_all(jobs_by_name, workers, template):
                 try:
-                    _judge(rows[name], assignment, execution, student_of(name, roster) if roster and not notes_numbers else None)
+                    _judge(rows[name], assignment, execution, whose_numbers(name, parsed[name], roster, notes_numbers))
                 except Exception as exc:  # noqa: BLE001 - judging one submission never ends the batch
                     rows[name].notes.append(f"the grader could not judge this submission ({type(exc).__name__})")
                 _finish(rows[name], sandboxed, progress_file)
@@ -264,18 +265,22 @@ def cores() -> int:
 
 
 def student_of(name: str, roster) -> tuple[str, str]:
-    """(the student id whose numbers judge submission ``name``, where it came from): the roster's, else the folder's name."""
-    if roster:
-        for student, submission in gradebook.match(roster, [name]).pairs:
-            if submission == name and student.student_id:
-                return student.student_id, "the roster"
-    return name.split("/")[0].removesuffix(".ipynb"), "the submission's folder name (no roster entry)"
+    """(the student id whose numbers judge submission ``name``, where it came from): see :mod:`.whose`."""
+    return whose.student_of(name, roster)
 
 
-def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution, student: tuple[str, str] | None = None) -> None:
+def whose_numbers(name: str, parsed: Parsed, roster, notes_numbers: bool) -> whose.Whose | None:
+    """Whose numbers judge submission ``name`` (None: the notes', with ``--notes-numbers``)."""
+    if notes_numbers:
+        return None
+    student, source = whose.student_of(name, roster)
+    return whose.Whose(student, source, whose.notebook_id(source_text for _, source_text in parsed.code_cells))
+
+
+def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution, student: whose.Whose | None = None) -> None:
     row.notes += execution.notes
     if student is not None:
-        row.notes.append(f"judged against the numbers of student {student[0]} (id from {student[1]})")
+        row.notes.append(f"judged against the numbers of student {student.student} (id from {student.source})")
     for qid in assignment.question_ids:
         reply, reason = None, execution.reasons.get(qid)
         if qid in execution.replies:
@@ -283,7 +288,11 @@ def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution,
                 reply = judge.parse_reply(execution.replies[qid])
             except ValueError as exc:
                 reason = f"the kernel's reply was malformed ({type(exc).__name__})"
-        row.feedback[qid] = judge.verdict(qid, reply, reason, student[0] if student else None)
+        found = judge.verdict(qid, reply, reason, student.student if student else None)
+        if student is not None and not found.passed and (other := whose.fits_other(qid, reply, student)) is not whose.NOBODY:
+            found = whose.other_numbers(found, student, other)
+            row.notes.append(whose.note(qid, student, other))
+        row.feedback[qid] = found
         row.answers[qid] = report.answer_text(reply, written=is_written(qid))
         if reply is not None and "missing" in reply:
             row.notes.append(f"{qid}: no answer found")
@@ -336,4 +345,6 @@ def run(args) -> int:
     print(f"graded {len(rows)} submissions of {assignment.name} ({len(ids)} questions): {args.out / 'grades.csv'}")
     if args.no_sandbox:
         print(f"grade: {NO_SANDBOX_NOTICE}")
+    if args.notes_numbers or roster is None:
+        print(f"grade: {whose.NOTES_NOTICE}" if args.notes_numbers else f"grade: {whose.NO_ROSTER_NOTICE} (--roster: the institution's ids)")
     return 0

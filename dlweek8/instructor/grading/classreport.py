@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ...names import CORRECT, INCORRECT, INVALID, STATUS_TITLE, UNANSWERED
 from . import gradebook, report
+from .whose import OTHER_NUMBERS
 
 #: Problems a submission's notes can report, by how the note begins or what it says.
 PROBLEM_KINDS = (
@@ -50,6 +51,7 @@ class QuestionStats:
     examples: dict[str, str] = field(default_factory=dict)  # mistake -> first message
     unrecognised: Counter = field(default_factory=Counter)  # printed answer -> count
     unrecognised_examples: dict[str, str] = field(default_factory=dict)
+    other_numbers: list[str] = field(default_factory=list)  # submissions whose answer fits someone else's numbers
 
     @property
     def checked(self) -> int:
@@ -93,6 +95,8 @@ def statistics(question_ids: list[str], rows: list[report.Row]) -> ClassStats:
             stats.statuses[found.status] += 1
             if found.status != INCORRECT:
                 continue
+            if found.mistake == OTHER_NUMBERS:
+                stats.other_numbers.append(row.submission)
             if found.mistake:
                 stats.mistakes[found.mistake] += 1
                 stats.examples.setdefault(found.mistake, found.message)
@@ -230,10 +234,12 @@ def render(info: report.RunInfo, rows: list[report.Row], generated: str | None =
     rate_rows = []
     for qid in stats.by_difficulty():
         s = stats.questions[qid].statuses
-        rate_rows.append([qid, _rate(stats.pass_rate(qid)), s[CORRECT], s[INCORRECT], s[INVALID], s[UNANSWERED] + s["not graded"]])
+        rate_rows.append([qid, _rate(stats.pass_rate(qid)), s[CORRECT], s[INCORRECT], s[INVALID], s[UNANSWERED] + s["not graded"],
+                          len(stats.questions[qid].other_numbers)])
     parts.append(_table("pass-rates", "Questions ordered by difficulty (lowest pass rate first)",
-                        ["question", "pass rate", STATUS_TITLE[CORRECT], STATUS_TITLE[INCORRECT], STATUS_TITLE[INVALID], "not answered"],
-                        rate_rows, numeric={1, 2, 3, 4, 5}))
+                        ["question", "pass rate", STATUS_TITLE[CORRECT], STATUS_TITLE[INCORRECT], STATUS_TITLE[INVALID], "not answered",
+                         "someone else's numbers"], rate_rows, numeric={1, 2, 3, 4, 5, 6}))
+    parts += other_numbers_section(stats)
 
     parts.append("<h2>Misconceptions per question</h2>")
     parts.append("<p>Share: of the answers checked for that question (correct or not quite). "
@@ -283,12 +289,25 @@ def render(info: report.RunInfo, rows: list[report.Row], generated: str | None =
                      "grades in <code>canvas.csv</code> and <code>moodle.csv</code>.</p>")
         mismatch = [["no roster entry", name] for name in matching.unmatched]
         mismatch += [["no submission", s.label] for s in matching.missing]
-        mismatch += [["matches several submissions", f"{s.label}: {', '.join(names)}"] for s, names in matching.ambiguous]
+        mismatch += [["ambiguous (grade left blank)", f"{s.label} {why}"] for s, why in matching.ambiguities()]
         if mismatch:
             parts.append(_table("roster-mismatches", "Roster mismatches (nothing dropped silently)", ["problem", "who"], mismatch))
         else:
             parts.append("<p>Every submission and every student matched.</p>")
     return report.html_page(f"Class report: {info.assignment}", "\n".join(parts), _STYLE)
+
+
+def other_numbers_section(stats: ClassStats) -> list[str]:
+    """Per question, the submissions whose answer is wrong for their own student's numbers but right for someone else's
+    (the id the notebook set for itself, or the notes'): copied answers, worth a look."""
+    parts = ["<h2>Answers for someone else's numbers</h2>"]
+    found = [[qid, len(q.other_numbers), ", ".join(q.other_numbers)] for qid, q in stats.questions.items() if q.other_numbers]
+    if not found:
+        return parts + ["<p>None: no wrong answer fits another student's numbers or the notes'.</p>"]
+    parts.append("<p>Answers wrong for the submission's own student id but right for the id its notebook set for itself or "
+                 "for the notes' numbers; each scored 0, and its feedback names both ids.</p>")
+    return parts + [_table("other-numbers", "Submissions that answered someone else's numbers, per question",
+                           ["question", "submissions", "which"], found, numeric={1})]
 
 
 def written_section(question_ids: list[str], rows: list[report.Row]) -> list[str]:

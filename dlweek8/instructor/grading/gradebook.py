@@ -9,7 +9,8 @@ column              meaning                                     also accepted as
 ==================  ==========================================  ==============================
 ``submission``      the submission, as named in grades.csv       ``file``, ``notebook``
                     (``alice/01_lstm_gradients.ipynb``), or the
-                    folder or file stem that names it (``alice``)
+                    folder that holds it (``alice``); a file in
+                    no folder also by its stem (``frank``)
 ``student_id``      the institution's id (Canvas SIS User ID,    ``SIS User ID``, ``ID number``,
                     Moodle ID number)                            ``idnumber``
 ``name``            the student's name, ``Last, First``           ``Student``, ``full name``
@@ -33,7 +34,10 @@ address``, then the grade column; on import map "Email address" to ``useremail``
 to ``useridnumber``) and the grade column to the grade item.
 
 Students with no submission get an empty grade (an LMS leaves blank cells alone); submissions
-with no roster entry are not in these files. Both are listed in the report and on the terminal.
+with no roster entry are not in these files. A roster entry that names several submissions, or
+a submission that another entry names as closely, is ambiguous: its grade is left blank, and an
+entry matched unambiguously keeps its grade (:func:`match`). All three are listed in the report
+and on the terminal, one line each.
 """
 
 from __future__ import annotations
@@ -146,12 +150,19 @@ class Matching:
     """Roster entries paired with submissions, and everything that did not pair."""
 
     pairs: list[tuple[Student, str | None]] = field(default_factory=list)  # in roster order; None: no submission
-    unmatched: list[str] = field(default_factory=list)  # submissions with no roster entry
-    ambiguous: list[tuple[Student, list[str]]] = field(default_factory=list)  # an entry that names several
+    unmatched: list[str] = field(default_factory=list)  # submissions no roster entry names
+    ambiguous: list[tuple[Student, list[str]]] = field(default_factory=list)  # an entry that names several, or one another names as closely
 
     @property
     def missing(self) -> list[Student]:
-        return [s for s, name in self.pairs if name is None]
+        """Entries with no submission (an ambiguous entry is listed in :attr:`ambiguous` only)."""
+        unclear = {id(s) for s, _ in self.ambiguous}
+        return [s for s, name in self.pairs if name is None and id(s) not in unclear]
+
+    def ambiguities(self) -> list[tuple[Student, str]]:
+        """Each ambiguous entry and what makes it so."""
+        return [(student, f"matches several submissions ({', '.join(names)})" if len(names) > 1
+                 else f"names {names[0]}, as does another roster entry") for student, names in self.ambiguous]
 
     def lines(self) -> list[str]:
         """What the terminal shows when anything did not pair (nothing when all did); one line each."""
@@ -160,40 +171,52 @@ class Matching:
             found.append(f"roster: {len(self.unmatched)} submission(s) with no roster entry (not in canvas.csv/moodle.csv): {', '.join(self.unmatched)}")
         if self.missing:
             found.append(f"roster: {len(self.missing)} student(s) with no submission (blank grade): {', '.join(s.label for s in self.missing)}")
-        for student, names in self.ambiguous:
-            found.append(f"roster: {student.label} matches several submissions ({', '.join(names)}); none was used")
+        found += [f"roster: {student.label} {why}: ambiguous, so this entry's grade is left blank" for student, why in self.ambiguities()]
         return [_CONTROL.sub(lambda m: repr(m.group())[1:-1], line) for line in found]
 
 
-def _handles(submission: str) -> set[str]:
-    """The names a roster may use for a submission: itself, its first folder, its file stem."""
-    parts = submission.split("/")
-    return {submission, parts[0], re.sub(r"\.ipynb$", "", parts[-1])}
+def handle(submission: str) -> str:
+    """The short name a roster may use for a submission: its folder (``alice`` for ``alice/x.ipynb``), and only for a
+    file in no folder its stem (``frank`` for ``frank.ipynb``). A file's own name inside a student's folder never names
+    a student, so ``mallory/alice.ipynb`` is Mallory's, and cannot take or blank Alice's entry."""
+    folder, slash, _ = submission.partition("/")
+    return folder if slash else re.sub(r"\.ipynb$", "", submission)
 
 
 def match(roster: list[Student], submissions: list[str]) -> Matching:
-    """Pair each roster entry with the submission it names (exactly, else by folder or file stem)."""
+    """Pair each roster entry with the submission it names: exactly, else by :func:`handle`.
+
+    An entry that names several submissions, or a submission named by several entries equally closely (a full name is
+    closer than a handle), pairs with none of them and is reported in :attr:`Matching.ambiguous`; an entry that names
+    one submission, which no other entry names as closely, always keeps it."""
     exact = set(submissions)
     by_handle: dict[str, list[str]] = {}
     for name in submissions:
-        for handle in _handles(name):
-            by_handle.setdefault(handle, []).append(name)
-    result, used = Matching(), set()
-    for student in roster:
+        by_handle.setdefault(handle(name), []).append(name)
+    claims: dict[str, list[tuple[int, int]]] = {}  # submission -> (closeness: 0 exact, 1 handle; roster position)
+    chosen: list[str | None] = [None] * len(roster)
+    result = Matching()
+    for position, student in enumerate(roster):
         key = student.submission
-        candidates = [key] if key in exact else by_handle.get(key, [])
+        closeness, candidates = (0, [key]) if key in exact else (1, by_handle.get(key, []))
         if len(candidates) > 1:
             result.ambiguous.append((student, sorted(candidates)))
-            result.pairs.append((student, None))
-            continue
-        name = candidates[0] if candidates else None
-        if name is not None and name in used:
-            result.ambiguous.append((student, [name]))
-            name = None
-        if name is not None:
-            used.add(name)
-        result.pairs.append((student, name))
-    result.unmatched = [name for name in submissions if name not in used]
+        elif candidates:
+            claims.setdefault(candidates[0], []).append((closeness, position))
+    for name, claimants in claims.items():
+        closest = min(closeness for closeness, _ in claimants)
+        winners = [position for closeness, position in claimants if closeness == closest]
+        if len(winners) == 1:
+            chosen[winners[0]] = name
+        for _, position in claimants:
+            if chosen[position] != name:
+                result.ambiguous.append((roster[position], [name]))
+    result.pairs = list(zip(roster, chosen, strict=True))
+    used = {name for name in chosen if name}
+    unclear = {name for _, names in result.ambiguous for name in names}
+    result.unmatched = [name for name in submissions if name not in used and name not in unclear]
+    order = {id(student): i for i, student in enumerate(roster)}
+    result.ambiguous.sort(key=lambda item: order[id(item[0])])
     return result
 
 
