@@ -329,8 +329,9 @@ def drawn_class(seed: int = 11) -> Drawn:
                 continue
             drawn.right[qid] += expected.passed
             drawn.unnamed[qid] += expected.status == "incorrect" and not expected.mistake
-            if expected.mistake and not expected.passed:
-                drawn.mistakes[qid, expected.mistake] += 1  # the report counts an answer once, under the first name it fits
+            if not expected.passed:
+                for name in expected.mistakes or ((expected.mistake,) if expected.mistake else ()):
+                    drawn.mistakes[qid, name] += 1  # the report counts an answer under every name it fits
             check = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and f'dlweek8.check("{qid}"' in c.source)
             nb = with_cell(nb, source, at=check)  # just before the check cell that names it
         drawn.files[f"s{n:02d}/{CONV.name}"] = nbformat.writes(nb).encode()
@@ -490,8 +491,7 @@ def test_shards_run_as_pods_and_merged_equal_one_run(tmp_path):
     with open(tmp_path / "one" / "misconceptions.csv", newline="", encoding="utf-8") as handle:
         counted = {(r["question"], r["mistake"]): int(r["count"]) for r in csv.DictReader(handle)}
     rows = {r.submission: r for r in report.read_results(tmp_path / "one" / "results.jsonl")}
-    # the report counts each drawn wrong answer under the first name it fits, as judged here (verdict_here); some of
-    # the drawn answers fit several names, and then the others are not counted
+    # the report counts each drawn wrong answer under every name it fits, as judged here (verdict_here)
     assert sum(drawn.mistakes.values()) > 0
     assert counted == dict(drawn.mistakes)
     assert sorted(rows) == sorted(drawn.files)

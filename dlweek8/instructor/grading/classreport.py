@@ -6,8 +6,9 @@ re-renders them without running anything. Definitions used throughout:
 - *pass rate* of a question: submissions whose answer is correct / all submissions of the batch;
 - *checked answers* of a question: submissions whose answer was judged correct or not quite
   (not blank, unreadable or missing);
-- *share* of a named mistake: its count / the question's checked answers (so the pass share,
-  the named shares and the unrecognised share of a question add up to 1);
+- *share* of a named mistake: its count / the question's checked answers; an answer that fits
+  several named mistakes counts under each (its feedback names them all), so the shares of a
+  question can add up to more than 1;
 - *unrecognised*: an answer judged not quite with no mistake name, grouped by its printed value.
 """
 
@@ -97,10 +98,11 @@ def statistics(question_ids: list[str], rows: list[report.Row]) -> ClassStats:
                 continue
             if found.mistake == OTHER_NUMBERS:
                 stats.other_numbers.append(row.submission)
-            if found.mistake:
-                stats.mistakes[found.mistake] += 1
-                stats.examples.setdefault(found.mistake, found.message)
-            else:
+            names = found.mistakes or ((found.mistake,) if found.mistake else ())
+            for name in names:
+                stats.mistakes[name] += 1  # an answer that fits several named mistakes counts under each
+                stats.examples.setdefault(name, found.message)
+            if not names:
                 shown = row.answers.get(qid) or "(not recorded)"
                 stats.unrecognised[shown] += 1
                 stats.unrecognised_examples.setdefault(shown, found.message)

@@ -70,6 +70,7 @@ class Row:
                 "status": found.status,
                 "points": found.points,
                 "mistake": found.mistake,
+                "mistakes": list(found.mistakes),
                 "message": found.message,
                 "answer": self.answers.get(qid),
                 "example": [[str(label), str(value)] for label, value in found.example],
@@ -96,6 +97,7 @@ class Row:
                 hints=tuple(q.get("hints", ())),
                 mistake=q.get("mistake"),
                 score=q.get("score"),
+                mistakes=tuple(q.get("mistakes", ())),
             )
             if q.get("answer") is not None:
                 answers[qid] = q["answer"]
