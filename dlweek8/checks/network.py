@@ -10,6 +10,8 @@ feedback never states this question's right value.
 
 from __future__ import annotations
 
+import re
+
 from .. import answer_forms, conv
 from ..mistakes import Mistake
 from .conv import _ConvValueQuestion  # the value-question base: named mistakes from candidates(), variants from draw()
@@ -22,6 +24,14 @@ GROUPED_FORMULA = "C_out · (C_in / groups) · kh · kw (+ C_out biases)"
 def _one_integer(answer):
     """(int, None) or (None, problem) from a number, or from a list of one number (a one-field widget's answer)."""
     return answer_forms.integer(answer[0] if isinstance(answer, list) and len(answer) == 1 else answer)
+
+
+def _shown_in_examples(question, value) -> bool:
+    """Whether a number of ``value`` (an int or a tuple of ints) appears in one of ``question``'s counter-examples
+    (then a wrong answer's feedback would print it: a variant with that value is not drawn)."""
+    text = " ".join(f"{label} {row}" for mistake in question.mistakes.values() for label, row in mistake.example)
+    numbers = set(re.findall(r"\d+", text.replace(",", "")))
+    return any(str(v) in numbers for v in (value if isinstance(value, tuple) else (value,)))
 
 
 def _confirm(expression: str, value) -> tuple:
@@ -76,13 +86,13 @@ TRANSPOSED_MISTAKES = {
         "padding-once", (4, 3, 2, 1, 1, 1), "with − p instead of − 2p", "padding=1 removes 1 cell at each end"),
     "padding-added": _transposed_mistake(
         "The padding has the wrong sign: in a transposed convolution padding removes 2p cells from the output instead of adding them.",
-        "padding-added", (4, 3, 2, 1, 1, 1), "with + 2p", "padding=1 takes 2·1 cells off, it does not add them"),
+        "padding-added", (4, 3, 1, 1, 0, 1), "with + 2p", "padding=1 takes 2·1 cells off, it does not add them"),
     "plus-one-forgotten": _transposed_mistake(
         "The + 1 is missing: n inputs place n kernels (n − 1)·s cells apart, and the last one spans d(k − 1) + 1 cells, not d(k − 1).",
         "plus-one-forgotten", (4, 4, 2, 1, 0, 1), "without the + 1", "the last kernel copy starts at 3·2 and spans 3 + 1 cells"),
     "minus-one-forgotten": _transposed_mistake(
         "The − 1 is missing: n inputs are n − 1 strides apart, so the kernel copies start at 0, s, …, (n − 1)s.",
-        "minus-one-forgotten", (4, 3, 2, 1, 1, 1), "with n·s instead of (n − 1)·s", "4 inputs, 3 strides between them"),
+        "minus-one-forgotten", (3, 3, 2, 1, 1, 1), "with n·s instead of (n − 1)·s", "3 inputs, 2 strides between them"),
     "dilation-ignored": _transposed_mistake(
         "The dilation is missing: a dilated kernel spans d(k − 1) + 1 cells of the output.",
         "dilation-ignored", (4, 3, 1, 0, 0, 2), "without the dilation", "the 3 taps are 2 cells apart and span 2·2 + 1 = 5 cells"),
@@ -92,7 +102,7 @@ TRANSPOSED_MISTAKES = {
     "stride-times-input": _transposed_mistake(
         "Multiplying by the stride is not the rule: the size also depends on the kernel, the padding and the output_padding, "
         "which only some layers choose so that the size exactly multiplies.",
-        "stride-times-input", (4, 4, 2, 0, 0, 1), "n · stride", "(4 − 1)·2 + (4 − 1) + 1: the kernel overhangs the last stride"),
+        "stride-times-input", (3, 4, 2, 0, 0, 1), "n · stride", "(3 − 1)·2 + (4 − 1) + 1: the kernel overhangs the last stride"),
 }
 
 
@@ -164,6 +174,9 @@ class TransposedSizesQuestion(_ConvValueQuestion):
         if any(b <= a for a, b in zip(sizes, sizes[1:])) or not any(q for _, _, _, q, _ in layers):
             raise ValueError("a layer that does not upsample, or no output_padding to ask about")
         return question
+
+    def suits(self, other):
+        return not _shown_in_examples(other, other.expected)
 
 
 # -- grouped convolutions ------------------------------------------------------------------
@@ -256,6 +269,9 @@ class GroupedParamsQuestion(_ConvValueQuestion):
         if o % g:
             raise ValueError("out_channels not divisible by groups")
         return GroupedParamsQuestion(self.id, c, o, int(rng.choice([3, 5, 7])), g, bool(rng.random() < 0.5))
+
+    def suits(self, other):
+        return not _shown_in_examples(other, other.expected)
 
 
 #: The decoder of the notes: 7 × 7 up to 28 × 28, the first layer with output_padding.
