@@ -10,6 +10,7 @@ feedback never states this question's right value.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from .. import answer_forms, conv
@@ -171,7 +172,7 @@ class TransposedSizesQuestion(_ConvValueQuestion):
             layers.append((k, s, p, q, d))
         question = TransposedSizesQuestion(self.id, int(rng.integers(3, 25)), layers, self.channels)
         sizes = (question.size, *question.expected)
-        if any(b <= a for a, b in zip(sizes, sizes[1:])) or not any(q for _, _, _, q, _ in layers):
+        if any(b <= a for a, b in itertools.pairwise(sizes)) or not any(q for _, _, _, q, _ in layers):
             raise ValueError("a layer that does not upsample, or no output_padding to ask about")
         return question
 
