@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import nbformat
-import pytest
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
@@ -50,6 +49,23 @@ def test_every_row_is_the_shape_and_size_of_the_real_layer():
         assert row.activation_bytes == out.nbytes
         weights = sum(p.numel() for p in layer.parameters())
         assert row.params == weights + (2 * row.output[0] if isinstance(layer, nn.Conv2d) else 0)
+
+
+def test_the_meta_device_gives_the_cpus_counts_and_shapes():
+    """Notebook 02 confirms the table on PyTorch's meta device (fast); the CPU gives the same (the tests above)."""
+    with torch.device("meta"):
+        model = resnet.resnet18().eval()
+    shapes = []
+    hooks = [m.register_forward_hook(lambda m, i, o: shapes.append(tuple(o.shape[1:]))) for m in counted_layers(model)]
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, 224, 224, device="meta"))
+    for hook in hooks:
+        hook.remove()
+    rows = resnet.layer_table()
+    assert shapes == [r.output for r in rows] and counter.get_total_flops() == 2 * sum(r.macs for r in rows)
+    assert sum(p.numel() for p in model.parameters()) == 11_689_512
+    text = prose(" ".join(c.source for c in section_12() if c.cell_type == "markdown"))
+    assert "the same counts as on the CPU" in text
 
 
 def test_the_receptive_field_is_what_gradients_reach():
@@ -104,7 +120,7 @@ def test_the_exercises_have_the_graded_layout_and_pass():
         assert cells[at - 2].source == f'dlweek8.your_numbers("{qid}")' and "nbval-check-output" in cells[at - 2].metadata["tags"]
         assert cells[at - 1].source.startswith("# answer") and cells[at + 1].source == f'answer_box("{qid}")'
     ran = run_in_order(section_12()[1:3] + cells)
-    for at, qid, name in checks:
+    for _, qid, name in checks:
         assert dlweek8.check(qid, ran.namespace[name]).status == CORRECT
     assert ran.namespace["decoder_sizes"] == (14, 28) and ran.namespace["grouped_params"] == 4736
     assert list(ran.shown.values())[-1] == [589_824, 67_840]
