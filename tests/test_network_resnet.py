@@ -126,6 +126,22 @@ def test_the_exercises_have_the_graded_layout_and_pass():
     assert list(ran.shown.values())[-1] == [589_824, 67_840]
 
 
+def test_no_cell_of_section_12_but_a_check_shows_an_answer():
+    """The whole answers (both sizes together, the parameter count) appear in no output but their check's.
+    (The ResNet table shows 28 × 28 and 14 × 14 feature maps: a decoder from 7 × 7 retraces ResNet's stages.)"""
+    cells = section_12()
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 12 A real network, counted"))
+    ran = run_in_order(cells[1:3] + cells[start:])
+    section = cells[1:3] + cells[start:]
+    forms = ["(14, 28)", "[14, 28]", "14, 28", "14 × 28", "4736", "4,736"]
+    for j, value in ran.shown.items():
+        source = section[j].source
+        if source.startswith(("dlweek8.check(", "answer_box(", "dlweek8.your_numbers(")):
+            continue
+        text = repr(value) + (value._repr_html_() if hasattr(value, "_repr_html_") else "")
+        assert not [form for form in forms if form in text], (source[:80], text[:200])
+
+
 def test_no_formula_or_answer_is_stated_before_its_check():
     """Derive first: the prose before each check states neither the grouped formula nor either right value."""
     cells = exercises()
