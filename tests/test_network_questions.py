@@ -221,3 +221,15 @@ def test_odd_answers_get_one_line_and_no_credit(answer):
     for qid in (TRANSPOSED, GROUPED):
         feedback = dlweek8.check(qid, answer)
         assert feedback.status in (INVALID, INCORRECT) and "\n" not in feedback.message and "Traceback" not in feedback.message
+
+
+def test_no_variant_is_drawn_whose_answer_a_counter_example_prints():
+    """A counter-example's numbers are fixed; a variant whose right value is one of them is not drawn (its
+    wrong answers' feedback would print it)."""
+    printed = network.GroupedParamsQuestion(GROUPED, 16, 16, 3, 16, bias=False)  # depthwise 3×3 on 16 channels: 144
+    assert printed.expected == 144 and not network.QUESTIONS[1].suits(printed)
+    for qid in (TRANSPOSED, GROUPED):
+        for who in STUDENTS:
+            q = variants.question_for(qid, who)
+            shown = {int(n) for m in q.mistakes.values() for _, text in m.example for n in re.findall(r"\d+", text)}
+            assert not shown & set(q.expected if isinstance(q.expected, tuple) else (q.expected,)), q.prompt
