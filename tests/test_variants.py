@@ -20,7 +20,7 @@ import dlweek8
 from dlweek8 import checks, student_id, variants
 from dlweek8.feedback import CORRECT
 from dlweek8.instructor import solutions
-from dlweek8.checks import conv as conv_checks, lstm as lstm_checks
+from dlweek8.checks import conv as conv_checks, lstm as lstm_checks, network as network_checks
 
 IDS = [f"s{number:05d}" for number in random.Random(8).sample(range(100000), 300)]
 GRADED = variants.graded_ids()
@@ -51,6 +51,7 @@ def test_the_graded_value_questions_are_the_checked_ones_with_numbers():
     assert GRADED == [
         "lstm.forget_bias", "conv.size_78x84", "conv.size_64x64", "conv.size_28x36", "conv.input_for_16", "conv.params_7x7",
         "conv.params_1x1", "conv.ops_7x7", "conv.im2col_shape", "conv.activation_memory", "conv.receptive_field",
+        "network.transposed_sizes", "network.grouped_params",
     ]
 
 
@@ -202,6 +203,15 @@ def _torch_answer(q):
         y[0, 0, y.shape[-1] // 2].backward()
         touched = torch.nonzero(x.grad[0, 0]).flatten()
         return int(touched.max() - touched.min() + 1)
+    if isinstance(q, network_checks.TransposedSizesQuestion):
+        x, sizes = _meta(1, 1, q.size, q.size), []
+        for k, s, p, o, d in q.decoder:
+            x = nn.ConvTranspose2d(1, 1, k, s, p, o, dilation=d, device="meta")(x)
+            sizes.append(x.shape[-1])
+        return tuple(sizes)
+    if isinstance(q, network_checks.GroupedParamsQuestion):
+        module = nn.Conv2d(q.in_channels, q.out_channels, q.kernel_size, groups=q.groups, bias=q.bias, device="meta")
+        return sum(p.numel() for p in module.parameters())
     if isinstance(q, lstm_checks.ForgetBias):
         return None
     raise AssertionError(q.id)
