@@ -53,7 +53,7 @@ def _rows():
 
 def _setup() -> Path:
     global _work
-    from dlweek8.instructor.grading import gradebook, merge, report
+    from dlweek8.instructor.grading import gradebook, outputs, shards
 
     # in memory where there is /dev/shm: the figure is the code's cost, not the disk's (see cases())
     _work = Path(tempfile.mkdtemp(prefix="bench-class-report-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
@@ -62,10 +62,10 @@ def _setup() -> Path:
     students = gradebook.roster_from_json(roster)
     by_name = {r.submission: r for r in rows}
     for index in range(SHARDS):
-        chosen, shard = merge.select(list(by_name), index, SHARDS)
-        report.write_all(_work / f"shard-{index}", ids, [by_name[n] for n in chosen], "solutions/01_lstm_gradients.ipynb",
+        chosen, shard = shards.select(list(by_name), index, SHARDS)
+        outputs.write_all(_work / f"shard-{index}", ids, [by_name[n] for n in chosen], "solutions/01_lstm_gradients.ipynb",
                          roster=students, shard=shard.to_json())
-    report.write_all(_work / "whole", ids, rows, "solutions/01_lstm_gradients.ipynb", roster=students)
+    outputs.write_all(_work / "whole", ids, rows, "solutions/01_lstm_gradients.ipynb", roster=students)
     return _work
 
 

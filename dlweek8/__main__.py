@@ -14,7 +14,7 @@ COMMANDS = {
     "publish": ("dlweek8.instructor.publish", "write the student repository (editions, student build of the package, Binder files, README with links) into a folder"),
     "store-probes": ("dlweek8.instructor.solutions", "store the public cases of every function question (from the references) in the package"),
     "grade": ("dlweek8.instructor.grading.batch", "grade submitted notebooks in fresh kernels: grades.csv and a feedback file each"),
-    "report": ("dlweek8.instructor.grading.classreport", "re-render a graded folder's class report (report.html, misconceptions.csv, gradebook files)"),
+    "report": ("dlweek8.instructor.grading.outputs", "re-render a graded folder's class report (report.html, misconceptions.csv, gradebook files)"),
     "merge": ("dlweek8.instructor.grading.merge", "merge the folders of graded shards into one: grades, feedback, gradebook files and report"),
     "k8s-job": ("dlweek8.instructor.k8s", "print a Kubernetes Indexed Job that grades one submission per pod (its listing, NetworkPolicy) and write the listing"),
     "grade-entry": ("dlweek8.instructor.grading.listing", "grade the k8s-job listing's entry JOB_COMPLETION_INDEX (each pod's command)"),

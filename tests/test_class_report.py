@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 
 from dlweek8 import __main__ as cli
 from dlweek8 import checks, variants
-from dlweek8.instructor.grading import discover, report, whose
+from dlweek8.instructor.grading import discover, outputs, report, whose
 from dlweek8.instructor.solutions import solution
 from dlweek8.names import CORRECT, INCORRECT, INVALID, UNANSWERED
 
@@ -109,7 +109,7 @@ def drawn() -> Truth:
 @pytest.fixture(scope="module")
 def written(drawn, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("class")
-    report.write_all(out, QUESTION_IDS, drawn.rows, ASSIGNMENT.name)
+    outputs.write_all(out, QUESTION_IDS, drawn.rows, ASSIGNMENT.name)
     return out
 
 

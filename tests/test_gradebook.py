@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from dlweek8 import __main__ as cli
 from dlweek8 import checks
-from dlweek8.instructor.grading import gradebook, report
+from dlweek8.instructor.grading import gradebook, outputs, report
 
 IDS = ["conv.size_78x84", "conv.params_7x7", "conv.params_1x1"]
 ASSIGNMENT = "solutions/02_conv_arithmetic.ipynb"
@@ -99,7 +99,7 @@ def graded(tmp_path) -> Path:
     roster = tmp_path / "roster.csv"
     roster.write_text(CANVAS_EXPORT, encoding="utf-8")
     out = tmp_path / "graded"
-    report.write_all(out, IDS, ROWS, ASSIGNMENT, roster=gradebook.read_roster(roster))
+    outputs.write_all(out, IDS, ROWS, ASSIGNMENT, roster=gradebook.read_roster(roster))
     return out
 
 
@@ -131,7 +131,7 @@ def test_the_report_lists_both_mismatches(graded):
 
 def test_the_report_command_takes_a_roster_and_prints_mismatches(tmp_path, capsys):
     out = tmp_path / "graded"
-    report.write_all(out, IDS, ROWS, ASSIGNMENT)
+    outputs.write_all(out, IDS, ROWS, ASSIGNMENT)
     assert not (out / "canvas.csv").exists()
     (tmp_path / "roster.csv").write_text(MOODLE_EXPORT, encoding="utf-8")
     assert cli.main(["report", str(out), "--roster", str(tmp_path / "roster.csv"), "--title", "Week 8 (1234)"]) == 0
@@ -160,7 +160,7 @@ def test_csv_cells_cannot_be_formulas_and_stay_on_one_line(value, cell):
 
 def test_hostile_names_and_notes_reach_grades_csv_inert(tmp_path):
     hostile = [row('=HYPERLINK("http://evil")', 1, ["cell 2 raised ValueError: =cmd|' /C calc'!A0"]), row("two\nlines.ipynb", 2), row("-5.ipynb", 0)]
-    report.write_all(tmp_path, IDS, hostile, ASSIGNMENT)
+    outputs.write_all(tmp_path, IDS, hostile, ASSIGNMENT)
     text = (tmp_path / "grades.csv").read_text(encoding="utf-8")
     lines = text.splitlines()
     assert len(lines) == 4, "one line per submission"
@@ -187,7 +187,7 @@ def test_student_text_is_inert_in_markdown_and_html_feedback(tmp_path):
 
 
 def test_html_feedback_is_written_beside_the_markdown(tmp_path):
-    files = report.write_all(tmp_path, IDS, ROWS, ASSIGNMENT)
+    files = outputs.write_all(tmp_path, IDS, ROWS, ASSIGNMENT)
     for submission, path in files.items():
         assert path.suffix == ".md" and path.with_suffix(".html").exists()
         assert BeautifulSoup(path.with_suffix(".html").read_text(encoding="utf-8"), "html.parser").find("h1").get_text() == f"Feedback on {submission}"
@@ -226,9 +226,9 @@ def test_a_killed_writer_leaves_the_old_grades_whole(tmp_path):
 
 
 def test_the_feedback_folder_is_replaced_whole(tmp_path, monkeypatch):
-    report.write_all(tmp_path, IDS, ROWS, ASSIGNMENT)
+    outputs.write_all(tmp_path, IDS, ROWS, ASSIGNMENT)
     before = sorted(p.name for p in (tmp_path / "feedback").iterdir())
-    report.write_all(tmp_path, IDS, ROWS[:2], ASSIGNMENT)
+    outputs.write_all(tmp_path, IDS, ROWS[:2], ASSIGNMENT)
     assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == before[:4], "no feedback left from the previous run"
     real = os.replace
 

@@ -31,7 +31,7 @@ from dlweek8.instructor.references import rubrics
 from dlweek8.instructor import editions
 from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
 from dlweek8 import kernel_side
-from dlweek8.instructor.grading import batch, discover, judge, report, runner
+from dlweek8.instructor.grading import batch, discover, judge, outputs, report, runner
 from helpers.editions import EDITIONS, LOOKUP_CELL, USING_REAL_NOTEBOOKS, Edition, filled, fixture_editions, with_cell
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -466,7 +466,7 @@ def test_feedback_file_names_are_flat_and_distinct(tmp_path):
     assert report.feedback_name("alice/01_lstm.ipynb") == "alice__01_lstm.md"
     assert report.feedback_name("bob smith/01.ipynb") == "bob_smith__01.md"
     rows = [report.Row("a/b.ipynb"), report.Row("a__b.ipynb")]
-    files = report.write_all(tmp_path, ["conv.size_78x84"], rows, "solutions/x.ipynb")
+    files = outputs.write_all(tmp_path, ["conv.size_78x84"], rows, "solutions/x.ipynb")
     assert sorted(p.name for p in files.values()) == ["a__b-2.md", "a__b.md"]
     assert sorted(p.name for p in (tmp_path / "feedback").glob("*.md")) == ["a__b-2.md", "a__b.md"]
 

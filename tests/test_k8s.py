@@ -202,7 +202,7 @@ def test_a_listing_that_is_not_one_is_refused_in_one_line(tmp_path):
     for text in ("", "[]", json.dumps({"format": "dlweek8-listing/1", "entries": [["a"], ["a"]]}),
                  json.dumps({"format": "dlweek8-listing/1", "entries": [[]]}), json.dumps({"format": "other", "entries": [["a"]]})):
         (tmp_path / "l.json").write_text(text)
-        with pytest.raises(listings.merge.ShardError) as info:
+        with pytest.raises(listings.shards.ShardError) as info:
             listings.read(tmp_path / "l.json")
         assert "\n" not in str(info.value) and "is not a k8s-job listing" in str(info.value)
 
@@ -212,7 +212,7 @@ def test_the_pod_grades_exactly_the_entry_its_index_names(course, tmp_path):
     for index, entry in enumerate(listing.entries):
         chosen = listings.entry_for_this_pod(listing, course / "submissions", {"JOB_COMPLETION_INDEX": str(index)})
         assert chosen == (index, len(STUDENTS))
-        assert listings.merge.select(listing.names, *chosen)[0] == list(entry)
+        assert listings.shards.select(listing.names, *chosen)[0] == list(entry)
     assert listing.shard(1).names == ("bo/02_conv_arithmetic.ipynb",) and listing.owner("zoe/02_conv_arithmetic.ipynb") == 4
 
 

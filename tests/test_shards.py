@@ -30,7 +30,7 @@ import pytest
 from dlweek8 import __main__ as cli
 from dlweek8 import checks, kernel_side
 from dlweek8.instructor import k8s
-from dlweek8.instructor.grading import gradebook, judge, merge, report
+from dlweek8.instructor.grading import gradebook, judge, outputs, report, shards
 from dlweek8.instructor.grading import listing as listings
 from dlweek8.instructor.solutions import solution
 
@@ -45,28 +45,28 @@ IDS = ["conv.size_78x84", "conv.params_7x7"]
 
 @pytest.mark.parametrize("text, parsed", [("0/3", (0, 3)), ("2/3", (2, 3)), (" 0 / 1 ", (0, 1))])
 def test_a_shard_is_I_of_N_numbered_from_0(text, parsed):
-    assert merge.parse_shard(text) == parsed
+    assert shards.parse_shard(text) == parsed
 
 
 @pytest.mark.parametrize("text", ["3/3", "1/0", "-1/3", "1", "a/b", "", "1/3/4"])
 def test_a_bad_shard_is_refused_in_one_line(text):
-    with pytest.raises(merge.ShardError) as info:
-        merge.parse_shard(text)
+    with pytest.raises(shards.ShardError) as info:
+        shards.parse_shard(text)
     assert "\n" not in str(info.value)
 
 
 def test_the_index_comes_from_JOB_COMPLETION_INDEX():
-    assert merge.index_from_environment(4, {"JOB_COMPLETION_INDEX": "3"}) == (3, 4)
+    assert shards.index_from_environment(4, {"JOB_COMPLETION_INDEX": "3"}) == (3, 4)
     for env in ({}, {"JOB_COMPLETION_INDEX": "4"}, {"JOB_COMPLETION_INDEX": "x"}):
-        with pytest.raises(merge.ShardError, match="JOB_COMPLETION_INDEX|outside"):
-            merge.index_from_environment(4, env)
+        with pytest.raises(shards.ShardError, match="JOB_COMPLETION_INDEX|outside"):
+            shards.index_from_environment(4, env)
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 5, 12, 13])
 @pytest.mark.parametrize("count", [1, 2, 3, 5])
 def test_the_shards_cut_the_sorted_batch_into_balanced_disjoint_slices(size, count):
     names = [f"s{(i * 7) % 13:02d}/{i}.ipynb" for i in range(size)]
-    slices = [merge.select(names, i, count) for i in range(count)]
+    slices = [shards.select(names, i, count) for i in range(count)]
     assert [n for chosen, _ in slices for n in chosen] == sorted(names)
     lengths = [len(chosen) for chosen, _ in slices]
     assert max(lengths) - min(lengths) <= 1
@@ -92,9 +92,9 @@ def write_shards(tmp_path: Path, rows, count: int, roster=None) -> list[Path]:
     by_name = {r.submission: r for r in rows}
     folders = []
     for index in range(count):
-        chosen, shard = merge.select(list(by_name), index, count)
+        chosen, shard = shards.select(list(by_name), index, count)
         folder = tmp_path / f"shard-{index}"
-        report.write_all(folder, IDS, [by_name[n] for n in chosen], "solutions/x.ipynb", roster=roster, shard=shard.to_json())
+        outputs.write_all(folder, IDS, [by_name[n] for n in chosen], "solutions/x.ipynb", roster=roster, shard=shard.to_json())
         folders.append(folder)
     return folders
 
@@ -114,7 +114,7 @@ def files_of(folder: Path) -> dict[str, bytes]:
 def test_a_merge_writes_what_one_run_writes(tmp_path):
     rows = make_rows(11)
     roster = gradebook.parse_roster("submission,student_id\n" + "".join(f"student{i:02d},S{i}\n" for i in range(0, 12, 2)))
-    report.write_all(tmp_path / "one", IDS, rows, "solutions/x.ipynb", roster=roster)
+    outputs.write_all(tmp_path / "one", IDS, rows, "solutions/x.ipynb", roster=roster)
     parts = write_shards(tmp_path, rows, 3, roster)
     assert cli.main(["merge", *map(str, reversed(parts)), "--out", str(tmp_path / "merged")]) == 0
     one, merged = files_of(tmp_path / "one"), files_of(tmp_path / "merged")
@@ -158,7 +158,7 @@ def test_an_incomplete_shard_is_refused(parts, tmp_path, capsys):
 
 
 def test_a_whole_run_is_not_a_shard(tmp_path, capsys):
-    report.write_all(tmp_path / "whole", IDS, make_rows(2), "solutions/x.ipynb")
+    outputs.write_all(tmp_path / "whole", IDS, make_rows(2), "solutions/x.ipynb")
     assert "was graded as a whole batch, not as a shard" in refused(capsys, tmp_path / "whole", "--out", tmp_path / "m")
     assert "is not a graded shard (no run.json)" in refused(capsys, tmp_path, "--out", tmp_path / "m")
 
@@ -173,7 +173,7 @@ def write_pod_folders(tmp_path: Path, rows) -> tuple[list[Path], Path]:
     folders = []
     for index, entry in enumerate(listing.entries):
         folder = tmp_path / "results" / f"shard-{index}"
-        report.write_all(folder, IDS, [by_name[n] for n in entry], "solutions/x.ipynb", shard=listing.shard(index).to_json())
+        outputs.write_all(folder, IDS, [by_name[n] for n in entry], "solutions/x.ipynb", shard=listing.shard(index).to_json())
         folders.append(folder)
     (tmp_path / "listing.json").write_text(listing.to_json(), encoding="utf-8")
     return folders, tmp_path / "listing.json"
@@ -186,7 +186,7 @@ def grades_of(folder: Path) -> dict[str, list[str]]:
 
 def test_a_merge_of_the_pods_folders_with_their_listing_writes_what_one_run_writes(tmp_path):
     rows = make_rows(5)
-    report.write_all(tmp_path / "one", IDS, rows, "solutions/x.ipynb")
+    outputs.write_all(tmp_path / "one", IDS, rows, "solutions/x.ipynb")
     folders, listing = write_pod_folders(tmp_path, rows)
     assert cli.main(["merge", *map(str, folders), "--listing", str(listing), "--out", str(tmp_path / "merged")]) == 0
     one, merged = files_of(tmp_path / "one"), files_of(tmp_path / "merged")

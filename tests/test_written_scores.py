@@ -17,7 +17,7 @@ import pytest
 
 import dlweek8
 from dlweek8 import __main__ as cli
-from dlweek8.instructor.grading import report, written_page
+from dlweek8.instructor.grading import outputs, report, written_page
 from dlweek8.instructor.grading.written_scores import anon_id
 from dlweek8.instructor.references import rubrics
 
@@ -52,7 +52,7 @@ def graded(tmp_path) -> Path:
 
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     out = tmp_path / "graded"
-    report.write_all(out, IDS, rows(), "notebooks/01_lstm_gradients.ipynb", roster=gradebook.read_roster(tmp_path / "roster.csv"))
+    outputs.write_all(out, IDS, rows(), "notebooks/01_lstm_gradients.ipynb", roster=gradebook.read_roster(tmp_path / "roster.csv"))
     return out
 
 
@@ -110,7 +110,7 @@ def test_show_names_puts_the_submissions_on_the_page(graded):
 
 def test_a_run_without_written_questions_has_no_page(tmp_path):
     row = report.Row("a.ipynb", {IDS[0]: dlweek8.check(IDS[0], (False, "B"))})
-    report.write_all(tmp_path, IDS[:1], [row], "notebooks/01_lstm_gradients.ipynb")
+    outputs.write_all(tmp_path, IDS[:1], [row], "notebooks/01_lstm_gradients.ipynb")
     assert not (tmp_path / "written.html").exists()
 
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ...written import is_written
-from . import gradebook, judge, merge, report, runner, sandbox, whose
+from . import gradebook, judge, outputs, report, runner, sandbox, shards, whose
 from .discover import Assignment, NotANotebook, Parsed, read_notebook, released_assignments
 
 
@@ -142,7 +142,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     names = _names(paths)
     shard_info = None
     if shard is not None:
-        chosen, shard_info = merge.select(names, *shard)
+        chosen, shard_info = shards.select(names, *shard)
         wanted = set(chosen)
         keep = [i for i, name in enumerate(names) if name in wanted]
         paths, names = [paths[i] for i in keep], [names[i] for i in keep]
@@ -204,7 +204,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
         if template is not None:
             template.close()  # the submissions' processes go with it
     ordered = [rows[name] for name in names]
-    report.write_all(out, assignment.question_ids, ordered, assignment.name, roster=roster,
+    outputs.write_all(out, assignment.question_ids, ordered, assignment.name, roster=roster,
                      shard=shard_info.to_json() if shard_info else None, notices=notices)
     return assignment, ordered
 
@@ -328,12 +328,12 @@ def run(args) -> int:
         if assignment is not None and not assignment.answers:
             raise GradingError(f"{args.assignment} has no dlweek8.check calls of known questions")
         limits = runner.Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout)
-        shard = merge.parse_shard(args.shard) if args.shard else merge.index_from_environment(args.shards) if args.shards else None
+        shard = shards.parse_shard(args.shard) if args.shard else shards.index_from_environment(args.shards) if args.shards else None
         roster = gradebook.read_roster(args.roster) if args.roster else None
         assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment, warm_kernels=not args.cold_kernels,
                                  shard=shard, roster=roster, sandboxed=not args.no_sandbox, max_size_mb=args.max_size, resume=args.resume,
                                  notes_numbers=args.notes_numbers)
-    except (GradingError, NotANotebook, OSError, merge.ShardError, gradebook.RosterError) as exc:
+    except (GradingError, NotANotebook, OSError, shards.ShardError, gradebook.RosterError) as exc:
         print(f"grade: {exc}")
         return 1
     except KeyboardInterrupt:

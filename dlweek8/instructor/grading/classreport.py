@@ -357,61 +357,6 @@ def write(out: Path, info: report.RunInfo, rows: list[report.Row], generated: st
     report.write_atomic(out / "report.html", render(info, rows, generated))
 
 
-# -- python -m dlweek8 report ----------------------------------------------------------------------
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("graded", type=Path, help="a folder written by grade or merge (with results.jsonl and run.json)")
-    parser.add_argument("--roster", type=Path, help="a roster CSV to use instead of the one given when grading (see the README)")
-    parser.add_argument("--title", help="the gradebook column title (default: the assignment's file name)")
-    parser.add_argument("--written-scores", type=Path, help="written_scores.csv downloaded from graded/written.html: fold the "
-                        "points a person gave the written answers into grades.csv, the gradebook files, the feedback and this report")
-    parser.add_argument("--show-names", action="store_true", help="write graded/written.html with the submissions' names (default: anonymised)")
-
-
-def run(args) -> int:
-    try:
-        info, rows = report.read_run(args.graded)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        print(f"report: {args.graded} is not a graded folder ({type(exc).__name__}: {exc})")
-        return 1
-    scores = None
-    if args.written_scores is not None:  # checked whole before anything is written
-        from . import written_scores
-
-        try:
-            scores = written_scores.read_scores(args.written_scores, info.question_ids, rows)
-        except written_scores.ScoresError as exc:
-            print(f"report: {exc}; nothing was written")
-            return 1
-    if args.roster is not None:
-        try:
-            info.roster = gradebook.roster_to_json(gradebook.read_roster(args.roster))
-        except gradebook.RosterError as exc:
-            print(f"report: {exc}")
-            return 1
-    if args.title:
-        info.title = args.title
-    if args.roster is not None or args.title:
-        report.write_atomic(args.graded / report.RUN_INFO, report.run_info_text(info))
-    if scores is not None:
-        from . import written_scores
-
-        count = written_scores.fold(rows, scores)
-        report.write_all(args.graded, info.question_ids, rows, info.assignment, roster=gradebook.roster_from_json(info.roster),
-                         shard=info.shard, notices=info.notices, title=info.title, show_names=args.show_names)
-        print(f"folded {count} written score(s) into grades.csv, the feedback files and the gradebook files")
-    else:
-        from . import written_page
-
-        write(args.graded, info, rows)
-        written_page.write(args.graded, info, rows, show_names=args.show_names)
-    for line in mismatch_lines(info, rows):
-        print(line)
-    print(f"wrote {args.graded / 'report.html'} and misconceptions.csv ({len(rows)} submissions)")
-    return 0
-
-
 def mismatch_lines(info: report.RunInfo, rows: list[report.Row]) -> list[str]:
     """Roster mismatches, for the terminal (empty without a roster)."""
     roster = gradebook.roster_from_json(info.roster)

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import batch, merge
+from . import batch, shards
 
 #: Largest listing read (a ConfigMap holds at most 1 MiB).
 MAX_BYTES = 1 << 20
@@ -33,23 +33,23 @@ class Listing:
         """The index whose entry lists ``name``, or None."""
         return next((i for i, entry in enumerate(self.entries) if name in entry), None)
 
-    def shard(self, index: int) -> merge.Shard:
-        """Entry ``index`` as the :class:`.merge.Shard` its run.json records."""
+    def shard(self, index: int) -> shards.Shard:
+        """Entry ``index`` as the :class:`.shards.Shard` its run.json records."""
         names = self.names
-        return merge.Shard(index, len(self.entries), len(names), merge.digest(names), self.entries[index])
+        return shards.Shard(index, len(self.entries), len(names), shards.digest(names), self.entries[index])
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "entries": [list(e) for e in self.entries]}, ensure_ascii=False, indent=0) + "\n"
 
 
 def of_batch(names: list[str], count: int | None = None) -> Listing:
-    """``count`` entries cut as ``grade --shard I/count`` cuts (:func:`.merge.select`); one submission each by default."""
+    """``count`` entries cut as ``grade --shard I/count`` cuts (:func:`.shards.select`); one submission each by default."""
     if not names:
-        raise merge.ShardError("no submissions to list")
+        raise shards.ShardError("no submissions to list")
     count = len(names) if count is None else count
     if not 1 <= count <= len(names):
-        raise merge.ShardError(f"the number of shards must be between 1 and the {len(names)} submissions, not {count}")
-    return Listing(tuple(tuple(merge.select(names, index, count)[0]) for index in range(count)))
+        raise shards.ShardError(f"the number of shards must be between 1 and the {len(names)} submissions, not {count}")
+    return Listing(tuple(tuple(shards.select(names, index, count)[0]) for index in range(count)))
 
 
 def names_in(folder: Path) -> list[str]:
@@ -71,7 +71,7 @@ def parse(text: str) -> Listing:
 
 
 def read(path: Path) -> Listing:
-    """The listing in ``path``; :class:`.merge.ShardError` with one line if it cannot be read."""
+    """The listing in ``path``; :class:`.shards.ShardError` with one line if it cannot be read."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
@@ -79,23 +79,23 @@ def read(path: Path) -> Listing:
             raise ValueError("larger than 1 MiB")
         return parse(data.decode("utf-8"))
     except OSError as exc:
-        raise merge.ShardError(f"cannot read the listing {path} ({exc.strerror or type(exc).__name__})") from None
+        raise shards.ShardError(f"cannot read the listing {path} ({exc.strerror or type(exc).__name__})") from None
     except (ValueError, TypeError) as exc:
-        raise merge.ShardError(f"{path} is not a k8s-job listing ({exc})") from None
+        raise shards.ShardError(f"{path} is not a k8s-job listing ({exc})") from None
 
 
 def entry_for_this_pod(listing: Listing, submissions: Path, environ=None) -> tuple[int, int]:
     """(I, N) for ``grade --shard I/N``, I from ``JOB_COMPLETION_INDEX``, once the submissions
     folder is seen to hold exactly the listed batch and that shard is exactly entry I."""
-    index, count = merge.index_from_environment(len(listing.entries), os.environ if environ is None else environ)
+    index, count = shards.index_from_environment(len(listing.entries), os.environ if environ is None else environ)
     found = names_in(submissions)
     if sorted(found) != listing.names:
         extra, lost = sorted(set(found) - set(listing.names)), sorted(set(listing.names) - set(found))
         example = f"{extra[0]!r} is not listed" if extra else f"{lost[0]!r} is missing"
-        raise merge.ShardError(f"{submissions} does not hold the listed batch ({len(found)} found, {len(listing.names)} listed; {example})")
-    chosen, _ = merge.select(found, index, count)
+        raise shards.ShardError(f"{submissions} does not hold the listed batch ({len(found)} found, {len(listing.names)} listed; {example})")
+    chosen, _ = shards.select(found, index, count)
     if tuple(chosen) != listing.entries[index]:
-        raise merge.ShardError(f"entry {index} of the listing is not shard {index}/{count} of the batch (a listing not written by k8s-job?)")
+        raise shards.ShardError(f"entry {index} of the listing is not shard {index}/{count} of the batch (a listing not written by k8s-job?)")
     return index, count
 
 
@@ -113,7 +113,7 @@ def run(args) -> int:
         return 1
     try:
         index, count = entry_for_this_pod(read(args.listing), args.submissions[0])
-    except merge.ShardError as exc:
+    except shards.ShardError as exc:
         print(f"grade-entry: {exc}")
         return 1
     args.shard = f"{index}/{count}"

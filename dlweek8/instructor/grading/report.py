@@ -109,7 +109,7 @@ class Row:
 class RunInfo:
     """What a graded folder was graded against; ``run.json``.
 
-    ``shard`` is a :class:`.merge.Shard` as a dict when the run graded one slice of a batch;
+    ``shard`` is a :class:`.shards.Shard` as a dict when the run graded one slice of a batch;
     ``roster`` the roster entries (:class:`.gradebook.Student` as dicts) when one was given;
     ``notices`` lines every output repeats (e.g. that no sandbox was used).
     """
@@ -382,10 +382,6 @@ def grades_csv(question_ids: list[str], rows: list[Row]) -> str:
     )
 
 
-def write_csv(path: Path, question_ids: list[str], rows: list[Row]) -> None:
-    write_atomic(path, grades_csv(question_ids, rows))
-
-
 def feedback_name(submission: str) -> str:
     """``alice/01_lstm.ipynb`` -> ``alice__01_lstm.md`` (a flat, safe file name)."""
     stem = re.sub(r"\.ipynb$", "", submission)
@@ -487,28 +483,3 @@ def feedback_files(rows: list[Row]) -> dict[str, str]:
         taken.add(stem)
         stems[row.submission] = stem
     return stems
-
-
-def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: str, *, roster=None,
-              shard: dict | None = None, notices=(), title: str | None = None, show_names: bool = False) -> dict[str, Path]:
-    """Write every output of a run into ``out`` (see the module docstring); return each submission's
-    Markdown feedback file. ``roster`` is a list of :class:`.gradebook.Student` (or None)."""
-    from . import classreport, gradebook, written_page
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = sorted_rows(rows)
-    info = RunInfo(assignment, list(question_ids), shard, gradebook.roster_to_json(roster), list(notices), title)
-    write_results(out / RESULTS, rows)
-    write_atomic(out / RUN_INFO, run_info_text(info))
-    write_atomic(out / "grades.csv", grades_csv(question_ids, rows))
-    stems = feedback_files(rows)
-    texts = {}
-    for row in rows:
-        texts[f"{stems[row.submission]}.md"] = feedback_markdown(row, question_ids, assignment, notices)
-        texts[f"{stems[row.submission]}.html"] = feedback_html(row, question_ids, assignment, notices)
-    write_folder(out / "feedback", texts)
-    files = {row.submission: out / "feedback" / f"{stems[row.submission]}.md" for row in rows}
-    classreport.write(out, info, rows)
-    written_page.write(out, info, rows, show_names=show_names)  # written.html, when the run has written answers
-    return files

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import backprop
-from ..solutions import Solution
+from . import Solution
 
 #: (hidden size k, input size d) of the step probes; k != d so a transposed gradient shows.
 PUBLIC_SIZES = ((3, 2), (4, 6), (5, 3), (2, 4))

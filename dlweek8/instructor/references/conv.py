@@ -11,7 +11,7 @@ import math
 
 from ... import conv
 from ...checks import conv as checks
-from ..solutions import Solution
+from . import Solution
 
 
 def _span(k, d):

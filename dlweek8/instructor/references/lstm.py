@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import lstm
 from ...checks import lstm as checks
-from ..solutions import Solution
+from . import Solution
 
 #: (hidden size k, input size) of the probe cells; k != input size so a transpose shows.
 PUBLIC_SIZES = ((3, 2), (4, 6), (5, 3), (2, 4))

@@ -8,7 +8,7 @@ computes it, making exactly the named mistake.
 from __future__ import annotations
 
 from ...checks import network as checks
-from ..solutions import Solution
+from . import Solution
 
 
 def transposed_size(n, k, s=1, p=0, output_padding=0, d=1) -> int:

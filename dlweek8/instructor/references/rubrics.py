@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass
 
 from ... import checks, kinds
-from ..solutions import Solution
+from . import Solution
 
 
 @dataclass(frozen=True)
