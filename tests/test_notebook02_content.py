@@ -177,7 +177,8 @@ def test_padding_zoo_transposed_and_pooling_demos(shown):
     assert shown[zoo] == (9, 10, 10, 18, 18)
     assert "($k_\\text{eff} = 9$) on 10 cells: half padding keeps 10, full padding gives $10 + 9 - 1 = 18$" in text
     transposed = next(j for j, c in enumerate(CELLS) if "conv_transpose2d" in c.source)
-    assert shown[transposed] == [(9, 9), (10, 10)] and "9 without and 10 with `output_padding=1`" in text
+    assert shown[transposed] == [9, 10] and "without and with `output_padding=1`: one apart" in text
+    assert "$n_\\text{out} = (n - 1)s" not in text.split("Exercise 12")[0], "the formula comes after Exercise 12 (derive first)"
     pooling = next(j for j, c in enumerate(CELLS) if "max_pool2d" in c.source)
     assert shown[pooling] == {(0, False): (2, 2), (0, True): (3, 3), (1, False): (3, 3), (1, True): (3, 3)}
     assert conv.output_size(5 + 2, 2, 2) + 1 == 4  # ceil mode before PyTorch drops the window: ⌈5/2⌉ + 1
