@@ -28,7 +28,7 @@ mounts = open('/proc/self/mountinfo').read()
 try: where = [line.split(':')[2].strip() for line in open('/proc/self/cgroup') if ':pids:' in line or line.startswith('0::')]
 except OSError: where = []
 raised = 'no'
-for folder in ('{sandbox.PIDS_MOUNT}', '/sys/fs/cgroup/pids', '/sys/fs/cgroup'):
+for folder in ({', '.join(map(repr, sandbox.CGROUP_MOUNTS))}, '/sys/fs/cgroup/pids', '/sys/fs/cgroup'):
     try: names = os.listdir(folder)
     except OSError: names = []
     for name in names:
@@ -84,8 +84,8 @@ def test_a_fork_bomb_stops_at_the_limit_and_cannot_raise_it():
 
 @needs_sandbox
 def test_without_a_pids_cgroup_grading_still_runs_and_says_so_once(monkeypatch, capsys):
-    def no_cgroup():
-        raise OSError("no pids cgroup hierarchy is mounted")
+    def no_cgroup(controller="pids", shared=None):
+        raise OSError(f"no {controller} cgroup hierarchy is mounted")
 
     monkeypatch.setattr(sandbox, "make_run_cgroup", no_cgroup)
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
@@ -122,4 +122,4 @@ HYBRID_MOUNTS = """\
     ("", "", []),
 ])
 def test_the_pids_hierarchy_is_the_graders_own_cgroup(mountinfo, cgroups, expected):
-    assert sandbox.pids_hierarchies(mountinfo, cgroups) == expected
+    assert sandbox.cgroup_hierarchies(mountinfo, cgroups, "pids") == expected

@@ -129,7 +129,8 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     imports only the basics. Every file gets exactly one row, whatever it holds; rows are
     appended to ``out/results.jsonl`` as they are graded, and with ``resume`` the submissions
     already there are not graded again. ``shard`` (I, N) grades only the I-th of N slices of the
-    sorted submissions (:mod:`.merge`); ``roster`` adds the gradebook files.
+    sorted submissions (:mod:`.merge`); ``roster`` adds the gradebook files. ``run.json`` says which
+    bound held each submission's memory.
     """
     from tqdm import tqdm
 
@@ -189,6 +190,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     _warm_cases(assignment if jobs_by_name else None)
     preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})] if warm_kernels else []
     template = sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb) if jobs_by_name else None
+    memory = sandbox.memory_bound(limits, template) if template is not None else None
     try:
         with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
             bar.update(len(names) - len(jobs_by_name))
@@ -204,7 +206,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             template.close()  # the submissions' processes go with it
     ordered = [rows[name] for name in names]
     report.write_all(out, assignment.question_ids, ordered, assignment.name, roster=roster,
-                     shard=shard_info.to_json() if shard_info else None, notices=notices)
+                     shard=shard_info.to_json() if shard_info else None, notices=notices, memory=memory)
     return assignment, ordered
 
 

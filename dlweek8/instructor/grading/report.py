@@ -109,7 +109,8 @@ class RunInfo:
 
     ``shard`` is a :class:`.merge.Shard` as a dict when the run graded one slice of a batch;
     ``roster`` the roster entries (:class:`.gradebook.Student` as dicts) when one was given;
-    ``notices`` lines every output repeats (e.g. that no sandbox was used).
+    ``notices`` lines every output repeats (e.g. that no sandbox was used); ``memory`` which bound held
+    each submission's memory, with the numbers (:func:`.sandbox.memory_bound`).
     """
 
     assignment: str
@@ -118,6 +119,7 @@ class RunInfo:
     roster: list[dict] | None = None
     notices: list[str] = field(default_factory=list)
     title: str | None = None
+    memory: dict | None = None
 
     @property
     def gradebook_title(self) -> str:
@@ -126,11 +128,12 @@ class RunInfo:
 
     def to_json(self) -> dict:
         return {"assignment": self.assignment, "question_ids": list(self.question_ids), "shard": self.shard, "roster": self.roster,
-                "notices": list(self.notices), "title": self.title}
+                "notices": list(self.notices), "title": self.title, "memory": self.memory}
 
     @classmethod
     def from_json(cls, data: dict) -> "RunInfo":
-        return cls(**{k: data.get(k) for k in ("assignment", "question_ids", "shard", "roster", "title")}, notices=list(data.get("notices") or ()))
+        return cls(**{k: data.get(k) for k in ("assignment", "question_ids", "shard", "roster", "title", "memory")},
+                   notices=list(data.get("notices") or ()))
 
 
 # -- answers as the record shows them -----------------------------------------------------------
@@ -488,7 +491,8 @@ def feedback_files(rows: list[Row]) -> dict[str, str]:
 
 
 def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: str, *, roster=None,
-              shard: dict | None = None, notices=(), title: str | None = None, show_names: bool = False) -> dict[str, Path]:
+              shard: dict | None = None, notices=(), title: str | None = None, show_names: bool = False,
+              memory: dict | None = None) -> dict[str, Path]:
     """Write every output of a run into ``out`` (see the module docstring); return each submission's
     Markdown feedback file. ``roster`` is a list of :class:`.gradebook.Student` (or None)."""
     from . import classreport, gradebook, written_page
@@ -496,7 +500,7 @@ def write_all(out: Path, question_ids: list[str], rows: list[Row], assignment: s
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = sorted_rows(rows)
-    info = RunInfo(assignment, list(question_ids), shard, gradebook.roster_to_json(roster), list(notices), title)
+    info = RunInfo(assignment, list(question_ids), shard, gradebook.roster_to_json(roster), list(notices), title, memory)
     write_results(out / RESULTS, rows)
     write_atomic(out / RUN_INFO, run_info_text(info))
     write_atomic(out / "grades.csv", grades_csv(question_ids, rows))
