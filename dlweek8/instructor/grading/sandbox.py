@@ -120,7 +120,7 @@ def bwrap_args(tmp_mb: int = 512, cgroups=()) -> list[str]:
     instructor = package / "instructor"
     if instructor.exists():
         args += ["--tmpfs", str(instructor), "--remount-ro", str(instructor)]
-    for folder, mount in zip(cgroups, CGROUP_MOUNTS):
+    for folder, mount in zip(cgroups, CGROUP_MOUNTS[:len(cgroups)], strict=True):
         args += ["--bind", folder, mount]
     args += ["--dir", WORKDIR, "--dir", STAGE, "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR]
     return args
