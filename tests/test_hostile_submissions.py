@@ -624,12 +624,14 @@ def _as_user_that_is_not_root() -> tuple[list[str], int | None]:
 
 
 def _unprivileged_bwrap() -> str | None:
-    """Why bubblewrap cannot make its namespaces as a user that is not root here (measured), or None."""
+    """Why ``grade`` cannot make its sandbox as a user that is not root here (asked as that user), or None."""
     prefix, _ = _as_user_that_is_not_root()
     if prefix and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is not installed, so the test cannot drop root"
-    probe = subprocess.run([*prefix, *sandbox.bwrap_args(), "--", sys.executable, "-c", "pass"], capture_output=True, text=True)
-    return None if probe.returncode == 0 else f"bubblewrap cannot run unprivileged here: {' '.join(probe.stderr.split())[:200]}"
+    ask = "from dlweek8.instructor.grading import sandbox; print(sandbox.unavailable_reason() or '')"
+    probe = subprocess.run([*prefix, sys.executable, "-c", ask], capture_output=True, text=True, cwd="/")
+    why = probe.stdout.strip() or " ".join(probe.stderr.split())[-200:]
+    return f"as a user that is not root: {why}" if why else None
 
 
 @pytest.mark.skipif(NO_SANDBOX, reason="a promise of the sandbox")

@@ -197,7 +197,7 @@ def make_run_cgroup(controller: str = "pids", shared: str | None = None) -> str:
             candidates = cgroup_hierarchies(mountinfo.read(), cgroups.read(), controller)
     except OSError:
         candidates = []
-    why = f"no {controller} cgroup hierarchy is mounted"
+    whys = [f"no {controller} cgroup hierarchy is mounted"] if not candidates else []
     for version, parent in candidates:
         reuse = version == 2 and shared is not None and os.path.dirname(shared) == parent
         try:
@@ -208,7 +208,7 @@ def make_run_cgroup(controller: str = "pids", shared: str | None = None) -> str:
                 _enable(parent, controller)
             path = shared if reuse else tempfile.mkdtemp(prefix="dlweek8-run-", dir=parent)
         except OSError as exc:
-            why = str(exc)
+            whys.append(str(exc))
             continue
         try:
             if version == 2:
@@ -222,10 +222,10 @@ def make_run_cgroup(controller: str = "pids", shared: str | None = None) -> str:
                 os.rmdir(probe)
             return path
         except OSError as exc:
-            why = f"{parent}: {exc}"
+            whys.append(f"{parent}: {exc}")
             if not reuse:
                 remove_cgroup(path)
-    raise OSError(why)
+    raise OSError("; ".join(whys))
 
 
 def _enable(folder: str, controller: str) -> None:
