@@ -255,17 +255,35 @@ class _CgroupFolder:
             self._write("pids.max", str(processes))
         if "memory.limit_in_bytes" in names:  # cgroup v1: the limit, no swap, and an eventfd told of every OOM kill
             self._write("memory.limit_in_bytes", str(memory_bytes))
-            if "memory.memsw.limit_in_bytes" in names:
-                self._write("memory.memsw.limit_in_bytes", str(memory_bytes))
-            self.oom_alarm = os.eventfd(0, os.EFD_CLOEXEC)
-            control = os.open(f"{self.name}/memory.oom_control", os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.fd)
-            self._write("cgroup.event_control", f"{self.oom_alarm} {control}")
-            os.close(control)
+            self._try_write(names, "memory.memsw.limit_in_bytes", str(memory_bytes))
+            self._alarm_on_oom()
         elif "memory.max" in names:  # cgroup v2: the limit, no swap, and an OOM kills the whole folder
             self._write("memory.max", str(memory_bytes))
-            for file, value in (("memory.swap.max", "0"), ("memory.oom.group", "1")):
-                if file in names:
-                    self._write(file, value)
+            self._try_write(names, "memory.swap.max", "0")
+            self._try_write(names, "memory.oom.group", "1")
+
+    def _try_write(self, names: set, file: str, text: str) -> None:
+        """Where the kernel offers it (no swap accounting, an older v2): the limit alone still holds."""
+        if file in names:
+            try:
+                self._write(file, text)
+            except OSError:
+                pass
+
+    def _alarm_on_oom(self) -> None:
+        """cgroup v1: an eventfd the kernel signals on every OOM in the folder (without it, the killed process
+        alone goes, and the exit still says the submission ran out)."""
+        alarm = os.eventfd(0, os.EFD_CLOEXEC)
+        try:
+            control = os.open(f"{self.name}/memory.oom_control", os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.fd)
+            try:
+                self._write("cgroup.event_control", f"{alarm} {control}")
+            finally:
+                os.close(control)
+        except OSError:
+            os.close(alarm)
+            return
+        self.oom_alarm = alarm
 
     def _write(self, file: str, text: str) -> None:
         fd = os.open(f"{self.name}/{file}", os.O_WRONLY, dir_fd=self.fd)
