@@ -378,7 +378,7 @@ def run(args) -> int:
 
         count = written_scores.fold(rows, scores)
         report.write_all(args.graded, info.question_ids, rows, info.assignment, roster=gradebook.roster_from_json(info.roster),
-                         shard=info.shard, notices=info.notices, title=info.title, show_names=args.show_names)
+                         shard=info.shard, notices=info.notices, title=info.title, show_names=args.show_names, memory=info.memory)
         print(f"folded {count} written score(s) into grades.csv, the feedback files and the gradebook files")
     else:
         from . import written_page

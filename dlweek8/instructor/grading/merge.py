@@ -141,7 +141,8 @@ def combine(parts: list[Part]) -> tuple[report.RunInfo, list[report.Row]]:
             raise ShardError(f"refusing to merge: {part.folder} is incomplete ({len(lost)} of its submissions have no row, e.g. {lost[:3]})")
     if len(names) != first.shard.batch_size or len(set(names)) != len(names) or digest(names) != first.shard.batch_digest:
         raise ShardError("refusing to merge: the shards' submissions are not the batch they were cut from")
-    info = report.RunInfo(first.info.assignment, first.info.question_ids, None, first.info.roster, first.info.notices, first.info.title)
+    info = report.RunInfo(first.info.assignment, first.info.question_ids, None, first.info.roster, first.info.notices, first.info.title,
+                          first.info.memory)
     return info, rows
 
 
@@ -149,7 +150,7 @@ def merge(folders: list[Path], out: Path) -> tuple[report.RunInfo, list[report.R
     """Merge shard folders into ``out``: grades.csv, feedback, gradebook files and report."""
     info, rows = combine([read_part(Path(f)) for f in folders])
     report.write_all(out, info.question_ids, rows, info.assignment, roster=gradebook.roster_from_json(info.roster),
-                     notices=info.notices, title=info.title)
+                     notices=info.notices, title=info.title, memory=info.memory)
     return info, rows
 
 
