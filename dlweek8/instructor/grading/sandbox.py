@@ -239,9 +239,8 @@ def _enable(folder: str, controller: str) -> None:
 
 
 def submission_memory_mb(limits) -> int:
-    """What one submission may hold in a memory cgroup, in MB: one process's address space (RLIMIT_AS),
-    plus its /tmp and /dev/shm (tmpfs pages count against the cgroup of who wrote them)."""
-    return int(limits.memory_mb + limits.tmp_mb + confined.SHM_MB)
+    """What one submission may hold in a memory cgroup, in MB (:func:`dlweek8.confined.submission_memory_bytes`)."""
+    return confined.submission_memory_bytes({"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()}) // 2**20
 
 
 def memory_bound(limits, template: Template) -> dict:
@@ -295,7 +294,8 @@ class Channel:
 
 
 class Template:
-    """The template process (inside bwrap unless ``confine`` is off); :meth:`spawn` is thread-safe."""
+    """The template process (inside bwrap unless ``confine`` is off); :meth:`spawn` is thread-safe.
+    ``memory_cgroup=False`` leaves memory to RLIMIT_AS alone (to see what the cgroup protects)."""
 
     def __init__(self, modules, confine: bool = True, tmp_mb: int = 512, memory_cgroup: bool = True):
         self.confine = confine
