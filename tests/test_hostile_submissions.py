@@ -678,3 +678,26 @@ def test_grading_as_a_user_that_is_not_root(tmp_path_factory):
         print(f"graded as uid {os.geteuid() if uid is None else uid}: memory bound {memory}")
     finally:
         shutil.rmtree(course, ignore_errors=True)
+
+
+def test_which_links_are_refused(tmp_path):
+    """batch.linked_to_another without grading: a link to a classmate's file or into a classmate's folder is refused,
+    in a nested or a flat layout; a link within a student's own folder is not; a hard link is noted, both ways."""
+    subs = tmp_path / "subs"
+    for name in ("alice/x.ipynb", "alice/notes/draft.txt", "bob/old/x.txt", "carol/x.ipynb", "flat.ipynb", "flat-backup.txt"):
+        (subs / name).parent.mkdir(parents=True, exist_ok=True)
+        (subs / name).write_text("{}")
+    links = {"mallory/x.ipynb": "../alice/x.ipynb", "mallory/y.ipynb": "../alice/notes/draft.txt", "bob/x.ipynb": "old/x.txt",
+             "eve.ipynb": "flat-backup.txt"}
+    for name, target in links.items():
+        (subs / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, subs / name)
+    os.link(subs / "carol" / "x.ipynb", subs / "dave.ipynb")
+    paths = grading_batch.submission_paths([subs])
+    names = [p.relative_to(subs).as_posix() for p in paths]
+    found = {names[i]: note for i, note in grading_batch.linked_to_another(paths, names, [os.path.realpath(subs)]).items()}
+    hard = "the same file as another submission (a hard link): graded for each, as which student wrote it cannot be told"
+    assert found == {"mallory/x.ipynb": "not graded: a link to another submission's file (alice/x.ipynb)",
+                     "mallory/y.ipynb": "not graded: a link to a file in another submission's folder",
+                     "eve.ipynb": "not graded: a link to a file in another submission's folder",
+                     "carol/x.ipynb": hard, "dave.ipynb": hard}, found

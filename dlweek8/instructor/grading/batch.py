@@ -29,8 +29,8 @@ class GradingError(Exception):
 MAX_SIZE_MB = 50
 #: Most cells, and most JSON values (objects, lists and the items in them), a submission may hold: both
 #: counted in its bytes before it is parsed, so that reading a notebook is bounded in time and memory
-#: (a released notebook has about 100 cells and 3,000 values; a 48 MB file of 970,000 empty cells is refused
-#: in milliseconds). Then only what grading reads (cell types and sources, the notebook's metadata) is validated.
+#: (a released notebook has about 100 cells and 3,000 values; a 42 MB file of 970,000 empty cells is refused
+#: in 0.1 s). Then only what grading reads (cell types and sources, the notebook's metadata) is validated.
 MAX_CELLS = 2000
 MAX_JSON_VALUES = 2_000_000
 #: Most characters of code a submission's cells may hold in all (the grader keeps every submission's code until it ran).
@@ -118,8 +118,8 @@ def bounded_notebook(data: bytes) -> Parsed:
     if values > MAX_JSON_VALUES:
         raise ValueError(f"more than {MAX_JSON_VALUES} JSON values ({values}): not a notebook of this course")
     try:
-        raw = json.loads(data)
-    except (ValueError, RecursionError):
+        raw = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raw = None  # read_notebook says why
     if isinstance(raw, dict) and isinstance(raw.get("cells"), list):
         for cell in raw["cells"]:
