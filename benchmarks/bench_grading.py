@@ -106,7 +106,7 @@ def sizes():
 
     student, solved = _editions()[0]
     _, grader, worker = grade_command_memory(student, solved)
-    goal = 500 * 2**20
+    goal = 500 * 10**6
     return [Size(f"grade {SUBMISSIONS} x {student.name} on {WORKERS} workers, sandboxed: grader process peak memory", int(grader * 2**20), goal,
                  "VmHWM of the grade command"),
             Size("  same: largest process it started (a worker's submission process)", int(worker * 2**20), goal,
