@@ -1,13 +1,17 @@
 """Grading throughput: 20 submissions of each student edition, graded on 2 workers, every one sandboxed.
 
 Goal: at least 40 submissions a minute on 2 cores, i.e. 20 graded within 30 s, with every
-submission in its own sandbox (bubblewrap, :mod:`dlweek8.instructor.grading.sandbox`).
-Each submission is the student edition answered from its solved notebook
-(``editions.answered``), so the sandboxed processes do the real notebook's work. For
-comparison, in the same run: the same batch with ``--no-sandbox``, and with a template that
-has not imported the assignment's modules (``--cold-kernels``). ``main()`` also reports the
-grader's peak memory and the peak memory of each worker's submission process (sampled from
-/proc), and the load average, since the machine may be shared.
+submission in its own sandbox (bubblewrap, :mod:`dlweek8.instructor.grading.sandbox`; with a memory
+cgroup per submission where one can be made). Each submission is the student edition answered
+from its solved notebook (``editions.answered``), so the sandboxed processes do the real
+notebook's work. For comparison, in the same run: the same batch with ``--no-sandbox``, and with
+a template that has not imported the assignment's modules (``--cold-kernels``).
+
+Memory (``sizes()``, goal at most 500 MB each): the first batch graded again by the real ``grade``
+command in a process of its own, with the peak resident memory (VmHWM) of that grader process and
+of the largest process it started (a worker's submission process, which shares the template's
+pages), read from /proc while it runs. ``main()`` prints the same figures and the load average,
+since the machine may be shared.
 
     python benchmarks/bench_grading.py            # prints submissions per minute and memory
 """
@@ -70,6 +74,45 @@ def grade_batch(student: Path, solved: Path, count: int = SUBMISSIONS, workers: 
     return seconds
 
 
+def grade_command_memory(student: Path, solved: Path, count: int = SUBMISSIONS, workers: int = WORKERS) -> tuple[float, float, float]:
+    """(seconds, the grader's peak MB, the largest peak MB of a process it started) for ``python -m dlweek8 grade``
+    on ``count`` copies of one answered notebook, sandboxed."""
+    import subprocess
+
+    import nbformat
+
+    from dlweek8.instructor import editions
+
+    full = nbformat.writes(editions.answered(nbformat.read(student, as_version=4), nbformat.read(solved, as_version=4)))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "submissions"
+        folder.mkdir()
+        for n in range(count):
+            (folder / f"student{n:03d}.ipynb").write_text(full, encoding="utf-8")
+        command = [sys.executable, "-m", "dlweek8", "grade", str(folder), "--out", str(Path(tmp) / "out"), "--jobs", str(workers),
+                   "--assignment", str(student)]
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with MemorySampler(root=process.pid) as memory:
+            process.wait()
+        seconds = time.perf_counter() - start
+        if process.returncode != 0:
+            raise RuntimeError(f"grade ended with {process.returncode}")
+    return seconds, memory.grader_mb, memory.worker_mb
+
+
+def sizes():
+    from run_all import Size
+
+    student, solved = _editions()[0]
+    _, grader, worker = grade_command_memory(student, solved)
+    goal = 500 * 10**6
+    return [Size(f"grade {SUBMISSIONS} x {student.name} on {WORKERS} workers, sandboxed: grader process peak memory", int(grader * 2**20), goal,
+                 "VmHWM of the grade command"),
+            Size("  same: largest process it started (a worker's submission process)", int(worker * 2**20), goal,
+                 "VmHWM, the template's shared pages included")]
+
+
 def cases() -> list[Case]:
     pairs = _editions()
     found = [
@@ -84,14 +127,14 @@ def cases() -> list[Case]:
 
 
 class MemorySampler:
-    """Peak resident memory of this process, and of the largest other process it started, and the CPU
-    seconds of all the processes it started (sampled from /proc every ``every`` s, so a process's last
-    moments are missed: the CPU figure is a lower bound)."""
+    """Peak resident memory (VmHWM) of ``root`` (default: this process), and of the largest other process it
+    started, and the CPU seconds of all the processes it started (sampled from /proc every ``every`` s, so a
+    process's last moments are missed: the CPU figure is a lower bound)."""
 
-    def __init__(self, every: float = 0.1):
+    def __init__(self, every: float = 0.1, root: int | None = None):
         import threading
 
-        self.every, self.grader_mb, self.worker_mb = every, 0.0, 0.0
+        self.every, self.grader_mb, self.worker_mb, self.root = every, 0.0, 0.0, root or os.getpid()
         self._cpu: dict[tuple[int, str], float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -105,9 +148,7 @@ class MemorySampler:
         self._thread.join()
 
     def _run(self):
-        import os
-
-        me = os.getpid()
+        me = self.root
         while not self._stop.wait(self.every):
             parents, rss = {}, {}
             for entry in os.listdir("/proc"):
@@ -119,7 +160,7 @@ class MemorySampler:
                     continue
                 info = dict(line.split(":", 1) for line in fields if ":" in line)
                 parents[int(entry)] = int(info.get("PPid", "0").strip() or 0)
-                rss[int(entry)] = int(info.get("VmRSS", "0 kB").split()[0]) / 1024 if "VmRSS" in info else 0.0
+                rss[int(entry)] = int(info.get("VmHWM", "0 kB").split()[0]) / 1024 if "VmHWM" in info else 0.0
             self.grader_mb = max(self.grader_mb, rss.get(me, 0.0))
             for pid in rss:
                 ancestor, hops = parents.get(pid), 0
@@ -156,6 +197,9 @@ def main() -> None:
                   f"{SUBMISSIONS * 60 / seconds:.1f}/minute (goal >= 40); {cpu:.2f} CPU s per submission = "
                   f"{2 * 60 / cpu:.0f}/minute on 2 free cores; grader peak {memory.grader_mb:.0f} MB, "
                   f"largest process it started {memory.worker_mb:.0f} MB (goal <= 500); load average {load:.1f}")
+        seconds, grader, worker = grade_command_memory(student, solved)
+        print(f"{student.name} (the grade command, sandboxed): {SUBMISSIONS} in {seconds:.1f} s; grader process peak {grader:.0f} MB, "
+              f"largest process it started {worker:.0f} MB (goal <= 500)")
 
 
 if __name__ == "__main__":

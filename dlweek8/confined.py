@@ -19,11 +19,14 @@ Three processes, all started inside one bubblewrap sandbox per grading run:
   IPython shell, reads each answer (:mod:`dlweek8.kernel_side`) and writes one JSON event per
   line on its result pipe.
 
-When the grader runs as root (which the kernel exempts from RLIMIT_NPROC), it shows the sandbox a
-pids cgroup of the run at ``--pids=FOLDER``: the supervisor makes a folder in it whose
-``pids.max`` is the process limit, and the submission process, still privileged and before any
-of its code runs, moves into it and unmounts the cgroup, so that its code cannot raise the limit
-(it is still root, without capabilities). The supervisor removes the folder when it ended.
+The grader may show the sandbox cgroups of the run at ``--cgroup=FOLDER`` (a pids cgroup when it
+runs as root, which the kernel exempts from RLIMIT_NPROC; a memory cgroup wherever one is
+writable): the supervisor makes a folder in each whose limits are the process limit and
+:func:`submission_memory_bytes`, and the submission process, still privileged and before any of
+its code runs, moves into them and unmounts them, so that its code cannot raise the limits (it is
+still root, without capabilities). When the memory cgroup's limit is reached, the supervisor
+kills the whole submission (cgroup v1: an OOM eventfd; v2: ``memory.oom.group``) and says so with
+its exit (``{"exit": status, "out_of_memory": true}``). It removes the folders when it ended.
 
 The supervisor lives outside the submission's PID namespace, where its code cannot reach: when
 the grader closes the lifeline pipe (time is up, or the grader ended), it kills the submission's
@@ -34,7 +37,7 @@ Events (one JSON object per line): ``{"cell": position}`` when a cell starts, ``
 position, "text": ...}`` when a student cell raised, ``{"reply": question_id, "text": json}``,
 ``{"setup_failed": ...}``, ``{"done": true}``, and the supervisor's ``{"exit": status}``.
 
-    python -m dlweek8.confined CONTROL_FD [--confine] [--pids=FOLDER] MODULE...   # the template (see sandbox.py)
+    python -m dlweek8.confined CONTROL_FD [--confine] [--cgroup=FOLDER]... MODULE...   # the template (see sandbox.py)
 """
 
 from __future__ import annotations
@@ -83,9 +86,9 @@ def _die_with_parent(signum: int = signal.SIGKILL) -> None:
 # -- the template ------------------------------------------------------------------------------------
 
 
-def serve(control_fd: int, modules, confine: bool, pids_mount: str | None = None, keep=()) -> None:
+def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=()) -> None:
     """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket
-    (``pids_mount``: where the run's pids cgroup is mounted, if the grader made one; ``keep``: the
+    (``cgroup_mounts``: where the run's cgroups are mounted, if the grader made any; ``keep``: the
     read-only binds under /tmp that each submission re-binds on its own /tmp)."""
     _die_with_parent()
     for name in (*BASE_MODULES, *modules):
@@ -109,7 +112,7 @@ def serve(control_fd: int, modules, confine: bool, pids_mount: str | None = None
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _supervise(json.loads(message), *fds, confine=confine, pids_mount=pids_mount, keep=keep)
+                _supervise(json.loads(message), *fds, confine=confine, cgroup_mounts=cgroup_mounts, keep=keep)
         for fd in fds:
             os.close(fd)
         _reap()
@@ -128,21 +131,28 @@ def _reap(block: bool = False) -> None:
 # -- the supervisor ----------------------------------------------------------------------------------
 
 
-def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool, pids_mount: str | None = None,
-               keep=()) -> None:
-    """Start the submission process; kill it (and its namespace) when the lifeline closes. Never returns.
+def submission_memory_bytes(request: dict) -> int:
+    """One submission's memory in its cgroup: a process's address space (RLIMIT_AS) plus its /tmp and
+    /dev/shm (tmpfs pages count against the cgroup of the process that wrote them)."""
+    limits = request.get("limits") or {}
+    return int(limits.get("memory_bytes") or 2**31) + (int(request.get("tmp_mb", 256)) + SHM_MB) * 2**20
+
+
+def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool, cgroup_mounts=(), keep=()) -> None:
+    """Start the submission process; kill it (and its namespace) when the lifeline closes, or when its
+    memory cgroup ran out. Never returns.
 
     Without confinement the submission's HOME is a folder made here and removed when it ends (confined,
     HOME lives on the submission's own tmpfs, which goes with its namespace)."""
-    home = pids = None
+    home, folders = None, []
     try:
         _die_with_parent()
         os.setsid()
         if confine:
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
             processes = (request.get("limits") or {}).get("processes")
-            if pids_mount and processes:
-                pids = _PidsFolder(pids_mount, int(processes))
+            for mount in cgroup_mounts:
+                folders.append(_CgroupFolder(mount, int(processes or 0), submission_memory_bytes(request)))
         else:
             import tempfile
 
@@ -150,16 +160,20 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
         pid = os.fork()
         if pid == 0:
             os.close(life_fd)
-            _run(request, job_fd, out_fd, confine, home, pids, keep)
+            _run(request, job_fd, out_fd, confine, home, folders, keep)
         os.close(job_fd)
         watch = os.pidfd_open(pid)
-        ready, _, _ = select.select([life_fd, watch], [], [])
-        if life_fd in ready:
+        alarms = [fd for fd in (folder.oom_alarm for folder in folders) if fd is not None]
+        ready, _, _ = select.select([life_fd, watch, *alarms], [], [])
+        if not set(ready) & {watch}:
             _kill(pid, confine)
         _, status = os.waitpid(pid, 0)
         if not confine:
             _kill(pid, confine)  # what it left in its session
-        _write(out_fd, {"exit": os.waitstatus_to_exitcode(status)})
+        ended = {"exit": os.waitstatus_to_exitcode(status)}
+        if any(folder.ran_out_of_memory() for folder in folders):
+            ended["out_of_memory"] = True
+        _write(out_fd, ended)
     except BaseException as exc:  # noqa: BLE001 - tell the grader, whatever happened
         try:
             _write(out_fd, {"setup_failed": f"the sandbox could not start the submission ({type(exc).__name__}: {exc})"})
@@ -168,8 +182,8 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
     finally:
         if home is not None:
             shutil.rmtree(home, ignore_errors=True)
-        if pids is not None:
-            pids.remove()
+        for folder in folders:
+            folder.remove()
         os._exit(0)
 
 
@@ -185,13 +199,12 @@ def _kill(pid: int, confine: bool) -> None:
 # -- the submission process -------------------------------------------------------------------------
 
 
-def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None, pids: _PidsFolder | None = None,
-         keep=()) -> None:
+def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None, folders=(), keep=()) -> None:
     """Confine this process, read the job, run it, report. Never returns."""
     try:
         _die_with_parent()
-        if pids is not None:
-            pids.join()
+        for folder in folders:
+            folder.join()
         if confine:
             _enter_namespaces(request.get("tmp_mb", 256), keep)
             home = "/tmp/home"
@@ -220,18 +233,57 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | Non
         os._exit(0)
 
 
-class _PidsFolder:
-    """One submission's folder in the run's pids cgroup: the supervisor makes it (``pids.max`` = the
-    process limit) and removes it; the submission process joins it."""
+class _CgroupFolder:
+    """One submission's folder in one of the run's cgroups: the supervisor makes it (with the process
+    limit and the memory limit, as far as the controllers there offer them) and removes it; the
+    submission process joins it."""
 
-    def __init__(self, mount: str, limit: int):
+    def __init__(self, mount: str, processes: int, memory_bytes: int):
         self.mount, self.name = mount, f"submission-{os.getpid()}"
         self.fd = os.open(mount, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # the supervisor's way in once it is unmounted
+        self.oom_alarm = None
         try:
             os.mkdir(self.name, dir_fd=self.fd)
         except FileExistsError:
             pass
-        self._write("pids.max", str(limit))
+        folder = os.open(self.name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=self.fd)
+        try:
+            names = set(os.listdir(folder))
+        finally:
+            os.close(folder)
+        if processes and "pids.max" in names:
+            self._write("pids.max", str(processes))
+        if "memory.limit_in_bytes" in names:  # cgroup v1: the limit, no swap, and an eventfd told of every OOM kill
+            self._write("memory.limit_in_bytes", str(memory_bytes))
+            self._try_write(names, "memory.memsw.limit_in_bytes", str(memory_bytes))
+            self._alarm_on_oom()
+        elif "memory.max" in names:  # cgroup v2: the limit, no swap, and an OOM kills the whole folder
+            self._write("memory.max", str(memory_bytes))
+            self._try_write(names, "memory.swap.max", "0")
+            self._try_write(names, "memory.oom.group", "1")
+
+    def _try_write(self, names: set, file: str, text: str) -> None:
+        """Where the kernel offers it (no swap accounting, an older v2): the limit alone still holds."""
+        if file in names:
+            try:
+                self._write(file, text)
+            except OSError:
+                pass
+
+    def _alarm_on_oom(self) -> None:
+        """cgroup v1: an eventfd the kernel signals on every OOM in the folder (without it, the killed process
+        alone goes, and the exit still says the submission ran out)."""
+        alarm = os.eventfd(0, os.EFD_CLOEXEC)
+        try:
+            control = os.open(f"{self.name}/memory.oom_control", os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.fd)
+            try:
+                self._write("cgroup.event_control", f"{alarm} {control}")
+            finally:
+                os.close(control)
+        except OSError:
+            os.close(alarm)
+            return
+        self.oom_alarm = alarm
 
     def _write(self, file: str, text: str) -> None:
         fd = os.open(f"{self.name}/{file}", os.O_WRONLY, dir_fd=self.fd)
@@ -242,10 +294,26 @@ class _PidsFolder:
 
     def join(self) -> None:
         """In the submission process, while privileged: move in, then unmount the cgroup (this mount
-        namespace is the supervisor's and the submission's alone), so its code cannot reach ``pids.max``."""
+        namespace is the supervisor's and the submission's alone), so its code cannot reach the limits."""
         self._write("cgroup.procs", "0")
         _check(_libc.umount2(self.mount.encode(), _MNT_DETACH), f"umount {self.mount}")
         os.close(self.fd)
+        if self.oom_alarm is not None:
+            os.close(self.oom_alarm)
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of this folder for memory (v1 ``memory.oom_control``, v2 ``memory.events``)."""
+        for file in ("memory.oom_control", "memory.events"):
+            try:
+                fd = os.open(f"{self.name}/{file}", os.O_RDONLY, dir_fd=self.fd)
+            except OSError:
+                continue
+            try:
+                counts = dict(line.split()[:2] for line in os.read(fd, 4096).decode().splitlines() if len(line.split()) >= 2)
+            finally:
+                os.close(fd)
+            return int(counts.get("oom_kill", "0")) > 0
+        return False
 
     def remove(self, seconds: float = 5.0) -> None:
         """Remove the folder, retrying while the submission's last processes end."""
@@ -261,6 +329,8 @@ class _PidsFolder:
                     break  # the grader removes it with the run's cgroup
                 time.sleep(0.01)
         os.close(self.fd)
+        if self.oom_alarm is not None:
+            os.close(self.oom_alarm)
 
 
 def _mount(source, target: str, fstype, flags: int, data, what: str) -> None:
@@ -395,7 +465,7 @@ def _describe_error(error: BaseException) -> str:
 if __name__ == "__main__":
     _args = sys.argv[1:]
     _confine = "--confine" in _args
-    _pids = next((a.split("=", 1)[1] for a in _args if a.startswith("--pids=")), None)
+    _cgroups = [a.split("=", 1)[1] for a in _args if a.startswith("--cgroup=")]
     _keep = [a.split("=", 1)[1] for a in _args if a.startswith("--keep=")]
-    _rest = [a for a in _args if a != "--confine" and not a.startswith(("--pids=", "--keep="))]
-    serve(int(_rest[0]), _rest[1:], _confine, _pids, _keep)
+    _rest = [a for a in _args if a != "--confine" and not a.startswith(("--cgroup=", "--keep="))]
+    serve(int(_rest[0]), _rest[1:], _confine, _cgroups, _keep)

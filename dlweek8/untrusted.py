@@ -90,21 +90,21 @@ def one_line(exc: BaseException) -> str:
 RECURSION_LIMIT = 1000
 #: numpy's error state while an answer runs: numpy's own defaults (overflow and invalid values warn).
 NUMPY_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
-#: Characters of what the function prints that are kept (and then dropped: only the bound matters).
-PRINT_CAP = 10_000
+def capped(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters (the cut marked with ``…``, and how long it was)."""
+    if len(text) <= limit:
+        return text
+    tail = f"… ({len(text)} characters)"
+    return text[: max(0, limit - len(tail))] + tail
 
 
-class _CappedSink(io.TextIOBase):
-    """Swallows what the function prints, keeping at most :data:`PRINT_CAP` characters."""
-
-    def __init__(self):
-        self.kept = 0
+class _NullSink(io.TextIOBase):
+    """Swallows what the function prints (nothing is kept)."""
 
     def writable(self) -> bool:
         return True
 
     def write(self, text) -> int:
-        self.kept = min(PRINT_CAP, self.kept + len(text))
         return len(text)
 
 
@@ -122,7 +122,7 @@ class _Borrowed:
         self._lock = threading.Lock()
         self.given_back = False
 
-    def set_known_state(self, sink: _CappedSink) -> list:
+    def set_known_state(self, sink: _NullSink) -> list:
         """Print into ``sink``; warnings recorded and always shown, the recursion limit and torch's default dtype
         at known values. Returns the list the warnings are recorded in."""
         saved_streams = sys.stdout, sys.stderr
@@ -161,7 +161,7 @@ class _Borrowed:
 
 
 @contextlib.contextmanager
-def _known_state(borrowed: _Borrowed, sink: _CappedSink):
+def _known_state(borrowed: _Borrowed, sink: _NullSink):
     """numpy's error state, warnings filters, torch's default dtype and the recursion limit at known
     values while the function runs, with what it prints going to ``sink``; the notebook's own given
     back afterwards (see :class:`_Borrowed`). Yields the caught warnings.
@@ -457,7 +457,7 @@ def call_each(fn, probes, seconds: float | None = None, watch: tuple[str, ...] =
     seconds = TIME_LIMIT if seconds is None else seconds
     probes = list(probes)
     outcomes: list[Outcome] = []
-    sink = _CappedSink()
+    sink = _NullSink()
 
     def one(args, seen) -> Outcome:
         try:

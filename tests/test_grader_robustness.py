@@ -108,15 +108,17 @@ def batch(tmp_path_factory) -> Batch:
 def test_every_file_has_exactly_one_row_and_the_unreadable_ones_say_why(batch):
     assert sorted(batch.rows) == batch.files
     for name, reason in [("deep.ipynb", "nested too deeply"), ("big.ipynb", "larger than 1 MB"), ("zero.ipynb", "a link to a file outside the submissions"),
+                         ("alias.ipynb", "a link to another submission's file (small.ipynb)"),
                          ("fifo.ipynb", "not a regular file (a FIFO)"), ("folder.ipynb", "not a regular file (a folder)")]:
         assert any(reason in note for note in batch.rows[name]["notes"]), (name, batch.rows[name]["notes"])
 
 
 def test_a_notebook_graded_under_any_name_gets_the_same_total(batch):
-    """A formula, a name that is not UTF-8 and a link to a classmate's file are kept as given, and graded alike."""
+    """A formula and a name that is not UTF-8 are kept as given, and graded alike (a link to a classmate's file
+    is refused: test_hostile_submissions.py)."""
     small = total_points(batch.rows["small.ipynb"])
     assert small == 1.0, batch.rows["small.ipynb"]["notes"]
-    assert [total_points(batch.rows[n]) for n in ("=HYPERLINK(1).ipynb", "caf\\xe9.ipynb", "alias.ipynb")] == [small] * 3
+    assert [total_points(batch.rows[n]) for n in ("=HYPERLINK(1).ipynb", "caf\\xe9.ipynb")] == [small] * 2
 
 
 def test_names_are_inert_in_the_csv(batch):

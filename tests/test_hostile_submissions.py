@@ -24,6 +24,7 @@ without the sandbox, is tested in ``test_grader_robustness.py``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from dlweek8 import written
 from dlweek8.instructor import editions
@@ -220,7 +221,7 @@ class Batch:
 
 def _grade(folder: Path, out: Path, home: Path, *extra) -> tuple[float, subprocess.CompletedProcess]:
     env = dict(os.environ, HOME=str(home), DLWEEK8_TEST_SECRET=SECRET)
-    command = [sys.executable, "-m", "dlweek8", "grade", str(folder), "--out", str(out), "--jobs", "2",
+    command = [sys.executable, "-m", "dlweek8", "grade", str(folder), "--out", str(out), "--jobs", "2", "--notes-numbers",
                "--cell-timeout", str(CELL_TIMEOUT), "--notebook-timeout", str(NOTEBOOK_TIMEOUT), *extra]
     if NO_SANDBOX:
         command.append("--no-sandbox")
@@ -408,6 +409,20 @@ for folder in {os.getcwd(), *(p or '.' for p in sys.path), *glob.glob('/tmp/**/s
 leak = 1
 """,
 }
+#: Protection: a memory cgroup per submission (its processes and its tmpfs together; sandbox.py and
+#: confined.py). Four children each try to hold 1.5 GB (RLIMIT_AS allows each one 2 GB), and report how
+#: many did: without the cgroup all four do (6 GB), and the submission is not stopped.
+MEMORY_HOG = """
+import subprocess, sys
+hold = 'import sys, time\\ntry:\\n    block = b"x" * (1536 << 20); print(1, flush=True)\\nexcept MemoryError: print(0, flush=True)\\ntime.sleep(5)'
+children = [subprocess.Popen([sys.executable, '-c', hold], stdout=subprocess.PIPE) for _ in range(4)]
+leak = 'held=' + str(sum(child.stdout.readline().strip() == b'1' for child in children))
+"""
+#: The layout batch's time bounds: no attack there hangs, and the memory attack needs time to reach its bound on a
+#: loaded machine (28 s at a load average of 13 on 2 cores).
+LAYOUT_CELL_TIMEOUT, LAYOUT_NOTEBOOK_TIMEOUT = 120, 240
+#: Cells of the notebook that the grader must refuse before parsing it (a 46 MB file of empty raw cells).
+MANY_CELLS = 970_000
 #: A later classmate's first cell: it starts a program, and if anything planted is visible, none of its
 #: later cells runs (so it scores 0), as the preloaded library of issue 20 ended the classmate's run.
 WITNESS_CELL = """
@@ -434,9 +449,62 @@ def _copy_project(into: Path) -> Path:
     return into
 
 
+@functools.cache
+def _no_memory_cgroup() -> str | None:
+    """Why no memory cgroup can be made here (then the memory attack is left out: it would hold 6 GB), or None."""
+    try:
+        sandbox.remove_cgroup(sandbox.make_run_cgroup("memory"))
+    except OSError as exc:
+        return f"no writable memory cgroup here ({exc}); run.json must then say RLIMIT_AS bounds memory"
+    return None
+
+
+def _big_answers(assignment) -> bytes:
+    """Three 1.8 MB strings as answers (protection: every verdict's message, hints and example capped, batch.capped)."""
+    checks = [f'dlweek8.check("{qid}", big)' for qid in assignment.question_ids[:3]]
+    return nbformat.writes(new_notebook(cells=[new_code_cell("import dlweek8\nbig = 'x' * 1_800_000"), *map(new_code_cell, checks)])).encode()
+
+
+def _many_cells() -> bytes:
+    """A 46 MB notebook of 970,000 empty cells (protection: cells counted before parsing, batch.bounded_notebook)."""
+    return b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [' + b",".join(
+        [b'{"cell_type":"raw","metadata":{},"source":""}'] * MANY_CELLS) + b"]}"
+
+
+def _peak_rss_mb(command, **kwargs) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``command``; also return its own peak resident memory (VmHWM, read until it ends), in MB."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    peak = [0.0]
+
+    def watch():
+        while process.poll() is None:
+            try:
+                status = Path(f"/proc/{process.pid}/status").read_text()
+                peak[0] = max(peak[0], int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)
+            except (OSError, AttributeError):
+                pass
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
+    stdout, stderr = process.communicate(timeout=900)
+    reader.join()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), peak[0]
+
+
+@dataclass
+class LayoutRun:
+    rows: dict
+    full: float
+    layout: str
+    graded: Path
+    run: dict
+    grader_peak_mb: float
+
+
 @pytest.fixture(scope="module", params=["project-and-venv-under-tmp", "run-from-course-folder"])
-def layout_batch(request, tmp_path_factory):
-    """One batch (three attackers, an honest classmate, a later classmate that starts a program) graded in
+def layout_batch(request, tmp_path_factory) -> LayoutRun:
+    """One batch (the attackers, an honest classmate, a later classmate that starts a program) graded in
     one layout: ``project-and-venv-under-tmp`` runs a copy of the project with its venv under /tmp, from
     the project's folder (as CI); ``run-from-course-folder`` starts ``grade subs --out graded`` from a
     folder that holds both."""
@@ -454,35 +522,182 @@ def layout_batch(request, tmp_path_factory):
     qid = value_question(assignment)
     for name, code in LAYOUT_ATTACKS.items():
         (subs / name).write_bytes(hostile_notebook(qid, code))
+    if _no_memory_cgroup() is None:
+        (subs / "0-memory.ipynb").write_bytes(hostile_notebook(qid, MEMORY_HOG))
+    (subs / "0-big-answers.ipynb").write_bytes(_big_answers(assignment))
+    (subs / "0-cells.ipynb").write_bytes(_many_cells())
     nbformat.write(classmate, subs / "1-classmate.ipynb")
     witness = nbformat.from_dict(classmate)
     witness.cells.insert(0, new_code_cell(WITNESS_CELL))
     nbformat.write(witness, subs / "2-later-classmate.ipynb")
+    # Protection: links between submissions are refused (batch.linked_to_another): Mallory's file is a link
+    # to the classmate's; a hard link to the later classmate's is graded for both, each with a note.
+    (subs / "mallory").mkdir()
+    os.symlink("../1-classmate.ipynb", subs / "mallory" / "1-classmate.ipynb")
+    os.link(subs / "2-later-classmate.ipynb", subs / "0-hard-link.ipynb")
     if request.param == "project-and-venv-under-tmp":
         project = _copy_project(tmp_path_factory.mktemp("ci-clone"))
         python, cwd, student_arg = str(project / ".venv" / "bin" / "python"), project, project / "notebooks" / solved.name
         assert str(project).startswith("/tmp/")
     else:
         python, cwd, student_arg = sys.executable, course, student
-    command = [python, "-m", "dlweek8", "grade", str(subs), "--out", str(graded), "--jobs", "2", "--assignment", str(student_arg),
-               "--cell-timeout", str(CELL_TIMEOUT), "--notebook-timeout", str(NOTEBOOK_TIMEOUT)]
+    command = [python, "-m", "dlweek8", "grade", str(subs), "--out", str(graded), "--jobs", "2", "--notes-numbers", "--assignment", str(student_arg),
+               "--cell-timeout", str(LAYOUT_CELL_TIMEOUT), "--notebook-timeout", str(LAYOUT_NOTEBOOK_TIMEOUT)]
     env = dict(os.environ, HOME=str(tmp_path_factory.mktemp("home")))
     env.pop("PYTHONPATH", None)
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    done, peak = _peak_rss_mb(command, env=env, cwd=cwd)
     assert done.returncode == 0, done.stdout + done.stderr
-    return rows_by_submission(graded), float(sum(not written.is_written(q) for q in assignment.question_ids)), request.param
+    run = json.loads((graded / "run.json").read_text(encoding="utf-8"))
+    return LayoutRun(rows_by_submission(graded), float(sum(not written.is_written(q) for q in assignment.question_ids)),
+                     request.param, graded, run, peak)
 
 
 def test_layouts_classmates_keep_their_exact_totals(layout_batch):
     """Protections: per-submission /tmp, the read-only root, /etc, /run and /dev, dlweek8 from its known
-    folder. Whatever the attackers planted, both classmates get full marks, in either layout."""
-    rows, full, layout = layout_batch
+    folder, the memory cgroup. Whatever the attackers planted, held or sent, both classmates get full
+    marks, in either layout."""
+    run = layout_batch
     for name in ("1-classmate.ipynb", "2-later-classmate.ipynb"):
-        assert total_points(rows[name]) == full, (layout, name, rows[name]["notes"])
+        assert total_points(run.rows[name]) == run.full, (run.layout, name, run.rows[name]["notes"])
 
 
 def test_layouts_no_submission_reads_a_classmate(layout_batch):
     """Protection: only the interpreter and the package are bound (never the working directory or a
     sys.path entry). The copier, which has no answers of its own, scores exactly 0."""
-    rows, _, layout = layout_batch
-    assert total_points(rows["0-copier.ipynb"]) == 0, (layout, rows["0-copier.ipynb"]["notes"])
+    run = layout_batch
+    assert total_points(run.rows["0-copier.ipynb"]) == 0, (run.layout, run.rows["0-copier.ipynb"]["notes"])
+
+
+def test_a_submission_is_bounded_in_memory_as_a_whole(layout_batch):
+    """Protection: a memory cgroup per submission, its processes and its tmpfs together (with it switched
+    off, Template(memory_cgroup=False), the four processes held 6 GB, run.json said RLIMIT_AS, and no note
+    said the submission was stopped).
+    run.json states the bound that applied, with the number."""
+    run, why = layout_batch, _no_memory_cgroup()
+    memory = run.run["memory"]
+    if why is not None:
+        assert memory["bound"].startswith("RLIMIT_AS per process x the process limit"), memory
+        assert memory["submission_mb"] == LIMITS.memory_mb * LIMITS.processes + LIMITS.tmp_mb + 64, memory
+        pytest.skip(why)
+    assert memory == {"bound": memory["bound"], "submission_mb": LIMITS.memory_mb + LIMITS.tmp_mb + 64}, memory
+    assert memory["bound"].startswith("memory cgroup v"), memory
+    row = run.rows["0-memory.ipynb"]
+    assert total_points(row) == 0, row
+    assert f"stopped: the notebook's processes and its files in /tmp together used more than {memory['submission_mb']} MB of memory, " \
+           "so no answers were read" in row["notes"], (run.layout, row["notes"])
+
+
+def test_a_link_to_a_classmates_file_is_refused(layout_batch):
+    """Protection: batch.linked_to_another (with it switched off, Mallory's link was graded as her own: full marks).
+    A hard link cannot be told from its original: both are graded, and both say so."""
+    run = layout_batch
+    row = run.rows["mallory/1-classmate.ipynb"]
+    assert total_points(row) == 0 and row["notes"] == ["not graded: a link to another submission's file (1-classmate.ipynb)"], row
+    for name in ("0-hard-link.ipynb", "2-later-classmate.ipynb"):
+        assert any("the same file as another submission (a hard link)" in note for note in run.rows[name]["notes"]), run.rows[name]["notes"]
+
+
+def test_reading_a_notebook_is_bounded_before_grading(layout_batch):
+    """Protection: cells counted in the bytes before parsing (batch.bounded_notebook; with it switched off
+    the row said "none of the questions ... were found", after 83 s and 1.7 GB reading the 970,000 cells
+    here). The grader's own peak memory stays within 500 MB."""
+    run = layout_batch
+    row = run.rows["0-cells.ipynb"]
+    assert total_points(row) == 0 and row["notes"] == [f"not graded: more than 2000 cells ({MANY_CELLS}): not a notebook of this course"], row
+    assert run.grader_peak_mb < 500, run.grader_peak_mb
+
+
+def test_every_quoted_student_value_is_capped(layout_batch):
+    """Protection: batch.capped, on every verdict's message, hints and example (with it switched off, three
+    1.8 MB strings as answers made a 5.4 MB row and 5.4 MB feedback files)."""
+    run = layout_batch
+    row = run.rows["0-big-answers.ipynb"]
+    assert len(json.dumps(row)) < 64_000, len(json.dumps(row))
+    assert any(re.search(r"got 'x+… \(18000\d\d characters\)", q["message"]) for q in row["questions"].values()), row
+    for page in (run.graded / "feedback").glob("0-big-answers.*"):
+        assert page.stat().st_size < 64_000, (page.name, page.stat().st_size)
+
+
+def _as_user_that_is_not_root() -> tuple[list[str], int | None]:
+    """The command prefix that runs a command as a user that is not root (``nobody`` where this is root), and its uid."""
+    if os.geteuid() != 0:
+        return [], None
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"], 65534
+
+
+def _unprivileged_bwrap() -> str | None:
+    """Why ``grade`` cannot make its sandbox as a user that is not root here (asked as that user), or None."""
+    prefix, _ = _as_user_that_is_not_root()
+    if prefix and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is not installed, so the test cannot drop root"
+    ask = "from dlweek8.instructor.grading import sandbox; print(sandbox.unavailable_reason() or '')"
+    probe = subprocess.run([*prefix, sys.executable, "-c", ask], capture_output=True, text=True, cwd="/")
+    why = probe.stdout.strip() or " ".join(probe.stderr.split())[-200:]
+    return f"as a user that is not root: {why}" if why else None
+
+
+@pytest.mark.skipif(NO_SANDBOX, reason="a promise of the sandbox")
+def test_grading_as_a_user_that_is_not_root(tmp_path_factory):
+    """The same promises when ``grade`` runs as a user that is not root (``nobody``, where the tests run as root):
+    the classmates keep their exact totals beside the layout attackers, the copier gets 0, and run.json says which
+    memory bound applied (without a writable memory cgroup: RLIMIT_AS x the process limit, plus the tmpfs)."""
+    if (why := _unprivileged_bwrap()) is not None:
+        pytest.skip(why)
+    prefix, uid = _as_user_that_is_not_root()
+    solved = editions.solved_notebooks(ROOT / "solutions")[0]
+    student = ROOT / "notebooks" / solved.name
+    assignment = discover.Assignment.from_notebook(student)
+    classmate = editions.answered(nbformat.read(student, as_version=4), nbformat.read(solved, as_version=4))
+    course = Path(tempfile.mkdtemp(prefix="dlweek8-unprivileged-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
+    try:
+        subs, graded, home = course / "subs", course / "graded", course / "home"
+        subs.mkdir()
+        home.mkdir()
+        qid = value_question(assignment)
+        for name, code in LAYOUT_ATTACKS.items():
+            (subs / name).write_bytes(hostile_notebook(qid, code))
+        nbformat.write(classmate, subs / "1-classmate.ipynb")
+        witness = nbformat.from_dict(classmate)
+        witness.cells.insert(0, new_code_cell(WITNESS_CELL))
+        nbformat.write(witness, subs / "2-later-classmate.ipynb")
+        if uid is not None:
+            for path in (course, subs, home, *subs.iterdir()):
+                os.chown(path, uid, uid)
+        command = [*prefix, sys.executable, "-m", "dlweek8", "grade", str(subs), "--out", str(graded), "--jobs", "2", "--notes-numbers",
+                   "--assignment", str(student), "--cell-timeout", str(LAYOUT_CELL_TIMEOUT), "--notebook-timeout", str(LAYOUT_NOTEBOOK_TIMEOUT)]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HOME": str(home)}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=course, timeout=900)
+        assert done.returncode == 0, done.stdout + done.stderr
+        rows = rows_by_submission(graded)
+        full = float(sum(not written.is_written(q) for q in assignment.question_ids))
+        for name in ("1-classmate.ipynb", "2-later-classmate.ipynb"):
+            assert total_points(rows[name]) == full, (name, rows[name]["notes"])
+        assert total_points(rows["0-copier.ipynb"]) == 0, rows["0-copier.ipynb"]["notes"]
+        memory = json.loads((graded / "run.json").read_text(encoding="utf-8"))["memory"]
+        assert memory["bound"].startswith(("memory cgroup v", "RLIMIT_AS per process x the process limit, plus the tmpfs")), memory
+        print(f"graded as uid {os.geteuid() if uid is None else uid}: memory bound {memory}")
+    finally:
+        shutil.rmtree(course, ignore_errors=True)
+
+
+def test_which_links_are_refused(tmp_path):
+    """batch.linked_to_another without grading: a link to a classmate's file or into a classmate's folder is refused,
+    in a nested or a flat layout; a link within a student's own folder is not; a hard link is noted, both ways."""
+    subs = tmp_path / "subs"
+    for name in ("alice/x.ipynb", "alice/notes/draft.txt", "bob/old/x.txt", "carol/x.ipynb", "flat.ipynb", "flat-backup.txt"):
+        (subs / name).parent.mkdir(parents=True, exist_ok=True)
+        (subs / name).write_text("{}")
+    links = {"mallory/x.ipynb": "../alice/x.ipynb", "mallory/y.ipynb": "../alice/notes/draft.txt", "bob/x.ipynb": "old/x.txt",
+             "eve.ipynb": "flat-backup.txt"}
+    for name, target in links.items():
+        (subs / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, subs / name)
+    os.link(subs / "carol" / "x.ipynb", subs / "dave.ipynb")
+    paths = grading_batch.submission_paths([subs])
+    names = [p.relative_to(subs).as_posix() for p in paths]
+    found = {names[i]: note for i, note in grading_batch.linked_to_another(paths, names, [os.path.realpath(subs)]).items()}
+    hard = "the same file as another submission (a hard link): graded for each, as which student wrote it cannot be told"
+    assert found == {"mallory/x.ipynb": "not graded: a link to another submission's file (alice/x.ipynb)",
+                     "mallory/y.ipynb": "not graded: a link to a file in another submission's folder",
+                     "eve.ipynb": "not graded: a link to a file in another submission's folder",
+                     "carol/x.ipynb": hard, "dave.ipynb": hard}, found

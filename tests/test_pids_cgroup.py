@@ -1,8 +1,9 @@
-"""The process limit holds when the grader runs as root: a pids cgroup per run, since RLIMIT_NPROC exempts root.
+"""The run's cgroups: pids (RLIMIT_NPROC exempts a grader running as root) and memory (RLIMIT_AS is per process).
 
-The end-to-end promise (a fork bomb in a real ``grade`` run stays within 3x the limit, as root too)
-is in ``test_hostile_submissions.py``; here, one sandbox template with a small limit, the cgroup
-the submission cannot reach, the clean-up, the fallback, and how the hierarchy is found (v1 and v2).
+The end-to-end promises (a fork bomb in a real ``grade`` run stays within 3x the limit, as root too;
+four processes holding 6 GB are stopped) are in ``test_hostile_submissions.py``; here, one sandbox
+template with a small limit, the cgroup the submission cannot reach, the clean-up, the fallback, how
+the hierarchy is found (v1 and v2), and the limits a submission's folder gets in either version.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 
 import pytest
 
+from dlweek8 import confined
 from dlweek8.instructor.grading import runner, sandbox
 
 LIMIT = 20
@@ -28,7 +30,7 @@ mounts = open('/proc/self/mountinfo').read()
 try: where = [line.split(':')[2].strip() for line in open('/proc/self/cgroup') if ':pids:' in line or line.startswith('0::')]
 except OSError: where = []
 raised = 'no'
-for folder in ('{sandbox.PIDS_MOUNT}', '/sys/fs/cgroup/pids', '/sys/fs/cgroup'):
+for folder in ({', '.join(map(repr, sandbox.CGROUP_MOUNTS))}, '/sys/fs/cgroup/pids', '/sys/fs/cgroup'):
     try: names = os.listdir(folder)
     except OSError: names = []
     for name in names:
@@ -84,8 +86,8 @@ def test_a_fork_bomb_stops_at_the_limit_and_cannot_raise_it():
 
 @needs_sandbox
 def test_without_a_pids_cgroup_grading_still_runs_and_says_so_once(monkeypatch, capsys):
-    def no_cgroup():
-        raise OSError("no pids cgroup hierarchy is mounted")
+    def no_cgroup(controller="pids", shared=None):
+        raise OSError(f"no {controller} cgroup hierarchy is mounted")
 
     monkeypatch.setattr(sandbox, "make_run_cgroup", no_cgroup)
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
@@ -122,4 +124,46 @@ HYBRID_MOUNTS = """\
     ("", "", []),
 ])
 def test_the_pids_hierarchy_is_the_graders_own_cgroup(mountinfo, cgroups, expected):
-    assert sandbox.pids_hierarchies(mountinfo, cgroups) == expected
+    assert sandbox.cgroup_hierarchies(mountinfo, cgroups, "pids") == expected
+
+
+def test_the_memory_hierarchy_is_found_the_same_way():
+    cgroups = "8:pids:/\n4:memory:/process_api/7\n0::/"
+    assert sandbox.cgroup_hierarchies(HYBRID_MOUNTS, cgroups, "memory") == [(1, "/sys/fs/cgroup/memory/process_api/7"), (2, "/sys/fs/cgroup/unified")]
+
+
+V1_FILES = ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.oom_control", "cgroup.event_control", "cgroup.procs")
+V2_FILES = ("pids.max", "memory.max", "memory.swap.max", "memory.oom.group", "memory.events", "cgroup.procs")
+
+
+@pytest.mark.parametrize("files", [V1_FILES, V2_FILES], ids=["v1", "v2"])
+def test_a_submissions_folder_gets_every_limit_its_controllers_offer(tmp_path, files):
+    """The supervisor's folder (a plain folder standing in for cgroupfs, whose files the kernel would make):
+    the process limit where pids is offered, the memory limit without swap, and how an OOM kill is told
+    (v1: an eventfd registered on memory.oom_control; v2: the whole folder killed); then the count is read."""
+    folder = tmp_path / f"submission-{os.getpid()}"
+    folder.mkdir()
+    for name in files:
+        (folder / name).write_text("oom_kill_disable 0\noom_kill 0\n" if name in ("memory.oom_control", "memory.events") else "")
+    request = {"tmp_mb": 100, "limits": {"memory_bytes": 1000 * 2**20}}
+    expected = str(confined.submission_memory_bytes(request))
+    assert expected == str((1000 + 100 + confined.SHM_MB) * 2**20)
+    cgroup = confined._CgroupFolder(str(tmp_path), 20, int(expected))
+    try:
+        written = {name: (folder / name).read_text() for name in files}
+        if files is V1_FILES:
+            assert written["memory.limit_in_bytes"] == written["memory.memsw.limit_in_bytes"] == expected
+            assert cgroup.oom_alarm is not None and written["cgroup.event_control"].startswith(f"{cgroup.oom_alarm} ")
+            counts = "memory.oom_control"
+        else:
+            assert (written["pids.max"], written["memory.max"], written["memory.swap.max"], written["memory.oom.group"]) == ("20", expected, "0", "1")
+            assert cgroup.oom_alarm is None
+            counts = "memory.events"
+        assert not cgroup.ran_out_of_memory()
+        (folder / counts).write_text("oom 1\noom_kill 1\n")
+        assert cgroup.ran_out_of_memory()
+    finally:
+        for name in files:
+            (folder / name).unlink()
+        cgroup.remove()
+    assert not folder.exists()

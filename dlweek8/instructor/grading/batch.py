@@ -7,12 +7,15 @@ kernel (a pool of threads each drives one kernel process at a time), and judged 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from ... import untrusted
+from ...feedback import Feedback
 from ...written import is_written
 from . import gradebook, judge, outputs, report, runner, sandbox, shards, whose
 from .discover import Assignment, NotANotebook, Parsed, read_notebook, released_assignments
@@ -24,6 +27,17 @@ class GradingError(Exception):
 
 #: Largest submission read, in MB (a bigger file gets a row with the reason).
 MAX_SIZE_MB = 50
+#: Most cells, and most JSON values (objects, lists and the items in them), a submission may hold: both
+#: counted in its bytes before it is parsed, so that reading a notebook is bounded in time and memory
+#: (a released notebook has about 100 cells and 3,000 values; a 42 MB file of 970,000 empty cells is refused
+#: in 0.1 s). Then only what grading reads (cell types and sources, the notebook's metadata) is validated.
+MAX_CELLS = 2000
+MAX_JSON_VALUES = 2_000_000
+#: Most characters of code a submission's cells may hold in all (the grader keeps every submission's code until it ran).
+MAX_CODE_CHARS = 5 * 2**20
+#: Longest verdict message or hint, and example cell, kept in results and feedback: whatever quotes a student's value
+#: (``got '...'``) is capped with it.
+MESSAGE_CHARS, EXAMPLE_CHARS = 1000, 300
 NO_SANDBOX_NOTICE = "graded without a sandbox (--no-sandbox): the submissions' code ran with the grader's access to this machine"
 
 
@@ -89,6 +103,71 @@ def read_submission(path: Path, roots: list[str], max_bytes: int) -> bytes:
         os.close(fd)
 
 
+def bounded_notebook(data: bytes) -> Parsed:
+    """A submission's bytes read as a notebook within bounded time and memory; :class:`NotANotebook` or
+    ValueError with a one-line reason. The cells and JSON values are counted in the bytes first
+    (:data:`MAX_CELLS`, :data:`MAX_JSON_VALUES`: upper bounds, as the marks inside strings count too),
+    then everything grading does not read (outputs, attachments, cell metadata) is dropped before
+    nbformat validates it; its code is at most :data:`MAX_CODE_CHARS`."""
+    import json
+
+    cells = data.count(b'"cell_type"')
+    if cells > MAX_CELLS:
+        raise ValueError(f"more than {MAX_CELLS} cells ({cells}): not a notebook of this course")
+    values = data.count(b"{") + data.count(b"[") + data.count(b",")
+    if values > MAX_JSON_VALUES:
+        raise ValueError(f"more than {MAX_JSON_VALUES} JSON values ({values}): not a notebook of this course")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raw = None  # read_notebook says why
+    if isinstance(raw, dict) and isinstance(raw.get("cells"), list):
+        for cell in raw["cells"]:
+            if isinstance(cell, dict):
+                cell.pop("attachments", None)
+                cell["metadata"] = {}
+                if cell.get("cell_type") == "code":
+                    cell["outputs"], cell["execution_count"] = [], None
+        data = json.dumps(raw).encode()
+    parsed = read_notebook(data)
+    code = sum(len(source) for _, source in parsed.code_cells)
+    if code > MAX_CODE_CHARS:
+        raise ValueError(f"its code cells hold more than {MAX_CODE_CHARS // 2**20} MB of code ({code // 2**20} MB)")
+    return parsed
+
+
+def linked_to_another(paths: list[Path], names: list[str], roots: list[str]) -> dict[int, str]:
+    """Submission number -> a note, for every submission that is a symlink to another submission's file,
+    into another folder, or (in a folder that holds the submissions themselves, where whose file it is
+    cannot be told) to any other file under the folders given: those are not graded. One file under two
+    names (hard links) cannot be told apart: each is noted, and graded."""
+    links = [os.path.islink(p) for p in paths]
+    real = [os.path.realpath(p) for p in paths]
+    owner = {target: i for i, (target, link) in enumerate(zip(real, links, strict=True)) if not link}
+    found: dict[int, str] = {}
+    for i, (path, target) in enumerate(zip(paths, real, strict=True)):
+        if not links[i]:
+            continue
+        folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        if target in owner:
+            found[i] = f"not graded: a link to another submission's file ({names[owner[target]]})"
+        elif any(target.startswith(r.rstrip(os.sep) + os.sep) for r in roots) and (folder in roots or not target.startswith(folder + os.sep)):
+            found[i] = "not graded: a link to a file in another submission's folder"
+    files: dict[tuple[int, int], list[int]] = {}
+    for i, path in enumerate(paths):
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if not links[i] and stat.S_ISREG(info.st_mode):
+            files.setdefault((info.st_dev, info.st_ino), []).append(i)
+    for same in files.values():
+        for i in same if len(same) > 1 else ():
+            found[i] = ("the same file as another submission (a hard link): graded for each, as which student "
+                        "wrote it cannot be told")
+    return found
+
+
 def choose_assignment(parsed: list[Parsed], candidates: list[Assignment]) -> Assignment:
     """The assignment most submissions were made from (by their metadata, else by their question ids)."""
     if not candidates:
@@ -129,7 +208,8 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     imports only the basics. Every file gets exactly one row, whatever it holds; rows are
     appended to ``out/results.jsonl`` as they are graded, and with ``resume`` the submissions
     already there are not graded again. ``shard`` (I, N) grades only the I-th of N slices of the
-    sorted submissions (:mod:`.merge`); ``roster`` adds the gradebook files.
+    sorted submissions (:mod:`.merge`); ``roster`` adds the gradebook files. ``run.json`` says which
+    bound held each submission's memory.
     """
     from tqdm import tqdm
 
@@ -155,11 +235,16 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     done = {name: row for name, row in done.items() if name in rows}
     rows.update(done)
     parsed: dict[str, Parsed] = {}
-    for name, path in zip(names, paths, strict=True):
+    links = linked_to_another(paths, names, roots)
+    for number, (name, path) in enumerate(zip(names, paths, strict=True)):
         if name in done:
             continue
+        if number in links:
+            rows[name].notes.append(links[number])
+            if links[number].startswith("not graded"):
+                continue
         try:
-            parsed[name] = read_notebook(read_submission(path, roots, int(max_size_mb * 2**20)))
+            parsed[name] = bounded_notebook(read_submission(path, roots, int(max_size_mb * 2**20)))
         except NotANotebook as exc:
             rows[name].notes.append(f"not graded: {exc}")
         except ValueError as exc:
@@ -190,6 +275,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     _warm_cases(assignment if jobs_by_name else None)
     preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})] if warm_kernels else []
     template = sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb) if jobs_by_name else None
+    memory = sandbox.memory_bound(limits, template) if template is not None else None
     try:
         with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
             bar.update(len(names) - len(jobs_by_name))
@@ -205,7 +291,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             template.close()  # the submissions' processes go with it
     ordered = [rows[name] for name in names]
     outputs.write_all(out, assignment.question_ids, ordered, assignment.name, roster=roster,
-                     shard=shard_info.to_json() if shard_info else None, notices=notices)
+                     shard=shard_info.to_json() if shard_info else None, notices=notices, memory=memory)
     return assignment, ordered
 
 
@@ -288,14 +374,22 @@ def _judge(row: report.Row, assignment: Assignment, execution: runner.Execution,
                 reply = judge.parse_reply(execution.replies[qid])
             except ValueError as exc:
                 reason = f"the kernel's reply was malformed ({type(exc).__name__})"
-        found = judge.verdict(qid, reply, reason, student.student if student else None)
+        found = capped(judge.verdict(qid, reply, reason, student.student if student else None))
         if student is not None and not found.passed and (other := whose.fits_other(qid, reply, student)) is not whose.NOBODY:
-            found = whose.other_numbers(found, student, other)
+            found = capped(whose.other_numbers(found, student, other))
             row.notes.append(whose.note(qid, student, other))
         row.feedback[qid] = found
         row.answers[qid] = report.answer_text(reply, written=is_written(qid))
         if reply is not None and "missing" in reply:
             row.notes.append(f"{qid}: no answer found")
+
+
+def capped(found: Feedback) -> Feedback:
+    """A verdict whose message, hints and example cells are at most :data:`MESSAGE_CHARS` and
+    :data:`EXAMPLE_CHARS` long (a student's value quoted in them is capped with them)."""
+    return dataclasses.replace(
+        found, message=untrusted.capped(found.message, MESSAGE_CHARS), hints=tuple(untrusted.capped(h, MESSAGE_CHARS) for h in found.hints),
+        example=tuple((untrusted.capped(str(k), EXAMPLE_CHARS), untrusted.capped(str(v), EXAMPLE_CHARS)) for k, v in found.example))
 
 
 def _notebooks_folder() -> Path:

@@ -81,7 +81,8 @@ def combine(parts: list[Part]) -> tuple[report.RunInfo, list[report.Row]]:
             raise ShardError(f"refusing to merge: {part.folder} is incomplete ({len(lost)} of its submissions have no row, e.g. {lost[:3]})")
     if len(names) != first.shard.batch_size or len(set(names)) != len(names) or digest(names) != first.shard.batch_digest:
         raise ShardError("refusing to merge: the shards' submissions are not the batch they were cut from")
-    info = report.RunInfo(first.info.assignment, first.info.question_ids, None, first.info.roster, first.info.notices, first.info.title)
+    info = report.RunInfo(first.info.assignment, first.info.question_ids, None, first.info.roster, first.info.notices, first.info.title,
+                          first.info.memory)
     return info, rows
 
 
@@ -96,7 +97,7 @@ def merge(folders: list[Path], out: Path, listing=None) -> tuple[report.RunInfo,
     else:
         info, rows, refusals = combine_listed([Path(f) for f in folders], listing)
     outputs.write_all(out, info.question_ids, rows, info.assignment, roster=gradebook.roster_from_json(info.roster),
-                     notices=info.notices, title=info.title)
+                     notices=info.notices, title=info.title, memory=info.memory)
     return info, rows, refusals
 
 
@@ -198,7 +199,8 @@ def combine_listed(folders: list[Path], listing) -> tuple[report.RunInfo, list[r
                 rows[name] = report.Row(name, notes=[f"not graded: the results of shard {index} were refused ({reasons[index]}); grade it again"])
     refusals = [f"refused shard {i} ({by_index[i][0]}): {reason}; its {len(listing.entries[i])} submission(s) are marked not graded"
                 for i, reason in sorted(reasons.items())]
-    info = report.RunInfo(reference.assignment, reference.question_ids, None, reference.roster, reference.notices, reference.title)
+    info = report.RunInfo(reference.assignment, reference.question_ids, None, reference.roster, reference.notices, reference.title,
+                          reference.memory)
     return info, [rows[name] for name in listing.names], refusals
 
 

@@ -13,13 +13,14 @@ from . import classreport, gradebook, report, written_page, written_scores
 
 
 def write_all(out: Path, question_ids: list[str], rows: list[report.Row], assignment: str, *, roster=None,
-              shard: dict | None = None, notices=(), title: str | None = None, show_names: bool = False) -> dict[str, Path]:
+              shard: dict | None = None, notices=(), title: str | None = None, show_names: bool = False,
+              memory: dict | None = None) -> dict[str, Path]:
     """Write every output of a run into ``out`` (see the module docstring); return each submission's
     Markdown feedback file. ``roster`` is a list of :class:`.gradebook.Student` (or None)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = report.sorted_rows(rows)
-    info = report.RunInfo(assignment, list(question_ids), shard, gradebook.roster_to_json(roster), list(notices), title)
+    info = report.RunInfo(assignment, list(question_ids), shard, gradebook.roster_to_json(roster), list(notices), title, memory)
     report.write_results(out / report.RESULTS, rows)
     report.write_atomic(out / report.RUN_INFO, report.run_info_text(info))
     report.write_atomic(out / "grades.csv", report.grades_csv(question_ids, rows))
@@ -73,7 +74,7 @@ def run(args) -> int:
     if scores is not None:
         count = written_scores.fold(rows, scores)
         write_all(args.graded, info.question_ids, rows, info.assignment, roster=gradebook.roster_from_json(info.roster),
-                         shard=info.shard, notices=info.notices, title=info.title, show_names=args.show_names)
+                         shard=info.shard, notices=info.notices, title=info.title, show_names=args.show_names, memory=info.memory)
         print(f"folded {count} written score(s) into grades.csv, the feedback files and the gradebook files")
     else:
         classreport.write(args.graded, info, rows)

@@ -111,7 +111,8 @@ class RunInfo:
 
     ``shard`` is a :class:`.shards.Shard` as a dict when the run graded one slice of a batch;
     ``roster`` the roster entries (:class:`.gradebook.Student` as dicts) when one was given;
-    ``notices`` lines every output repeats (e.g. that no sandbox was used).
+    ``notices`` lines every output repeats (e.g. that no sandbox was used); ``memory`` which bound held
+    each submission's memory, with the numbers (:func:`.sandbox.memory_bound`).
     """
 
     assignment: str
@@ -120,6 +121,7 @@ class RunInfo:
     roster: list[dict] | None = None
     notices: list[str] = field(default_factory=list)
     title: str | None = None
+    memory: dict | None = None
 
     @property
     def gradebook_title(self) -> str:
@@ -128,11 +130,12 @@ class RunInfo:
 
     def to_json(self) -> dict:
         return {"assignment": self.assignment, "question_ids": list(self.question_ids), "shard": self.shard, "roster": self.roster,
-                "notices": list(self.notices), "title": self.title}
+                "notices": list(self.notices), "title": self.title, "memory": self.memory}
 
     @classmethod
     def from_json(cls, data: dict) -> "RunInfo":
-        return cls(**{k: data.get(k) for k in ("assignment", "question_ids", "shard", "roster", "title")}, notices=list(data.get("notices") or ()))
+        return cls(**{k: data.get(k) for k in ("assignment", "question_ids", "shard", "roster", "title", "memory")},
+                   notices=list(data.get("notices") or ()))
 
 
 # -- answers as the record shows them -----------------------------------------------------------

@@ -94,6 +94,10 @@ class _OutOfTime(Exception):
     """The bound on the whole submission was reached."""
 
 
+class _OutOfMemory(Exception):
+    """The submission's memory cgroup ran out: the sandbox stopped all of it."""
+
+
 @dataclass
 class _Attempt:
     errors: list[str] = field(default_factory=list)
@@ -130,6 +134,12 @@ def _execute(job: Job, template) -> Execution:
             skipped[skip.position] = skip.why
             result.replies.update(attempt.replies)  # answers read before a later one hung stay read
             continue
+        except _OutOfMemory:
+            result.replies.update(attempt.replies)
+            result.notes.append(
+                f"stopped: the notebook's processes and its files in /tmp together used more than {sandbox.submission_memory_mb(job.limits)} MB"
+                " of memory" + (", so no answers were read" if not result.replies else "; the answers read by then were graded"))
+            break
         except _OutOfTime:
             result.replies.update(attempt.replies)
             result.notes.append(
@@ -172,6 +182,8 @@ def _attempt_run(cells, skipped, limits: Limits, cells_deadline: float, hard_dea
                 if current is None or time.monotonic() >= hard_deadline or (cells[current].kind == "student" and time.monotonic() >= cells_deadline):
                     raise _OutOfTime()
                 raise _Skip(current, _timeout_reason(cells[current], math.ceil(_limit(cells[current], limits))))
+            if event is not _END and event.get("out_of_memory") is True:
+                raise _OutOfMemory()
             if event is _END or "exit" in event:
                 if current is None:
                     raise RuntimeError("the submission process ended before running a cell")

@@ -10,9 +10,13 @@ neither the grader nor any classmate, and the grader can kill everything it star
 
 The process limit: RLIMIT_NPROC binds only a user that is not root (the kernel exempts root, and
 a grader running as root, as in CI or a pod, is root inside the sandbox too). So a grader running
-as root makes one pids cgroup for the run (:func:`make_run_cgroup`), shows it to the sandbox at
-:data:`PIDS_MOUNT`, and each submission moves into a folder of it whose ``pids.max`` is the limit
-before any of its code runs (the kernel enforces that for root too); then it unmounts it.
+as root makes one pids cgroup for the run (:func:`make_run_cgroup`). Memory: RLIMIT_AS bounds
+each process, not a submission's many processes and the files it keeps in its tmpfs, so wherever
+a memory cgroup is writable (root, or a delegated v2 cgroup) the run gets one too, and each
+submission a folder of it whose limit is :func:`submission_memory_mb` (its processes and its
+tmpfs together; :func:`memory_bound` says which bound applied, for ``run.json``). The sandbox sees
+each run cgroup at one of :data:`CGROUP_MOUNTS`; each submission moves into its own folder of
+each before any of its code runs (the kernel enforces them for root too); then it unmounts them.
 
 The job goes in, and one stream of JSON events comes out, through pipes whose ends are passed
 over a Unix socket (``SCM_RIGHTS``); nothing is shared on disk.
@@ -33,6 +37,7 @@ import time
 from pathlib import Path
 
 import dlweek8
+from dlweek8 import confined
 
 #: Read-only system folders the interpreter and its libraries need (those that exist).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -44,12 +49,8 @@ HOME = "/tmp/home"
 WORKDIR = "/grading"
 #: Where each submission mounts its own tmpfs before moving it onto /tmp (see :mod:`dlweek8.confined`).
 STAGE = "/run/dlweek8-stage"
-#: Where the sandbox sees the run's pids cgroup (each submission process unmounts it from its own view).
-PIDS_MOUNT = "/run/dlweek8-pids"
-
-
-class Unavailable(Exception):
-    """No sandbox can be made here; the message says why and what to do, in one line."""
+#: Where the sandbox sees the run's cgroups, one per hierarchy (each submission process unmounts them from its own view).
+CGROUP_MOUNTS = ("/run/dlweek8-cgroup-0", "/run/dlweek8-cgroup-1")
 
 
 def minimal_env() -> dict:
@@ -95,10 +96,10 @@ def bound_paths() -> list[str]:
     return [*_python_dirs(), str(package_dir())]
 
 
-def bwrap_args(tmp_mb: int = 512, pids_cgroup: str | None = None) -> list[str]:
+def bwrap_args(tmp_mb: int = 512, cgroups=()) -> list[str]:
     """bwrap's arguments: namespaces, the read-only views, the template's /tmp (no submission sees it:
-    each mounts its own), the run's pids cgroup (if any) at :data:`PIDS_MOUNT`, then the root, /dev
-    and every bind read-only; the command follows."""
+    each mounts its own), the run's cgroup folders (if any) at :data:`CGROUP_MOUNTS`, then the root,
+    /dev and every bind read-only; the command follows."""
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-add", "ALL",
             "--hostname", "grading"]
     # /tmp comes first, so that a venv or a project that lives under /tmp (a CI clone) is bound on top
@@ -119,16 +120,17 @@ def bwrap_args(tmp_mb: int = 512, pids_cgroup: str | None = None) -> list[str]:
     instructor = package / "instructor"
     if instructor.exists():
         args += ["--tmpfs", str(instructor), "--remount-ro", str(instructor)]
-    if pids_cgroup is not None:
-        args += ["--bind", pids_cgroup, PIDS_MOUNT]
+    for folder, mount in zip(cgroups, CGROUP_MOUNTS[:len(cgroups)], strict=True):
+        args += ["--bind", folder, mount]
     args += ["--dir", WORKDIR, "--dir", STAGE, "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORKDIR]
     return args
 
 
-def template_command(confine: bool, control_fd: int, modules, pids: bool) -> list[str]:
+def template_command(confine: bool, control_fd: int, modules, cgroups: int = 0) -> list[str]:
     """The template's command: confined, ``python -I`` (no working directory, PYTHONPATH or user site on
-    sys.path) importing ``dlweek8`` from the package's known folder, first on sys.path."""
-    options = [*(["--confine"] if confine else []), *([f"--pids={PIDS_MOUNT}"] if pids else [])]
+    sys.path) importing ``dlweek8`` from the package's known folder, first on sys.path; ``cgroups``: how
+    many of :data:`CGROUP_MOUNTS` hold a run cgroup."""
+    options = [*(["--confine"] if confine else []), *(f"--cgroup={mount}" for mount in CGROUP_MOUNTS[:cgroups])]
     if not confine:
         return [sys.executable, "-m", "dlweek8.confined", str(control_fd), *options, *modules]
     keep = [f"--keep={p}" for p in bound_paths() if p.startswith("/tmp/")]
@@ -155,10 +157,10 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def pids_hierarchies(mountinfo: str, cgroups: str) -> list[tuple[int, str]]:
-    """This process's own cgroup folder in each mounted hierarchy that has the pids controller, as
-    (cgroup version, folder): v1's ``pids`` hierarchy first, then v2's unified one (whether v2 offers
-    pids there is read later). From the texts of /proc/self/mountinfo and /proc/self/cgroup."""
+def cgroup_hierarchies(mountinfo: str, cgroups: str, controller: str = "pids") -> list[tuple[int, str]]:
+    """This process's own cgroup folder in each mounted hierarchy that may have ``controller``, as
+    (cgroup version, folder): v1's hierarchy of that controller first, then v2's unified one (whether
+    v2 offers the controller there is read later). From the texts of /proc/self/mountinfo and /proc/self/cgroup."""
     own = {}
     for line in cgroups.splitlines():
         number, controllers, path = (line.split(":", 2) + ["", ""])[:3]
@@ -171,7 +173,7 @@ def pids_hierarchies(mountinfo: str, cgroups: str) -> list[tuple[int, str]]:
         if len(mount) < 5 or len(fs) < 3:
             continue
         root, point, fstype, options = mount[3], mount[4], fs[0], fs[2].split(",")
-        version, key = (1, "pids") if fstype == "cgroup" and "pids" in options else (2, "") if fstype == "cgroup2" else (0, None)
+        version, key = (1, controller) if fstype == "cgroup" and controller in options else (2, "") if fstype == "cgroup2" else (0, None)
         path = own.get(key) if version else None
         if path is None:
             continue
@@ -181,49 +183,78 @@ def pids_hierarchies(mountinfo: str, cgroups: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def make_run_cgroup() -> str:
-    """A new, empty pids cgroup for one grading run (a folder in this process's own pids cgroup).
-    Raises OSError, saying why, where there is no pids cgroup this process may write."""
+#: The file that sets each controller's limit, in cgroup v1 and v2 (the probe writes it).
+LIMIT_FILES = {"pids": ("pids.max", "pids.max"), "memory": ("memory.limit_in_bytes", "memory.max")}
+
+
+def make_run_cgroup(controller: str = "pids", shared: str | None = None) -> str:
+    """A new, empty cgroup with ``controller`` for one grading run (a folder in this process's own
+    cgroup of that controller). ``shared``: a run cgroup already made in a v2 hierarchy; there it gets
+    this controller too (a process is in one v2 cgroup). Raises OSError, saying why, where there is no
+    such cgroup this process may write."""
     try:
         with open("/proc/self/mountinfo") as mountinfo, open("/proc/self/cgroup") as cgroups:
-            candidates = pids_hierarchies(mountinfo.read(), cgroups.read())
+            candidates = cgroup_hierarchies(mountinfo.read(), cgroups.read(), controller)
     except OSError:
         candidates = []
-    why = "no pids cgroup hierarchy is mounted"
+    whys = [f"no {controller} cgroup hierarchy is mounted"] if not candidates else []
     for version, parent in candidates:
+        reuse = version == 2 and shared is not None and os.path.dirname(shared) == parent
         try:
             if version == 2:
                 with open(os.path.join(parent, "cgroup.controllers")) as controllers:
-                    if "pids" not in controllers.read().split():
-                        raise OSError(f"cgroup v2 at {parent} does not offer the pids controller")
-                _enable_pids(parent)
-            path = tempfile.mkdtemp(prefix="dlweek8-run-", dir=parent)
+                    if controller not in controllers.read().split():
+                        raise OSError(f"cgroup v2 at {parent} does not offer the {controller} controller")
+                _enable(parent, controller)
+            path = shared if reuse else tempfile.mkdtemp(prefix="dlweek8-run-", dir=parent)
         except OSError as exc:
-            why = str(exc)
+            whys.append(str(exc))
             continue
         try:
             if version == 2:
-                _enable_pids(path)
+                _enable(path, controller)
             probe = os.path.join(path, "probe")
             os.mkdir(probe)
-            with open(os.path.join(probe, "pids.max"), "w") as limit:
-                limit.write("1")
-            os.rmdir(probe)
+            try:
+                with open(os.path.join(probe, LIMIT_FILES[controller][version - 1]), "w") as limit:
+                    limit.write("1" if controller == "pids" else str(64 * 2**20))
+            finally:
+                os.rmdir(probe)
             return path
         except OSError as exc:
-            why = f"{parent}: {exc}"
-            remove_cgroup(path)
-    raise OSError(why)
+            whys.append(f"{parent}: {exc}")
+            if not reuse:
+                remove_cgroup(path)
+    raise OSError("; ".join(whys))
 
 
-def _enable_pids(folder: str) -> None:
-    """cgroup v2: the folder's children get the pids controller (a no-op where they have it)."""
+def _enable(folder: str, controller: str) -> None:
+    """cgroup v2: the folder's children get ``controller`` (a no-op where they have it)."""
     control = os.path.join(folder, "cgroup.subtree_control")
     with open(control) as enabled:
-        if "pids" in enabled.read().split():
+        if controller in enabled.read().split():
             return
     with open(control, "w") as enable:
-        enable.write("+pids")
+        enable.write(f"+{controller}")
+
+
+def submission_memory_mb(limits) -> int:
+    """What one submission may hold in a memory cgroup, in MB (:func:`dlweek8.confined.submission_memory_bytes`)."""
+    return confined.submission_memory_bytes({"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()}) // 2**20
+
+
+def memory_bound(limits, template: Template) -> dict:
+    """Which bound held each submission's memory, with the numbers in MB (for ``run.json``)."""
+    if "memory" in template.cgroups:
+        return {"bound": f"memory cgroup v{template.cgroup_version('memory')}: one per submission, its processes and its tmpfs together",
+                "submission_mb": submission_memory_mb(limits)}
+    fallback = {"process_mb": limits.memory_mb, "processes": limits.processes}
+    if not template.confine:
+        return {"bound": "RLIMIT_AS per process x the process limit (no sandbox, no tmpfs)",
+                "submission_mb": limits.memory_mb * limits.processes, **fallback}
+    return {"bound": f"RLIMIT_AS per process x the process limit, plus the tmpfs (no memory cgroup: {template.why.get('memory', 'not asked for')})",
+            "submission_mb": limits.memory_mb * limits.processes + limits.tmp_mb + confined.SHM_MB, **fallback,
+            "tmp_mb": limits.tmp_mb, "shm_mb": confined.SHM_MB}
 
 
 def remove_cgroup(path: str, seconds: float = 5.0) -> bool:
@@ -263,23 +294,32 @@ class Channel:
 
 
 class Template:
-    """The template process (inside bwrap unless ``confine`` is off); :meth:`spawn` is thread-safe."""
+    """The template process (inside bwrap unless ``confine`` is off); :meth:`spawn` is thread-safe.
+    ``memory_cgroup=False`` leaves memory to RLIMIT_AS alone (to see what the cgroup protects)."""
 
-    def __init__(self, modules, confine: bool = True, tmp_mb: int = 512):
+    def __init__(self, modules, confine: bool = True, tmp_mb: int = 512, memory_cgroup: bool = True):
         self.confine = confine
-        #: The run's pids cgroup; ``notice`` says, in one line, why the process limit is RLIMIT_NPROC alone.
-        self.pids_cgroup, self.notice = None, None
-        if confine and os.geteuid() == 0:  # RLIMIT_NPROC does not bind root
+        #: The run's cgroups (controller -> folder; one folder may serve two in cgroup v2), and why one is missing.
+        self.cgroups: dict[str, str] = {}
+        self.why: dict[str, str] = {}
+        #: One line saying why the process limit is RLIMIT_NPROC alone, or None.
+        self.notice = None
+        wanted = (["pids"] if os.geteuid() == 0 else []) + (["memory"] if memory_cgroup else [])  # RLIMIT_NPROC does not bind root
+        for controller in wanted if confine else ():
+            shared = next((p for p in self.cgroups.values() if os.path.exists(os.path.join(p, "cgroup.controllers"))), None)
             try:
-                self.pids_cgroup = make_run_cgroup()
+                self.cgroups[controller] = make_run_cgroup(controller, shared)
             except OSError as exc:
-                self.notice = (f"the process limit is not enforced: the grader runs as root, which the kernel exempts from "
-                               f"RLIMIT_NPROC, and no pids cgroup can be made here ({exc})")
-                print(f"grade: {self.notice}", file=sys.stderr)
+                self.why[controller] = str(exc)
+        if "pids" in self.why:
+            self.notice = (f"the process limit is not enforced: the grader runs as root, which the kernel exempts from "
+                           f"RLIMIT_NPROC, and no pids cgroup can be made here ({self.why['pids']})")
+            print(f"grade: {self.notice}", file=sys.stderr)
+        folders = list(dict.fromkeys(self.cgroups.values()))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = template_command(confine, theirs.fileno(), modules, self.pids_cgroup is not None)
+        command = template_command(confine, theirs.fileno(), modules, len(folders))
         if confine:
-            command = [*bwrap_args(tmp_mb, self.pids_cgroup), "--", *command]
+            command = [*bwrap_args(tmp_mb, folders), "--", *command]
         env = minimal_env()
         if not confine:
             env["HOME"] = os.environ.get("TMPDIR", "/tmp")
@@ -288,8 +328,7 @@ class Template:
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                                             cwd="/" if confine else None)
         except BaseException:
-            if self.pids_cgroup is not None:
-                remove_cgroup(self.pids_cgroup)
+            self._remove_cgroups()
             raise
         theirs.close()
         self.control = ours
@@ -303,6 +342,18 @@ class Template:
         if ready != b"ready":
             self.close()
             raise RuntimeError("the grading sandbox did not start" + ("" if confine else " (without a sandbox)"))
+
+    @property
+    def pids_cgroup(self) -> str | None:
+        return self.cgroups.get("pids")
+
+    def cgroup_version(self, controller: str) -> int:
+        return 2 if os.path.exists(os.path.join(self.cgroups[controller], "cgroup.controllers")) else 1
+
+    def _remove_cgroups(self) -> None:
+        for controller, folder in list(self.cgroups.items()):
+            if remove_cgroup(folder):
+                del self.cgroups[controller]
 
     def spawn(self, job: dict, request: dict) -> Channel:
         """Start one submission process with ``job``; return its channel (the job is written in the background)."""
@@ -329,8 +380,7 @@ class Template:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.pids_cgroup is not None and remove_cgroup(self.pids_cgroup):
-            self.pids_cgroup = None
+        self._remove_cgroups()
 
 
 def _write_all(fd: int, data: bytes) -> None:
