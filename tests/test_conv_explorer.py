@@ -180,14 +180,16 @@ def test_every_new_setting_hides_the_count_until_its_own_prediction_is_checked()
         getattr(e, name).value = value
         assert not count_visible(e), f"after {name} = {value} the count shows before a prediction"
         assert e.guess.value is None and e.verdict.value == "" and f"{letter} = {value}" in e.question.value
+        assert "New numbers, new prediction" in e.question.value
         assert not getattr(e, name).disabled  # the sliders stay free: only the answer waits
         e.placement.value = 0  # stepping through placements reveals nothing either
         assert not count_visible(e)
         e.guess.value = next(v for _, v in e.guess.options if v != e.output_size)
         e.check_guess.click()  # a wrong prediction, checked, shows the count too
-        assert count_visible(e) and "Not quite" in e.verdict.value
+        assert count_visible(e) and "Not quite" in e.verdict.value and "New numbers" not in e.question.value
+    verdict = e.verdict.value
     e.mode.value = "2-D"  # the same numbers: the count per dimension is the one just checked
-    assert count_visible(e)
+    assert count_visible(e) and e.verdict.value == verdict and "New numbers" not in e.question.value
 
 
 def test_free_exploration_shows_the_count_always_and_asks_nothing():

@@ -125,8 +125,8 @@ class ConvExplorer(w.VBox):
                                            description="free exploration (show the count at once, no predictions)")
         #: True once a prediction has been checked: the sliders stay unlocked from then on
         self.predicted = False
-        #: the setting (n, k, s, p, d) whose prediction was checked last
-        self._checked_setting = None
+        #: the setting (n, k, s, p, d) whose prediction was checked last, and the one asked about now
+        self._checked_setting = self._posed_setting = None
         self._parameter_controls = (self.mode, self.size, self.kernel, self.stride, self.padding, self.dilation, self.play, self.placement)
         self.view = FigureView(width=9.0, height=3.0, dpi=90)
         self._build_figure()
@@ -205,6 +205,7 @@ class ConvExplorer(w.VBox):
     # -- the prediction ----------------------------------------------------------------------
     def _ask(self) -> None:
         """Ask how many windows fit (per dimension) for the current numbers."""
+        self._posed_setting = self.parameters
         self._pose()
         right = self.output_size
         self.guess.options = [(str(v), v) for v in sorted({max(right - 1, 0), right, right + 1, max(right + 2, 3)})]
@@ -216,12 +217,13 @@ class ConvExplorer(w.VBox):
         n, k, s, p, d = self.parameters
         dilation = f", d = {d}" if d != 1 else ""
         if not self.predicted:
-            note = "The windows and their count appear, and the sliders unlock, when you have checked a prediction."
+            note = " <i>(The windows and their count appear, and the sliders unlock, when you have checked a prediction.)</i>"
+        elif self._checked_setting != self.parameters:
+            note = " <i>(New numbers, new prediction: the windows appear when you have checked it.)</i>"
         else:
-            note = "New numbers, new prediction: the windows appear when you have checked it."
+            note = ""
         self.question.value = (
-            f"<b>Predict first:</b> with n = {n}, k = {k}, s = {s}, p = {p}{dilation}, how many windows fit along one dimension?"
-            f" <i>({note})</i>"
+            f"<b>Predict first:</b> with n = {n}, k = {k}, s = {s}, p = {p}{dilation}, how many windows fit along one dimension?{note}"
         )
 
     def judge_prediction(self) -> bool | None:
@@ -250,9 +252,8 @@ class ConvExplorer(w.VBox):
             "Now move the sliders: can you make a cell in the middle unreachable?"
         )
         self._checked_setting = self.parameters
-        if not self.predicted:
-            self.predicted = True
-            self._pose()  # a later question has its own note
+        self.predicted = True
+        self._pose()  # without the note on what checking reveals
         self._reveal()
         return correct
 
@@ -343,7 +344,7 @@ class ConvExplorer(w.VBox):
     @staticmethod
     def _shade(coverage, most) -> np.ndarray:
         """2-D: the blue of an input cell under ``coverage`` placements (darker: more), of at most ``most``."""
-        strength = (0.35 + 0.65 * np.asarray(coverage, float) / max(most, 1))[..., None]
+        strength = (0.25 + 0.75 * np.asarray(coverage, float) / max(most, 1))[..., None]
         return INPUT * (1 - strength) + TAP * strength
 
     def _cells_2d(self):
@@ -423,13 +424,13 @@ class ConvExplorer(w.VBox):
         """One short line over the grid (text is the slowest thing to draw); the key is in ``legend``."""
         n, p = self.size.value, self.padding.value
         if p:
-            return f"padded input: {n} + 2·{p} = {n + 2 * p} cells, numbered from 0 on the padded input (input cell i is cell i + {p})"
+            return f"padded input: {n} + 2·{p} = {n + 2 * p} cells (input cell i is cell i + {p})"
         return f"input: {n} cells, no padding"
 
     def _named_colours(self, two_d: bool) -> list[tuple]:
         """(colour, mark, name) of every colour the figure can use now, in the legend's order."""
         p = self.padding.value
-        named = [(INPUT, "", "input cell" + ("" if two_d else " (in a window's row: not under its taps)"))]
+        named = [(INPUT, "", "output value" if two_d else "input cell (in a window's row: not under its taps); output value")]
         if p:
             named.append((PAD, "", "padding (zeros)" + (", under no placement" if two_d else "")))
             if two_d:
@@ -503,7 +504,8 @@ class ConvExplorer(w.VBox):
         finally:
             self._updating = False
         self.workings.value = self._workings_html()
-        self._ask()
+        if self.parameters != self._posed_setting:  # 1-D ↔ 2-D keeps the numbers: the same question
+            self._ask()
         self._draw()
         self._reveal()
 
