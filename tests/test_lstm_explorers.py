@@ -343,3 +343,21 @@ def test_sigmoid_explorer_legends_at_least_10_px():
     assert len(legends(explorer)) == 2
     for legend in legends(explorer):
         assert all(t.get_fontsize() * explorer.view.figure.dpi / 72 >= 10 for t in legend.get_texts())
+
+
+def test_a_slider_recomputes_only_the_curves_that_depend_on_it(monkeypatch):
+    """The RNN's curve does not depend on b_f, the LSTM's not on ‖U‖₂: moving one leaves the other's computation alone."""
+    explorer = GradientFlowExplorer(forget_bias=0.0, length=15, hidden_size=5)
+    calls = []
+    for name in ("gradient_flow", "rnn_gradient_flow"):
+        real = getattr(lstm, name)
+        monkeypatch.setattr(lstm, name, lambda *a, real=real, name=name: calls.append(name) or real(*a))
+    explorer.bias_slider.value = 1.25
+    assert calls == ["gradient_flow"]
+    explorer.rnn_norm_slider.value = 2.25
+    assert calls == ["gradient_flow", "rnn_gradient_flow"]
+    explorer.length_slider.value = 20
+    assert sorted(calls[2:]) == ["gradient_flow", "rnn_gradient_flow"]
+    cell, xs = gradient_flow_cell(5)
+    np.testing.assert_allclose(explorer.data["lstm_c"], lstm.gradient_flow(cell.with_forget_bias(1.25), xs[:20])["c"])
+    np.testing.assert_allclose(explorer.data["rnn_h"], lstm.rnn_gradient_flow(*explorer.rnn_weights(5, 2.25), xs[:20]))

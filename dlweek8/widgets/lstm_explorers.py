@@ -4,7 +4,8 @@ Each explorer is an ``ipywidgets.VBox``: sliders (attributes, so tests can move 
 above a :class:`~dlweek8.widgets.figure.FigureView`. The figure is built once; a slider
 change updates the artists' data, stores what was drawn in ``data`` and refreshes. Artists
 that change (and static ones a full draw paints over them) are animated and the legends kept
-on top, so a refresh redraws only those unless axis limits moved.
+on top, so every refresh redraws only those: no slider moves axis limits (the gradient-flow
+figure draws its own tick marks and labels).
 """
 
 from __future__ import annotations
@@ -168,6 +169,31 @@ def _spectral_norm(hidden_size: int, input_size: int, seed: int, length: int) ->
     return float(np.linalg.norm(gradient_flow_cell(hidden_size, input_size, seed, length)[0].U_c, 2))
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)  # shared by every caller through a cache
+    return array
+
+
+@lru_cache(maxsize=8)
+def _lstm_flow(hidden_size: int, input_size: int, seed: int, length: int, bias: float, steps: int) -> dict:
+    """:func:`lstm.gradient_flow` of the explorer's cell with forget bias ``bias`` over its first ``steps`` inputs."""
+    cell, inputs = gradient_flow_cell(hidden_size, input_size, seed, length)
+    return {key: _read_only(value) for key, value in lstm.gradient_flow(cell.with_forget_bias(bias), inputs[:steps]).items()}
+
+
+@lru_cache(maxsize=8)
+def _rnn_flow(hidden_size: int, input_size: int, seed: int, length: int, norm: float, steps: int) -> np.ndarray:
+    """:func:`lstm.rnn_gradient_flow` of the explorer's tanh RNN with ‖U‖₂ = ``norm`` over its first ``steps`` inputs."""
+    _, inputs = gradient_flow_cell(hidden_size, input_size, seed, length)
+    return _read_only(lstm.rnn_gradient_flow(*_rnn_weights(hidden_size, input_size, seed, length, norm), inputs[:steps]))
+
+
+def _rnn_weights(hidden_size: int, input_size: int, seed: int, length: int, norm: float):
+    """(W, U) of the tanh RNN: W = W^c and U = norm · U^c / ‖U^c‖₂ of the explorer's cell, so that ‖U‖₂ = norm."""
+    cell, _ = gradient_flow_cell(hidden_size, input_size, seed, length)
+    return cell.W_c, cell.U_c * (norm / _spectral_norm(hidden_size, input_size, seed, length))
+
+
 class GradientFlowExplorer(_Explorer):
     """Spectral norms ‖∂c_T/∂c_t‖₂ (all paths), of the carousel diag(f_T ∘ … ∘ f_{t+1}) alone, and
     ‖∂h_T/∂h_t‖₂ over t for a random LSTM cell, next to a tanh RNN of the same size (all 1 at t = T).
@@ -200,8 +226,7 @@ class GradientFlowExplorer(_Explorer):
 
     def rnn_weights(self, hidden_size: int, norm: float):
         """(W, U) of the tanh RNN: W = W^c and U = norm · U^c / ‖U^c‖₂, so that ‖U‖₂ = norm."""
-        base, _ = self.cell_and_inputs(hidden_size)
-        return base.W_c, base.U_c * (norm / _spectral_norm(hidden_size, self._input_size, self._seed, self.MAX_LENGTH))
+        return _rnn_weights(hidden_size, self._input_size, self._seed, self.MAX_LENGTH, norm)
 
     # -- the prediction ------------------------------------------------------------------------
     _OPTIONS = (
@@ -330,10 +355,9 @@ class GradientFlowExplorer(_Explorer):
     def update(self):
         bias, T, k = float(self.bias_slider.value), int(self.length_slider.value), int(self.hidden_slider.value)
         norm = float(self.rnn_norm_slider.value)
-        base, inputs = self.cell_and_inputs(k)
-        xs = inputs[:T]
-        flow = lstm.gradient_flow(base.with_forget_bias(bias), xs)
-        rnn = lstm.rnn_gradient_flow(*self.rnn_weights(k, norm), xs)
+        # the LSTM's curves do not depend on ‖U‖₂, the RNN's not on b_f: moving one recomputes only its own
+        flow = _lstm_flow(k, self._input_size, self._seed, self.MAX_LENGTH, bias, T)
+        rnn = _rnn_flow(k, self._input_size, self._seed, self.MAX_LENGTH, norm, T)
         t = np.arange(T + 1)
         curves = [np.maximum(flow[key], _FLOOR) for key in ("c", "carousel", "h")] + [np.maximum(rnn, _FLOOR)]
         height = self._place_axes(T, *self._log_limits(curves))
