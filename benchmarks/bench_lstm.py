@@ -18,6 +18,14 @@ from harness import Case  # noqa: E402
 EXPLORER_GOAL_S = 0.050
 
 
+def forget_computed_curves() -> None:
+    """Empty GradientFlowExplorer's caches of computed curves, so that every move computes as a new setting does."""
+    from dlweek8.widgets import lstm_explorers
+
+    lstm_explorers._lstm_flow.cache_clear()
+    lstm_explorers._rnn_flow.cache_clear()
+
+
 def _explorer_cases() -> list[Case]:
     from dlweek8.widgets.lstm_explorers import GradientFlowExplorer
 
@@ -26,10 +34,12 @@ def _explorer_cases() -> list[Case]:
     steps = GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=16)
     lengths = iter([45, 50] * 1000)
 
-    def move_bias_slider():
+    def move_bias_slider():  # a setting not seen before: the explorer's caches of computed curves are emptied
+        forget_computed_curves()
         explorer.bias_slider.value = next(values)
 
     def move_steps_slider():  # new step ticks and a new gradient range: animated, no full draw
+        forget_computed_curves()
         steps.length_slider.value = next(lengths)
 
     return [
