@@ -286,14 +286,16 @@ def test_padding_has_its_own_colours_in_2d_even_under_placements(params):
 @pytest.mark.parametrize("mode", ["1-D", "2-D"])
 def test_cells_are_numbered_in_padded_coordinates(mode):
     e = ConvExplorer(size=10, kernel=4, stride=3, padding=1, mode=mode, free_exploration=True)
-    top = [t.get_text() for t in e._ax_in.get_xticklabels()]
-    assert top[:13] == [str(i) for i in range(len(top))][:13] and len(top) == e.cells.shape[1]
-    assert np.allclose(e._ax_in.get_xticks(), np.arange(e.cells.shape[1]) + 0.5)  # at the cell centres
-    left = [t.get_text() for t in e._ax_in.get_yticklabels()]
-    assert left == ([str(i) for i in range(12)] if mode == "2-D" else [])
-    assert [t.get_text() for t in e._ax_out.get_xticklabels()] == ["0", "1", "2"]
+    columns = e.cells.shape[1]
+    assert e._in_top.texts == [str(i) for i in range(columns)]
+    np.testing.assert_allclose(e._in_top.collection.get_offsets()[:, 0], np.arange(columns) + 0.5)  # over the cell centres
+    assert (e._in_top.collection.get_offsets()[:, 1] < 0).all()  # above the first row
+    assert e._in_left.texts == ([str(i) for i in range(12)] if mode == "2-D" else [])
+    assert e._out_top.texts == ["0", "1", "2"] and e._out_left.texts == (["0", "1", "2"] if mode == "2-D" else [])
     assert "input cell i is cell i + 1" in e.caption.value
-    assert all(t.get_fontsize() * e.view.figure.dpi / 72 >= 10 for t in e._ax_in.get_xticklabels())
+    e.size.value = 20  # 22 padded cells: every second number
+    assert e._in_top.texts[:3] == ["0", "2", "4"]
+    assert e._in_top._font.get_size_in_points() * e.view.figure.dpi / 72 >= 10
 
 
 # -- it says what it shows, with numbers ----------------------------------------------------------------

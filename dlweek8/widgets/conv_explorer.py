@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
-from .figure import FigureView
+from .figure import FigureView, PathLabels
 
 #: Cell colours (RGB in 0..1), colour-blind safe (Okabe-Ito), each with a second cue.
 PAD = np.array([0.80, 0.80, 0.80])  # padding: grey, and the caption says where it is
@@ -283,7 +283,6 @@ class ConvExplorer(w.VBox):
         for ax in (self._ax_in, self._ax_out):
             ax.set_frame_on(False)
             ax.set_anchor("N")  # grids hang just under their captions
-            ax.tick_params(length=0, pad=1.5, labelsize=INDEX_POINTS, colors="#57606a", labeltop=True, labelbottom=False)
             ax.set_xticks([])
             ax.set_yticks([])
         blank = np.ones((1, 1, 3))
@@ -298,6 +297,9 @@ class ConvExplorer(w.VBox):
         self._overflow_label = self._ax_in.text(0, 0, "", fontsize=INDEX_POINTS, va="center", ha="left", color="#4d4300")
         (self._end,) = self._ax_in.plot([], [], color="black", linewidth=1.6, linestyle=(0, (4, 2)))
         self._crosses = self._ax_in.scatter([], [], marker="x", s=28, c="black", linewidths=1.2, zorder=5)
+        numbers = {"size": INDEX_POINTS, "color": "#57606a"}
+        self._in_top, self._out_top = (PathLabels(ax, ha="center", va="bottom", **numbers) for ax in (self._ax_in, self._ax_out))
+        self._in_left, self._out_left = (PathLabels(ax, ha="right", va="center", **numbers) for ax in (self._ax_in, self._ax_out))
 
     def _taps(self, start: int) -> np.ndarray:
         return start + self.dilation.value * np.arange(self.kernel.value)
@@ -371,16 +373,17 @@ class ConvExplorer(w.VBox):
 
     def _label_cells(self, two_d: bool, cells: np.ndarray) -> None:
         """Number the cells: padded coordinates along the top of the input (and down its left side in 2-D),
-        output indices on the output; every second number when there are many."""
+        output indices on the output; every second number when there are many. Drawn as glyph outlines
+        (:class:`PathLabels`): some 60 ``Text`` artists took longer than the rest of the figure."""
         padded = self.size.value + 2 * self.padding.value
         every = 1 if padded <= 16 else 2
-        columns = np.arange(0, cells.shape[1], every)
-        self._ax_in.set_xticks(columns + 0.5, [str(c) for c in columns])
-        rows = np.arange(0, padded, every)
-        self._ax_in.set_yticks(rows + 0.5 if two_d else [], [str(r) for r in rows] if two_d else [])
+        top = [(c + 0.5, -0.15, str(c)) for c in range(0, cells.shape[1], every)]
+        left = [(-0.15, r + 0.5, str(r)) for r in range(0, padded, every)] if two_d else []
+        self._in_top.place(top)
+        self._in_left.place(left)
         out = self.output_size
-        self._ax_out.set_xticks(np.arange(out) + 0.5, [str(c) for c in range(out)])
-        self._ax_out.set_yticks(np.arange(out) + 0.5 if two_d else [], [str(r) for r in range(out)] if two_d else [])
+        self._out_top.place([(c + 0.5, -0.15, str(c)) for c in range(out)])
+        self._out_left.place([(-0.15, r + 0.5, str(r)) for r in range(out)] if two_d else [])
 
     def _draw(self) -> None:
         two_d = self.mode.value == "2-D"
@@ -451,7 +454,8 @@ class ConvExplorer(w.VBox):
 
     def _legend_html(self, two_d: bool) -> str:
         """The colour key: every colour the figure shows now (and only those), each with a second cue."""
-        drawn = {_rgb(c) for c in np.concatenate([self.cells.reshape(-1, 3), self.output_cells.reshape(-1, 3)])}
+        colours = np.concatenate([self.cells.reshape(-1, 3), self.output_cells.reshape(-1, 3)])
+        drawn = {tuple(int(v) for v in c) for c in np.unique((colours * 255).astype(np.uint8), axis=0)}
 
         def swatch(colour, mark=""):
             rgb = ",".join(map(str, _rgb(colour)))

@@ -286,7 +286,7 @@ class PathLabels:
     A ``Text`` artist costs 1–2 ms a draw, so a dozen animated tick labels were most of a fast
     refresh; the same labels as outlines in one collection draw in under 1 ms. ``place`` puts
     ``[(x, y, text), ...]`` (in ``ax``'s data coordinates) aligned by ``ha`` ("left", "center",
-    "right") and ``va`` ("top", "center"; by the height of a digit, so that baselines line up)
+    "right") and ``va`` ("top", "center", "bottom"; by the height of a digit, so that baselines line up)
     and moved by ``pad`` points. ``texts`` holds what is shown.
     """
 
@@ -313,7 +313,7 @@ class PathLabels:
             digit = TextPath((0, 0), "0", prop=self._font).get_extents()
             box = glyphs.get_extents()
             dx = {"left": -box.x0, "center": -(box.x0 + box.x1) / 2, "right": -box.x1}[self._ha] + self._pad[0]
-            dy = {"top": -digit.y1, "center": -digit.y1 / 2}[self._va] + self._pad[1]
+            dy = {"top": -digit.y1, "center": -digit.y1 / 2, "bottom": -digit.y0}[self._va] + self._pad[1]
             self._paths[text] = Path(glyphs.vertices + (dx, dy), glyphs.codes)
         return self._paths[text]
 
