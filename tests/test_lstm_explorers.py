@@ -348,6 +348,9 @@ def test_sigmoid_explorer_legends_at_least_10_px():
 def test_a_slider_recomputes_only_the_curves_that_depend_on_it(monkeypatch):
     """The RNN's curve does not depend on b_f, the LSTM's not on ‖U‖₂: moving one leaves the other's computation alone."""
     explorer = GradientFlowExplorer(forget_bias=0.0, length=15, hidden_size=5)
+    explorer.compute_ahead = False
+    if explorer._worker is not None:
+        explorer._worker.join()
     calls = []
     for name in ("gradient_flow", "rnn_gradient_flow"):
         real = getattr(lstm, name)
@@ -361,3 +364,27 @@ def test_a_slider_recomputes_only_the_curves_that_depend_on_it(monkeypatch):
     cell, xs = gradient_flow_cell(5)
     np.testing.assert_allclose(explorer.data["lstm_c"], lstm.gradient_flow(cell.with_forget_bias(1.25), xs[:20])["c"])
     np.testing.assert_allclose(explorer.data["rnn_h"], lstm.rnn_gradient_flow(*explorer.rnn_weights(5, 2.25), xs[:20]))
+
+
+def test_the_curves_one_step_away_are_computed_ahead_and_used(monkeypatch):
+    """After an update, the settings one slider step away are computed in the background; an arrow key press
+    (one step) then draws from them, and they are the same curves."""
+    explorer = GradientFlowExplorer(forget_bias=0.5, length=25, hidden_size=7, rnn_norm=1.5)
+    explorer._worker.join(timeout=60)
+    calls = []
+    for name in ("gradient_flow", "rnn_gradient_flow"):
+        real = getattr(lstm, name)
+        monkeypatch.setattr(lstm, name, lambda *a, real=real, name=name: calls.append(name) or real(*a))
+    explorer.compute_ahead = False  # only what was computed before this point counts
+    for slider, value in ((explorer.length_slider, 30), (explorer.hidden_slider, 6), (explorer.bias_slider, 0.75),
+                          (explorer.rnn_norm_slider, 1.25)):
+        slider.value = value
+        assert calls == [], f"{slider.description} = {value}: not computed ahead ({calls})"
+        explorer.compute_ahead = True
+        explorer._compute_ahead(*(s.value for s in explorer.sliders))
+        explorer._worker.join(timeout=60)
+        explorer.compute_ahead = False
+        calls.clear()
+    cell, xs = gradient_flow_cell(6)
+    np.testing.assert_allclose(explorer.data["lstm_c"], lstm.gradient_flow(cell.with_forget_bias(0.75), xs[:30])["c"])
+    np.testing.assert_allclose(explorer.data["rnn_h"], lstm.rnn_gradient_flow(*explorer.rnn_weights(6, 1.25), xs[:30]))

@@ -11,6 +11,7 @@ figure draws its own tick marks and labels).
 from __future__ import annotations
 
 import html
+import threading
 from functools import lru_cache
 
 import ipywidgets as w
@@ -23,6 +24,7 @@ from .. import lstm, untrusted
 from ..checks.lstm import EXTREME_Z, SIGMOID_PRIME_RTOL, SigmoidPrime
 from ..feedback import STATUS_COLOUR
 from ..names import CORRECT, INCORRECT
+from . import figure as figure_module
 from .figure import FigureView, PathLabels
 
 _STYLE = {"description_width": "initial"}
@@ -174,14 +176,14 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _lstm_flow(hidden_size: int, input_size: int, seed: int, length: int, bias: float, steps: int) -> dict:
     """:func:`lstm.gradient_flow` of the explorer's cell with forget bias ``bias`` over its first ``steps`` inputs."""
     cell, inputs = gradient_flow_cell(hidden_size, input_size, seed, length)
     return {key: _read_only(value) for key, value in lstm.gradient_flow(cell.with_forget_bias(bias), inputs[:steps]).items()}
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _rnn_flow(hidden_size: int, input_size: int, seed: int, length: int, norm: float, steps: int) -> np.ndarray:
     """:func:`lstm.rnn_gradient_flow` of the explorer's tanh RNN with ‖U‖₂ = ``norm`` over its first ``steps`` inputs."""
     _, inputs = gradient_flow_cell(hidden_size, input_size, seed, length)
@@ -218,6 +220,10 @@ class GradientFlowExplorer(_Explorer):
                                              continuous_update=False, style=_STYLE)
         self._input_size, self._seed = input_size, seed
         self._start = (float(forget_bias), int(length), int(hidden_size))
+        #: compute the curves one slider step away in the background after each update
+        self.compute_ahead = True
+        self._wanted: list = []
+        self._worker: threading.Thread | None = None
         super().__init__([self.bias_slider, self.length_slider, self.hidden_slider, self.rnn_norm_slider], height=4.3)
 
     def cell_and_inputs(self, hidden_size: int):
@@ -227,6 +233,42 @@ class GradientFlowExplorer(_Explorer):
     def rnn_weights(self, hidden_size: int, norm: float):
         """(W, U) of the tanh RNN: W = W^c and U = norm · U^c / ‖U^c‖₂, so that ‖U‖₂ = norm."""
         return _rnn_weights(hidden_size, self._input_size, self._seed, self.MAX_LENGTH, norm)
+
+    # -- the next step, computed ahead -------------------------------------------------------------
+    def _neighbours(self, bias: float, T: int, k: int, norm: float) -> list:
+        """The computations one slider step away (an arrow key moves a slider by one step), nearest sliders first:
+        T and k change both curves, b_f only the LSTM's, ‖U‖₂ only the RNN's."""
+        where = (self._input_size, self._seed, self.MAX_LENGTH)
+        wanted = []
+        for slider, value in ((self.length_slider, T), (self.hidden_slider, k), (self.bias_slider, bias), (self.rnn_norm_slider, norm)):
+            for step in (slider.step, -slider.step):
+                moved = value + step
+                if not slider.min <= moved <= slider.max:
+                    continue
+                b, t, h, n = [moved if s is slider else v for s, v in zip(self.sliders, (bias, T, k, norm), strict=True)]
+                if slider is not self.rnn_norm_slider:
+                    wanted.append((_lstm_flow, (h, *where, b, t)))
+                if slider is not self.bias_slider:
+                    wanted.append((_rnn_flow, (h, *where, n, t)))
+        return wanted
+
+    def _compute_ahead(self, bias: float, T: int, k: int, norm: float) -> None:
+        """Fill the curve caches for the settings one step away, in a background thread (numpy only, no drawing),
+        so that the next arrow key press draws at once. A newer request replaces an older one."""
+        if figure_module.SKIP_RENDER or not self.compute_ahead:  # the batch grader: nobody moves a slider
+            return
+        self._wanted = self._neighbours(bias, T, k, norm)
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._fill_caches, name="dlweek8-gradient-flow-ahead", daemon=True)
+            self._worker.start()
+
+    def _fill_caches(self) -> None:
+        while self._wanted:
+            wanted, self._wanted = self._wanted, []
+            for compute, arguments in wanted:
+                if self._wanted:  # the sliders moved on: their neighbours first
+                    break
+                compute(*arguments)
 
     # -- the prediction ------------------------------------------------------------------------
     _OPTIONS = (
@@ -384,6 +426,7 @@ class GradientFlowExplorer(_Explorer):
         headers = ("step t", "LSTM ‖∂c_T/∂c_t‖₂", "carousel ‖diag(∏f)‖₂", "LSTM ‖∂h_T/∂h_t‖₂", "RNN ‖∂h_T/∂h_t‖₂")
         self.view.describe(alt, summary, (headers, rows))
         self.view.refresh(full=False)
+        self._compute_ahead(bias, T, k, norm)
 
 
 class ArgmaxExplorer(_Explorer):
