@@ -388,3 +388,17 @@ def test_the_curves_one_step_away_are_computed_ahead_and_used(monkeypatch):
     cell, xs = gradient_flow_cell(6)
     np.testing.assert_allclose(explorer.data["lstm_c"], lstm.gradient_flow(cell.with_forget_bias(0.75), xs[:30])["c"])
     np.testing.assert_allclose(explorer.data["rnn_h"], lstm.rnn_gradient_flow(*explorer.rnn_weights(6, 1.25), xs[:30]))
+
+
+def test_the_next_step_in_the_direction_just_moved_is_computed_first():
+    explorer = GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=4)
+    explorer.compute_ahead = False
+    first = []
+    for slider, value in ((explorer.length_slider, 55), (explorer.length_slider, 50), (explorer.hidden_slider, 5), (explorer.bias_slider, -0.25)):
+        slider.value = value
+        explorer.compute_ahead = True
+        explorer._compute_ahead(*(s.value for s in explorer.sliders))
+        explorer.compute_ahead = False
+        compute, arguments = explorer._neighbours(*(s.value for s in explorer.sliders))[0]
+        first.append((compute.__name__, arguments[0], arguments[-2], arguments[-1]))
+    assert first == [("_lstm_flow", 4, 0.0, 60), ("_lstm_flow", 4, 0.0, 45), ("_lstm_flow", 6, 0.0, 50), ("_lstm_flow", 5, -0.5, 50)]

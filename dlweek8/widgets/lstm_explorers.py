@@ -224,6 +224,8 @@ class GradientFlowExplorer(_Explorer):
         self.compute_ahead = True
         self._wanted: list = []
         self._worker: threading.Thread | None = None
+        self._drawn_setting: tuple | None = None  # (b_f, T, k, ‖U‖₂) of the last update
+        self._last_move = None  # (slider, ±step) of the last single-slider move
         super().__init__([self.bias_slider, self.length_slider, self.hidden_slider, self.rnn_norm_slider], height=4.3)
 
     def cell_and_inputs(self, hidden_size: int):
@@ -236,20 +238,28 @@ class GradientFlowExplorer(_Explorer):
 
     # -- the next step, computed ahead -------------------------------------------------------------
     def _neighbours(self, bias: float, T: int, k: int, norm: float) -> list:
-        """The computations one slider step away (an arrow key moves a slider by one step), nearest sliders first:
+        """The computations one slider step away (an arrow key moves a slider by one step): first the next step
+        of the slider just moved, in the direction it moved, then its step back, then the other sliders.
         T and k change both curves, b_f only the LSTM's, ‖U‖₂ only the RNN's."""
         where = (self._input_size, self._seed, self.MAX_LENGTH)
+        now = (bias, T, k, norm)
+        moves = [(slider, step) for slider in self.sliders for step in (slider.step, -slider.step)]
+        last = self._last_move
+        if last in moves:
+            moves.remove(last)
+            moves.remove((last[0], -last[1]))
+            moves[:0] = [last, (last[0], -last[1])]
         wanted = []
-        for slider, value in ((self.length_slider, T), (self.hidden_slider, k), (self.bias_slider, bias), (self.rnn_norm_slider, norm)):
-            for step in (slider.step, -slider.step):
-                moved = value + step
-                if not slider.min <= moved <= slider.max:
-                    continue
-                b, t, h, n = [moved if s is slider else v for s, v in zip(self.sliders, (bias, T, k, norm), strict=True)]
-                if slider is not self.rnn_norm_slider:
-                    wanted.append((_lstm_flow, (h, *where, b, t)))
-                if slider is not self.bias_slider:
-                    wanted.append((_rnn_flow, (h, *where, n, t)))
+        for slider, step in moves:
+            index = self.sliders.index(slider)
+            moved = now[index] + step
+            if not slider.min <= moved <= slider.max:
+                continue
+            b, t, h, n = now[:index] + (moved,) + now[index + 1:]
+            if slider is not self.rnn_norm_slider:
+                wanted.append((_lstm_flow, (h, *where, b, t)))
+            if slider is not self.bias_slider:
+                wanted.append((_rnn_flow, (h, *where, n, t)))
         return wanted
 
     def _compute_ahead(self, bias: float, T: int, k: int, norm: float) -> None:
@@ -257,6 +267,13 @@ class GradientFlowExplorer(_Explorer):
         so that the next arrow key press draws at once. A newer request replaces an older one."""
         if figure_module.SKIP_RENDER or not self.compute_ahead:  # the batch grader: nobody moves a slider
             return
+        now = (bias, T, k, norm)
+        changed = [i for i, (a, b) in enumerate(zip(now, self._drawn_setting or now, strict=True)) if a != b]
+        if len(changed) == 1:  # one slider moved: which, and which way
+            i = changed[0]
+            step = self.sliders[i].step
+            self._last_move = (self.sliders[i], step if now[i] > self._drawn_setting[i] else -step)
+        self._drawn_setting = now
         self._wanted = self._neighbours(bias, T, k, norm)
         if self._worker is None or not self._worker.is_alive():
             self._worker = threading.Thread(target=self._fill_caches, name="dlweek8-gradient-flow-ahead", daemon=True)
