@@ -140,6 +140,8 @@ def cases() -> list[Case]:
         labdriver.run_all(page)
         for number, area in enumerate(labdriver.explorers(page), 1):
             labdriver.unlock(area)  # an explorer that asks for a prediction first
+            # the plain tool: the ConvExplorer would hide its figure until each new setting's prediction is checked
+            labdriver.free_exploration(area)
             where = f"{name.removesuffix('.ipynb')} explorer {number}"
             # textContent, not innerText: an explorer out of view has no layout, and so no innerText
             labels = area.locator(".widget-slider .widget-label").evaluate_all("(labels) => labels.map(l => l.textContent.trim())")

@@ -108,3 +108,24 @@ def test_feedback_and_hints_render_maths_like_the_prompt():
     qid = next(q.id for q in dlweek8.questions() if q.id == "lstm.forget_bias")
     box = AnswerBox(qid)
     assert isinstance(box._result, w.HTMLMath) and isinstance(box._prompt, w.HTMLMath)
+
+
+def test_radio_options_render_their_maths():
+    """Issue 23 item 8: ipywidgets shows radio options as plain text (no MathJax typesets them), so their
+    maths is written in Unicode sub- and superscripts: no raw h_{t−1} or W^f(d) on screen."""
+    import re
+
+    from dlweek8.widgets.answers import maths_text
+
+    shown = []
+    for qid in WIDGET_QUESTIONS:
+        box = AnswerBox(qid)
+        for field, widget in zip(box.question.fields, box.inputs, strict=True):
+            if isinstance(widget, w.RadioButtons):
+                assert [value for _, value in widget.options] == [value for _, value in field.options] or field.kind == "bool"
+                shown += [label for label, _ in widget.options]
+    raw = [label for label in shown if re.search(r"[_^$\\]", label)]
+    assert len(shown) >= 12 and not raw, raw
+    assert "A: hₜ₋₁ is computed from cₜ₋₁, so the dependence runs the other way." in shown
+    assert maths_text("h_{t−1} = o_{t−1} ∘ tanh(c_{t−1}); W^f(d)·x_t") == "hₜ₋₁ = oₜ₋₁ ∘ tanh(cₜ₋₁); Wᶠ(d)·xₜ"
+    assert maths_text("|∂h_T/∂h_0|") == "|∂h_T/∂h_0|"  # no subscript T in Unicode: left whole, never half converted

@@ -246,3 +246,50 @@ def test_the_png_travels_once_inside_the_img_with_its_alt_text(animated):
     assert not [c for c in tree(view.widget) if isinstance(c, w.Image)]
     assert not [name for name, value in vars(view).items() if isinstance(value, w.Image)]
     assert view._picture.value.count("data:image/png;base64,") == 1 and shown_img(view)[1] == view.png_shown
+
+
+# -- PathLabels: tick labels as glyph outlines, aligned like Text ---------------------------------------
+@pytest.mark.parametrize("ha, va", [("right", "center"), ("center", "top"), ("left", "center")])
+def test_path_labels_sit_where_text_would_and_follow_place(ha, va):
+    from dlweek8.widgets.figure import PathLabels
+
+    view = FigureView(4.0, 3.0, dpi=100)
+    ax = view.figure.subplots()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    labels = PathLabels(ax, ha=ha, va=va, size=10)
+    labels.place([(0.5, 0.5, "10⁻⁵"), (0.2, 0.8, "42")])
+    assert labels.texts == ["10⁻⁵", "42"] and len(labels.collection.get_paths()) == 2
+    renderer = view.canvas.get_renderer()
+    view.canvas.draw()
+    ink = pixels(view.png())  # where the glyphs were drawn, in figure pixels (y down)
+    dark = np.argwhere(ink.max(axis=-1) < 128)
+    anchor = ax.transData.transform((0.5, 0.5))
+    x, y = anchor[0], view.figure.bbox.height - anchor[1]
+    near = dark[(np.abs(dark[:, 1] - x) < 40) & (np.abs(dark[:, 0] - y) < 20)]
+    left, right = near[:, 1].min(), near[:, 1].max()
+    if ha == "right":
+        assert abs(right - x) <= 2
+    elif ha == "left":
+        assert abs(left - x) <= 2
+    else:
+        assert abs((left + right) / 2 - x) <= 2
+    text = ax.text(0.5, 0.5, "0", fontsize=10, ha="center", va="center_baseline" if va == "center" else "top")
+    box = text.get_window_extent(renderer)
+    digit_rows = near[:, 0]
+    if va == "top":
+        assert abs(digit_rows.min() - (view.figure.bbox.height - box.y1)) <= 4  # the tops of the digits at the anchor
+    labels.place([(0.1, 0.1, "7")])  # placing again replaces every label
+    assert labels.texts == ["7"] and len(labels.collection.get_paths()) == 1
+
+
+def test_png_rgb_decodes_to_the_same_pixels():
+    from dlweek8.widgets.figure import png_rgb
+
+    rng = np.random.default_rng(0)
+    for shape in ((1, 1, 3), (7, 13, 4), (40, 3, 3)):
+        picture = rng.integers(0, 256, shape, dtype=np.uint8)
+        decoded = Image.open(io.BytesIO(png_rgb(picture)))
+        decoded.load()  # checks every chunk's CRC and the zlib stream
+        assert decoded.mode == "RGB" and decoded.size == (shape[1], shape[0])
+        np.testing.assert_array_equal(np.asarray(decoded), picture[..., :3])

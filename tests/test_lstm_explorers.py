@@ -16,6 +16,16 @@ def legends(explorer):
     return [ax.get_legend() for ax in explorer.view.figure.axes if ax.get_legend() is not None]
 
 
+def drawn_values(flow, line):
+    """The gradients a curve of the gradient-flow figure shows: its heights read on the log axis."""
+    low, high = np.log10(flow.y_limits)
+    return 10 ** (low + line.get_ydata() * (high - low))
+
+
+def curves_drawn(flow) -> np.ndarray:
+    return np.maximum(np.concatenate([flow.data[key] for key in ("lstm_c", "carousel", "lstm_h", "rnn_h")]), 1e-300)
+
+
 @pytest.fixture(scope="module")
 def flow():
     return GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=16)
@@ -27,7 +37,8 @@ def test_gradient_flow_redraws_on_every_slider(flow):
         slider.value = value
         assert flow.view.renders == renders + 1 and flow.data is not before
     assert len(flow.data["t"]) == 31 and flow.data["forget_gates"].shape == (30, 8)
-    assert np.allclose(flow._lstm_c.get_ydata(), np.maximum(flow.data["lstm_c"], 1e-300))
+    assert np.allclose(drawn_values(flow, flow._lstm_c), np.maximum(flow.data["lstm_c"], 1e-300), rtol=1e-9)
+    assert np.allclose(flow._lstm_c.get_xdata() * 30, flow.data["t"])
     assert flow.view.figure.get_layout_engine() is None  # a layout engine would make every refresh draw twice
     flow.bias_slider.value, flow.length_slider.value, flow.hidden_slider.value = 0.0, 50, 16
 
@@ -62,24 +73,44 @@ def test_gradient_flow_uses_the_reference_maths(flow):
     np.testing.assert_allclose(flow.data["rnn_h"], lstm.rnn_gradient_flow(W, U, xs[:50]))
 
 
-def test_gradient_flow_bias_slider_redraws_only_the_curves_and_the_picture_stays_right(flow):
-    for T, k in ((50, 16), (5, 2), (100, 32)):
+def test_every_gradient_flow_slider_redraws_only_the_animated_artists_and_the_picture_stays_right(flow):
+    """Issue 23 Speed: T and k too take the fast refresh (the axes are fixed; ticks and labels are animated)."""
+    full = flow.view.full_renders
+    for T, k in ((50, 16), (5, 2), (100, 32), (35, 9)):
         flow.length_slider.value, flow.hidden_slider.value = T, k
         assert_same_picture(flow.view, legends(flow))
-        full = flow.view.full_renders
-        for bias in (-2.0, 0.0, 1.5, 3.0, 5.0):
-            flow.bias_slider.value = bias
-            low, high = flow._ax.get_ylim()
-            curves = np.concatenate([flow.data[key] for key in ("lstm_c", "carousel", "lstm_h", "rnn_h")])
-            assert low <= max(curves.min(), 1e-40) and curves.max() <= high  # the limits hold every bias
-            assert flow._ax.get_xlim() == (0, T)
+        for bias, norm in ((-2.0, 1.0), (0.0, 0.25), (1.5, 8.0), (3.0, 6.0), (5.0, 1.0)):
+            flow.bias_slider.value, flow.rnn_norm_slider.value = bias, norm
             assert_same_picture(flow.view, legends(flow))
-        assert flow.view.full_renders == full, f"T={T}, k={k}: the bias slider redrew the whole figure"
-    renders = flow.view.full_renders
-    flow.length_slider.value = 60  # new x-limits: a full draw
-    assert flow.view.full_renders == renders + 1 and flow._ax.get_xlim() == (0, 60)
-    assert_same_picture(flow.view, legends(flow))
-    flow.bias_slider.value, flow.length_slider.value, flow.hidden_slider.value = 0.0, 50, 16
+            assert flow._x_labels.texts == [str(round(u * T)) for u in (0, 0.2, 0.4, 0.6, 0.8, 1)]
+    assert flow.view.full_renders == full, "a slider redrew the whole figure"
+    flow.bias_slider.value, flow.rnn_norm_slider.value, flow.length_slider.value, flow.hidden_slider.value = 0.0, 1.0, 50, 16
+
+
+def test_the_gradient_axis_follows_the_curves_drawn_now(flow):
+    """Issue 23 item 7: whole decades just around the data (never a fixed 1e-40 … 1e10), labelled, 1 included."""
+    spans = set()
+    for T, k, bias, norm in ((50, 16, 0.0, 1.0), (5, 2, 0.0, 1.0), (100, 32, -2.0, 0.5), (50, 16, 3.0, 6.0), (20, 8, 5.0, 1.0)):
+        flow.length_slider.value, flow.hidden_slider.value, flow.bias_slider.value, flow.rnn_norm_slider.value = T, k, bias, norm
+        low, high = flow.y_limits
+        curves = curves_drawn(flow)
+        assert low < curves.min() <= 10 * low or (low == 0.1 and curves.min() > 0.1), (T, k, bias, norm, low, curves.min())
+        assert curves.max() < high <= max(10 * curves.max(), 10.0), (T, k, bias, norm, high, curves.max())
+        assert np.log10(low) == round(np.log10(low)) and np.log10(high) == round(np.log10(high))
+        decades = [round(np.log10(low)) + i for i in range(round(np.log10(high / low)) + 1)]
+        labels = flow._y_labels.texts
+        assert "1" in labels and len(labels) >= 2 and all(label in {decade_label(e) for e in decades} for label in labels)
+        for line in (flow._lstm_c, flow._carousel, flow._lstm_h, flow._rnn_h):
+            assert 0.0 <= line.get_ydata().min() and line.get_ydata().max() <= 1.0  # inside the axes
+        spans.add((low, high))
+    assert len(spans) == 5  # five settings, five ranges: the axis moves with the data
+    flow.bias_slider.value, flow.rnn_norm_slider.value, flow.length_slider.value, flow.hidden_slider.value = 0.0, 1.0, 50, 16
+
+
+def decade_label(exponent: int) -> str:
+    from dlweek8.widgets.lstm_explorers import _decade
+
+    return _decade(10.0**exponent)
 
 
 def test_argmax_and_sigmoid_moves_redraw_only_what_changes():
@@ -157,7 +188,7 @@ def test_sigmoid_explorer_hands_the_student_a_copy():
 
 
 # -- vanishing and exploding, predictions, text equivalents (issue 8 §2, §6; issue 12) ---------
-def test_rnn_scale_slider_shows_a_vanishing_and_an_exploding_gradient_on_fixed_axes(flow):
+def test_rnn_scale_slider_shows_a_vanishing_and_an_exploding_gradient(flow):
     full = flow.view.full_renders
     flow.rnn_norm_slider.value = 0.5
     vanished = flow.data["rnn_h"][0]
@@ -165,10 +196,9 @@ def test_rnn_scale_slider_shows_a_vanishing_and_an_exploding_gradient_on_fixed_a
     flow.rnn_norm_slider.value = 6.0
     exploded = flow.data["rnn_h"][0]
     assert exploded > 1e3 and "explodes" in flow.view.alt and f"{exploded:.2g}" in flow.view.alt
-    low, high = flow._ax.get_ylim()
-    assert low <= vanished or low == 1e-40
-    assert exploded <= high
-    assert flow.view.full_renders == full, "the ‖U‖₂ slider moved the axes"
+    low, high = flow.y_limits
+    assert low < curves_drawn(flow).min() and exploded < high
+    assert flow.view.full_renders == full, "the ‖U‖₂ slider redrew the whole figure"
     assert_same_picture(flow.view, legends(flow))
     # ‖U‖₂ < 1 bounds every factor diag(1 − h²) U by ‖U‖₂ in norm: the RNN gradient cannot grow
     flow.rnn_norm_slider.value = 0.75
@@ -254,21 +284,6 @@ def test_the_graph_shows_which_arrows_carry_h_and_which_carry_c():
     assert lstm_graph.lstm_graph() is not None
 
 
-def test_the_rnn_extremes_come_from_one_stacked_run_that_matches_each_norm_alone():
-    """GradientFlowExplorer's axis limits hold the RNN curve at every ‖U‖₂ on its slider, computed in one
-    stacked ``rnn_gradient_flow``: each row must be that norm's own flow."""
-    flow = GradientFlowExplorer(forget_bias=0.0, length=20, hidden_size=6)
-    _, inputs = flow.cell_and_inputs(6)
-    slider = flow.rnn_norm_slider
-    norms = np.arange(slider.min, slider.max + slider.step / 2, slider.step)
-    alone = np.array([lstm.rnn_gradient_flow(*flow.rnn_weights(6, float(n)), inputs[:20]) for n in norms])
-    W, U = flow.rnn_weights(6, 1.0)
-    np.testing.assert_allclose(lstm.rnn_gradient_flow(W, norms[:, None, None] * U, inputs[:20]), alone, rtol=1e-9)
-    *_, lowest, highest = flow._extreme_flows(20, 6)
-    np.testing.assert_allclose(lowest, np.maximum(alone.min(axis=0), 1e-300), rtol=1e-9)
-    np.testing.assert_allclose(highest, np.maximum(alone.max(axis=0), 1e-300), rtol=1e-9)
-
-
 @pytest.mark.parametrize("low, high", [(1e-40, 1e8), (1e-40, 100.0), (1e-13, 100.0), (1e-3, 100.0), (1e-5, 1e14), (1e-2, 1e40)])
 def test_the_gradient_axis_labels_a_few_evenly_spaced_decades_and_always_one(low, high):
     ticks = GradientFlowExplorer._decade_ticks(low, high)
@@ -320,3 +335,70 @@ def test_argmax_explorer_labels_are_maths_and_its_legends_at_least_10_px():
     assert "$h_{t-1}$ (angle slider)" in texts and "$f_t(d)$" in texts
     for legend in legends(explorer):
         assert all(t.get_fontsize() * explorer.view.figure.dpi / 72 >= 10 for t in legend.get_texts())
+
+
+def test_sigmoid_explorer_legends_at_least_10_px():
+    """Issue 23 item 7: the σ′ explorer's legends were 7 pt (7.8 px at 80 dpi)."""
+    explorer = SigmoidExplorer(lstm._sigmoid_prime)
+    assert len(legends(explorer)) == 2
+    for legend in legends(explorer):
+        assert all(t.get_fontsize() * explorer.view.figure.dpi / 72 >= 10 for t in legend.get_texts())
+
+
+def test_a_slider_recomputes_only_the_curves_that_depend_on_it(monkeypatch):
+    """The RNN's curve does not depend on b_f, the LSTM's not on ‖U‖₂: moving one leaves the other's computation alone."""
+    explorer = GradientFlowExplorer(forget_bias=0.0, length=15, hidden_size=5)
+    explorer.compute_ahead = False
+    if explorer._worker is not None:
+        explorer._worker.join()
+    calls = []
+    for name in ("gradient_flow", "rnn_gradient_flow"):
+        real = getattr(lstm, name)
+        monkeypatch.setattr(lstm, name, lambda *a, real=real, name=name: calls.append(name) or real(*a))
+    explorer.bias_slider.value = 1.25
+    assert calls == ["gradient_flow"]
+    explorer.rnn_norm_slider.value = 2.25
+    assert calls == ["gradient_flow", "rnn_gradient_flow"]
+    explorer.length_slider.value = 20
+    assert sorted(calls[2:]) == ["gradient_flow", "rnn_gradient_flow"]
+    cell, xs = gradient_flow_cell(5)
+    np.testing.assert_allclose(explorer.data["lstm_c"], lstm.gradient_flow(cell.with_forget_bias(1.25), xs[:20])["c"])
+    np.testing.assert_allclose(explorer.data["rnn_h"], lstm.rnn_gradient_flow(*explorer.rnn_weights(5, 2.25), xs[:20]))
+
+
+def test_the_curves_one_step_away_are_computed_ahead_and_used(monkeypatch):
+    """After an update, the settings one slider step away are computed in the background; an arrow key press
+    (one step) then draws from them, and they are the same curves."""
+    explorer = GradientFlowExplorer(forget_bias=0.5, length=25, hidden_size=7, rnn_norm=1.5)
+    explorer._worker.join(timeout=60)
+    calls = []
+    for name in ("gradient_flow", "rnn_gradient_flow"):
+        real = getattr(lstm, name)
+        monkeypatch.setattr(lstm, name, lambda *a, real=real, name=name: calls.append(name) or real(*a))
+    explorer.compute_ahead = False  # only what was computed before this point counts
+    for slider, value in ((explorer.length_slider, 30), (explorer.hidden_slider, 6), (explorer.bias_slider, 0.75),
+                          (explorer.rnn_norm_slider, 1.25)):
+        slider.value = value
+        assert calls == [], f"{slider.description} = {value}: not computed ahead ({calls})"
+        explorer.compute_ahead = True
+        explorer._compute_ahead(*(s.value for s in explorer.sliders))
+        explorer._worker.join(timeout=60)
+        explorer.compute_ahead = False
+        calls.clear()
+    cell, xs = gradient_flow_cell(6)
+    np.testing.assert_allclose(explorer.data["lstm_c"], lstm.gradient_flow(cell.with_forget_bias(0.75), xs[:30])["c"])
+    np.testing.assert_allclose(explorer.data["rnn_h"], lstm.rnn_gradient_flow(*explorer.rnn_weights(6, 1.25), xs[:30]))
+
+
+def test_the_next_step_in_the_direction_just_moved_is_computed_first():
+    explorer = GradientFlowExplorer(forget_bias=0.0, length=50, hidden_size=4)
+    explorer.compute_ahead = False
+    first = []
+    for slider, value in ((explorer.length_slider, 55), (explorer.length_slider, 50), (explorer.hidden_slider, 5), (explorer.bias_slider, -0.25)):
+        slider.value = value
+        explorer.compute_ahead = True
+        explorer._compute_ahead(*(s.value for s in explorer.sliders))
+        explorer.compute_ahead = False
+        compute, arguments = explorer._neighbours(*(s.value for s in explorer.sliders))[0]
+        first.append((compute.__name__, arguments[0], arguments[-2], arguments[-1]))
+    assert first == [("_lstm_flow", 4, 0.0, 60), ("_lstm_flow", 4, 0.0, 45), ("_lstm_flow", 6, 0.0, 50), ("_lstm_flow", 5, -0.5, 50)]

@@ -80,7 +80,7 @@ def test_no_cell_a_student_can_run_shows_an_answer(shown):
             if CHECK.match(CELLS[j].source) or "answer_box(" in CELLS[j].source or "your_numbers(" in CELLS[j].source:
                 continue
             if isinstance(value, widgets.Widget):  # the explorer: its text is about its own numbers
-                value = " ".join(part.value for part in (value.formula, value.question, value.legend)) + " " + value.view.alt
+                value = " ".join(part.value for part in (value.workings, value.question, value.legend)) + " " + value.view.alt
             text = repr(value)
             assert not any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", text) for f in forms), (q.id, j, text[:300])
 

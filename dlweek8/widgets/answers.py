@@ -31,6 +31,29 @@ def parse_number(text: str):
     return text
 
 
+#: Unicode sub- and superscripts of the characters that have one (U+2080…, U+1D62…, U+2070…, U+1D43…).
+_SUBSCRIPTS = dict(zip("0123456789+−-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+_SUPERSCRIPTS = dict(zip("0123456789+−-=()abcdefghijklmnoprstuvwxyzT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ", strict=True))
+_SCRIPT = re.compile(r"([_^])(?:\{([^{}]+)\}|([A-Za-z0-9]))")
+
+
+def maths_text(text: str) -> str:
+    """Maths written in plain text (``h_{t−1}``, ``x_t``, ``W^f(d)``) as Unicode sub- and superscripts
+    (hₜ₋₁, xₜ, Wᶠ(d)), so that it renders as maths where HTML cannot: radio options, which
+    ipywidgets shows as plain text (no MathJax). If one script has a character without a Unicode
+    form (``h_T``), the whole text is left as written, never half converted."""
+    missing = []
+
+    def script(match):
+        table = _SUBSCRIPTS if match.group(1) == "_" else _SUPERSCRIPTS
+        body = match.group(2) or match.group(3)
+        missing.extend(c for c in body if c not in table)
+        return "".join(table.get(c, c) for c in body)
+
+    converted = _SCRIPT.sub(script, text)
+    return text if missing else converted
+
+
 def _input_for(field: Field) -> w.Widget:
     layout = w.Layout(width="auto")
     style = {"description_width": "initial"}
@@ -42,9 +65,10 @@ def _input_for(field: Field) -> w.Widget:
         width = f"calc({len(field.label) + 2}ch + {box})"
         return w.Text(description=field.label, placeholder="?", layout=w.Layout(width=width), style=style)
     if field.kind == "bool":
-        return w.RadioButtons(options=[("yes", True), ("no", False)], value=None, description=field.label, style=style, layout=layout)
+        return w.RadioButtons(options=[("yes", True), ("no", False)], value=None, description=maths_text(field.label), style=style, layout=layout)
     if field.kind == "choice":
-        return w.RadioButtons(options=list(field.options), value=None, description=field.label, style=style, layout=layout)
+        options = [(maths_text(label), value) for label, value in field.options]
+        return w.RadioButtons(options=options, value=None, description=maths_text(field.label), style=style, layout=layout)
     raise ValueError(f"unknown field kind {field.kind!r}")
 
 

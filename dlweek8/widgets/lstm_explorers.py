@@ -4,24 +4,28 @@ Each explorer is an ``ipywidgets.VBox``: sliders (attributes, so tests can move 
 above a :class:`~dlweek8.widgets.figure.FigureView`. The figure is built once; a slider
 change updates the artists' data, stores what was drawn in ``data`` and refreshes. Artists
 that change (and static ones a full draw paints over them) are animated and the legends kept
-on top, so a refresh redraws only those unless axis limits moved.
+on top, so every refresh redraws only those: no slider moves axis limits (the gradient-flow
+figure draws its own tick marks and labels).
 """
 
 from __future__ import annotations
 
 import html
+import threading
 from functools import lru_cache
 
 import ipywidgets as w
 import numpy as np
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.collections import LineCollection
+from matplotlib.ticker import NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from .. import lstm, untrusted
 from ..checks.lstm import EXTREME_Z, SIGMOID_PRIME_RTOL, SigmoidPrime
 from ..feedback import STATUS_COLOUR
 from ..names import CORRECT, INCORRECT
-from .figure import FigureView
+from . import figure as figure_module
+from .figure import FigureView, PathLabels
 
 _STYLE = {"description_width": "initial"}
 _FLOOR = 1e-300  # log axes cannot show 0
@@ -167,6 +171,31 @@ def _spectral_norm(hidden_size: int, input_size: int, seed: int, length: int) ->
     return float(np.linalg.norm(gradient_flow_cell(hidden_size, input_size, seed, length)[0].U_c, 2))
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)  # shared by every caller through a cache
+    return array
+
+
+@lru_cache(maxsize=32)
+def _lstm_flow(hidden_size: int, input_size: int, seed: int, length: int, bias: float, steps: int) -> dict:
+    """:func:`lstm.gradient_flow` of the explorer's cell with forget bias ``bias`` over its first ``steps`` inputs."""
+    cell, inputs = gradient_flow_cell(hidden_size, input_size, seed, length)
+    return {key: _read_only(value) for key, value in lstm.gradient_flow(cell.with_forget_bias(bias), inputs[:steps]).items()}
+
+
+@lru_cache(maxsize=32)
+def _rnn_flow(hidden_size: int, input_size: int, seed: int, length: int, norm: float, steps: int) -> np.ndarray:
+    """:func:`lstm.rnn_gradient_flow` of the explorer's tanh RNN with ‖U‖₂ = ``norm`` over its first ``steps`` inputs."""
+    _, inputs = gradient_flow_cell(hidden_size, input_size, seed, length)
+    return _read_only(lstm.rnn_gradient_flow(*_rnn_weights(hidden_size, input_size, seed, length, norm), inputs[:steps]))
+
+
+def _rnn_weights(hidden_size: int, input_size: int, seed: int, length: int, norm: float):
+    """(W, U) of the tanh RNN: W = W^c and U = norm · U^c / ‖U^c‖₂ of the explorer's cell, so that ‖U‖₂ = norm."""
+    cell, _ = gradient_flow_cell(hidden_size, input_size, seed, length)
+    return cell.W_c, cell.U_c * (norm / _spectral_norm(hidden_size, input_size, seed, length))
+
+
 class GradientFlowExplorer(_Explorer):
     """Spectral norms ‖∂c_T/∂c_t‖₂ (all paths), of the carousel diag(f_T ∘ … ∘ f_{t+1}) alone, and
     ‖∂h_T/∂h_t‖₂ over t for a random LSTM cell, next to a tanh RNN of the same size (all 1 at t = T).
@@ -191,6 +220,12 @@ class GradientFlowExplorer(_Explorer):
                                              continuous_update=False, style=_STYLE)
         self._input_size, self._seed = input_size, seed
         self._start = (float(forget_bias), int(length), int(hidden_size))
+        #: compute the curves one slider step away in the background after each update
+        self.compute_ahead = True
+        self._wanted: list = []
+        self._worker: threading.Thread | None = None
+        self._drawn_setting: tuple | None = None  # (b_f, T, k, ‖U‖₂) of the last update
+        self._last_move = None  # (slider, ±step) of the last single-slider move
         super().__init__([self.bias_slider, self.length_slider, self.hidden_slider, self.rnn_norm_slider], height=4.3)
 
     def cell_and_inputs(self, hidden_size: int):
@@ -199,8 +234,58 @@ class GradientFlowExplorer(_Explorer):
 
     def rnn_weights(self, hidden_size: int, norm: float):
         """(W, U) of the tanh RNN: W = W^c and U = norm · U^c / ‖U^c‖₂, so that ‖U‖₂ = norm."""
-        base, _ = self.cell_and_inputs(hidden_size)
-        return base.W_c, base.U_c * (norm / _spectral_norm(hidden_size, self._input_size, self._seed, self.MAX_LENGTH))
+        return _rnn_weights(hidden_size, self._input_size, self._seed, self.MAX_LENGTH, norm)
+
+    # -- the next step, computed ahead -------------------------------------------------------------
+    def _neighbours(self, bias: float, T: int, k: int, norm: float) -> list:
+        """The computations one slider step away (an arrow key moves a slider by one step): first the next step
+        of the slider just moved, in the direction it moved, then its step back, then the other sliders.
+        T and k change both curves, b_f only the LSTM's, ‖U‖₂ only the RNN's."""
+        where = (self._input_size, self._seed, self.MAX_LENGTH)
+        now = (bias, T, k, norm)
+        moves = [(slider, step) for slider in self.sliders for step in (slider.step, -slider.step)]
+        last = self._last_move
+        if last in moves:
+            moves.remove(last)
+            moves.remove((last[0], -last[1]))
+            moves[:0] = [last, (last[0], -last[1])]
+        wanted = []
+        for slider, step in moves:
+            index = self.sliders.index(slider)
+            moved = now[index] + step
+            if not slider.min <= moved <= slider.max:
+                continue
+            b, t, h, n = now[:index] + (moved,) + now[index + 1:]
+            if slider is not self.rnn_norm_slider:
+                wanted.append((_lstm_flow, (h, *where, b, t)))
+            if slider is not self.bias_slider:
+                wanted.append((_rnn_flow, (h, *where, n, t)))
+        return wanted
+
+    def _compute_ahead(self, bias: float, T: int, k: int, norm: float) -> None:
+        """Fill the curve caches for the settings one step away, in a background thread (numpy only, no drawing),
+        so that the next arrow key press draws at once. A newer request replaces an older one."""
+        if figure_module.SKIP_RENDER or not self.compute_ahead:  # the batch grader: nobody moves a slider
+            return
+        now = (bias, T, k, norm)
+        changed = [i for i, (a, b) in enumerate(zip(now, self._drawn_setting or now, strict=True)) if a != b]
+        if len(changed) == 1:  # one slider moved: which, and which way
+            i = changed[0]
+            step = self.sliders[i].step
+            self._last_move = (self.sliders[i], step if now[i] > self._drawn_setting[i] else -step)
+        self._drawn_setting = now
+        self._wanted = self._neighbours(bias, T, k, norm)
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._fill_caches, name="dlweek8-gradient-flow-ahead", daemon=True)
+            self._worker.start()
+
+    def _fill_caches(self) -> None:
+        while self._wanted:
+            wanted, self._wanted = self._wanted, []
+            for compute, arguments in wanted:
+                if self._wanted:  # the sliders moved on: their neighbours first
+                    break
+                compute(*arguments)
 
     # -- the prediction ------------------------------------------------------------------------
     _OPTIONS = (
@@ -234,6 +319,11 @@ class GradientFlowExplorer(_Explorer):
         )
 
     # -- the figure ----------------------------------------------------------------------------
+    #: Where the step axis is labelled, as fractions of T (T is a multiple of 5 on its slider: whole steps).
+    _STEP_TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    #: At most this many labelled decades on the gradient axis.
+    _MOST_DECADES = 7
+
     def _build(self):
         fig = self.view.figure
         self._ax, self._gates_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
@@ -243,12 +333,22 @@ class GradientFlowExplorer(_Explorer):
         (self._carousel,) = ax.plot([], [], color="#1a7f37", lw=2.0, ls=":", label="LSTM carousel alone ‖diag(∏f)‖₂")
         (self._lstm_h,) = ax.plot([], [], color="#0969da", lw=1.2, ls="--", label="LSTM ‖∂h_T/∂h_t‖₂")
         (self._rnn_h,) = ax.plot([], [], color="#bc4c00", lw=1.5, ls="-.", label="tanh RNN ‖∂h_T/∂h_t‖₂")
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(_decade))  # plain text: mathtext labels were most of a full redraw
-        ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("step t")
-        ax.set_ylabel("gradient reaching step t\n(spectral norm, log scale)", fontsize=9)
-        ax.axhline(1.0, color="#6e7781", lw=0.6, zorder=1)  # under the animated curves, as in a full draw
+        # The axes are fixed, [0, 1] × [0, 1]: the curves are drawn as t / T against the position of log₁₀ of
+        # the gradient between the decades that hold them (``y_limits``), and the tick marks, labels and
+        # the line at 1 are animated artists. So every slider, T and k included, takes the fast refresh
+        # while the gradient axis follows the data (issue 23 item 7 and Speed).
+        ax.set_xlim(0.0, 1.0)
+        ax.set_ylim(0.0, 1.0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        (self._one,) = ax.plot([0.0, 1.0], [0.0, 0.0], color="#6e7781", lw=0.6, zorder=1)  # the level 1 (10⁰)
+        self._grid = ax.add_collection(LineCollection([], colors="#d0d7de", linewidths=0.5, zorder=0.5))
+        self._marks = ax.add_collection(LineCollection([], colors="black", linewidths=0.8, clip_on=False))
+        # tick labels as glyph outlines, one artist per axis (Text artists were most of an update's time)
+        self._y_labels = PathLabels(ax, ha="right", va="center", pad=(-4.0, 0.0))
+        self._x_labels = PathLabels(ax, ha="center", va="top", pad=(0.0, -4.0))
+        ax.set_xlabel("step t", labelpad=16)  # under the tick labels
+        ax.set_ylabel("gradient reaching step t\n(spectral norm, log scale)", fontsize=9, labelpad=34)
         # above the axes, where no curve (vanishing or exploding) can hide behind it
         legend = ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncol=2, fontsize=LEGEND_POINTS, columnspacing=1.0,
                            handlelength=2.5, borderaxespad=0.0, **_LEGEND)
@@ -262,31 +362,17 @@ class GradientFlowExplorer(_Explorer):
         self._gates_ax.set_yticks([])  # so its y-limits can follow the counts without a full redraw
         gates_legend = self._gates_ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), fontsize=LEGEND_POINTS, borderaxespad=0.0,
                                              **_LEGEND)
-        self._drawn_limits = None
-        self._weakest: dict = {}
+        #: (low, high): the decades at the bottom and top of the gradient axis now
+        self.y_limits = (1e-3, 10.0)
         # The numbers go in the live summary under the figure (matplotlib text was most of an update's time).
-        self.view.animate(self._lstm_c, self._carousel, self._lstm_h, self._rnn_h, self._hist, self._sigma_b,
+        self.view.animate(self._grid, self._one, self._lstm_c, self._carousel, self._lstm_h, self._rnn_h, self._hist,
+                          self._sigma_b, self._marks, self._y_labels.collection, self._x_labels.collection,
                           *_spines(ax, self._gates_ax))
         self.view.keep_on_top(legend, gates_legend)
 
-    def _extreme_flows(self, T: int, k: int) -> list:
-        """Curves at the slider ends (cached per T, k): the LSTM at the lowest forget bias, where it is
-        smallest, and the RNN's lowest and highest curve over every ‖U‖₂ on its slider. Limits that hold them stay put while
-        the bias and ‖U‖₂ sliders move, so the student compares curves on fixed axes."""
-        if (T, k) not in self._weakest:
-            base, inputs = self.cell_and_inputs(k)
-            flow = lstm.gradient_flow(base.with_forget_bias(float(self.bias_slider.min)), inputs[:T])
-            slider = self.rnn_norm_slider  # the RNN's growth is not monotonic in ‖U‖₂: take every slider value
-            norms = np.arange(slider.min, slider.max + slider.step / 2, slider.step)
-            W, U = self.rnn_weights(k, 1.0)
-            rnn = lstm.rnn_gradient_flow(W, norms[:, None, None] * U, inputs[:T])  # every norm in one stacked run
-            self._weakest[(T, k)] = [np.maximum(v, _FLOOR) for v in (flow["c"], flow["carousel"], flow["h"], rnn.min(axis=0),
-                                                                     rnn.max(axis=0))]
-        return self._weakest[(T, k)]
-
     @staticmethod
     def _decade_ticks(low: float, high: float, most: int = 7) -> list[float]:
-        """At most ``most`` labelled decades from ``low`` to ``high``, every few, always 10⁰ (each label is ~2 ms of a full redraw)."""
+        """At most ``most`` labelled decades from ``low`` to ``high``, every few, always 10⁰."""
         first, last = round(np.log10(low)), round(np.log10(high))
         needed = -(-(last - first) // (most - 1))
         stride = next((nice for nice in (1, 2, 3, 5, 10, 20, 50) if nice >= needed), needed)
@@ -294,36 +380,48 @@ class GradientFlowExplorer(_Explorer):
 
     @staticmethod
     def _log_limits(curves) -> tuple[float, float]:
-        """Whole decades from a tenth of the smallest value (at least 1e-40) to ten times the largest (at least 100).
+        """The whole decades just below the smallest value and just above the largest (at least 10⁻¹ and 10¹):
+        the gradient axis follows the curves drawn now."""
+        smallest = min(float(v.min()) for v in curves)
+        largest = max(float(v.max()) for v in curves)
+        low = min(10.0 ** np.floor(np.log10(smallest)), 0.1)
+        high = max(10.0 ** np.ceil(np.log10(largest)), 10.0)
+        if low == smallest:  # a curve on a decade sits on the bottom edge: one more below
+            low /= 10.0
+        if high == largest:
+            high *= 10.0
+        return float(low), float(high)
 
-        The top is 100 unless a curve (the LSTM's at a large forget bias, the RNN's at a large
-        ‖U‖₂) grows past 10.
-        """
-        smallest = min(v.min() for v in curves) / 10.0
-        largest = max(v.max() for v in curves) * 10.0
-        low = max(10.0 ** np.floor(np.log10(smallest)), 1e-40)
-        return float(low), float(max(100.0, 10.0 ** np.ceil(np.log10(largest))))
+    def _place_axes(self, T: int, low: float, high: float):
+        """Tick marks, labels, grid and the level 1 for steps 0..T and gradients from ``low`` to ``high``;
+        returns the function that maps gradients to heights in the axes."""
+        span = np.log10(high) - np.log10(low)
+
+        def height(values):
+            return (np.log10(values) - np.log10(low)) / span
+
+        decades = self._decade_ticks(low, high, self._MOST_DECADES)
+        ys = [float(height(d)) for d in decades]
+        self._y_labels.place((0.0, y, _decade(d)) for y, d in zip(ys, decades, strict=True))
+        self._x_labels.place((u, 0.0, f"{u * T:.0f}") for u in self._STEP_TICKS)
+        self._grid.set_segments([((0.0, y), (1.0, y)) for y in ys])
+        self._marks.set_segments([((-0.012, y), (0.0, y)) for y in ys] + [((u, -0.02), (u, 0.0)) for u in self._STEP_TICKS])
+        one = float(height(1.0))
+        self._one.set_ydata([one, one])
+        self.y_limits = (low, high)
+        return height
 
     def update(self):
         bias, T, k = float(self.bias_slider.value), int(self.length_slider.value), int(self.hidden_slider.value)
         norm = float(self.rnn_norm_slider.value)
-        base, inputs = self.cell_and_inputs(k)
-        xs = inputs[:T]
-        flow = lstm.gradient_flow(base.with_forget_bias(bias), xs)
-        rnn = lstm.rnn_gradient_flow(*self.rnn_weights(k, norm), xs)
+        # the LSTM's curves do not depend on ‖U‖₂, the RNN's not on b_f: moving one recomputes only its own
+        flow = _lstm_flow(k, self._input_size, self._seed, self.MAX_LENGTH, bias, T)
+        rnn = _rnn_flow(k, self._input_size, self._seed, self.MAX_LENGTH, norm, T)
         t = np.arange(T + 1)
         curves = [np.maximum(flow[key], _FLOOR) for key in ("c", "carousel", "h")] + [np.maximum(rnn, _FLOOR)]
+        height = self._place_axes(T, *self._log_limits(curves))
         for line, values in zip((self._lstm_c, self._carousel, self._lstm_h, self._rnn_h), curves, strict=True):
-            line.set_data(t, values)
-        # Limits that hold the curves at every forget bias and ‖U‖₂ on the sliders, so moving them
-        # leaves the axes, and the cached background, alone.
-        limits = ((0, T), self._log_limits(curves + self._extreme_flows(T, k)))
-        full = limits != self._drawn_limits  # new tick labels: the cached background is stale
-        if full:
-            self._ax.set_xlim(*limits[0])
-            self._ax.set_ylim(*limits[1])
-            self._ax.set_yticks(self._decade_ticks(*limits[1]))
-            self._drawn_limits = limits
+            line.set_data(t / T, height(values))
         counts, _ = np.histogram(flow["f"], bins=20, range=(0.0, 1.0))
         self._hist.set_data(values=counts)
         self._gates_ax.set_ylim(0, counts.max() * 1.15)  # no y ticks: only animated artists depend on it
@@ -344,7 +442,8 @@ class GradientFlowExplorer(_Explorer):
         rows = [(int(s), _g(flow["c"][s]), _g(flow["carousel"][s]), _g(flow["h"][s]), _g(rnn[s])) for s in t]
         headers = ("step t", "LSTM ‖∂c_T/∂c_t‖₂", "carousel ‖diag(∏f)‖₂", "LSTM ‖∂h_T/∂h_t‖₂", "RNN ‖∂h_T/∂h_t‖₂")
         self.view.describe(alt, summary, (headers, rows))
-        self.view.refresh(full=full)
+        self.view.refresh(full=False)
+        self._compute_ahead(bias, T, k, norm)
 
 
 class ArgmaxExplorer(_Explorer):
@@ -499,7 +598,7 @@ class SigmoidExplorer(_Explorer):
         (self._true,) = self._lin_ax.plot([], [], color="#0969da", lw=2, label="true σ′(z)")
         (self._mine,) = self._lin_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         self._lin_ax.set_ylim(-0.05, 1.05)
-        lin_legend = self._lin_ax.legend(loc="upper left", fontsize=7, **_LEGEND)
+        lin_legend = self._lin_ax.legend(loc="upper left", fontsize=LEGEND_POINTS, **_LEGEND)
         (self._true_log,) = self._log_ax.plot([], [], color="#0969da", lw=2, label="true σ′(z)")
         (self._mine_log,) = self._log_ax.plot([], [], color="#bc4c00", lw=1.5, ls="--", label="your σ′")
         (self._probe_true,) = self._log_ax.plot([], [], "o", color="#0969da", mfc="none", ms=8, label="probe z = ±40, ±1000")
@@ -507,7 +606,7 @@ class SigmoidExplorer(_Explorer):
         self._log_ax.set_yscale("log")
         self._log_ax.set_ylim(1e-320, 10)
         self._log_ax.set_title("log scale: tiny values at large |z|", fontsize=10)
-        log_legend = self._log_ax.legend(loc="lower center", fontsize=7, **_LEGEND)
+        log_legend = self._log_ax.legend(loc="lower center", fontsize=LEGEND_POINTS, **_LEGEND)
         # Both panels plot against z / R on fixed axes with fixed ticks at ±R, ±R/2 and 0; only the five
         # tick labels of each change with the slider (redrawing whole x axes was most of an update).
         self._tick_labels = []

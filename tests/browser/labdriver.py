@@ -320,6 +320,19 @@ def unlock(area, keyboard: bool = False, timeout_ms: int = 15_000) -> None:
                                 arg=area.element_handle(), timeout=timeout_ms)
 
 
+def free_exploration(area, timeout_ms: int = 15_000) -> bool:
+    """Switch on the explorer's "free exploration" (everything shown, no predictions asked), if it has one;
+    True if it has. Waits until the sliders are enabled."""
+    switch = area.locator(".widget-checkbox", has_text="free exploration").locator("input[type=checkbox]")
+    if not switch.count():
+        return False
+    if not switch.first.is_checked():
+        switch.first.check()
+    area.page.wait_for_function("(area) => !area.querySelector('.widget-slider [disabled], .widget-slider.mod-disabled')",
+                                arg=area.element_handle(), timeout=timeout_ms)
+    return True
+
+
 def slider_handles(area):
     return area.locator(".widget-slider .noUi-handle").all()
 

@@ -27,6 +27,7 @@ from dlweek8 import checks
 from dlweek8.instructor import solutions
 from dlweek8.feedback import CORRECT, Feedback
 from dlweek8.question import Field, ValueQuestion, evaluate
+from dlweek8.widgets.answers import maths_text
 
 NOTEBOOK_DIR = labdriver.notebook_dir()
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
@@ -62,8 +63,8 @@ def _option_label(field: Field, value):
     """The radio label a student clicks for ``value``, or None for a number field."""
     if field.kind == "bool":
         return "yes" if value else "no"
-    if field.kind == "choice":
-        return next(label for label, option in field.options if option == value)
+    if field.kind == "choice":  # as the box shows it: maths in Unicode (answers.maths_text)
+        return maths_text(next(label for label, option in field.options if option == value))
     return None
 
 
