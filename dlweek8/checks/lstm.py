@@ -132,7 +132,7 @@ class ThreeStepJacobian(kinds.ArrayFunctionQuestion):
     own_work = ("dlweek8.lstm.autograd_unrolled_jacobian",)
     mistakes = {
         "h-only-product": Mistake("That multiplies the three ∂h_τ/∂h_{τ−1} blocks only, so it misses the path through c: "
-                                  "h_t also depends on h_{t−3} through c_{t−1} and c_{t−2}. On the cell below, the h-only "
+                                  "h_t also depends on h_{t−3} through c_{t−1} and c_{t−2}. On the check's test cell (shown below), the h-only "
                                   "product is {gap} off."),
         "wrong-order": Mistake("Right idea, wrong order: in a chain rule the Jacobian of the last step stands on the left."),
         "summed": Mistake("Jacobians of a composition multiply (chain rule); they do not add."),
