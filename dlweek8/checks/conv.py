@@ -571,7 +571,8 @@ class _ConvValueQuestion(_NamesSizeMistakes, ValueQuestion):
         raise NotImplementedError
 
     def suits(self, other: "_ConvValueQuestion") -> bool:
-        """Whether a drawn question asks what this one teaches (besides asking it with other numbers)."""
+        """Whether a drawn question asks what this one teaches (besides asking it with other numbers and
+        telling every catalogued mistake from every other, which ``variant`` asks of every kind)."""
         return True
 
     def variant(self, seed):
@@ -579,10 +580,11 @@ class _ConvValueQuestion(_NamesSizeMistakes, ValueQuestion):
         for _ in range(self.draws):
             try:
                 other = self.draw(rng)
-            except ValueError:
+                other._right_answer()  # numbers a kernel does not fit raise here
+                if other.prompt != self.prompt and self.suits(other) and not other.collisions():
+                    return other
+            except ValueError:  # numbers a kernel does not fit
                 continue
-            if other.prompt != self.prompt and self.suits(other):
-                return other
         return None
 
 
@@ -623,8 +625,9 @@ class OutputSizeQuestion(_ConvValueQuestion):
         kernel = _pair(kernel_size)
         dilation_text = f", dilation {dilation}" if dilation != 1 else ""
         padding_text = f"padding {padding} on each side" if padding else "no padding"
+        stride_text = f"stride {stride[0]} down the height and {stride[1]} across the width" if isinstance(stride, tuple) else f"stride {stride}"
         self.prompt = (
-            f"2-D convolution on a {size[0]}×{size[1]} input (height × width), kernel {kernel}, stride {stride}, {padding_text}"
+            f"2-D convolution on a {size[0]}×{size[1]} input (height × width), kernel {kernel}, {stride_text}, {padding_text}"
             f"{dilation_text}: what is the output's spatial size (height, width)?"
         )
 
@@ -1173,14 +1176,17 @@ QUESTIONS = [
     ParamCountQuestion("conv.params_7x7", LAYER_7x7),
     ParamCountQuestion("conv.params_1x1", LAYER_1x1),
     OpCountQuestion("conv.ops_7x7", LAYER_7x7),
-    Im2colQuestion("conv.im2col_shape", (8, 3, 32, 32), 5, stride=2, padding=1),
+    # Numbers of our own (not the notes'): no two catalogued mistakes give one value, and padding counted
+    # once is wrong (issue 23 item 3); with a stride above 1 a square layer always has two that agree.
+    Im2colQuestion("conv.im2col_shape", (8, 3, 32, 32), 7, stride=1, padding=2),
     ActivationMemoryQuestion("conv.activation_memory", LAYER_STEM, batch=32),
     ReceptiveFieldQuestion("conv.receptive_field", ((5, 2, 1), (3, 2, 1), (3, 1, 2))),
-    # The self-test at the end of the notebook: the same skills with new numbers (answer boxes only).
-    OutputSizeQuestion("conv.quiz_size", (40, 30), (5, 3), stride=2, padding=1),
-    InputSizesQuestion("conv.quiz_input_sizes", 10, 5, stride=2, padding=2),
-    OpCountQuestion("conv.quiz_ops", Layer((16, 12, 12), 32, 3, stride=1, padding=1, bias=True)),
-    ActivationMemoryQuestion("conv.quiz_memory", Layer((64, 56, 56), 128, 3, stride=2, padding=1), batch=16),
+    # The self-test at the end of the notebook: the same skills with new numbers (answer boxes only), each
+    # telling every catalogued mistake from every other (the size's two strides let ceil and the missing − 1 differ).
+    OutputSizeQuestion("conv.quiz_size", (36, 30), (5, 3), stride=(1, 2), padding=1),
+    InputSizesQuestion("conv.quiz_input_sizes", 10, 5, stride=4, padding=1),
+    OpCountQuestion("conv.quiz_ops", Layer((16, 12, 12), 32, 5, stride=1, padding=2, bias=True)),
+    ActivationMemoryQuestion("conv.quiz_memory", Layer((64, 56, 56), 128, 7, stride=1, padding=2), batch=16),
     ReceptiveFieldQuestion("conv.quiz_receptive_field", ((3, 1, 1), (3, 2, 1), (3, 2, 1), (3, 1, 1))),
 ]
 

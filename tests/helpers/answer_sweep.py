@@ -74,7 +74,7 @@ def same(value, target) -> bool:
         return isinstance(value, tuple) and tuple(sorted(value, key=repr)) == tuple(sorted(items, key=repr))
     if isinstance(target, tuple):
         if isinstance(value, tuple) and len(value) == len(target):
-            return all(same(v, t) for v, t in zip(value, target))
+            return all(same(v, t) for v, t in zip(value, target, strict=True))
         return False
     if isinstance(target, str):
         return isinstance(value, str) and value.strip() == target.strip()

@@ -413,19 +413,20 @@ ops_7x7 = Solution(
 )
 
 im2col_shape = Solution(
-    answer=unfold_shape((8, 3, 32, 32), 5, stride=2, padding=1),
+    answer=unfold_shape((8, 3, 32, 32), 7, stride=1, padding=2),
     wrong={
-        "transposed": (8, 15 * 15, 3 * 5 * 5),
-        "in-channels-forgotten": (8, 5 * 5, 15 * 15),
-        "kernel-side-not-area": (8, 3 * 5, 15 * 15),
-        "input-positions": (8, 3 * 5 * 5, 32 * 32),
-        "one-dimension-only": (8, 3 * 5 * 5, 15),
-        "not-flattened": (8, 3 * 5 * 5, 15, 15),
-        "ceil-for-floor": (8, 3 * 5 * 5, 16 * 16),  # ceil(29/2) + 1 = 16
-        "plus-one-forgotten": (8, 3 * 5 * 5, 14 * 14),
-        "stride-ignored": (8, 3 * 5 * 5, 30 * 30),
+        "transposed": (8, 30 * 30, 3 * 7 * 7),
+        "in-channels-forgotten": (8, 7 * 7, 30 * 30),
+        "kernel-side-not-area": (8, 3 * 7, 30 * 30),
+        "input-positions": (8, 3 * 7 * 7, 32 * 32),
+        "one-dimension-only": (8, 3 * 7 * 7, 30),
+        "not-flattened": (8, 3 * 7 * 7, 30, 30),
+        "plus-one-forgotten": (8, 3 * 7 * 7, 29 * 29),  # 32 + 4 − 7 = 29
+        "padding-once": (8, 3 * 7 * 7, 28 * 28),  # 32 + 2 − 7 + 1
+        "padding-ignored": (8, 3 * 7 * 7, 26 * 26),
+        "kernel-span-off-by-one": (8, 3 * 7 * 7, 31 * 31),
     },
-    unnamed=((8, 3, 225), (1, 75, 225)),
+    unnamed=((8, 3, 900), (1, 147, 900)),
 )
 
 def _memory_mistakes(batch, c, n, o, k, n_out, wrong_sizes: dict) -> dict:
@@ -465,57 +466,67 @@ receptive_field = Solution(
 )
 
 # -- the self-test: the same skills with new numbers --------------------------------------------
+#: Height: 36 + 2 − 5 + 1 = 34 (stride 1); width: (30 + 2 − 3) // 2 + 1 = 15 (29/2 is not whole).
 quiz_size = Solution(
-    answer=output_size((40, 30), (5, 3), stride=2, padding=1),
+    answer=output_size((36, 30), (5, 3), stride=(1, 2), padding=1),
     wrong={
-        "height-width-swapped": (15, 19),
-        "one-kernel-size-for-both": (19, 14),  # the 5 used for the width too
-        "ceil-for-floor": (20, 16),  # ceil(37/2) + 1, ceil(29/2) + 1
-        "plus-one-forgotten": (18, 14),
-        "stride-ignored": (38, 30),
-        "floor-missing": (37 / 2 + 1, 29 / 2 + 1),
+        "height-width-swapped": (15, 34),
+        "one-kernel-size-for-both": (34, 14),  # the 5 used for the width too
+        "ceil-for-floor": (34, 16),  # ceil(29/2) + 1
+        "plus-one-forgotten": (33, 14),
+        "padding-once": (33, 15),  # 36 + 1 − 5 + 1, (30 + 1 − 3) // 2 + 1
+        "padding-ignored": (32, 14),
+        "kernel-span-off-by-one": (35, 16),  # 36 + 2 − 4 + 1, (30 + 2 − 2) // 2 + 1
+        "stride-ignored": (34, 30),
+        "floor-missing": (34, 29 / 2 + 1),
     },
-    unnamed=((19, 16), (17, 13)),
+    unnamed=((34, 34), (33, 16)),
 )
 
+#: floor((n + 2 − 5) / 4) = 9 for n = 39, 40, 41 and 42.
 quiz_input_sizes = Solution(
-    answer=list(input_sizes(10, 5, stride=2, padding=2)),
+    answer=list(input_sizes(10, 5, stride=4, padding=1)),
     wrong={
-        "ceil-for-floor": [18, 19],
-        "plus-one-forgotten": [21, 22],
-        "padding-ignored": [23, 24],
-        "stride-ignored": [10],  # n + 4 − 5 + 1 = 10
-        "round-for-floor": [19],
-        "upper-bound-included": [19, 20, 21],
-        "wrong-sizes": [19, 20, 24],
+        "ceil-for-floor": [36, 37, 38, 39],
+        "plus-one-forgotten": [43, 44, 45, 46],
+        "padding-once": [40, 41, 42, 43],
+        "padding-ignored": [41, 42, 43, 44],
+        "kernel-span-off-by-one": [38, 39, 40, 41],
+        "stride-ignored": [12],  # n + 2 − 5 + 1 = 10
+        "round-for-floor": [38, 39, 40],
+        "floor-missing": [39],  # (39 + 2 − 5)/4 + 1 = 10 exactly
+        "sizes-missing": [39, 40, 41],
+        "upper-bound-included": [39, 40, 41, 42, 43],
+        "wrong-sizes": [39, 40, 41, 42, 50],
         "empty": [],
     },
 )
 
-_QUIZ_OUTPUTS = 32 * 12 * 12  # padding 1 keeps 12 × 12; inner products of 16·3·3 = 144 terms, plus a bias
+_QUIZ_OUTPUTS = 32 * 12 * 12  # padding 2 keeps 12 × 12 with a 5 × 5 kernel; inner products of 16·5·5 = 400 terms, plus a bias
 quiz_ops = Solution(
-    answer=op_count((16, 12, 12), 32, 3, stride=1, padding=1, bias=True),
+    answer=op_count((16, 12, 12), 32, 5, stride=1, padding=2, bias=True),
     wrong={
-        "bias-forgotten": (_QUIZ_OUTPUTS * 144, _QUIZ_OUTPUTS * 143),
-        "flops-for-multiplications": (2 * _QUIZ_OUTPUTS * 144, _QUIZ_OUTPUTS * 144),
-        "flops-for-additions": (_QUIZ_OUTPUTS * 144, 2 * _QUIZ_OUTPUTS * 144),
-        "flops-for-both": (2 * _QUIZ_OUTPUTS * 144, 2 * _QUIZ_OUTPUTS * 144),
-        "in-channels-forgotten": (_QUIZ_OUTPUTS * 9, _QUIZ_OUTPUTS * 9),
-        "out-channels-forgotten": (144 * 144, 144 * 144),
-        "channel-sums-forgotten": (_QUIZ_OUTPUTS * 144, _QUIZ_OUTPUTS * 16 * 8 + _QUIZ_OUTPUTS),
-        "one-output-counted": (144, 144),
-        "plus-one-forgotten": (32 * 11 * 11 * 144, 32 * 11 * 11 * 144),
-        "padding-ignored": (32 * 10 * 10 * 144, 32 * 10 * 10 * 144),
-        "kernel-span-off-by-one": (32 * 13 * 13 * 144, 32 * 13 * 13 * 144),
+        "bias-forgotten": (_QUIZ_OUTPUTS * 400, _QUIZ_OUTPUTS * 399),
+        "flops-for-multiplications": (2 * _QUIZ_OUTPUTS * 400, _QUIZ_OUTPUTS * 400),
+        "flops-for-additions": (_QUIZ_OUTPUTS * 400, 2 * _QUIZ_OUTPUTS * 400),
+        "flops-for-both": (2 * _QUIZ_OUTPUTS * 400, 2 * _QUIZ_OUTPUTS * 400),
+        "in-channels-forgotten": (_QUIZ_OUTPUTS * 25, _QUIZ_OUTPUTS * 25),
+        "out-channels-forgotten": (144 * 400, 144 * 400),
+        "channel-sums-forgotten": (_QUIZ_OUTPUTS * 400, _QUIZ_OUTPUTS * 16 * 24 + _QUIZ_OUTPUTS),
+        "one-output-counted": (400, 400),
+        "plus-one-forgotten": (32 * 11 * 11 * 400, 32 * 11 * 11 * 400),
+        "padding-once": (32 * 10 * 10 * 400, 32 * 10 * 10 * 400),
+        "padding-ignored": (32 * 8 * 8 * 400, 32 * 8 * 8 * 400),
+        "kernel-span-off-by-one": (32 * 13 * 13 * 400, 32 * 13 * 13 * 400),
     },
     unnamed=((1, 1),),
 )
 
-#: (56 + 2 − 3) // 2 + 1 = 28. Counting the input, 16 · 64 · 56 · 56 · 4, is the float64 count here: not a mistake of its own.
+#: 56 + 4 − 7 + 1 = 54: the output is 54 × 54.
 quiz_memory = Solution(
-    answer=16 * 128 * output_size(56, 3, 2, 1) ** 2 * 4,
-    wrong={name: value for name, value in _memory_mistakes(16, 64, 56, 128, 3, 28, {"ceil-for-floor": 29, "plus-one-forgotten": 27}).items()
-           if name != "input-counted"},
+    answer=16 * 128 * output_size(56, 7, 1, 2) ** 2 * 4,
+    wrong=_memory_mistakes(16, 64, 56, 128, 7, 54, {"plus-one-forgotten": 53, "padding-once": 52, "padding-ignored": 50,
+                                                    "kernel-span-off-by-one": 55}),
     unnamed=(1_000_000,),
 )
 
@@ -543,11 +554,5 @@ _also(size_78x84, kernel_span_off_by_one="ceil-for-floor", round_for_floor="ceil
 size_64x64.wrong["kernel-span-off-by-one"] = (32, 31)
 size_64x64.wrong["round-for-floor"] = (31, 31)  # the one-kernel-size answer: round(61/2) = 30 (to even) + 1
 input_for_16.wrong["round-for-floor"] = {51, 52, 53}
-_also(im2col_shape, padding_ignored="plus-one-forgotten", kernel_span_off_by_one="ceil-for-floor")
 _also(activation_memory, kernel_span_off_by_one="ceil-for-floor", round_for_floor="ceil-for-floor", padding_once="plus-one-forgotten",
       stride_ignored="input-size-used")
-_also(quiz_size, padding_ignored="plus-one-forgotten", kernel_span_off_by_one="ceil-for-floor")
-quiz_input_sizes.wrong.update({"kernel-span-off-by-one": [18, 19], "sizes-missing": [19], "floor-missing": [19], "padding-once": [21, 22]})
-_also(quiz_ops, padding_once="plus-one-forgotten")
-_also(quiz_memory, input_counted="float64", round_for_floor="ceil-for-floor", kernel_span_off_by_one="ceil-for-floor",
-      stride_ignored="input-size-used", padding_ignored="plus-one-forgotten")
