@@ -57,8 +57,10 @@ def sweep(published, student_python, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("sweep")
     (folder / "targets.json").write_text(json.dumps(targets()), encoding="utf-8")
     sandbox = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",  # own PIDs, no network: a
-               "--ro-bind", str(folder), str(folder), "--unshare-pid", "--unshare-net",            # function that kills or forks
-               "--die-with-parent", "--new-session", "--chdir", "/tmp"]                            # hurts nothing
+               "--ro-bind", str(folder), str(folder), "--ro-bind", str(published), str(published),  # function that kills or forks
+               "--ro-bind", str(Path(student_python).parents[1]), str(Path(student_python).parents[1]),  # hurts nothing
+               "--ro-bind", sys.prefix, sys.prefix,  # this venv's packages, even when it lives under /tmp (a CI clone)
+               "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session", "--chdir", "/tmp"]
     env = {k: v for k, v in clean_env(PYTHONPATH=str(published), OMP_NUM_THREADS="1", MPLCONFIGDIR="/tmp", MPLBACKEND="Agg").items()
            if k not in ("DLWEEK8_STUDENT", "JUPYTERHUB_USER")}
     done = subprocess.run([*sandbox, student_python, "-P", str(SWEEP), str(published / "dlweek8"), str(folder / "targets.json")],
