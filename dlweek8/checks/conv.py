@@ -1,18 +1,17 @@
 """Checks for Task 2, convolution arithmetic: output and input sizes, parameters, operations,
 receptive fields, activation memory and the im2col view.
 
-Every right value is computed privately here, from the question's numbers (``_right_answer``):
-no attribute of a question holds it, and no public function of the package returns it (the
-instructor's reference maths, proved equal to PyTorch by the tests, is
-``dlweek8.instructor.references.conv``). A class is a kind of question; each question is one instance in ``QUESTIONS``, its id
-and its numbers (``OutputSizeQuestion("conv.size_78x84", (78, 84), 5, stride=3, padding=2)``),
-and ``variant(seed)`` draws another with other numbers. Each kind lists the mistakes it can name
-in ``mistakes`` ({name: :class:`~dlweek8.mistakes.Mistake`}: the message and a counter-example
-with other numbers, in one object); the wrong output sizes every kind can meet are
-``SIZE_MISTAKES``. ``candidates()`` gives the answer each mistake produces with the question's
-numbers; ``judge`` names the first match. A wrong answer's feedback never states this
-question's right value; the right answer's feedback shows the reasoning and the PyTorch
-expression that confirms it.
+Data and thin subclasses of :class:`dlweek8.kinds.NamedMistakesValueQuestion`. Each question is one
+instance in ``QUESTIONS``, its id and its numbers (``OutputSizeQuestion("conv.size_78x84", (78, 84), 5,
+stride=3, padding=2)``); its class says how to read an answer, compute the right one privately from the
+numbers (``_right_answer``: no attribute holds it, and no public function of the package returns it;
+the instructor's reference maths, proved equal to PyTorch, is ``dlweek8.instructor.references.conv``),
+list the answer each mistake gives (``candidates``), confirm a right answer and draw other numbers
+(``draw``). Each kind lists the mistakes it can name in ``mistakes`` ({name: :class:`~dlweek8.mistakes.Mistake`}:
+the message and a counter-example with other numbers, in one object); the wrong output sizes every
+kind can meet are ``SIZE_MISTAKES`` (its ``shared_mistakes``). A wrong answer is told every mistake it
+fits and never this question's right value; the right answer's feedback shows the reasoning and the
+PyTorch expression that confirms it.
 """
 
 from __future__ import annotations
@@ -23,10 +22,10 @@ from collections.abc import Callable
 from fractions import Fraction  # the round-for-floor mistake's counter-example is computed at import
 
 from .. import answer_forms, plain
-from ..mistakes import Mistake, NamesMistakes
-from ..names import rng_from
+from ..kinds import NamedMistakesValueQuestion, SharesMistakes
+from ..mistakes import Mistake
 from ..plain import describe
-from ..question import Field, FunctionQuestion, ValueQuestion
+from ..question import Field, FunctionQuestion
 
 FORMULA = "floor((n + 2p − d(k − 1) − 1) / s) + 1"
 
@@ -116,14 +115,8 @@ class SizeMistake(Mistake):
     why: Callable[[int, int, int, int, int], str]
 
 
-def _same(a, b) -> bool:
-    """Equal as numbers (ints exactly, floats to 1e-9 relative)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return a == b
-    try:
-        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
-    except OverflowError:  # an int too large for a float is not close to any size
-        return False
+#: The one tolerance of the value-question kind (ints exactly, floats to 1e-9 relative), for the module's own tables.
+_same = NamedMistakesValueQuestion.close
 
 
 def _args_text(n, k, s, p, d) -> str:
@@ -245,27 +238,16 @@ def _telling_cases(mistakes) -> list[tuple]:
     return chosen
 
 
-class _NamesSizeMistakes(NamesMistakes):
-    """A kind of conv question: its own ``mistakes``, and the wrong output sizes of ``SIZE_MISTAKES``,
-    whose message starts by saying how this kind's answer used the wrong size (``uses_size``)."""
+class _NamesSizeMistakes(SharesMistakes):
+    """A kind of conv question: its own ``mistakes``, and the wrong output sizes of ``SIZE_MISTAKES``, shared by
+    every kind, whose message starts by saying how this kind's answer used the wrong size (``uses_shared``)."""
 
-    uses_size = "This is what {label} gives."
-
-    def mistake(self, name: str) -> Mistake:
-        if name in self.mistakes:
-            return self.mistakes[name]
-        size = SIZE_MISTAKES[name]
-        return Mistake(f"{self.uses_size.replace('{label}', size.label)} {size.message}", size.example)
-
-    def mistake_label(self, name: str, **numbers) -> str:
-        if name in SIZE_MISTAKES and name not in self.mistakes:
-            return SIZE_MISTAKES[name].label
-        return super().mistake_label(name, **numbers)
+    shared_mistakes = SIZE_MISTAKES
 
     def tell_apart(self, names, **numbers):
         """For wrong output-size formulas: one or two small cases on which they give different sizes, to
         work out with the student's own formula; other mistakes keep their counter-examples."""
-        sizes = [name for name in names if name in SIZE_MISTAKES and name not in self.mistakes]
+        sizes = [name for name in names if self._is_shared(name)]
         cases = _telling_cases([SIZE_MISTAKES[name] for name in sizes]) if len(sizes) > 1 else []
         if not cases:
             return super().tell_apart(names, **numbers)
@@ -301,7 +283,7 @@ class OutputSizeFunction(_NamesSizeMistakes, FunctionQuestion):
 
     #: dlweek8.conv functions that compute (or call what computes) an output size.
     own_work = ("dlweek8.checks.conv._right",)
-    uses_size = "Your function matches {label} on every case."
+    uses_shared = "Your function matches {label} on every case."
     mistakes = {
         f"{name}-mishandled": Mistake(f"Your function is right whenever {name[0]} = {default} but not with {name}: compare your code with {FORMULA}.")
         for name, _, default in _PARAMETERS
@@ -366,15 +348,6 @@ def _warning_rows(outcome) -> tuple:
 
 
 # -- value questions -----------------------------------------------------------------------
-def _rng(seed):
-    """A generator fixed by ``seed``: an int as is, anything else (a student id) through SHA-256."""
-    import numpy as np
-
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(abs(int(seed)))
-    return rng_from(seed)
-
-
 def _pair(value) -> str:
     return f"{value[0]}×{value[1]}" if isinstance(value, tuple) else f"{value}×{value}"
 
@@ -529,63 +502,9 @@ RF_MISTAKES = {
 
 
 # -- value questions -----------------------------------------------------------------------
-class _ConvValueQuestion(_NamesSizeMistakes, ValueQuestion):
-    """A value question of notebook 02: named mistakes from ``candidates()``; hints after an attempt."""
-
-    def _right_answer(self):
-        """The right answer, from this question's numbers (private: no attribute holds it)."""
-        raise NotImplementedError
-
-    def candidates(self) -> list[tuple[str, object]]:
-        """(mistake, the answer it produces with these numbers), in the order ``judge`` tries them."""
-        return []
-
-    def matching(self, value) -> list[str]:
-        """Every mistake whose answer is ``value`` (and differs from the right one), in candidate order."""
-        right = self._right_answer()
-        found = [name for name, candidate in self.candidates() if candidate is not None and candidate != right and candidate == value]
-        return list(dict.fromkeys(found))
-
-    def mistake_names(self) -> set[str]:
-        """Every mistake this check names for these numbers: each candidate, judged."""
-        right = self._right_answer()
-        return {name for _, value in self.candidates() if value is not None and value != right
-                for name in self.judge(plain.to_plain(value)).mistakes}
-
-    def collisions(self) -> list[list[str]]:
-        """Groups of mistakes that give one and the same wrong answer with these numbers."""
-        groups: dict = {}
-        right = self._right_answer()
-        for name, value in self.candidates():
-            if value is not None and value != right:
-                group = groups.setdefault(("set", tuple(sorted(value))) if isinstance(value, frozenset) else value, [])
-                if name not in group:
-                    group.append(name)
-        return [group for group in groups.values() if len(group) > 1]
-
-    #: How many random draws ``variant`` tries.
-    draws = 100
-
-    def draw(self, rng) -> "_ConvValueQuestion":
-        """A question of this kind, with this id, on numbers drawn from ``rng`` (ValueError: they do not fit)."""
-        raise NotImplementedError
-
-    def suits(self, other: "_ConvValueQuestion") -> bool:
-        """Whether a drawn question asks what this one teaches (besides asking it with other numbers and
-        telling every catalogued mistake from every other, which ``variant`` asks of every kind)."""
-        return True
-
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(self.draws):
-            try:
-                other = self.draw(rng)
-                other._right_answer()  # numbers a kernel does not fit raise here
-                if other.prompt != self.prompt and self.suits(other) and not other.collisions():
-                    return other
-            except ValueError:  # numbers a kernel does not fit
-                continue
-        return None
+class _ConvValueQuestion(_NamesSizeMistakes, NamedMistakesValueQuestion):
+    """A value question of notebook 02: named mistakes from ``candidates()`` (its own and the wrong output
+    sizes), variants from ``draw``; hints after an attempt."""
 
 
 def _one_integer(answer):
@@ -651,22 +570,21 @@ class OutputSizeQuestion(_ConvValueQuestion):
         found.append(("floor-missing", tuple(float(SIZE_MISTAKES["floor-missing"].formula(*c)) for c in cases)))
         return found
 
-    def judge(self, answer):
-        expected = self._right_answer()
-        values, problem = answer_forms.integers(answer, len(expected))
-        cases = self._cases()
-        if problem:
-            unrounded = self._unrounded(answer, cases)
-            return unrounded if unrounded is not None else self.invalid(problem)
-        if values == expected:
-            expression = (
-                f"tuple(F.conv2d(torch.zeros(1, 1, {self.size[0]}, {self.size[1]}), torch.zeros(1, 1, {_pair(self.kernel_size).replace('×', ', ')})"
-                f"{_torch_args(self.stride, self.padding, self.dilation)}).shape[-2:])"
-            )
-            return self.correct(f"{values}: {FORMULA} for the height and for the width.", example=_confirm(expression, values))
-        names = self.matching(values)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return answer_forms.integers(answer, len(self._cases()))
+
+    def unreadable(self, answer, problem):
+        unrounded = self._unrounded(answer, self._cases())
+        return unrounded if unrounded is not None else self.invalid(problem)
+
+    def confirm(self, values):
+        expression = (
+            f"tuple(F.conv2d(torch.zeros(1, 1, {self.size[0]}, {self.size[1]}), torch.zeros(1, 1, {_pair(self.kernel_size).replace('×', ', ')})"
+            f"{_torch_args(self.stride, self.padding, self.dilation)}).shape[-2:])"
+        )
+        return self.correct(f"{values}: {FORMULA} for the height and for the width.", example=_confirm(expression, values))
+
+    def unnamed(self, values, expected):
         right = [v == e for v, e in zip(values, expected, strict=True)]
         detail = ""
         if any(right):
@@ -709,7 +627,7 @@ class InputSizesQuestion(_ConvValueQuestion):
     )
     fields = (Field("smallest input size"), Field("largest input size"))
     mistakes = RUN_MISTAKES
-    uses_size = "These are the sizes that {label} maps to {output}."
+    uses_shared = "These are the sizes that {label} maps to {output}."
 
     def __init__(self, question_id, output, kernel_size, stride=1, padding=0, dilation=1):
         self.id = question_id
@@ -883,17 +801,15 @@ class ParamCountQuestion(_LayerQuestion):
             ("padding-in-kernel", o * c * (k + 2 * layer.padding) ** 2 + extra if layer.padding else None),
         ]
 
-    def judge(self, answer):
-        value, problem = _one_integer(answer)
-        if problem:
-            return self.invalid(problem)
-        if value == self._right_answer():
-            formula = "out_channels · in_channels · kh · kw" + (" + out_channels" if self.layer.bias else "")
-            expression = f"sum(p.numel() for p in {self.layer.torch_code()}.parameters())"
-            return self.correct(f"{value:,} = {formula}.", example=_confirm(expression, value))
-        names = self.matching(value)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return _one_integer(answer)
+
+    def confirm(self, value):
+        formula = "out_channels · in_channels · kh · kw" + (" + out_channels" if self.layer.bias else "")
+        expression = f"sum(p.numel() for p in {self.layer.torch_code()}.parameters())"
+        return self.correct(f"{value:,} = {formula}.", example=_confirm(expression, value))
+
+    def unnamed(self, value, right):
         return self.wrong("Not the parameter count: count one weight per (kernel, input channel, kernel cell), plus one bias per kernel if there is a bias.")
 
 
@@ -901,7 +817,7 @@ class OpCountQuestion(_LayerQuestion):
     """Multiplications and additions of a 2-D convolution layer (seed convention)."""
 
     mistakes = OP_MISTAKES
-    uses_size = "Your counts use the output size that {label} gives."
+    uses_shared = "Your counts use the output size that {label} gives."
     hints = (
         "What is one output value (one output channel, one position) made of? How many such values are there?",
         "An inner product of L terms takes L multiplications and L − 1 additions; a bias adds one addition per output value.",
@@ -946,20 +862,19 @@ class OpCountQuestion(_LayerQuestion):
         found += _wrong_sizes(h, w, k, layer.stride, layer.padding, self._counts)
         return found
 
-    def judge(self, answer):
-        values, problem = answer_forms.integers(answer, 2)
-        if problem:
-            return self.invalid(problem)
-        mults, adds = expected = self._right_answer()
-        if values == expected:
-            expression = f"FlopCounterMode: {self.layer.torch_code()} on torch.zeros(1, {', '.join(map(str, self.layer.input_shape))})"
-            return self.correct(
-                f"{mults:,} multiplications and {adds:,} additions: one inner product per output value.",
-                example=(("PyTorch", expression), ("gives", f"{2 * mults} FLOPs = 2 per multiplication")),
-            )
-        names = self.matching(values)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return answer_forms.integers(answer, 2)
+
+    def confirm(self, values):
+        mults, adds = values
+        expression = f"FlopCounterMode: {self.layer.torch_code()} on torch.zeros(1, {', '.join(map(str, self.layer.input_shape))})"
+        return self.correct(
+            f"{mults:,} multiplications and {adds:,} additions: one inner product per output value.",
+            example=(("PyTorch", expression), ("gives", f"{2 * mults} FLOPs = 2 per multiplication")),
+        )
+
+    def unnamed(self, values, right):
+        mults, adds = right
         if values[0] == mults:
             return self.wrong("The multiplications are right, the additions are not: an inner product of L terms takes L − 1 additions.")
         if values[1] == adds:
@@ -976,7 +891,7 @@ class Im2colQuestion(_ConvValueQuestion):
     )
     fields = (Field("N"), Field("rows"), Field("columns"))
     mistakes = UNFOLD_MISTAKES
-    uses_size = "Your number of columns uses the output size that {label} gives."
+    uses_shared = "Your number of columns uses the output size that {label} gives."
 
     def __init__(self, question_id, input_shape, kernel_size, stride=1, padding=0):
         self.id = question_id
@@ -1016,23 +931,23 @@ class Im2colQuestion(_ConvValueQuestion):
         found.append(("not-flattened", (n, rows, ho, wo)))
         return found
 
-    def judge(self, answer):
-        expected = self._right_answer()
+    def read(self, answer):
+        return answer_forms.integers(answer, 3)
+
+    def unreadable(self, answer, problem):
         four, _ = answer_forms.integers(answer, 4)
-        if four is not None and four == expected[:2] + self._out_hw():
+        if four is not None and four == self._right_answer()[:2] + self._out_hw():
             return self.named("not-flattened")
-        values, problem = answer_forms.integers(answer, 3)
-        if problem:
-            return self.invalid(problem)
-        if values == expected:
-            return self.correct(
-                f"{values}: one column of C · kh · kw numbers per output position. A layer with C_out kernels multiplies its "
-                "(C_out, C · kh · kw) weight matrix by these columns: C_out · (C · kh · kw) · (H_out · W_out) multiplications per sample.",
-                example=_confirm(self._expression(), values),
-            )
-        names = self.matching(values)
-        if names:
-            return self.named_all(names)
+        return self.invalid(problem)
+
+    def confirm(self, values):
+        return self.correct(
+            f"{values}: one column of C · kh · kw numbers per output position. A layer with C_out kernels multiplies its "
+            "(C_out, C · kh · kw) weight matrix by these columns: C_out · (C · kh · kw) · (H_out · W_out) multiplications per sample.",
+            example=_confirm(self._expression(), values),
+        )
+
+    def unnamed(self, values, expected):
         if values[0] != expected[0]:
             return self.wrong("The first dimension is the batch: F.unfold keeps N.")
         return self.wrong("Not the shape: one row per number under the kernel (all channels), one column per output position.")
@@ -1047,7 +962,7 @@ class ActivationMemoryQuestion(_LayerQuestion):
     """Bytes of a layer's float32 output for a batch."""
 
     mistakes = MEMORY_MISTAKES
-    uses_size = "Your count uses the output size that {label} gives."
+    uses_shared = "Your count uses the output size that {label} gives."
     hints = (
         "The output is a tensor of shape (batch, out_channels, H_out, W_out): how many numbers, and how many bytes per float32?",
         "H_out and W_out come from the output-size formula; a float32 takes 4 bytes.",
@@ -1083,21 +998,19 @@ class ActivationMemoryQuestion(_LayerQuestion):
         found += _wrong_sizes(h, w, k, s, p, lambda hw: batch * o * hw[0] * hw[1] * 4)
         return found
 
-    def judge(self, answer):
-        value, problem = _one_integer(answer)
-        if problem:
-            return self.invalid(problem)
-        if value == self._right_answer():
-            ho, wo = self.layer.output_hw
-            expression = f"{self.layer.torch_code(device='meta')}(torch.zeros({self.batch}, {', '.join(map(str, self.layer.input_shape))}, device='meta')).nbytes"
-            return self.correct(
-                f"{value:,} bytes = {self.batch} · {self.layer.out_channels} · {ho} · {wo} values of 4 bytes ({value / 2**20:.1f} MiB); "
-                "training keeps it for the backward pass.",
-                example=_confirm(expression, value),
-            )
-        names = self.matching(value)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return _one_integer(answer)
+
+    def confirm(self, value):
+        ho, wo = self.layer.output_hw
+        expression = f"{self.layer.torch_code(device='meta')}(torch.zeros({self.batch}, {', '.join(map(str, self.layer.input_shape))}, device='meta')).nbytes"
+        return self.correct(
+            f"{value:,} bytes = {self.batch} · {self.layer.out_channels} · {ho} · {wo} values of 4 bytes ({value / 2**20:.1f} MiB); "
+            "training keeps it for the backward pass.",
+            example=_confirm(expression, value),
+        )
+
+    def unnamed(self, value, right):
         return self.wrong("Not the output's size in bytes: count batch · out_channels · H_out · W_out values, 4 bytes each.")
 
     def draw(self, rng):
@@ -1138,20 +1051,18 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
             ("last-layer-only", d * (k - 1) + 1),
         ]
 
-    def judge(self, answer):
-        value, problem = _one_integer(answer)
-        if problem:
-            return self.invalid(problem)
-        if value == self._right_answer():
-            terms = " + ".join(f"{d}·{k - 1}·{math.prod(s for _, s, _ in self.layers[:i])}" for i, (k, s, d) in enumerate(self.layers))
-            return self.correct(
-                f"1 + {terms} = {value}: each layer adds d(k − 1) of its input cells, each worth the product of the strides below it.",
-                example=(("PyTorch", "the gradient of one output of the stack (nn.Conv1d layers) with respect to the input"),
-                         ("gives", f"non-zero on {value} consecutive input cells")),
-            )
-        names = self.matching(value)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return _one_integer(answer)
+
+    def confirm(self, value):
+        terms = " + ".join(f"{d}·{k - 1}·{math.prod(s for _, s, _ in self.layers[:i])}" for i, (k, s, d) in enumerate(self.layers))
+        return self.correct(
+            f"1 + {terms} = {value}: each layer adds d(k − 1) of its input cells, each worth the product of the strides below it.",
+            example=(("PyTorch", "the gradient of one output of the stack (nn.Conv1d layers) with respect to the input"),
+                     ("gives", f"non-zero on {value} consecutive input cells")),
+        )
+
+    def unnamed(self, value, right):
         return self.wrong("Not the receptive field: add each layer's d(k − 1), scaled by the strides of the layers below it, to 1.")
 
     def draw(self, rng):
