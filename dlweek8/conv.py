@@ -1,18 +1,18 @@
 """Convolution arithmetic that answers no graded question: the span of a dilated kernel, half and
-full padding, the transposed convolution, and the input cells no window reaches.
+full padding, and the input cells no window reaches.
 
 Every function follows PyTorch's conventions (padding is added on *each* side) and takes an int
 or a per-dimension tuple for each size argument; the result is an int when every argument is an
 int, a tuple otherwise. Pure Python, no torch import.
 
 The formulas that answer the notebook's graded questions (output and input sizes, parameter and
-operation counts, receptive fields, the im2col shape) are not here: the student derives them.
+operation counts, receptive fields, the im2col shape, and the transposed convolution's size, which
+with stride 1 is a fully padded convolution's) are not here: the student derives them.
 The instructor's reference maths, proved equal to PyTorch by the tests, is
 ``dlweek8.instructor.references.conv``; a check computes its right answer privately.
 
 The relations of Dumoulin & Visin, "A guide to convolution arithmetic for deep
-learning" (2016): the effective kernel of a dilated convolution, half (same) and full padding,
-and the transposed convolution.
+learning" (2016): the effective kernel of a dilated convolution, half (same) and full padding.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 from numbers import Integral
 
 __all__ = [
-    "transposed_output_size",
     "effective_kernel",
     "half_padding",
     "full_padding",
@@ -107,26 +106,6 @@ def full_padding(kernel_size, dilation=1):
     """Padding per side at which every partial overlap counts ("full"): ``k_eff - 1``; the output grows by ``k_eff - 1``."""
     span = effective_kernel(kernel_size, dilation)
     return tuple(e - 1 for e in span) if isinstance(span, tuple) else span - 1
-
-
-def transposed_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
-    """Spatial output size of ``nn.ConvTranspose*d``: ``(n - 1)s - 2p + d(k - 1) + output_padding + 1``.
-
-    ``output_padding`` picks one of the ``s`` input sizes that a strided convolution maps to
-    the same output; PyTorch requires it to be smaller than the stride or the dilation.
-    An output size below 1 raises ``ValueError``, as PyTorch does (except ``conv_transpose2d``
-    with a kernel of 4 or more, which returns an empty tensor when the size is exactly 0).
-    """
-    a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
-    out = []
-    for n, k, s, p, q, d in zip(*(a[name] for name in ("size", "kernel_size", "stride", "padding", "output_padding", "dilation")), strict=True):
-        if q >= max(s, d):
-            raise ValueError(f"output_padding ({q}) must be smaller than the stride ({s}) or the dilation ({d})")
-        m = (n - 1) * s - 2 * p + d * (k - 1) + q + 1
-        if m < 1:
-            raise ValueError(f"the output size would be {m}: the padding ({p}) is too large for this input")
-        out.append(m)
-    return _result(tuple(out), as_tuple)
 
 
 # -- where the kernel lands (for explaining the floor) --------------------------------------

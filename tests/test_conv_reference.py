@@ -105,7 +105,7 @@ def test_transposed_output_size_matches_conv_transpose2d(n, k, s, p, q, d):
     expected = torch_or_error(lambda: F.conv_transpose2d(x, weight, stride=s, padding=p, output_padding=q, dilation=d).shape[-1])
     if expected == 0:  # conv_transpose2d returns an empty output for k >= 4 but raises for smaller kernels; we always raise
         expected = "error"
-    assert ours_or_error(conv.transposed_output_size, n, k, s, p, q, d) == expected
+    assert ours_or_error(reference.transposed_output_size, n, k, s, p, q, d) == expected
 
 
 def test_transposed_empty_output_is_an_error():
@@ -116,7 +116,7 @@ def test_transposed_empty_output_is_an_error():
             F.conv_transpose2d(x, weight, padding=1) if x.dim() == 4 else F.conv_transpose1d(x, weight, padding=2)
     for k, p in ((4, 2), (2, 1)):
         with pytest.raises(ValueError, match="the output size would be 0"):
-            conv.transposed_output_size(1, k, 1, p)
+            reference.transposed_output_size(1, k, 1, p)
 
 
 @FEW
@@ -126,7 +126,7 @@ def test_transposed_convolution_undoes_the_size_change(n, k, s, p, d):
     out = ours_or_error(reference.output_size, n, k, s, p, d)
     if out == "error":
         return
-    back = {ours_or_error(conv.transposed_output_size, out, k, s, p, q, d) for q in range(max(s, d))}
+    back = {ours_or_error(reference.transposed_output_size, out, k, s, p, q, d) for q in range(max(s, d))}
     assert n in back
 
 
@@ -265,7 +265,7 @@ def test_other_functions_reject_invalid_arguments():
     with pytest.raises(ValueError, match="input_shape must be"):
         reference.op_count(10, 4, 3)
     with pytest.raises(ValueError, match="output_padding \\(2\\) must be smaller than the stride \\(2\\) or the dilation \\(1\\)"):
-        conv.transposed_output_size(4, 3, 2, 0, 2)
+        reference.transposed_output_size(4, 3, 2, 0, 2)
     with pytest.raises(ValueError, match="at most half the kernel size"):
         reference.pool_output_size(10, 3, 2, 2)
     with pytest.raises(ValueError, match="kernel_size must be positive"):

@@ -110,6 +110,9 @@ def test_planted_attributes_are_found():
     assert answer_sweep.attribute_hits(_Planted(), [["set", [52, 53, 54]]]) == [("solution()", "['set', [52, 53, 54]]")]
     assert answer_sweep.attribute_hits(_Planted(), [5]) == [("numbers[1]", "5")]  # one level into a dict
     assert answer_sweep.attribute_hits(_Planted(), [[27, 28], 6, "B"]) == []
+    offered = _Planted()
+    offered.reasons, offered.right_reason = ("A", "B", "C"), "B"  # the offered letters are no leak; the right one named is
+    assert answer_sweep.attribute_hits(offered, ["B"]) == [("right_reason", "'B'")]
 
 
 def test_planted_functions_are_found():

@@ -177,7 +177,7 @@ def test_padding_zoo_transposed_and_pooling_demos(shown):
     assert shown[zoo] == (9, 10, 18)
     assert "($k_\\text{eff} = 9$) on 10 cells: half padding keeps 10, full padding gives $10 + 9 - 1 = 18$" in text
     transposed = next(j for j, c in enumerate(CELLS) if "conv_transpose2d" in c.source)
-    assert shown[transposed] == [(9, 9), (10, 10)] and "9 without and 10 with `output_padding=1`" in text
+    assert shown[transposed] == [9, 10] and "9 without and 10 with `output_padding=1`" in text
     pooling = next(j for j, c in enumerate(CELLS) if "max_pool2d" in c.source)
     assert shown[pooling] == {(0, False): 2, (0, True): 3, (1, False): 3, (1, True): 3}
     assert reference.output_size(5 + 2, 2, 2) + 1 == 4  # ceil mode before PyTorch drops the window: ⌈5/2⌉ + 1

@@ -155,8 +155,10 @@ def attribute_hits(obj, targets) -> list:
     hits = []
     for name, value in attributes(obj).items():
         hits += [(name, repr(t)) for t in found_in(value, targets)]
-        for n, item in enumerate(_items(value)):
-            hits += [(f"{name}[{n}]", repr(t)) for t in found_in(item, targets)]
+        items = _items(value)
+        offered = sum(isinstance(item, str) for item in items) > 1  # a list of options offers the right one among others
+        for n, item in enumerate(items):
+            hits += [(f"{name}[{n}]", repr(t)) for t in found_in(item, targets) if not (offered and isinstance(t, str))]
     return hits
 
 

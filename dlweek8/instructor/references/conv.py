@@ -67,6 +67,26 @@ def input_sizes(output_size, kernel_size, stride=1, padding=0, dilation=1) -> ra
     return range(max(low, 1), low + s)
 
 
+def transposed_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Spatial output size of ``nn.ConvTranspose*d``: ``(n - 1)s - 2p + d(k - 1) + output_padding + 1``.
+
+    ``output_padding`` picks one of the ``s`` input sizes that a strided convolution maps to
+    the same output; PyTorch requires it to be smaller than the stride or the dilation.
+    An output size below 1 raises ``ValueError``, as PyTorch does (except ``conv_transpose2d``
+    with a kernel of 4 or more, which returns an empty tensor when the size is exactly 0).
+    """
+    a, as_tuple = _broadcast(size=size, kernel_size=kernel_size, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    out = []
+    for n, k, s, p, q, d in zip(*(a[name] for name in ("size", "kernel_size", "stride", "padding", "output_padding", "dilation")), strict=True):
+        if q >= max(s, d):
+            raise ValueError(f"output_padding ({q}) must be smaller than the stride ({s}) or the dilation ({d})")
+        m = (n - 1) * s - 2 * p + d * (k - 1) + q + 1
+        if m < 1:
+            raise ValueError(f"the output size would be {m}: the padding ({p}) is too large for this input")
+        out.append(m)
+    return _result(tuple(out), as_tuple)
+
+
 def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Spatial output size of ``nn.MaxPool*d`` (stride defaults to the kernel size).
 
