@@ -1094,7 +1094,7 @@ QUESTIONS = [
     ReceptiveFieldQuestion("conv.receptive_field", ((5, 2, 1), (3, 2, 1), (3, 1, 2))),
     # The self-test at the end of the notebook: the same skills with new numbers (answer boxes only), each
     # telling every catalogued mistake from every other (the size's two strides let ceil and the missing − 1 differ).
-    OutputSizeQuestion("conv.quiz_size", (36, 30), (5, 3), stride=(1, 2), padding=1),
+    OutputSizeQuestion("conv.quiz_size", (37, 30), (5, 3), stride=(1, 2), padding=1),
     InputSizesQuestion("conv.quiz_input_sizes", 10, 5, stride=4, padding=1),
     OpCountQuestion("conv.quiz_ops", Layer((16, 12, 12), 32, 5, stride=1, padding=2, bias=True)),
     ActivationMemoryQuestion("conv.quiz_memory", Layer((64, 56, 56), 128, 7, stride=1, padding=2), batch=16),

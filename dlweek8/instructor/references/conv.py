@@ -486,21 +486,21 @@ receptive_field = Solution(
 )
 
 # -- the self-test: the same skills with new numbers --------------------------------------------
-#: Height: 36 + 2 − 5 + 1 = 34 (stride 1); width: (30 + 2 − 3) // 2 + 1 = 15 (29/2 is not whole).
+#: Height: 37 + 2 − 5 + 1 = 35 (stride 1); width: (30 + 2 − 3) // 2 + 1 = 15 (29/2 is not whole).
 quiz_size = Solution(
-    answer=output_size((36, 30), (5, 3), stride=(1, 2), padding=1),
+    answer=output_size((37, 30), (5, 3), stride=(1, 2), padding=1),
     wrong={
-        "height-width-swapped": (15, 34),
-        "one-kernel-size-for-both": (34, 14),  # the 5 used for the width too
-        "ceil-for-floor": (34, 16),  # ceil(29/2) + 1
-        "plus-one-forgotten": (33, 14),
-        "padding-once": (33, 15),  # 36 + 1 − 5 + 1, (30 + 1 − 3) // 2 + 1
-        "padding-ignored": (32, 14),
-        "kernel-span-off-by-one": (35, 16),  # 36 + 2 − 4 + 1, (30 + 2 − 2) // 2 + 1
-        "stride-ignored": (34, 30),
-        "floor-missing": (34, 29 / 2 + 1),
+        "height-width-swapped": (15, 35),
+        "one-kernel-size-for-both": (35, 14),  # the 5 used for the width too
+        "ceil-for-floor": (35, 16),  # ceil(29/2) + 1
+        "plus-one-forgotten": (34, 14),
+        "padding-once": (34, 15),  # 37 + 1 − 5 + 1, (30 + 1 − 3) // 2 + 1
+        "padding-ignored": (33, 14),
+        "kernel-span-off-by-one": (36, 16),  # 37 + 2 − 4 + 1, (30 + 2 − 2) // 2 + 1
+        "stride-ignored": (35, 30),
+        "floor-missing": (35, 29 / 2 + 1),
     },
-    unnamed=((34, 34), (33, 16)),
+    unnamed=((35, 35), (34, 16)),
 )
 
 #: floor((n + 2 − 5) / 4) = 9 for n = 39, 40, 41 and 42.
