@@ -28,8 +28,6 @@ from dlweek8.question import FunctionQuestion
 from helpers import answer_sweep
 from student_build import clean_env
 
-pytestmark = pytest.mark.build
-
 SWEEP = Path(answer_sweep.__file__)
 STUDENT = "s-sweep-4711"
 ANSWERED = [q for q in dlweek8.questions() if not isinstance(q, FunctionQuestion)]
@@ -70,6 +68,7 @@ def sweep(published, student_python, tmp_path_factory) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
+@pytest.mark.build
 def test_the_sweep_saw_the_build(sweep):
     """It called the package's functions (most to the end) with each graded question's numbers, the student's being their own."""
     assert len(sweep["functions"]) >= 40 and len(sweep["unfinished"]) < len(sweep["functions"]) / 10, sweep["unfinished"]
@@ -80,19 +79,21 @@ def test_the_sweep_saw_the_build(sweep):
         assert sweep["numbers"][STUDENT][qid] != sweep["numbers"]["notes"][qid]
 
 
+@pytest.mark.build
 @pytest.mark.parametrize("qid", [q.id for q in ANSWERED])
 def test_no_attribute_holds_the_right_answer(sweep, qid):
     found = [hit for hit in sweep["attributes"] if hit[1] == qid]
     assert not found, "\n".join(f"{who}: {qid}.{where} is the right answer {answer}" for who, qid, where, answer in found)
 
 
+@pytest.mark.build
 @pytest.mark.parametrize("qid", [q.id for q in ANSWERED])
 def test_no_public_function_returns_the_right_answer(sweep, qid):
     found = [hit for hit in sweep["calls"] if hit[1] == qid]
     assert not found, "\n".join(f"{who}: {call} returns the right answer {answer} of {qid}" for who, qid, call, answer in found[:20])
 
 
-# -- the detector, in-process: planted leaks are found -------------------------------------------
+# -- the detector, in-process (quick tier): planted leaks are found -----------------------------
 class _Planted:
     hidden = 3
 
