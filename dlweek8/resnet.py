@@ -1,4 +1,4 @@
-"""A ResNet-18 in plain torch (no torchvision), and its per-layer table from the counting functions of :mod:`dlweek8.conv`.
+"""A ResNet-18 in plain torch (no torchvision), and its per-layer table counted with the notebook's formulas.
 
 The table's rows are the network's convolutions, its max-pool and its linear layer in forward order;
 the receptive field is that of the main path (the 1 × 1 shortcuts see less). Tested against torch
@@ -52,17 +52,24 @@ class Row:
 
 
 def layer_table(size: int = 224, batch: int = 32, num_classes: int = 1000) -> list[Row]:
-    """The per-layer table, computed with conv.output_size, param_count, op_count and receptive_field (no torch)."""
+    """The per-layer table, counted without torch: output sizes by enumerating the window starts, weights,
+    multiply-accumulates and the receptive field of the main path from the notebook's formulas."""
     rows, path, shape = [], [], (3, size, size)
+
+    def receptive_field() -> int:
+        field, jump = 1, 1
+        for k, s in path:
+            field, jump = field + (k - 1) * jump, jump * s
+        return field
 
     def add(name, c_out, k, s, p, *, main=True, params=None, macs=None, source=None):
         c, h, w = shape if source is None else source
-        out = (c_out, conv.output_size(h, k, s, p), conv.output_size(w, k, s, p))
+        out = (c_out, len(conv._starts(h, k, s, p)), len(conv._starts(w, k, s, p)))
         if main:
             path.append((k, s))
-        rows.append(Row(name, out, conv.param_count(c, c_out, k, bias=False) + 2 * c_out if params is None else params,
-                        conv.op_count((c, h, w), c_out, k, s, p)[0] if macs is None else macs,
-                        4 * batch * c_out * out[1] * out[2], conv.receptive_field(path) if main else None))
+        rows.append(Row(name, out, c_out * c * k * k + 2 * c_out if params is None else params,
+                        c_out * out[1] * out[2] * c * k * k if macs is None else macs,
+                        4 * batch * c_out * out[1] * out[2], receptive_field() if main else None))
         return out
 
     shape = add("stem conv 7×7/2", 64, 7, 2, 3)

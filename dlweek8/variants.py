@@ -64,7 +64,7 @@ def _takes_notes_answer(drawn, base) -> bool:
     """Whether the notes' right answer is also right for ``drawn`` (then the notes would answer it)."""
     from . import plain
 
-    notes = getattr(base, "expected", None)
+    notes = _right(base)
     if notes is None:
         return False
     try:
@@ -77,7 +77,7 @@ def fair(question) -> bool:
     """No two catalogued mistakes give the same wrong value, no output size below 2, no stack of fewer than 4 layers."""
     candidates = getattr(question, "candidates", None)
     if candidates is not None:
-        right = getattr(question, "expected", None)
+        right = _right(question)
         seen: dict = {}
         for name, value in candidates():
             if value is None or value == right:
@@ -98,15 +98,24 @@ def _output_sizes(question) -> list:
     if hasattr(question, "_out_hw"):
         return list(question._out_hw())
     if hasattr(question, "size") and hasattr(question, "kernel_size"):
-        return list(getattr(question, "expected", ()))
+        return list(_right(question) or ())
     return []
+
+
+def _right(question):
+    """A value question's right answer, computed by its check from its numbers (None if it computes none)."""
+    compute = getattr(question, "_right_answer", None)
+    try:
+        return compute() if compute is not None else None
+    except NotImplementedError:
+        return None
 
 
 def numbers(question) -> dict:
     """A question's own numbers, as a dict (a layer's fields spread out)."""
     found = {}
     for name, value in vars(question).items():
-        if name in ("id", "prompt", "expected") or name.startswith("_"):
+        if name in ("id", "prompt") or name.startswith("_"):
             continue
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             found.update(dataclasses.asdict(value))

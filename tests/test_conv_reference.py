@@ -11,6 +11,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from dlweek8 import conv
+from dlweek8.instructor.references import conv as reference
 
 FEW = settings(max_examples=60, deadline=None)
 
@@ -42,7 +43,7 @@ def ours_or_error(fn, *args, **kwargs):
 def test_output_size_1d_matches_conv1d(n, k, s, p, d):
     x, weight = torch.zeros(1, 1, n), torch.zeros(1, 1, k)
     expected = torch_or_error(lambda: F.conv1d(x, weight, stride=s, padding=p, dilation=d).shape[-1])
-    assert ours_or_error(conv.output_size, n, k, s, p, d) == expected
+    assert ours_or_error(reference.output_size, n, k, s, p, d) == expected
 
 
 @FEW
@@ -50,14 +51,14 @@ def test_output_size_1d_matches_conv1d(n, k, s, p, d):
 def test_output_size_2d_matches_conv2d(n, k, s, p, d):
     x, weight = torch.zeros(1, 1, *n), torch.zeros(1, 1, *k)
     expected = torch_or_error(lambda: tuple(F.conv2d(x, weight, stride=s, padding=p, dilation=d).shape[-2:]))
-    assert ours_or_error(conv.output_size, n, k, s, p, d) == expected
+    assert ours_or_error(reference.output_size, n, k, s, p, d) == expected
 
 
 @FEW
 @given(st.tuples(sizes, sizes), kernels, strides, paddings)
 def test_int_arguments_broadcast_over_tuple_sizes(n, k, s, p):
     expected = torch_or_error(lambda: tuple(F.conv2d(torch.zeros(1, 1, *n), torch.zeros(1, 1, k, k), stride=s, padding=p).shape[-2:]))
-    assert ours_or_error(conv.output_size, n, k, s, p) == expected
+    assert ours_or_error(reference.output_size, n, k, s, p) == expected
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
@@ -65,30 +66,30 @@ def test_int_arguments_broadcast_over_tuple_sizes(n, k, s, p):
 @given(sizes, kernels, dilations, st.sampled_from(["same", "valid"]))
 def test_string_padding_matches_torch(n, k, d, mode):
     expected = torch_or_error(lambda: F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), padding=mode, dilation=d).shape[-1])
-    assert ours_or_error(conv.output_size, n, k, 1, mode, d) == expected
+    assert ours_or_error(reference.output_size, n, k, 1, mode, d) == expected
 
 
 def test_same_padding_needs_stride_one_like_torch():
     with pytest.raises(RuntimeError):
         F.conv1d(torch.zeros(1, 1, 9), torch.zeros(1, 1, 3), padding="same", stride=2)
     with pytest.raises(ValueError, match="stride 1"):
-        conv.output_size(9, 3, 2, "same")
+        reference.output_size(9, 3, 2, "same")
 
 
 def test_seed_values():
-    assert conv.output_size((78, 84), 5, 3, 2) == (26, 28)
-    assert conv.output_size((64, 64), (3, 5), 2, 0) == (31, 30)
-    assert conv.input_sizes(16, 9, 3, 1) == range(52, 55)
-    assert conv.param_count(32, 64, 7, bias=False) == 100352
-    assert conv.op_count((32, 19, 19), 64, 7, stride=3) == (2508800, 2507200)
-    assert conv.param_count(512, 128, 1, bias=False) == 65536
+    assert reference.output_size((78, 84), 5, 3, 2) == (26, 28)
+    assert reference.output_size((64, 64), (3, 5), 2, 0) == (31, 30)
+    assert reference.input_sizes(16, 9, 3, 1) == range(52, 55)
+    assert reference.param_count(32, 64, 7, bias=False) == 100352
+    assert reference.op_count((32, 19, 19), 64, 7, stride=3) == (2508800, 2507200)
+    assert reference.param_count(512, 128, 1, bias=False) == 65536
 
 
 # -- input sizes -----------------------------------------------------------------------------
 @FEW
 @given(st.integers(1, 20), kernels, strides, paddings, dilations)
 def test_input_sizes_are_exactly_the_sizes_torch_maps_to_the_output(out, k, s, p, d):
-    found = conv.input_sizes(out, k, s, p, d)
+    found = reference.input_sizes(out, k, s, p, d)
     assert isinstance(found, range) and found.step == 1
     weight = torch.zeros(1, 1, k)
     top = (out + 1) * s + d * (k - 1) + 2
@@ -104,7 +105,7 @@ def test_transposed_output_size_matches_conv_transpose2d(n, k, s, p, q, d):
     expected = torch_or_error(lambda: F.conv_transpose2d(x, weight, stride=s, padding=p, output_padding=q, dilation=d).shape[-1])
     if expected == 0:  # conv_transpose2d returns an empty output for k >= 4 but raises for smaller kernels; we always raise
         expected = "error"
-    assert ours_or_error(conv.transposed_output_size, n, k, s, p, q, d) == expected
+    assert ours_or_error(reference.transposed_output_size, n, k, s, p, q, d) == expected
 
 
 def test_transposed_empty_output_is_an_error():
@@ -115,17 +116,17 @@ def test_transposed_empty_output_is_an_error():
             F.conv_transpose2d(x, weight, padding=1) if x.dim() == 4 else F.conv_transpose1d(x, weight, padding=2)
     for k, p in ((4, 2), (2, 1)):
         with pytest.raises(ValueError, match="the output size would be 0"):
-            conv.transposed_output_size(1, k, 1, p)
+            reference.transposed_output_size(1, k, 1, p)
 
 
 @FEW
 @given(sizes, kernels, strides, paddings, dilations)
 def test_transposed_convolution_undoes_the_size_change(n, k, s, p, d):
     """Some output_padding in [0, s) gets each input size back from the convolution's output."""
-    out = ours_or_error(conv.output_size, n, k, s, p, d)
+    out = ours_or_error(reference.output_size, n, k, s, p, d)
     if out == "error":
         return
-    back = {ours_or_error(conv.transposed_output_size, out, k, s, p, q, d) for q in range(max(s, d))}
+    back = {ours_or_error(reference.transposed_output_size, out, k, s, p, q, d) for q in range(max(s, d))}
     assert n in back
 
 
@@ -134,19 +135,19 @@ def test_transposed_convolution_undoes_the_size_change(n, k, s, p, d):
 def test_pool_output_size_matches_max_pool2d(n, k, s, p, d, ceil_mode):
     x = torch.zeros(1, 1, n, n)
     expected = torch_or_error(lambda: F.max_pool2d(x, k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode).shape[-1])
-    assert ours_or_error(conv.pool_output_size, n, k, s, p, d, ceil_mode) == expected
+    assert ours_or_error(reference.pool_output_size, n, k, s, p, d, ceil_mode) == expected
 
 
 @FEW
 @given(sizes, kernels, strides, st.integers(0, 3), st.booleans())
 def test_pool_output_size_matches_avg_pool1d(n, k, s, p, ceil_mode):
     expected = torch_or_error(lambda: F.avg_pool1d(torch.zeros(1, 1, n), k, stride=s, padding=p, ceil_mode=ceil_mode).shape[-1])
-    assert ours_or_error(conv.pool_output_size, n, k, s, p, 1, ceil_mode) == expected
+    assert ours_or_error(reference.pool_output_size, n, k, s, p, 1, ceil_mode) == expected
 
 
 def test_ceil_mode_drops_a_window_that_would_start_in_the_right_padding():
     # 5 cells + 1 padding each side, kernel 2, stride 2: ceil gives 4 windows, the 4th would start at index 6 (padding).
-    assert conv.pool_output_size(5, 2, 2, 1, ceil_mode=True) == 3
+    assert reference.pool_output_size(5, 2, 2, 1, ceil_mode=True) == 3
     assert F.max_pool1d(torch.zeros(1, 1, 5), 2, 2, 1, ceil_mode=True).shape[-1] == 3
 
 
@@ -155,7 +156,7 @@ def test_ceil_mode_drops_a_window_that_would_start_in_the_right_padding():
 @given(sizes, st.integers(0, 3).map(lambda i: 2 * i + 1), dilations)
 def test_half_padding_keeps_the_size_for_odd_kernels(n, k, d):
     p = conv.half_padding(k, d)
-    assert conv.output_size(n, k, 1, p, d) == n
+    assert reference.output_size(n, k, 1, p, d) == n
     assert F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), padding=p, dilation=d).shape[-1] == n
 
 
@@ -165,26 +166,26 @@ def test_full_padding_grows_by_span_minus_one(n, k, d):
     p = conv.full_padding(k, d)
     span = conv.effective_kernel(k, d)
     assert span == k + (k - 1) * (d - 1)
-    assert conv.output_size(n, k, 1, p, d) == n + span - 1
+    assert reference.output_size(n, k, 1, p, d) == n + span - 1
     assert F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), padding=p, dilation=d).shape[-1] == n + span - 1
 
 
 @FEW
 @given(sizes, kernels, strides, paddings, dilations)
 def test_dilated_kernel_sizes_like_its_effective_kernel(n, k, s, p, d):
-    assert ours_or_error(conv.output_size, n, k, s, p, d) == ours_or_error(conv.output_size, n, conv.effective_kernel(k, d), s, p, 1)
+    assert ours_or_error(reference.output_size, n, k, s, p, d) == ours_or_error(reference.output_size, n, conv.effective_kernel(k, d), s, p, 1)
 
 
 # -- which inputs a placement reaches ------------------------------------------------------------
 @FEW
 @given(sizes, kernels, strides, paddings, dilations)
 def test_unreached_inputs_are_those_with_zero_gradient(n, k, s, p, d):
-    if ours_or_error(conv.output_size, n, k, s, p, d) == "error":
+    if ours_or_error(reference.output_size, n, k, s, p, d) == "error":
         return
     x = torch.zeros(1, 1, n, requires_grad=True)
     F.conv1d(x, torch.ones(1, 1, k), stride=s, padding=p, dilation=d).sum().backward()
     assert conv.unreached_inputs(n, k, s, p, d) == tuple(torch.nonzero(x.grad[0, 0] == 0).flatten().tolist())
-    assert list(conv.placements(n, k, s, p, d)) == [i * s for i in range(conv.output_size(n, k, s, p, d))]
+    assert list(reference.placements(n, k, s, p, d)) == [i * s for i in range(reference.output_size(n, k, s, p, d))]
 
 
 # -- counting ------------------------------------------------------------------------------------
@@ -193,20 +194,20 @@ def test_unreached_inputs_are_those_with_zero_gradient(n, k, s, p, d):
 def test_param_count_matches_nn_conv2d(c_per_group, o_per_group, groups, k, bias):
     c, o = c_per_group * groups, o_per_group * groups
     layer = nn.Conv2d(c, o, k, bias=bias, groups=groups)
-    assert conv.param_count(c, o, k, bias=bias, groups=groups) == sum(t.numel() for t in layer.parameters())
+    assert reference.param_count(c, o, k, bias=bias, groups=groups) == sum(t.numel() for t in layer.parameters())
 
 
 @pytest.mark.parametrize("module, kernel", [(nn.Conv1d, (5,)), (nn.Conv2d, 3), (nn.Conv3d, (3, 2, 1))])
 def test_param_count_other_dimensions(module, kernel):
     layer = module(6, 4, kernel, groups=2)
-    assert conv.param_count(6, 4, kernel, groups=2) == sum(t.numel() for t in layer.parameters())
+    assert reference.param_count(6, 4, kernel, groups=2) == sum(t.numel() for t in layer.parameters())
 
 
 @FEW
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(3, 14), kernels, strides, paddings, st.integers(1, 2), st.booleans())
 def test_op_count_is_half_the_flops_torch_counts(c_per_group, o_per_group, groups, n, k, s, p, d, bias):
     c, o = c_per_group * groups, o_per_group * groups
-    counts = ours_or_error(conv.op_count, (c, n, n), o, k, s, p, d, groups, bias)
+    counts = ours_or_error(reference.op_count, (c, n, n), o, k, s, p, d, groups, bias)
     if counts == "error":
         assert torch_or_error(lambda: F.conv2d(torch.zeros(1, c, n, n), torch.zeros(o, c // groups, k, k), stride=s, padding=p, dilation=d, groups=groups)) == "error"
         return
@@ -224,11 +225,11 @@ def test_seed_layer_flops():
     layer = nn.Conv2d(32, 64, 7, stride=3, bias=False)
     with FlopCounterMode(display=False) as counter:
         layer(torch.zeros(1, 32, 19, 19))
-    assert counter.get_total_flops() == 5_017_600 == 2 * conv.op_count((32, 19, 19), 64, 7, 3)[0]
+    assert counter.get_total_flops() == 5_017_600 == 2 * reference.op_count((32, 19, 19), 64, 7, 3)[0]
 
 
 def test_op_count_on_1d_inputs():
-    assert conv.op_count((2, 10), 3, 3) == (3 * 8 * 6, 3 * 8 * 5)
+    assert reference.op_count((2, 10), 3, 3) == (3 * 8 * 6, 3 * 8 * 5)
 
 
 # -- invalid arguments -----------------------------------------------------------------------------
@@ -251,30 +252,30 @@ def test_op_count_on_1d_inputs():
 )
 def test_output_size_rejects_invalid_arguments(args, message):
     with pytest.raises(ValueError, match=message):
-        conv.output_size(*args)
+        reference.output_size(*args)
 
 
 def test_other_functions_reject_invalid_arguments():
     with pytest.raises(ValueError, match="output_size must be positive"):
-        conv.input_sizes(0, 3)
+        reference.input_sizes(0, 3)
     with pytest.raises(ValueError, match="divisible by groups"):
-        conv.param_count(3, 4, 3, groups=2)
+        reference.param_count(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match=r"same length \(size has 1, kernel_size has 2\)"):
-        conv.op_count((3, 10), 4, (3, 3))
+        reference.op_count((3, 10), 4, (3, 3))
     with pytest.raises(ValueError, match="input_shape must be"):
-        conv.op_count(10, 4, 3)
+        reference.op_count(10, 4, 3)
     with pytest.raises(ValueError, match="output_padding \\(2\\) must be smaller than the stride \\(2\\) or the dilation \\(1\\)"):
-        conv.transposed_output_size(4, 3, 2, 0, 2)
+        reference.transposed_output_size(4, 3, 2, 0, 2)
     with pytest.raises(ValueError, match="at most half the kernel size"):
-        conv.pool_output_size(10, 3, 2, 2)
+        reference.pool_output_size(10, 3, 2, 2)
     with pytest.raises(ValueError, match="kernel_size must be positive"):
         conv.effective_kernel(0)
 
 
 def test_input_sizes_can_be_empty():
     # With padding 3 and a 1-wide kernel, even n = 1 gives an output of 7: no input gives 2.
-    assert conv.input_sizes(2, 1, 1, 3) == range(1, 1) and len(conv.input_sizes(2, 1, 1, 3)) == 0
-    assert conv.output_size(1, 1, 1, 3) == 7
+    assert reference.input_sizes(2, 1, 1, 3) == range(1, 1) and len(reference.input_sizes(2, 1, 1, 3)) == 0
+    assert reference.output_size(1, 1, 1, 3) == 7
 
 
 def test_the_module_does_not_import_torch():
@@ -292,7 +293,7 @@ def test_receptive_field_is_the_span_of_the_gradient_of_one_output(layers):
     stack = nn.Sequential(*[nn.Conv1d(1, 1, k, stride=s, dilation=d, bias=False) for k, s, d in layers])
     for layer in stack:
         nn.init.constant_(layer.weight, 1.0)
-    r = conv.receptive_field(layers)
+    r = reference.receptive_field_size(layers)
     x = torch.zeros(1, 1, 2 * r + 2 * math.prod(s for _, s, _ in layers), requires_grad=True)
     out = stack(x)
     out[0, 0, out.shape[-1] // 2].backward()
@@ -301,12 +302,12 @@ def test_receptive_field_is_the_span_of_the_gradient_of_one_output(layers):
 
 
 def test_receptive_field_takes_pairs_and_rejects_nonsense():
-    assert conv.receptive_field([(3, 2), (3, 1)]) == conv.receptive_field([(3, 2, 1), (3, 1, 1)]) == 7
-    assert conv.receptive_field([]) == 1
+    assert reference.receptive_field_size([(3, 2), (3, 1)]) == reference.receptive_field_size([(3, 2, 1), (3, 1, 1)]) == 7
+    assert reference.receptive_field_size([]) == 1
     with pytest.raises(ValueError, match="layer 0 must be"):
-        conv.receptive_field([3])
+        reference.receptive_field_size([3])
     with pytest.raises(ValueError, match="must be positive"):
-        conv.receptive_field([(3, 0)])
+        reference.receptive_field_size([(3, 0)])
 
 
 @FEW
@@ -314,7 +315,7 @@ def test_receptive_field_takes_pairs_and_rejects_nonsense():
 def test_unfold_shape_matches_f_unfold(batch, channels, h, w, k, s, p, d):
     x = torch.zeros(batch, channels, h, w)
     expected = torch_or_error(lambda: tuple(F.unfold(x, k, dilation=d, padding=p, stride=s).shape))
-    assert ours_or_error(conv.unfold_shape, (batch, channels, h, w), k, s, p, d) == expected
+    assert ours_or_error(reference.unfold_shape, (batch, channels, h, w), k, s, p, d) == expected
 
 
 def test_a_convolution_is_a_matrix_product_of_its_weights_with_the_unfolded_input():
@@ -325,8 +326,8 @@ def test_a_convolution_is_a_matrix_product_of_its_weights_with_the_unfolded_inpu
     cols = F.unfold(x, 3, padding=1, stride=2)
     out = (layer.weight.reshape(4, -1) @ cols).reshape(2, 4, 5, 5)
     assert torch.allclose(out, layer(x), atol=1e-5)
-    n, rows, columns = conv.unfold_shape((1, 3, 9, 9), 3, 2, 1)
-    assert conv.op_count((3, 9, 9), 4, 3, 2, 1)[0] == 4 * rows * columns
+    n, rows, columns = reference.unfold_shape((1, 3, 9, 9), 3, 2, 1)
+    assert reference.op_count((3, 9, 9), 4, 3, 2, 1)[0] == 4 * rows * columns
 
 
 @FEW
@@ -336,7 +337,7 @@ def test_leftover_cells_at_the_end_are_covered_by_no_window(n, k, s, p, d):
     span = d * (k - 1) + 1
     if span > n + 2 * p:
         return
-    out = conv.output_size(n, k, s, p, d)
+    out = reference.output_size(n, k, s, p, d)
     padded = torch.zeros(1, 1, n + 2 * p, requires_grad=True)
     F.conv1d(padded, torch.ones(1, 1, k), stride=s, dilation=d).sum().backward()
     covered = torch.nonzero(padded.grad[0, 0]).flatten().tolist()

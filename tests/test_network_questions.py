@@ -83,10 +83,10 @@ def test_each_drawn_variant_is_what_the_real_layers_give(qid):
             for layer in q.decoder:
                 n = torch_transposed(n, *layer)
                 sizes.append(n)
-            assert right == tuple(sizes) == q.expected, q.prompt
+            assert right == tuple(sizes) == q._right_answer(), q.prompt
             assert all(b > a for a, b in itertools.pairwise((q.size, *sizes))), "a decoder layer that does not upsample"
         else:
-            assert right == torch_params(q.in_channels, q.out_channels, q.kernel_size, q.groups, q.bias) == q.expected, q.prompt
+            assert right == torch_params(q.in_channels, q.out_channels, q.kernel_size, q.groups, q.bias) == q._right_answer(), q.prompt
         assert _judged(qid, who, right).status == CORRECT
 
 
@@ -126,9 +126,9 @@ def test_each_grouped_counter_example_is_rebuilt_with_torch(name):
 
 def test_a_right_answers_pytorch_expression_gives_the_value():
     q = network.QUESTIONS[0]
-    feedback = dlweek8.check(TRANSPOSED, q.expected)
+    feedback = dlweek8.check(TRANSPOSED, q._right_answer())
     expression = dict(feedback.example)["PyTorch"]
-    assert eval(expression, {"itertools": itertools, "torch": torch, "nn": nn}) == list(q.expected)  # noqa: S307
+    assert eval(expression, {"itertools": itertools, "torch": torch, "nn": nn}) == list(q._right_answer())  # noqa: S307
     feedback = dlweek8.check(GROUPED, 4736)
     assert eval(dict(feedback.example)["PyTorch"], {"nn": nn}) == 4736  # noqa: S307
 
@@ -177,12 +177,12 @@ def test_each_wrong_transposed_formula_fails_on_every_variant_it_changes_and_is_
         for layer in q.decoder:
             n = WRONG_TRANSPOSED[name](n, *layer)
             wrong.append(n)
-        if tuple(wrong) == q.expected:
+        if tuple(wrong) == q._right_answer():
             continue
         changed += 1
         feedback = _judged(TRANSPOSED, who, tuple(wrong))
         assert feedback.status == INCORRECT and feedback.mistakes == (name,), (q.prompt, wrong, str(feedback))
-        assert not _told(feedback, q.expected), str(feedback)
+        assert not _told(feedback, q._right_answer()), str(feedback)
     assert changed >= len(STUDENTS) // 4
 
 
@@ -192,12 +192,12 @@ def test_each_wrong_grouped_formula_fails_on_every_variant_it_changes_and_is_nam
     for who in STUDENTS:
         q = variants.question_for(GROUPED, who)
         wrong = WRONG_GROUPED[name](q.in_channels, q.out_channels, q.kernel_size, q.groups, q.bias)
-        if wrong == q.expected:
+        if wrong == q._right_answer():
             continue
         changed += 1
         feedback = _judged(GROUPED, who, wrong)
         assert feedback.status == INCORRECT and feedback.mistakes == (name,), (q.prompt, wrong, str(feedback))
-        assert not _told(feedback, q.expected), str(feedback)
+        assert not _told(feedback, q._right_answer()), str(feedback)
     assert changed >= len(STUDENTS) // 4
 
 
@@ -227,9 +227,9 @@ def test_no_variant_is_drawn_whose_answer_a_counter_example_prints():
     """A counter-example's numbers are fixed; a variant whose right value is one of them is not drawn (its
     wrong answers' feedback would print it)."""
     printed = network.GroupedParamsQuestion(GROUPED, 16, 16, 3, 16, bias=False)  # depthwise 3×3 on 16 channels: 144
-    assert printed.expected == 144 and not network.QUESTIONS[1].suits(printed)
+    assert printed._right_answer() == 144 and not network.QUESTIONS[1].suits(printed)
     for qid in (TRANSPOSED, GROUPED):
         for who in STUDENTS:
             q = variants.question_for(qid, who)
             shown = {int(n) for m in q.mistakes.values() for _, text in m.example for n in re.findall(r"\d+", text)}
-            assert not shown & set(q.expected if isinstance(q.expected, tuple) else (q.expected,)), q.prompt
+            assert not shown & set(q._right_answer() if isinstance(q._right_answer(), tuple) else (q._right_answer(),)), q.prompt

@@ -24,6 +24,7 @@ from torch import nn
 
 import dlweek8
 from dlweek8 import conv
+from dlweek8.instructor.references import conv as reference
 from dlweek8.instructor import solutions
 from dlweek8.question import ValueQuestion
 
@@ -109,7 +110,7 @@ def test_the_floor_statements_hold_even_when_the_stride_is_large(s):
                     padded = torch.zeros(1, 1, n + 2 * p, requires_grad=True)
                     F.conv1d(padded, torch.ones(1, 1, k), stride=s, dilation=d).sum().backward()
                     covered = torch.nonzero(padded.grad[0, 0]).flatten().tolist()
-                    starts = list(conv.placements(n, k, s, p, d))
+                    starts = list(reference.placements(n, k, s, p, d))
                     assert max(covered) == last - r  # the last window ends r cells before the end
                     assert starts[-1] + s + span - 1 == last + (s - r)  # the next would end s − r past it
                     if d == 1 and s > span and len(starts) > 1:
@@ -119,7 +120,7 @@ def test_the_floor_statements_hold_even_when_the_stride_is_large(s):
 
 def test_the_d2l_remark_is_right():
     for n, k, total in ((8, 3, 2), (28, 3, 4), (10, 5, 4)):
-        assert n - k + total + 1 == conv.output_size(n, k, 1, total // 2)
+        assert n - k + total + 1 == reference.output_size(n, k, 1, total // 2)
     assert "writes $n - k + p + 1$ with $p$ the **total** number of padding rows" in prose(MARKDOWN)
 
 
@@ -140,7 +141,7 @@ def test_flop_counter_demo(shown):
     n_out, inner = 8 * 8 * 8, 3 * 3 * 3
     assert "$N = 8 \\cdot 8 \\cdot 8 = 512$ output values, $L = 27$" in text and (n_out, inner) == (512, 27)
     assert mults == n_out * inner and flops == 2 * mults
-    m, a = conv.op_count((3, 10, 10), 8, 3)
+    m, a = reference.op_count((3, 10, 10), 8, 3)
     assert flops - (m + a) == n_out  # "2NL, which is N more than our multiplications plus additions"
 
 
@@ -164,7 +165,7 @@ def test_receptive_field_demos(shown):
     two = next(j for j, c in enumerate(CELLS) if c.source.rstrip().endswith("cells_seen([(3, 2, 1), (3, 1, 1)])"))
     one = next(j for j, c in enumerate(CELLS) if c.source == "cells_seen([(3, 1, 2)])")
     cells = shown[two]
-    assert cells == list(range(7)) and conv.receptive_field([(3, 2, 1), (3, 1, 1)]) == 7
+    assert cells == list(range(7)) and reference.receptive_field_size([(3, 2, 1), (3, 1, 1)]) == 7
     assert "Seven consecutive cells" in text and "it adds $2 \\cdot (3 - 1) = 4$ cells to the first layer's 3" in text
     dilated = shown[one]
     assert dilated == [0, 2, 4]
@@ -174,14 +175,14 @@ def test_receptive_field_demos(shown):
 def test_padding_zoo_transposed_and_pooling_demos(shown):
     text = prose(MARKDOWN)
     zoo = next(j for j, c in enumerate(CELLS) if c.source.startswith("k, d, n = 5, 2, 10"))
-    assert shown[zoo] == (9, 10, 10, 18, 18)
+    assert shown[zoo] == (9, 10, 18)
     assert "($k_\\text{eff} = 9$) on 10 cells: half padding keeps 10, full padding gives $10 + 9 - 1 = 18$" in text
     transposed = next(j for j, c in enumerate(CELLS) if "conv_transpose2d" in c.source)
     assert shown[transposed] == [9, 10] and "without and with `output_padding=1`: one apart" in text
     assert "$n_\\text{out} = (n - 1)s" not in text.split("Exercise 12")[0], "the formula comes after Exercise 12 (derive first)"
     pooling = next(j for j, c in enumerate(CELLS) if "max_pool2d" in c.source)
-    assert shown[pooling] == {(0, False): (2, 2), (0, True): (3, 3), (1, False): (3, 3), (1, True): (3, 3)}
-    assert conv.output_size(5 + 2, 2, 2) + 1 == 4  # ceil mode before PyTorch drops the window: ⌈5/2⌉ + 1
+    assert shown[pooling] == {(0, False): 2, (0, True): 3, (1, False): 3, (1, True): 3}
+    assert reference.output_size(5 + 2, 2, 2) + 1 == 4  # ceil mode before PyTorch drops the window: ⌈5/2⌉ + 1
     assert "ceil mode adds the partial window over the last cell (2 → 3)" in text and "ceil would give 4 windows" in text
 
 
@@ -190,7 +191,7 @@ def test_summary_formulas_hold():
         below, total = 1, 1
         for k, s, d in layers:
             total, below = total + d * (k - 1) * below, below * s
-        assert total == conv.receptive_field(layers)
+        assert total == reference.receptive_field_size(layers)
 
 
 # -- the self-test ------------------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def test_the_self_test_asks_new_numbers_across_the_skills(shown):
         same_skill = [q for q in exercises.values() if type(q) is type(box.question)]
         assert all(box.question.prompt != q.prompt for q in same_skill)  # new numbers
         assert box.check().status == "unanswered" and box.check().hints == ()  # hints only after an attempt
-        for widget, value in zip(box.inputs, box.question.solution_fields(), strict=True):
+        for widget, value in zip(box.inputs, solutions.right_fields(box.question), strict=True):
             widget.value = str(value + 1)
         tried = box.check()
         assert not tried.passed and tried.hints

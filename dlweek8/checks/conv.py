@@ -1,16 +1,17 @@
 """Checks for Task 2, convolution arithmetic: output and input sizes, parameters, operations,
 receptive fields, activation memory and the im2col view.
 
-Every expected value comes from :mod:`dlweek8.conv` (proved equal to PyTorch by the
-tests). A class is a kind of question; each question is one instance in ``QUESTIONS``, its id
-and its numbers (``OutputSizeQuestion("conv.size_78x84", (78, 84), 5, stride=3, padding=2)``),
-and ``variant(seed)`` draws another with other numbers. Each kind lists the mistakes it can name
-in ``mistakes`` ({name: :class:`~dlweek8.mistakes.Mistake`}: the message and a counter-example
-with other numbers, in one object); the wrong output sizes every kind can meet are
-``SIZE_MISTAKES``. ``candidates()`` gives the answer each mistake produces with the question's
-numbers; ``judge`` names the first match. A wrong answer's feedback never states this
-question's right value; the right answer's feedback shows the reasoning and the PyTorch
-expression that confirms it.
+Data and thin subclasses of :class:`dlweek8.kinds.NamedMistakesValueQuestion`. Each question is one
+instance in ``QUESTIONS``, its id and its numbers (``OutputSizeQuestion("conv.size_78x84", (78, 84), 5,
+stride=3, padding=2)``); its class says how to read an answer, compute the right one privately from the
+numbers (``_right_answer``: no attribute holds it, and no public function of the package returns it;
+the instructor's reference maths, proved equal to PyTorch, is ``dlweek8.instructor.references.conv``),
+list the answer each mistake gives (``candidates``), confirm a right answer and draw other numbers
+(``draw``). Each kind lists the mistakes it can name in ``mistakes`` ({name: :class:`~dlweek8.mistakes.Mistake`}:
+the message and a counter-example with other numbers, in one object); the wrong output sizes every
+kind can meet are ``SIZE_MISTAKES`` (its ``shared_mistakes``). A wrong answer is told every mistake it
+fits and never this question's right value; the right answer's feedback shows the reasoning and the
+PyTorch expression that confirms it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from fractions import Fraction  # the round-for-floor mistake's counter-example is computed at import
 
-from .. import answer_forms, conv, plain
-from ..mistakes import Mistake, NamesMistakes
-from ..names import rng_from
+from .. import answer_forms, plain
+from ..kinds import NamedMistakesValueQuestion, SharesMistakes
+from ..mistakes import Mistake
 from ..plain import describe
-from ..question import Field, FunctionQuestion, ValueQuestion
+from ..question import Field, FunctionQuestion
 
 FORMULA = "floor((n + 2p − d(k − 1) − 1) / s) + 1"
 
@@ -34,9 +35,23 @@ def _span(k, d):
     return d * (k - 1) + 1
 
 
-def _right(n, k, s, p, d):
-    """The right size, from the reference (which the tests prove equal to PyTorch)."""
-    return conv.output_size(n, k, s, p, d)
+def _right(n, k, s=1, p=0, d=1) -> int:
+    """The right output length of one dimension (PyTorch's); ValueError when the kernel does not fit."""
+    span = _span(k, d)
+    if span > n + 2 * p:
+        raise ValueError(f"the kernel (span {span}) is larger than the padded input ({n} + 2*{p} = {n + 2 * p})")
+    return (n + 2 * p - span) // s + 1
+
+
+def _per_side(*numbers) -> list[tuple]:
+    """(n, k, s, p, d) per dimension, from numbers that are each an int (both dimensions) or a (height, width) pair."""
+    dims = max((len(v) for v in numbers if isinstance(v, tuple)), default=1)
+    return list(zip(*(v if isinstance(v, tuple) else (v,) * dims for v in numbers), strict=True))
+
+
+def _rights(size, kernel_size, stride=1, padding=0, dilation=1) -> tuple[int, ...]:
+    """The right output size of each dimension."""
+    return tuple(_right(*case) for case in _per_side(size, kernel_size, stride, padding, dilation))
 
 
 def _why_floor(n, k, s, p, d):
@@ -100,14 +115,8 @@ class SizeMistake(Mistake):
     why: Callable[[int, int, int, int, int], str]
 
 
-def _same(a, b) -> bool:
-    """Equal as numbers (ints exactly, floats to 1e-9 relative)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return a == b
-    try:
-        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
-    except OverflowError:  # an int too large for a float is not close to any size
-        return False
+#: The one tolerance of the value-question kind (ints exactly, floats to 1e-9 relative), for the module's own tables.
+_same = NamedMistakesValueQuestion.close
 
 
 def _args_text(n, k, s, p, d) -> str:
@@ -229,27 +238,16 @@ def _telling_cases(mistakes) -> list[tuple]:
     return chosen
 
 
-class _NamesSizeMistakes(NamesMistakes):
-    """A kind of conv question: its own ``mistakes``, and the wrong output sizes of ``SIZE_MISTAKES``,
-    whose message starts by saying how this kind's answer used the wrong size (``uses_size``)."""
+class _NamesSizeMistakes(SharesMistakes):
+    """A kind of conv question: its own ``mistakes``, and the wrong output sizes of ``SIZE_MISTAKES``, shared by
+    every kind, whose message starts by saying how this kind's answer used the wrong size (``uses_shared``)."""
 
-    uses_size = "This is what {label} gives."
-
-    def mistake(self, name: str) -> Mistake:
-        if name in self.mistakes:
-            return self.mistakes[name]
-        size = SIZE_MISTAKES[name]
-        return Mistake(f"{self.uses_size.replace('{label}', size.label)} {size.message}", size.example)
-
-    def mistake_label(self, name: str, **numbers) -> str:
-        if name in SIZE_MISTAKES and name not in self.mistakes:
-            return SIZE_MISTAKES[name].label
-        return super().mistake_label(name, **numbers)
+    shared_mistakes = SIZE_MISTAKES
 
     def tell_apart(self, names, **numbers):
         """For wrong output-size formulas: one or two small cases on which they give different sizes, to
         work out with the student's own formula; other mistakes keep their counter-examples."""
-        sizes = [name for name in names if name in SIZE_MISTAKES and name not in self.mistakes]
+        sizes = [name for name in names if self._is_shared(name)]
         cases = _telling_cases([SIZE_MISTAKES[name] for name in sizes]) if len(sizes) > 1 else []
         if not cases:
             return super().tell_apart(names, **numbers)
@@ -284,8 +282,8 @@ class OutputSizeFunction(_NamesSizeMistakes, FunctionQuestion):
     )
 
     #: dlweek8.conv functions that compute (or call what computes) an output size.
-    own_work = ("dlweek8.conv.output_size", "dlweek8.conv.placements", "dlweek8.conv.pool_output_size")
-    uses_size = "Your function matches {label} on every case."
+    own_work = ("dlweek8.checks.conv._right",)
+    uses_shared = "Your function matches {label} on every case."
     mistakes = {
         f"{name}-mishandled": Mistake(f"Your function is right whenever {name[0]} = {default} but not with {name}: compare your code with {FORMULA}.")
         for name, _, default in _PARAMETERS
@@ -350,15 +348,6 @@ def _warning_rows(outcome) -> tuple:
 
 
 # -- value questions -----------------------------------------------------------------------
-def _rng(seed):
-    """A generator fixed by ``seed``: an int as is, anything else (a student id) through SHA-256."""
-    import numpy as np
-
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return np.random.default_rng(abs(int(seed)))
-    return rng_from(seed)
-
-
 def _pair(value) -> str:
     return f"{value[0]}×{value[1]}" if isinstance(value, tuple) else f"{value}×{value}"
 
@@ -513,60 +502,9 @@ RF_MISTAKES = {
 
 
 # -- value questions -----------------------------------------------------------------------
-class _ConvValueQuestion(_NamesSizeMistakes, ValueQuestion):
-    """A value question of notebook 02: named mistakes from ``candidates()``; hints after an attempt."""
-
-    expected = None
-
-    def candidates(self) -> list[tuple[str, object]]:
-        """(mistake, the answer it produces with these numbers), in the order ``judge`` tries them."""
-        return []
-
-    def matching(self, value) -> list[str]:
-        """Every mistake whose answer is ``value`` (and differs from the right one), in candidate order."""
-        found = [name for name, candidate in self.candidates() if candidate is not None and candidate != self.expected and candidate == value]
-        return list(dict.fromkeys(found))
-
-    def mistake_names(self) -> set[str]:
-        """Every mistake this check names for these numbers: each candidate, judged."""
-        return {name for _, value in self.candidates() if value is not None and value != self.expected
-                for name in self.judge(plain.to_plain(value)).mistakes}
-
-    def collisions(self) -> list[list[str]]:
-        """Groups of mistakes that give one and the same wrong answer with these numbers."""
-        groups: dict = {}
-        for name, value in self.candidates():
-            if value is not None and value != self.expected:
-                group = groups.setdefault(("set", tuple(sorted(value))) if isinstance(value, frozenset) else value, [])
-                if name not in group:
-                    group.append(name)
-        return [group for group in groups.values() if len(group) > 1]
-
-    def solution_fields(self) -> list:
-        expected = self.expected
-        return list(expected) if isinstance(expected, tuple) else [expected]
-
-    #: How many random draws ``variant`` tries.
-    draws = 100
-
-    def draw(self, rng) -> "_ConvValueQuestion":
-        """A question of this kind, with this id, on numbers drawn from ``rng`` (ValueError: they do not fit)."""
-        raise NotImplementedError
-
-    def suits(self, other: "_ConvValueQuestion") -> bool:
-        """Whether a drawn question asks what this one teaches (besides asking it with other numbers)."""
-        return True
-
-    def variant(self, seed):
-        rng = _rng(seed)
-        for _ in range(self.draws):
-            try:
-                other = self.draw(rng)
-            except ValueError:
-                continue
-            if other.prompt != self.prompt and self.suits(other):
-                return other
-        return None
+class _ConvValueQuestion(_NamesSizeMistakes, NamedMistakesValueQuestion):
+    """A value question of notebook 02: named mistakes from ``candidates()`` (its own and the wrong output
+    sizes), variants from ``draw``; hints after an attempt."""
 
 
 def _one_integer(answer):
@@ -576,7 +514,7 @@ def _one_integer(answer):
 
 def _wrong_sizes(h, w, k, s, p, count) -> list[tuple[str, object]]:
     """(size mistake, ``count(its (H_out, W_out))``) for each size mistake giving another whole output size here."""
-    right = (conv.output_size(h, k, s, p), conv.output_size(w, k, s, p))
+    right = (_right(h, k, s, p), _right(w, k, s, p))
     found = []
     for name, mistake in SIZE_MISTAKES.items():
         hw = (mistake.formula(h, k, s, p, 1), mistake.formula(w, k, s, p, 1))
@@ -603,27 +541,28 @@ class OutputSizeQuestion(_ConvValueQuestion):
     def __init__(self, question_id, size, kernel_size, stride=1, padding=0, dilation=1):
         self.id = question_id
         self.size, self.kernel_size, self.stride, self.padding, self.dilation = size, kernel_size, stride, padding, dilation
-        self.expected = conv.output_size(size, kernel_size, stride, padding, dilation)
         kernel = _pair(kernel_size)
         dilation_text = f", dilation {dilation}" if dilation != 1 else ""
         padding_text = f"padding {padding} on each side" if padding else "no padding"
+        stride_text = f"stride {stride[0]} down the height and {stride[1]} across the width" if isinstance(stride, tuple) else f"stride {stride}"
         self.prompt = (
-            f"2-D convolution on a {size[0]}×{size[1]} input (height × width), kernel {kernel}, stride {stride}, {padding_text}"
+            f"2-D convolution on a {size[0]}×{size[1]} input (height × width), kernel {kernel}, {stride_text}, {padding_text}"
             f"{dilation_text}: what is the output's spatial size (height, width)?"
         )
 
     def _cases(self):
-        n = len(self.size)
-        per = [v if isinstance(v, tuple) else (v,) * n for v in (self.size, self.kernel_size, self.stride, self.padding, self.dilation)]
-        return list(zip(*per, strict=True))
+        return _per_side(self.size, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def _right_answer(self):
+        return tuple(_right(*case) for case in self._cases())
 
     def candidates(self):
-        found = [("height-width-swapped", self.expected[::-1])]
+        found = [("height-width-swapped", self._right_answer()[::-1])]
         kernel = self.kernel_size
         if isinstance(kernel, tuple) and kernel[0] != kernel[1]:
             for side in kernel:
                 try:
-                    found.append(("one-kernel-size-for-both", conv.output_size(self.size, side, self.stride, self.padding, self.dilation)))
+                    found.append(("one-kernel-size-for-both", _rights(self.size, side, self.stride, self.padding, self.dilation)))
                 except ValueError:
                     pass
         cases = self._cases()
@@ -631,22 +570,21 @@ class OutputSizeQuestion(_ConvValueQuestion):
         found.append(("floor-missing", tuple(float(SIZE_MISTAKES["floor-missing"].formula(*c)) for c in cases)))
         return found
 
-    def judge(self, answer):
-        values, problem = answer_forms.integers(answer, len(self.expected))
-        cases = self._cases()
-        if problem:
-            unrounded = self._unrounded(answer, cases)
-            return unrounded if unrounded is not None else self.invalid(problem)
-        expected = self.expected
-        if values == expected:
-            expression = (
-                f"tuple(F.conv2d(torch.zeros(1, 1, {self.size[0]}, {self.size[1]}), torch.zeros(1, 1, {_pair(self.kernel_size).replace('×', ', ')})"
-                f"{_torch_args(self.stride, self.padding, self.dilation)}).shape[-2:])"
-            )
-            return self.correct(f"{values}: {FORMULA} for the height and for the width.", example=_confirm(expression, values))
-        names = self.matching(values)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return answer_forms.integers(answer, len(self._cases()))
+
+    def unreadable(self, answer, problem):
+        unrounded = self._unrounded(answer, self._cases())
+        return unrounded if unrounded is not None else self.invalid(problem)
+
+    def confirm(self, values):
+        expression = (
+            f"tuple(F.conv2d(torch.zeros(1, 1, {self.size[0]}, {self.size[1]}), torch.zeros(1, 1, {_pair(self.kernel_size).replace('×', ', ')})"
+            f"{_torch_args(self.stride, self.padding, self.dilation)}).shape[-2:])"
+        )
+        return self.correct(f"{values}: {FORMULA} for the height and for the width.", example=_confirm(expression, values))
+
+    def unnamed(self, values, expected):
         right = [v == e for v, e in zip(values, expected, strict=True)]
         detail = ""
         if any(right):
@@ -672,7 +610,8 @@ class OutputSizeQuestion(_ConvValueQuestion):
         return OutputSizeQuestion(self.id, size, kernel, stride, padding, dilation)
 
     def suits(self, other):
-        if other.expected[0] == other.expected[1]:
+        height, width = other._right_answer()
+        if height == width:
             return False
         if self.padding:  # then it can tell padding counted once
             return "padding-once" in other.mistake_names()
@@ -688,12 +627,11 @@ class InputSizesQuestion(_ConvValueQuestion):
     )
     fields = (Field("smallest input size"), Field("largest input size"))
     mistakes = RUN_MISTAKES
-    uses_size = "These are the sizes that {label} maps to {output}."
+    uses_shared = "These are the sizes that {label} maps to {output}."
 
     def __init__(self, question_id, output, kernel_size, stride=1, padding=0, dilation=1):
         self.id = question_id
         self.output, self.kernel_size, self.stride, self.padding, self.dilation = output, kernel_size, stride, padding, dilation
-        self.expected = frozenset(conv.input_sizes(output, kernel_size, stride, padding, dilation))
         dilation_text = f", dilation {dilation}" if dilation != 1 else ""
         self.prompt = (
             f"1-D convolution with kernel {kernel_size}, stride {stride}, padding {padding}{dilation_text}: "
@@ -704,28 +642,31 @@ class InputSizesQuestion(_ConvValueQuestion):
         low, high = values
         return range(low, high + 1)
 
-    def solution_fields(self) -> list:
-        return self.fields_for(self.expected)
-
     def fields_for(self, answer) -> list:
         return [min(answer), max(answer)]
 
     def _params(self):
         return self.kernel_size, self.stride, self.padding, self.dilation
 
+    def _right_answer(self) -> frozenset:
+        k, s, p, d = self._params()
+        low = (self.output - 1) * s + _span(k, d) - 2 * p  # floor((n + 2p − span) / s) = output − 1
+        return frozenset(range(max(low, 1), low + s))
+
     def _gives(self, n) -> str:
         try:
-            return f"n = {n} gives {conv.output_size(n, *self._params())}"
+            return f"n = {n} gives {_right(n, *self._params())}"
         except ValueError:
             return f"n = {n} is too small for the kernel"
 
     def _mapped_by(self, mistake: SizeMistake) -> frozenset:
         k, s, p, d = self._params()
-        search = range(1, max(self.expected) + 4 * s + 2 * _span(k, d) + 2)
+        search = range(1, max(self._right_answer()) + 4 * s + 2 * _span(k, d) + 2)
         return frozenset(n for n in search if _same(mistake.formula(n, k, s, p, d), self.output))
 
     def candidates(self):
-        expected, top = self.expected, max(self.expected)
+        expected = self._right_answer()
+        top = max(expected)
         found = [(name, self._mapped_by(m)) for name, m in SIZE_MISTAKES.items()]
         found += [
             ("upper-bound-included", expected | {top + 1}),
@@ -743,7 +684,7 @@ class InputSizesQuestion(_ConvValueQuestion):
             return self.named("empty")
         if min(values) < 1:
             return self.invalid(f"Input sizes are positive, got {min(values)}.")
-        expected = self.expected
+        expected = self._right_answer()
         if values == expected:
             low, high = min(expected), max(expected)
             shown = range(max(low - 2, 1), high + 3)
@@ -752,7 +693,7 @@ class InputSizesQuestion(_ConvValueQuestion):
                 f"{{n: F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, {k}){_torch_args(s, p, d)}).shape[-1] "
                 f"for n in range({shown.start}, {shown.stop})}}"
             )
-            table = {n: conv.output_size(n, *self._params()) for n in shown}
+            table = {n: _right(n, *self._params()) for n in shown}
             return self.correct(f"All of {_listing(values)}: the floor maps {len(values)} neighbouring sizes to {self.output}.", example=_confirm(expression, table))
         names = [name for name, m in SIZE_MISTAKES.items() if values == self._mapped_by(m)]
         missing, extra = expected - values, values - expected
@@ -772,7 +713,7 @@ class InputSizesQuestion(_ConvValueQuestion):
         return InputSizesQuestion(self.id, output, kernel, stride, padding)
 
     def suits(self, other):
-        return len(other.expected) > 1
+        return len(other._right_answer()) > 1
 
 
 @dataclass(frozen=True)
@@ -788,7 +729,7 @@ class Layer:
 
     @property
     def output_hw(self) -> tuple[int, int]:
-        return conv.output_size(self.input_shape[1:], self.kernel_size, self.stride, self.padding)
+        return _rights(self.input_shape[1:], self.kernel_size, self.stride, self.padding)
 
     def describe(self) -> str:
         c, h, w = self.input_shape
@@ -835,8 +776,11 @@ class ParamCountQuestion(_LayerQuestion):
 
     def __init__(self, question_id, layer: Layer):
         super().__init__(question_id, layer)
-        self.expected = conv.param_count(layer.input_shape[0], layer.out_channels, layer.kernel_size, bias=layer.bias)
         self.prompt = f"2-D convolution, {layer.describe()}: how many trainable parameters?"
+
+    def _right_answer(self) -> int:
+        layer = self.layer
+        return layer.out_channels * layer.input_shape[0] * layer.kernel_size**2 + (layer.out_channels if layer.bias else 0)
 
     def candidates(self):
         layer = self.layer
@@ -857,17 +801,15 @@ class ParamCountQuestion(_LayerQuestion):
             ("padding-in-kernel", o * c * (k + 2 * layer.padding) ** 2 + extra if layer.padding else None),
         ]
 
-    def judge(self, answer):
-        value, problem = _one_integer(answer)
-        if problem:
-            return self.invalid(problem)
-        if value == self.expected:
-            formula = "out_channels · in_channels · kh · kw" + (" + out_channels" if self.layer.bias else "")
-            expression = f"sum(p.numel() for p in {self.layer.torch_code()}.parameters())"
-            return self.correct(f"{value:,} = {formula}.", example=_confirm(expression, value))
-        names = self.matching(value)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return _one_integer(answer)
+
+    def confirm(self, value):
+        formula = "out_channels · in_channels · kh · kw" + (" + out_channels" if self.layer.bias else "")
+        expression = f"sum(p.numel() for p in {self.layer.torch_code()}.parameters())"
+        return self.correct(f"{value:,} = {formula}.", example=_confirm(expression, value))
+
+    def unnamed(self, value, right):
         return self.wrong("Not the parameter count: count one weight per (kernel, input channel, kernel cell), plus one bias per kernel if there is a bias.")
 
 
@@ -875,7 +817,7 @@ class OpCountQuestion(_LayerQuestion):
     """Multiplications and additions of a 2-D convolution layer (seed convention)."""
 
     mistakes = OP_MISTAKES
-    uses_size = "Your counts use the output size that {label} gives."
+    uses_shared = "Your counts use the output size that {label} gives."
     hints = (
         "What is one output value (one output channel, one position) made of? How many such values are there?",
         "An inner product of L terms takes L multiplications and L − 1 additions; a bias adds one addition per output value.",
@@ -884,8 +826,10 @@ class OpCountQuestion(_LayerQuestion):
 
     def __init__(self, question_id, layer: Layer):
         super().__init__(question_id, layer)
-        self.expected = conv.op_count(layer.input_shape, layer.out_channels, layer.kernel_size, layer.stride, layer.padding, bias=layer.bias)
         self.prompt = f"2-D convolution, {layer.describe()}: how many multiplications and how many additions does it perform?"
+
+    def _right_answer(self) -> tuple[int, int]:
+        return self._counts(self.layer.output_hw)
 
     def _counts(self, hw, inner=None, positions=None):
         """(multiplications, additions) with ``hw`` output positions and inner products of length ``inner``."""
@@ -896,7 +840,7 @@ class OpCountQuestion(_LayerQuestion):
 
     def candidates(self):
         layer = self.layer
-        mults, adds = self.expected
+        mults, adds = self._right_answer()
         c, h, w = layer.input_shape
         o, k = layer.out_channels, layer.kernel_size
         ho, wo = layer.output_hw
@@ -918,20 +862,19 @@ class OpCountQuestion(_LayerQuestion):
         found += _wrong_sizes(h, w, k, layer.stride, layer.padding, self._counts)
         return found
 
-    def judge(self, answer):
-        values, problem = answer_forms.integers(answer, 2)
-        if problem:
-            return self.invalid(problem)
-        mults, adds = self.expected
-        if values == self.expected:
-            expression = f"FlopCounterMode: {self.layer.torch_code()} on torch.zeros(1, {', '.join(map(str, self.layer.input_shape))})"
-            return self.correct(
-                f"{mults:,} multiplications and {adds:,} additions: one inner product per output value.",
-                example=(("PyTorch", expression), ("gives", f"{2 * mults} FLOPs = 2 per multiplication")),
-            )
-        names = self.matching(values)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return answer_forms.integers(answer, 2)
+
+    def confirm(self, values):
+        mults, adds = values
+        expression = f"FlopCounterMode: {self.layer.torch_code()} on torch.zeros(1, {', '.join(map(str, self.layer.input_shape))})"
+        return self.correct(
+            f"{mults:,} multiplications and {adds:,} additions: one inner product per output value.",
+            example=(("PyTorch", expression), ("gives", f"{2 * mults} FLOPs = 2 per multiplication")),
+        )
+
+    def unnamed(self, values, right):
+        mults, adds = right
         if values[0] == mults:
             return self.wrong("The multiplications are right, the additions are not: an inner product of L terms takes L − 1 additions.")
         if values[1] == adds:
@@ -948,12 +891,11 @@ class Im2colQuestion(_ConvValueQuestion):
     )
     fields = (Field("N"), Field("rows"), Field("columns"))
     mistakes = UNFOLD_MISTAKES
-    uses_size = "Your number of columns uses the output size that {label} gives."
+    uses_shared = "Your number of columns uses the output size that {label} gives."
 
     def __init__(self, question_id, input_shape, kernel_size, stride=1, padding=0):
         self.id = question_id
         self.input_shape, self.kernel_size, self.stride, self.padding = tuple(input_shape), kernel_size, stride, padding
-        self.expected = conv.unfold_shape(self.input_shape, kernel_size, stride, padding)
         padding_text = f", padding={padding}" if padding else ""
         stride_text = f", stride={stride}" if stride != 1 else ""
         self.prompt = (
@@ -967,12 +909,16 @@ class Im2colQuestion(_ConvValueQuestion):
         return f"tuple(F.unfold(torch.zeros{self.input_shape}, kernel_size={self.kernel_size}{stride_text}{padding_text}).shape)"
 
     def _out_hw(self):
-        return conv.output_size(self.input_shape[2:], self.kernel_size, self.stride, self.padding)
+        return _rights(self.input_shape[2:], self.kernel_size, self.stride, self.padding)
+
+    def _right_answer(self) -> tuple[int, int, int]:
+        ho, wo = self._out_hw()
+        return self.input_shape[0], self.input_shape[1] * self.kernel_size**2, ho * wo
 
     def candidates(self):
         n, c, h, w = self.input_shape
         k = self.kernel_size
-        rows, columns = self.expected[1:]
+        rows, columns = self._right_answer()[1:]
         ho, wo = self._out_hw()
         found = [
             ("transposed", (n, columns, rows)),
@@ -985,23 +931,24 @@ class Im2colQuestion(_ConvValueQuestion):
         found.append(("not-flattened", (n, rows, ho, wo)))
         return found
 
-    def judge(self, answer):
+    def read(self, answer):
+        return answer_forms.integers(answer, 3)
+
+    def unreadable(self, answer, problem):
         four, _ = answer_forms.integers(answer, 4)
-        if four is not None and four == self.expected[:2] + self._out_hw():
+        if four is not None and four == self._right_answer()[:2] + self._out_hw():
             return self.named("not-flattened")
-        values, problem = answer_forms.integers(answer, 3)
-        if problem:
-            return self.invalid(problem)
-        if values == self.expected:
-            return self.correct(
-                f"{values}: one column of C · kh · kw numbers per output position. A layer with C_out kernels multiplies its "
-                "(C_out, C · kh · kw) weight matrix by these columns: C_out · (C · kh · kw) · (H_out · W_out) multiplications per sample.",
-                example=_confirm(self._expression(), values),
-            )
-        names = self.matching(values)
-        if names:
-            return self.named_all(names)
-        if values[0] != self.expected[0]:
+        return self.invalid(problem)
+
+    def confirm(self, values):
+        return self.correct(
+            f"{values}: one column of C · kh · kw numbers per output position. A layer with C_out kernels multiplies its "
+            "(C_out, C · kh · kw) weight matrix by these columns: C_out · (C · kh · kw) · (H_out · W_out) multiplications per sample.",
+            example=_confirm(self._expression(), values),
+        )
+
+    def unnamed(self, values, expected):
+        if values[0] != expected[0]:
             return self.wrong("The first dimension is the batch: F.unfold keeps N.")
         return self.wrong("Not the shape: one row per number under the kernel (all channels), one column per output position.")
 
@@ -1015,7 +962,7 @@ class ActivationMemoryQuestion(_LayerQuestion):
     """Bytes of a layer's float32 output for a batch."""
 
     mistakes = MEMORY_MISTAKES
-    uses_size = "Your count uses the output size that {label} gives."
+    uses_shared = "Your count uses the output size that {label} gives."
     hints = (
         "The output is a tensor of shape (batch, out_channels, H_out, W_out): how many numbers, and how many bytes per float32?",
         "H_out and W_out come from the output-size formula; a float32 takes 4 bytes.",
@@ -1025,9 +972,11 @@ class ActivationMemoryQuestion(_LayerQuestion):
     def __init__(self, question_id, layer: Layer, batch: int):
         super().__init__(question_id, layer)
         self.batch = batch
-        ho, wo = layer.output_hw
-        self.expected = batch * layer.out_channels * ho * wo * 4
         self.prompt = f"A batch of {batch} inputs, float32, through a 2-D convolution, {layer.describe()}: how many bytes does its output take?"
+
+    def _right_answer(self) -> int:
+        ho, wo = self.layer.output_hw
+        return self.batch * self.layer.out_channels * ho * wo * 4
 
     def candidates(self):
         layer, batch = self.layer, self.batch
@@ -1043,27 +992,25 @@ class ActivationMemoryQuestion(_LayerQuestion):
             ("input-size-used", batch * o * h * w * 4),
             ("in-channels-used", batch * c * ho * wo * 4),
             ("input-counted", batch * c * h * w * 4),
-            ("weights-counted", conv.param_count(c, o, layer.kernel_size, bias=layer.bias) * 4),
+            ("weights-counted", (o * c * layer.kernel_size**2 + (o if layer.bias else 0)) * 4),
         ]
         k, s, p = layer.kernel_size, layer.stride, layer.padding
         found += _wrong_sizes(h, w, k, s, p, lambda hw: batch * o * hw[0] * hw[1] * 4)
         return found
 
-    def judge(self, answer):
-        value, problem = _one_integer(answer)
-        if problem:
-            return self.invalid(problem)
-        if value == self.expected:
-            ho, wo = self.layer.output_hw
-            expression = f"{self.layer.torch_code(device='meta')}(torch.zeros({self.batch}, {', '.join(map(str, self.layer.input_shape))}, device='meta')).nbytes"
-            return self.correct(
-                f"{value:,} bytes = {self.batch} · {self.layer.out_channels} · {ho} · {wo} values of 4 bytes ({value / 2**20:.1f} MiB); "
-                "training keeps it for the backward pass.",
-                example=_confirm(expression, value),
-            )
-        names = self.matching(value)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return _one_integer(answer)
+
+    def confirm(self, value):
+        ho, wo = self.layer.output_hw
+        expression = f"{self.layer.torch_code(device='meta')}(torch.zeros({self.batch}, {', '.join(map(str, self.layer.input_shape))}, device='meta')).nbytes"
+        return self.correct(
+            f"{value:,} bytes = {self.batch} · {self.layer.out_channels} · {ho} · {wo} values of 4 bytes ({value / 2**20:.1f} MiB); "
+            "training keeps it for the backward pass.",
+            example=_confirm(expression, value),
+        )
+
+    def unnamed(self, value, right):
         return self.wrong("Not the output's size in bytes: count batch · out_channels · H_out · W_out values, 4 bytes each.")
 
     def draw(self, rng):
@@ -1083,12 +1030,14 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
     def __init__(self, question_id, layers):
         self.id = question_id
         self.layers = tuple(tuple(layer) for layer in layers)
-        self.expected = conv.receptive_field(self.layers)
         stack = ", ".join(f"(k={k}, s={s}" + (f", d={d})" if d != 1 else ")") for k, s, d in self.layers)
         self.prompt = (
             f"A stack of 1-D convolutions, input side first: {stack}. One output of the last layer depends on how many "
             "consecutive input cells (its receptive field)?"
         )
+
+    def _right_answer(self) -> int:
+        return 1 + sum(d * (k - 1) * math.prod(s for _, s, _ in self.layers[:i]) for i, (k, _, d) in enumerate(self.layers))
 
     def candidates(self):
         layers = self.layers
@@ -1102,20 +1051,18 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
             ("last-layer-only", d * (k - 1) + 1),
         ]
 
-    def judge(self, answer):
-        value, problem = _one_integer(answer)
-        if problem:
-            return self.invalid(problem)
-        if value == self.expected:
-            terms = " + ".join(f"{d}·{k - 1}·{math.prod(s for _, s, _ in self.layers[:i])}" for i, (k, s, d) in enumerate(self.layers))
-            return self.correct(
-                f"1 + {terms} = {value}: each layer adds d(k − 1) of its input cells, each worth the product of the strides below it.",
-                example=(("PyTorch", "the gradient of one output of the stack (nn.Conv1d layers) with respect to the input"),
-                         ("gives", f"non-zero on {value} consecutive input cells")),
-            )
-        names = self.matching(value)
-        if names:
-            return self.named_all(names)
+    def read(self, answer):
+        return _one_integer(answer)
+
+    def confirm(self, value):
+        terms = " + ".join(f"{d}·{k - 1}·{math.prod(s for _, s, _ in self.layers[:i])}" for i, (k, s, d) in enumerate(self.layers))
+        return self.correct(
+            f"1 + {terms} = {value}: each layer adds d(k − 1) of its input cells, each worth the product of the strides below it.",
+            example=(("PyTorch", "the gradient of one output of the stack (nn.Conv1d layers) with respect to the input"),
+                     ("gives", f"non-zero on {value} consecutive input cells")),
+        )
+
+    def unnamed(self, value, right):
         return self.wrong("Not the receptive field: add each layer's d(k − 1), scaled by the strides of the layers below it, to 1.")
 
     def draw(self, rng):
@@ -1123,7 +1070,7 @@ class ReceptiveFieldQuestion(_ConvValueQuestion):
         return ReceptiveFieldQuestion(self.id, tuple((int(rng.choice([1, 3, 5, 7])), int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))) for _ in range(depth)))
 
     def suits(self, other):
-        return len({v for _, v in other.candidates()} | {other.expected}) >= 4
+        return len({v for _, v in other.candidates()} | {other._right_answer()}) >= 4
 
 
 LAYER_7x7 = Layer((32, 19, 19), 64, 7, stride=3, padding=0, bias=False)
@@ -1140,14 +1087,17 @@ QUESTIONS = [
     ParamCountQuestion("conv.params_7x7", LAYER_7x7),
     ParamCountQuestion("conv.params_1x1", LAYER_1x1),
     OpCountQuestion("conv.ops_7x7", LAYER_7x7),
-    Im2colQuestion("conv.im2col_shape", (8, 3, 32, 32), 5, stride=2, padding=1),
+    # Numbers of our own (not the notes'): no two catalogued mistakes give one value, and padding counted
+    # once is wrong (issue 23 item 3); with a stride above 1 a square layer always has two that agree.
+    Im2colQuestion("conv.im2col_shape", (8, 3, 32, 32), 7, stride=1, padding=2),
     ActivationMemoryQuestion("conv.activation_memory", LAYER_STEM, batch=32),
     ReceptiveFieldQuestion("conv.receptive_field", ((5, 2, 1), (3, 2, 1), (3, 1, 2))),
-    # The self-test at the end of the notebook: the same skills with new numbers (answer boxes only).
-    OutputSizeQuestion("conv.quiz_size", (40, 30), (5, 3), stride=2, padding=1),
-    InputSizesQuestion("conv.quiz_input_sizes", 10, 5, stride=2, padding=2),
-    OpCountQuestion("conv.quiz_ops", Layer((16, 12, 12), 32, 3, stride=1, padding=1, bias=True)),
-    ActivationMemoryQuestion("conv.quiz_memory", Layer((64, 56, 56), 128, 3, stride=2, padding=1), batch=16),
+    # The self-test at the end of the notebook: the same skills with new numbers (answer boxes only), each
+    # telling every catalogued mistake from every other (the size's two strides let ceil and the missing − 1 differ).
+    OutputSizeQuestion("conv.quiz_size", (37, 30), (5, 3), stride=(1, 2), padding=1),
+    InputSizesQuestion("conv.quiz_input_sizes", 10, 5, stride=4, padding=1),
+    OpCountQuestion("conv.quiz_ops", Layer((16, 12, 12), 32, 5, stride=1, padding=2, bias=True)),
+    ActivationMemoryQuestion("conv.quiz_memory", Layer((64, 56, 56), 128, 7, stride=1, padding=2), batch=16),
     ReceptiveFieldQuestion("conv.quiz_receptive_field", ((3, 1, 1), (3, 2, 1), (3, 2, 1), (3, 1, 1))),
 ]
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import itertools
 import re
 
-from .. import answer_forms, conv
+from .. import answer_forms
 from ..mistakes import Mistake
-from .conv import _ConvValueQuestion  # the value-question base: named mistakes from candidates(), variants from draw()
+from ..kinds import NamedMistakesValueQuestion
 from ..question import Field
 
 TRANSPOSED_FORMULA = "(n − 1)s − 2p + d(k − 1) + output_padding + 1"
@@ -41,8 +41,14 @@ def _confirm(expression: str, value) -> tuple:
 
 # -- transposed convolutions ---------------------------------------------------------------
 def _transposed(n, k, s, p, q, d):
-    """The right size (PyTorch's), from the reference maths."""
-    return conv.transposed_output_size(n, k, s, p, q, d)
+    """The right size (PyTorch's), computed here and nowhere else in the student package (a public function
+    giving it would answer the question); ValueError where PyTorch refuses the layer."""
+    if q >= max(s, d):
+        raise ValueError(f"output_padding ({q}) must be smaller than the stride ({s}) or the dilation ({d})")
+    size = (n - 1) * s - 2 * p + d * (k - 1) + q + 1
+    if size < 1:
+        raise ValueError(f"the output size would be {size}: the padding ({p}) is too large for this input")
+    return size
 
 
 #: Each wrong formula for one layer's output size, f(n, k, s, p, q, d).
@@ -107,7 +113,7 @@ TRANSPOSED_MISTAKES = {
 }
 
 
-class TransposedSizesQuestion(_ConvValueQuestion):
+class TransposedSizesQuestion(NamedMistakesValueQuestion):
     """The spatial sizes a stack of ``nn.ConvTranspose2d`` layers gives, layer after layer (square inputs)."""
 
     mistakes = TRANSPOSED_MISTAKES
@@ -122,7 +128,7 @@ class TransposedSizesQuestion(_ConvValueQuestion):
         self.id, self.size = question_id, size
         self.decoder = tuple(tuple(layer) for layer in decoder)  # (k, s, p, output_padding, d) per layer
         self.channels = tuple(channels) if channels else (1,) * (len(self.decoder) + 1)
-        self.expected = self._chain(_transposed)
+        self._right_answer()  # numbers PyTorch refuses raise here
         layers = ", then ".join(_transposed_code(k, s, p, q, d, self.channels[i:i + 2]) for i, (k, s, p, q, d) in enumerate(self.decoder))
         self.prompt = (
             f"A decoder upsamples a {size}×{size} feature map with {len(self.decoder)} transposed convolutions, one after the other: "
@@ -136,6 +142,9 @@ class TransposedSizesQuestion(_ConvValueQuestion):
             sizes.append(n)
         return tuple(sizes)
 
+    def _right_answer(self) -> tuple[int, ...]:
+        return self._chain(_transposed)
+
     def candidates(self):
         return [(name, self._chain(formula)) for name, formula in TRANSPOSED_FORMULAS.items()]
 
@@ -147,7 +156,8 @@ class TransposedSizesQuestion(_ConvValueQuestion):
         values, problem = answer_forms.integers(answer, len(self.decoder))
         if problem:
             return self.invalid(problem)
-        if values == self.expected:
+        expected = self._right_answer()
+        if values == expected:
             return self.correct(
                 f"{values}: {TRANSPOSED_FORMULA} for each layer, on the size the layer before it gives.",
                 example=_confirm(self._expression(), list(values)),
@@ -155,7 +165,7 @@ class TransposedSizesQuestion(_ConvValueQuestion):
         names = self.matching(values)
         if names:
             return self.named_all(names)
-        if values[0] == self.expected[0]:
+        if values[0] == expected[0]:
             return self.wrong(f"The first size is right, a later one is not: apply {TRANSPOSED_FORMULA} to each layer, with that layer's numbers, "
                               "on the previous layer's output.")
         if any(v < 1 for v in values):
@@ -171,13 +181,13 @@ class TransposedSizesQuestion(_ConvValueQuestion):
             p, q = int(rng.integers(0, (d * (k - 1) + 1) // 2 + 1)), int(rng.integers(0, max(s, d)))
             layers.append((k, s, p, q, d))
         question = TransposedSizesQuestion(self.id, int(rng.integers(3, 25)), layers, self.channels)
-        sizes = (question.size, *question.expected)
+        sizes = (question.size, *question._right_answer())
         if any(b <= a for a, b in itertools.pairwise(sizes)) or not any(q for _, _, _, q, _ in layers):
             raise ValueError("a layer that does not upsample, or no output_padding to ask about")
         return question
 
     def suits(self, other):
-        return not _shown_in_examples(other, other.expected)
+        return not _shown_in_examples(other, other._right_answer())
 
 
 # -- grouped convolutions ------------------------------------------------------------------
@@ -210,7 +220,7 @@ GROUPED_MISTAKES = {
 }
 
 
-class GroupedParamsQuestion(_ConvValueQuestion):
+class GroupedParamsQuestion(NamedMistakesValueQuestion):
     """Trainable parameters of an ``nn.Conv2d`` with ``groups`` (depthwise when groups = in_channels)."""
 
     mistakes = GROUPED_MISTAKES
@@ -223,12 +233,16 @@ class GroupedParamsQuestion(_ConvValueQuestion):
     def __init__(self, question_id, in_channels: int, out_channels: int, kernel_size: int, groups: int, bias: bool = True):
         self.id = question_id
         self.in_channels, self.out_channels, self.kernel_size, self.groups, self.bias = in_channels, out_channels, kernel_size, groups, bias
-        self.expected = conv.param_count(in_channels, out_channels, kernel_size, bias=bias, groups=groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must both be divisible by groups ({groups})")
         self.prompt = f"How many trainable parameters has {self._code()}?"
 
     def _code(self) -> str:
         bias = "" if self.bias else ", bias=False"
         return f"nn.Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, groups={self.groups}{bias})"
+
+    def _right_answer(self) -> int:
+        return self.out_channels * (self.in_channels // self.groups) * self.kernel_size**2 + (self.out_channels if self.bias else 0)
 
     def candidates(self):
         c, o, k, g, bias = self.in_channels, self.out_channels, self.kernel_size, self.groups, self.bias
@@ -247,7 +261,7 @@ class GroupedParamsQuestion(_ConvValueQuestion):
         value, problem = _one_integer(answer)
         if problem:
             return self.invalid(problem)
-        if value == self.expected:
+        if value == self._right_answer():
             c, o, k, g = self.in_channels, self.out_channels, self.kernel_size, self.groups
             bias = f" + {o}" if self.bias else ""
             return self.correct(
@@ -272,7 +286,7 @@ class GroupedParamsQuestion(_ConvValueQuestion):
         return GroupedParamsQuestion(self.id, c, o, int(rng.choice([3, 5, 7])), g, bool(rng.random() < 0.5))
 
     def suits(self, other):
-        return not _shown_in_examples(other, other.expected)
+        return not _shown_in_examples(other, other._right_answer())
 
 
 #: The decoder of the notes: 7 × 7 up to 28 × 28, the first layer with output_padding.

@@ -50,7 +50,9 @@ def right_fields(question: Question) -> list:
     topic = importlib.import_module(f"{__package__}.references.{question.id.partition('.')[0]}")
     if hasattr(topic, "variant_answer"):
         return question.fields_for(topic.variant_answer(question))
-    return question.solution_fields()  # a conv variant: its check computes the value from its numbers
+    from . import variant_answers
+
+    return question.fields_for(variant_answers.value_answer(question))  # a conv variant: from its numbers
 
 
 def _output(function, args: tuple):
