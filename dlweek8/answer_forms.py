@@ -6,6 +6,7 @@ The problem is a one-line sentence for the student, e.g. "Expected 2 integers, g
 from __future__ import annotations
 
 import math
+import re
 
 from .plain import Unsupported, describe, is_array
 
@@ -18,12 +19,25 @@ def _flat(answer):
     return [answer]
 
 
+#: A number written with comma groups ("2,944", "100,352"): a thousands separator or a decimal comma.
+_COMMA_GROUPS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
+
+
+def _got(value) -> str:
+    """How an answer that is not a number is described; a comma-grouped number says why it is not read."""
+    if isinstance(value, str) and _COMMA_GROUPS.fullmatch(value.strip()):
+        plain = value.strip().replace(",", "")
+        readings = f"{plain} for thousands or {value.strip().replace(',', '.')} for a decimal" if value.count(",") == 1 else plain
+        return f"{value!r}: a comma may separate thousands or be a decimal comma, so it is not read either way; write {readings}"
+    return describe(value)
+
+
 def integer(value):
     """An int from an int, a bool-free integral float or a size-1 array."""
     if is_array(value) and value.size == 1:
         value = value.reshape(-1)[0].item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None, f"Expected an integer, got {describe(value)}."
+        return None, f"Expected an integer, got {_got(value)}."
     if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
         return None, f"Expected an integer, got {value!r}."
     return int(value), None
@@ -58,7 +72,7 @@ def number(answer):
     if isinstance(answer, list) and len(answer) == 1:
         answer = answer[0]
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return None, f"Expected a number, got {describe(answer)}."
+        return None, f"Expected a number, got {_got(answer)}."
     if not math.isfinite(answer):
         return None, f"Expected a finite number, got {answer!r}."
     return float(answer), None

@@ -17,9 +17,19 @@ def fill(box: AnswerBox, values) -> None:
         widget.value = str(value) if isinstance(widget, w.Text) else value
 
 
-@pytest.mark.parametrize("text, value", [("", ...), ("  ", ...), ("26", 26), ("100,352", 100352), ("2.94", 2.94), ("abc", "abc")])
+@pytest.mark.parametrize("text, value", [("", ...), ("  ", ...), ("26", 26), ("100_352", 100352), ("2.94", 2.94), ("abc", "abc"),
+                                         ("2,944", "2,944"), ("100,352", "100,352")])
 def test_parse_number(text, value):
     assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text, readings", [("2,944", ("2944", "2.944")), ("100,352", ("100352", "100.352")),
+                                            ("1,234,567", ("1234567",))])
+def test_a_comma_grouped_number_is_not_read_as_thousands_and_the_check_says_why(text, readings):
+    """Issue 23: "2,944" was read as 2944 (it may be 2.944 written with a decimal comma)."""
+    for qid in ("conv.activation_memory", "conv.params_7x7"):
+        feedback = dlweek8.check(qid, parse_number(text))
+        assert feedback.status == "invalid" and all(r in feedback.message for r in readings), feedback.message
 
 
 def test_there_are_widget_questions_in_both_topics():

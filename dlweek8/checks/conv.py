@@ -80,7 +80,7 @@ def _why_plus_one(n, k, s, p, d):
 
 
 def _why_padding(n, k, s, p, d):
-    return f"padding={p} adds {p} cells on each side: the padded input has {n} + 2·{p} = {n + 2 * p} cells"
+    return f"padding={p} adds {p} cell{'' if p == 1 else 's'} on each side: the padded input has {n} + 2·{p} = {n + 2 * p} cells"
 
 
 def _why_dilation(n, k, s, p, d):

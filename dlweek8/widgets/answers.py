@@ -19,8 +19,10 @@ from ..question import Field, ValueQuestion, evaluate
 
 
 def parse_number(text: str):
-    """What a number box holds: ``...`` when blank, an int or float when it reads as one, else the text."""
-    text = text.strip().replace("_", "").replace(",", "")
+    """What a number box holds: ``...`` when blank, an int or float when it reads as one, else the text.
+
+    Commas are not read: "2,944" may mean 2944 or 2.944, so it goes to the check as text, which says so."""
+    text = text.strip().replace("_", "")
     if not text:
         return ...
     for kind in (int, float):
