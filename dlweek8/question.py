@@ -34,7 +34,8 @@ BLANK = plain.Unsupported("ellipsis")
 
 @dataclass(frozen=True)
 class Field:
-    """One input of an answer widget: ``kind`` is "int", "float", "bool" or "choice"."""
+    """One input of an answer widget: ``kind`` is "int", "float", "set" (whole numbers, as many as the student
+    types), "bool" or "choice"."""
 
     label: str
     kind: str = "int"

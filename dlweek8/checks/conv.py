@@ -625,7 +625,7 @@ class InputSizesQuestion(_ConvValueQuestion):
         "Because of the floor, several neighbouring input sizes give the same output: look for a run of them.",
         "Write ⌊x⌋ = m as two inequalities, m ≤ x < m + 1, with x = (n + 2p − k) / s and m = out − 1, and solve for n.",
     )
-    fields = (Field("smallest input size"), Field("largest input size"))
+    fields = (Field("every input size that gives it", kind="set"),)
     mistakes = RUN_MISTAKES
     uses_shared = "These are the sizes that {label} maps to {output}."
 
@@ -639,11 +639,10 @@ class InputSizesQuestion(_ConvValueQuestion):
         )
 
     def from_fields(self, values):
-        low, high = values
-        return range(low, high + 1)
+        return values[0]
 
     def fields_for(self, answer) -> list:
-        return [min(answer), max(answer)]
+        return [set(answer)]
 
     def _params(self):
         return self.kernel_size, self.stride, self.padding, self.dilation

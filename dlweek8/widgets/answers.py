@@ -56,6 +56,19 @@ def maths_text(text: str) -> str:
     return text if missing else converted
 
 
+def parse_set(text: str):
+    """What a set box holds: ``...`` when blank, the set of whole numbers typed (separated by spaces or
+    ", "), else the text (the check says what it cannot read)."""
+    text = text.strip().strip("{}[]()").strip()
+    if not text:
+        return ...
+    parts = [part for part in re.split(r"[\s;]+|,\s+", text) if part]
+    numbers = [parse_number(part) for part in parts]
+    if all(isinstance(n, int) for n in numbers):
+        return set(numbers)
+    return text
+
+
 def _input_for(field: Field) -> w.Widget:
     layout = w.Layout(width="auto")
     style = {"description_width": "initial"}
@@ -66,6 +79,9 @@ def _input_for(field: Field) -> w.Widget:
         box = "9ch" if field.kind == "int" else "14ch"
         width = f"calc({len(field.label) + 2}ch + {box})"
         return w.Text(description=field.label, placeholder="?", layout=w.Layout(width=width), style=style)
+    if field.kind == "set":
+        width = f"calc({len(field.label) + 2}ch + 24ch)"
+        return w.Text(description=field.label, placeholder="e.g. 5 6 7", layout=w.Layout(width=width), style=style)
     if field.kind == "bool":
         return w.RadioButtons(options=[("yes", True), ("no", False)], value=None, description=maths_text(field.label), style=style, layout=layout)
     if field.kind == "choice":
@@ -166,7 +182,8 @@ class AnswerBox(w.VBox):
 
     def answer(self):
         """The answer the inputs currently hold."""
-        values = [parse_number(box.value) if isinstance(box, w.Text) else box.value for box in self._fields]
+        values = [(parse_set if f.kind == "set" else parse_number)(box.value) if isinstance(box, w.Text) else box.value
+                  for f, box in zip(self.question.fields, self._fields, strict=True)]
         if any(v is None or v is ... for v in values):
             return ...
         return self.question.from_fields(values)
