@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 #: Topic modules in notebook order.
-TOPICS = ("lstm", "backprop", "conv")
+TOPICS = ("lstm", "backprop", "conv", "training")
 
 _loaded: dict[str, dict] = {}
 
