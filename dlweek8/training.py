@@ -157,6 +157,38 @@ def gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.nda
     return grad.norm(dim=(0, 2)).numpy()
 
 
+def forget_gates(model: nn.Module, x: torch.Tensor) -> torch.Tensor | None:
+    """The LSTM's forget gates f_t = σ(W_f x_t + U_f h_{t−1} + b_f) on ``x``, shape (batch, T, units); None for the RNN."""
+    lstm = model.recurrent
+    if not isinstance(lstm, nn.LSTM):
+        return None
+    k = lstm.hidden_size
+    with torch.no_grad():
+        states, _ = lstm(x)
+        h_prev = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)
+        rows = slice(k, 2 * k)  # PyTorch's gates are stacked i, f, g, o
+        z = x @ lstm.weight_ih_l0[rows].T + h_prev @ lstm.weight_hh_l0[rows].T + lstm.bias_ih_l0[rows] + lstm.bias_hh_l0[rows]
+        return torch.sigmoid(z)
+
+
+def weight_gradient_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """The norm of the loss's gradient with respect to all of the model's parameters (the model is not changed)."""
+    parameters = list(model.parameters())
+    grads = torch.autograd.grad(torch.mean((model(x) - y) ** 2), parameters)
+    return float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
+
+
+def measure(model: nn.Module, setting: Setting) -> dict:
+    """On the probe batch: the gradient ratio, the weights' gradient norm, and the forget gates' mean and most open unit."""
+    x, y = probe_batch(setting)
+    found = {"ratio": gradient_ratio(model, x, y), "weight_gradient": weight_gradient_norm(model, x, y)}
+    gates = forget_gates(model, x)
+    if gates is not None:
+        per_unit = gates.mean(dim=(0, 1))
+        found |= {"forget_gate": float(gates.mean()), "forget_gate_max_unit": float(per_unit.max())}
+    return found
+
+
 @dataclass
 class Run:
     """One model's training: the loss at every step and where it first fell below ``LEARNED_MSE``."""
@@ -211,6 +243,7 @@ def train(model: nn.Module, setting: Setting = FULL, name: str = "", progress=No
     ``progress`` is a tqdm-like bar (``update(1)``, ``set_postfix_str``) or None.
     """
     generator = torch.Generator().manual_seed(setting.seed + 1)
+    before = measure(model, setting)
     optimizer = optimizer_for(model, setting)
     losses = np.empty(setting.steps)
     for step in range(setting.steps):
@@ -226,7 +259,7 @@ def train(model: nn.Module, setting: Setting = FULL, name: str = "", progress=No
             if step % 50 == 0 or step == setting.steps - 1:
                 progress.set_postfix_str(f"{name}: loss {smooth(losses[: step + 1])[-1]:.3f}")
     bias = float(forget_bias(model.recurrent).mean()) if isinstance(model.recurrent, nn.LSTM) else None
-    return Run(name, losses, setting, bias)
+    return Run(name, losses, setting, bias, {"before": before, "after": measure(model, setting)})
 
 
 def progress_bar(total: int, notebook: bool = True):
@@ -323,8 +356,9 @@ def loss_figure(runs: dict[str, Run]):
 
 def results_table(runs: dict[str, Run]) -> tuple:
     """(headers, rows): each model's final loss and the first step below ``LEARNED_MSE``."""
-    headers = ("model", "final MSE (last 100 steps)", f"first step below {LEARNED_MSE}", "b_f after training")
-    rows = [(name, f"{run.final:.4f}", _fmt_step(run.first_learned),
+    headers = ("model", "final MSE (last 100 steps)", f"first step below {LEARNED_MSE}", "ratio after training",
+               "b_f after training (mean)")
+    rows = [(name, f"{run.final:.4f}", _fmt_step(run.first_learned), f"{run.extra['after']['ratio']:.2g}" if run.extra else "–",
              "–" if run.forget_bias_after is None else f"{run.forget_bias_after:.2f}") for name, run in runs.items()]
     return headers, rows
 
