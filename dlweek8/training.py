@@ -271,12 +271,15 @@ def progress_bar(total: int, notebook: bool = True):
     return tqdm(total=total, desc="training", unit="step")
 
 
-def run_experiment(setting: Setting = FULL, progress: bool = True, notebook: bool = True) -> dict[str, Run]:
-    """Train the four models of ``MODELS`` under ``setting``, one after the other, with one progress bar."""
+def run_experiment(setting: Setting = FULL, progress: bool = True, notebook: bool = True, names=None) -> dict[str, Run]:
+    """Train the models of ``MODELS`` (or only those in ``names``) under ``setting``, one after the other, with one progress bar."""
     use_threads()
-    bar = progress_bar(setting.steps * len(MODELS), notebook) if progress else None
+    chosen = {name: model for name, model in models(setting).items() if names is None or name in names}
+    if names is not None and len(chosen) != len(set(names)):
+        raise ValueError(f"names must be among {[name for name, _, _ in MODELS]}, got {list(names)}")
+    bar = progress_bar(setting.steps * len(chosen), notebook) if progress else None
     try:
-        return {name: train(model, setting, name, bar) for name, model in models(setting).items()}
+        return {name: train(model, setting, name, bar) for name, model in chosen.items()}
     finally:
         if bar is not None:
             bar.close()
