@@ -117,7 +117,8 @@ def test_the_tables_show_the_ratios_and_every_models_results(shown):
     ratios = training.ratios(training.FAST)
     assert any("Gradient ratios at initialisation" in h and all(f"{r:.2g}" in h for r in ratios.values()) for h in html)
     results = [h for h in html if "Results of the run" in h]
-    assert len(results) == 2 and all(all(name in h for name in NAMES.values()) for h in results)
+    assert len(results) == 2 and all(name in results[0] for name in NAMES.values())
+    assert "LSTM b_f=0" in results[1] and "LSTM b_f=3" in results[1] and "RNN" not in results[1]  # Section 7 trains two
     figures = [v for v in shown.values() if hasattr(v, "alt_text")]
     assert not figures  # the figure cells show their widget; alt text and tables are tested in test_training.py
 
@@ -182,6 +183,18 @@ def test_adam_ignores_a_common_scale_of_the_gradients_and_sgd_does_not():
     assert torch.allclose(9 * steps["sgd", 1.0], steps["sgd", 9.0], rtol=1e-9)
 
 
+def test_where_the_marked_numbers_lie_and_how_much_gradient_survives_that_far():
+    T = training.FULL.T
+    x, _ = training.adding_batch(20_000, T, torch.Generator().manual_seed(1))
+    steps_back = (T - 1) - torch.nonzero(x[..., 1])[:, 1].reshape(-1, 2).double()  # (first, second) marker of each sequence
+    first, second = steps_back.mean(0).tolist()
+    assert "on average about 25 and 75 steps before the end" in TEXT
+    assert abs(second - 25) < 1 and abs(first - 75) < 1
+    r = training.ratios(training.FULL)["RNN"]
+    assert "about $10^{-5}$ of the gradient would survive 25 steps and $10^{-15}$ 75 steps" in TEXT
+    assert round(math.log10(r) * 25 / (T - 1)) == -5 and round(math.log10(r) * 75 / (T - 1)) == -15
+
+
 def test_the_after_check_formula_gives_the_answer():
     q = dlweek8.checks.get("training.per_step_factor")
     assert "a = r^{1/n}" in TEXT and q.expected == pytest.approx(q.ratio ** (1 / (training.FULL.T - 1)))
@@ -210,6 +223,23 @@ def test_the_full_runs_results_are_those_the_prose_states(full_runs):
     assert "the baseline 0.167 plus noise" in TEXT and abs(full_runs["RNN"].final - training.BASELINE_MSE) < 0.02
     steps = [full_runs[name].first_learned for name in list(NAMES.values())[1:]]
     assert "all within a factor of 2 of each other" in TEXT and max(steps) < 2 * min(steps)
+    assert "between steps 600 and 900" in TEXT and all(600 <= step <= 900 for step in steps)
+    biases = re.search(r"its mean is (\S+), (\S+) and (\S+) after training", TEXT)
+    for value, name in zip(biases.groups(), list(NAMES.values())[1:], strict=True):
+        assert abs(number(value) - full_runs[name].forget_bias_after) <= 0.05, (name, value)
+
+
+@pytest.mark.slow
+def test_the_ratios_after_training_in_section_6_are_measured(full_runs):
+    after = {name: run.extra["after"]["ratio"] for name, run in full_runs.items()}
+    stated = re.search(r"After training the ratios are (\S+), (\S+) and (\S+) for \$b_f = 0, 1, 3\$", TEXT)
+    for value, name in zip(stated.groups(), list(NAMES.values())[1:], strict=True):
+        assert close_in_log(number(value), after[name], 1.5), (name, value, after[name])
+    assert "LSTM gained 21 orders of magnitude by learning" in TEXT
+    assert round(math.log10(after["LSTM b_f=0"] / training.ratios(training.FULL)["LSTM b_f=0"])) == 21
+    assert "its mean forget bias stayed at −0.03" in TEXT and abs(full_runs["LSTM b_f=0"].forget_bias_after + 0.03) <= 0.05
+    assert "its ratio is $1.5 \\times 10^{-38}$, even smaller than at the start" in TEXT
+    assert after["RNN"] < 1e-30 < full_runs["RNN"].extra["before"]["ratio"]
 
 
 @pytest.mark.slow
