@@ -238,6 +238,10 @@ def test_the_ratios_after_training_in_section_6_are_measured(full_runs):
     assert "LSTM gained 21 orders of magnitude by learning" in TEXT
     assert round(math.log10(after["LSTM b_f=0"] / training.ratios(training.FULL)["LSTM b_f=0"])) == 21
     assert "its mean forget bias stayed at −0.03" in TEXT and abs(full_runs["LSTM b_f=0"].forget_bias_after + 0.03) <= 0.05
+    gates = full_runs["LSTM b_f=0"].extra
+    assert "mean forget gate even fell, from 0.50 to 0.41" in TEXT
+    assert abs(gates["before"]["forget_gate"] - 0.50) <= 0.01 and abs(gates["after"]["forget_gate"] - 0.41) <= 0.02
+    assert "the most open one at $f_t \\approx 0.998$ on average" in TEXT and abs(gates["after"]["forget_gate_max_unit"] - 0.998) <= 0.0015
     assert "its ratio is $1.5 \\times 10^{-38}$, even smaller than at the start" in TEXT
     assert after["RNN"] < 1e-30 < full_runs["RNN"].extra["before"]["ratio"]
 

@@ -88,7 +88,7 @@ MODEL_ANSWERS = {
         "x_t = 10000·W^f(d)/‖W^f(d)‖ gives σ(10000·‖W^f(d)‖ + ‖U^f(d)‖), which is practically 1."
     ),
     "training.stays_at_baseline_why": (
-        "The tanh RNN stays at the baseline of about 0.167: it learns to predict the mean, 1, and no more. Its only way back "
+        "The tanh RNN stays at the baseline: its loss ends near 0.167, the MSE of always predicting the mean. Its only way back "
         "in time multiplies the gradient at every step by U and a tanh slope, so the gradient that reaches the marked numbers "
         "tens of steps back is vanishingly small (about 1e−20 from x₀ at initialisation), and Adam's per-parameter rescaling "
         "cannot restore a direction that is lost in that product. The LSTMs have the cell state, an additive path on which a "
