@@ -342,9 +342,9 @@ def loss_figure(runs: dict[str, Run]):
     ax.set_ylabel("MSE (mean of the last 50 steps, log scale)")
     setting = next(iter(runs.values())).setting
     ax.set_title(f"Adding problem, T = {setting.T}, {setting.optimizer}, clipping at {setting.clip:g}")
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(loc="center right", fontsize="small")  # after step 1,000 the region between the lines is empty
     view.figure.tight_layout()
-    words = "; ".join(f"{name} ends at {run.final:.3f}, " + (f"never below {LEARNED_MSE}" if run.first_learned is None
+    words = "; ".join(f"{name} ends at {run.final:.2g}, " + (f"never below {LEARNED_MSE}" if run.first_learned is None
                                                                else f"below {LEARNED_MSE} from step {run.first_learned:,}")
                       for name, run in runs.items())
     view.describe(
