@@ -195,9 +195,12 @@ def test_where_the_marked_numbers_lie_and_how_much_gradient_survives_that_far():
     assert round(math.log10(r) * 25 / (T - 1)) == -5 and round(math.log10(r) * 75 / (T - 1)) == -15
 
 
-def test_the_after_check_formula_gives_the_answer():
+def test_the_after_check_formula_gives_the_answer_and_comes_only_after_the_check():
     q = dlweek8.checks.get("training.per_step_factor")
     assert "a = r^{1/n}" in TEXT and q.expected == pytest.approx(q.ratio ** (1 / (training.FULL.T - 1)))
+    at = next(i for i, qid, _ in solved_notebook.check_cells(CELLS) if qid == q.id)
+    before = prose("\n".join(c.source for c in CELLS[:at] if c.cell_type == "markdown"))
+    assert "r^{1/n}" not in before and "1/99" not in before and "1/n" not in before
 
 
 # -- the full run and the exploration settings (opt-in: minutes) ---------------------------------
