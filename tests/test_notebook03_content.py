@@ -131,6 +131,20 @@ def test_the_baseline_and_the_starting_forget_gates():
     assert "about 0.5, 0.73 and 0.95" in TEXT and [f"{g:.2g}" for g in gates] == ["0.5", "0.73", "0.95"]
 
 
+def test_the_settings_the_prose_states_are_the_packages():
+    full, fast = training.FULL, training.FAST
+    assert (full.T, full.steps, full.batch, full.hidden, full.optimizer, full.lr, full.clip) == (100, 2000, 32, 32, "adam", 0.01, 1.0)
+    assert fast == training.Setting(steps=60)
+    for stated in ("2,000 steps per model", "*fast setting* (60 steps)", "with 32 hidden units", "Adam (learning rate 0.01)",
+                   "fresh batches of 32 sequences, clipping the gradient norm at 1, for 2,000 steps", "Each sequence has $T = 100$ steps",
+                   "up to 99 steps before the end", "the fast setting stops after 60 steps"):
+        assert stated in TEXT, stated
+    adam = training.optimizer_for(torch.nn.Linear(1, 1), full)
+    assert adam.defaults["eps"] == 1e-8 and "$\\varepsilon = 10^{-8}$" in TEXT
+    sgd = training.optimizer_for(torch.nn.Linear(1, 1), training.Setting(optimizer="sgd", lr=0.1))
+    assert sgd.defaults["momentum"] == 0.9 and "`optimizer=\"sgd\", lr=0.1`, with momentum 0.9" in TEXT
+
+
 def test_the_ratios_the_prose_and_the_table_state_are_measured():
     ratios = training.ratios(training.FULL)  # the ratios do not depend on the number of steps
     assert training.ratios(training.FAST) == pytest.approx(ratios, rel=1e-9)
