@@ -124,3 +124,63 @@ def test_the_full_run_rnn_stays_at_the_baseline_and_every_lstm_learns():
     assert all(run.final < tr.LEARNED_MSE for run in lstms), {name: (run.final, run.first_learned) for name, run in runs.items()}
     steps = [run.first_learned for run in lstms]
     assert max(steps) < 2 * min(steps)  # b_f changes when the loss first drops below 0.05 by less than a factor of 2
+
+
+def test_the_forget_gates_rebuild_nn_lstms_cell_state():
+    """Checked against nn.LSTM: with training.forget_gates as f_t, c_t = f_t ∘ c_{t−1} + i_t ∘ g_t gives nn.LSTM's last cell state."""
+    model = tr.make_model("lstm", 1.0, SMALL)
+    lstm = model.recurrent
+    x, _ = tr.probe_batch(SMALL)
+    f = tr.forget_gates(model, x)
+    k = lstm.hidden_size
+    with torch.no_grad():
+        states, (_, c_last) = lstm(x)
+        h_prev = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)
+        z = x @ lstm.weight_ih_l0.T + h_prev @ lstm.weight_hh_l0.T + lstm.bias_ih_l0 + lstm.bias_hh_l0
+        i, g = torch.sigmoid(z[..., :k]), torch.tanh(z[..., 2 * k:3 * k])
+        c = torch.zeros(x.shape[0], k)
+        for t in range(x.shape[1]):
+            c = f[:, t] * c + i[:, t] * g[:, t]
+    assert f.shape == (16, 12, 8) and torch.allclose(c, c_last[0], atol=1e-5)
+    assert tr.forget_gates(tr.make_model("rnn", None, SMALL), x) is None
+
+
+def test_the_weight_gradient_norm_is_autograds_and_leaves_the_model_untouched():
+    model = tr.make_model("lstm", 0.0, SMALL)
+    x, y = tr.probe_batch(SMALL)
+    torch.mean((model(x) - y) ** 2).backward()
+    expected = float(torch.sqrt(sum((p.grad.double() ** 2).sum() for p in model.parameters())))
+    model.zero_grad(set_to_none=True)
+    assert tr.weight_gradient_norm(model, x, y) == pytest.approx(expected, rel=1e-6)
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_a_run_measures_before_and_after_training():
+    run = tr.train(tr.make_model("lstm", 3.0, SMALL), SMALL)
+    fresh = tr.measure(tr.make_model("lstm", 3.0, SMALL), SMALL)
+    assert run.extra["before"] == pytest.approx(fresh)
+    assert run.extra["after"]["ratio"] != pytest.approx(fresh["ratio"])
+    assert set(run.extra["after"]) == {"ratio", "weight_gradient", "forget_gate", "forget_gate_max_unit"}
+
+
+def test_the_setting_follows_the_environment(monkeypatch):
+    for fast, skip, expected in (("1", None, tr.FAST), ("0", None, tr.FULL), (None, None, tr.FULL), (None, "1", tr.FAST)):
+        for name, value in (("DLWEEK8_FAST", fast), ("DLWEEK8_SKIP_RENDER", skip)):
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        assert tr.chosen_setting() == expected, (fast, skip)
+    assert "fast setting" in tr.describe_setting(tr.FAST) and "2,000 steps" in tr.describe_setting(tr.FULL)
+
+
+def test_an_experiment_can_train_some_models_only():
+    runs = tr.run_experiment(tr.Setting(T=12, steps=3, batch=4, hidden=4), progress=False, names=["LSTM b_f=3", "RNN"])
+    assert list(runs) == ["RNN", "LSTM b_f=3"]
+    with pytest.raises(ValueError):
+        tr.run_experiment(SMALL, progress=False, names=["GRU"])
+
+
+def test_the_ratio_table_has_a_caption_and_every_model():
+    html = tr.ratios_html({"RNN": 4.4e-20, "LSTM b_f=3": 3.9})
+    assert "<caption" in html and "Gradient ratios at initialisation" in html and "4.4e-20" in html and "-19.4" in html

@@ -27,7 +27,8 @@ IDS = [q.id for q in WRITTEN]
 
 
 def test_the_notes_three_why_questions_are_written_answers_after_their_practice_items():
-    assert IDS == ["lstm.cell_state_dependence_why", "lstm.no_hand_jacobian_why", "lstm.argmax_vs_input_why"]
+    assert IDS == ["lstm.cell_state_dependence_why", "lstm.no_hand_jacobian_why", "lstm.argmax_vs_input_why",
+                   "training.stays_at_baseline_why"]  # the notes' three, then notebook 03's
     order = checks.question_ids()
     for q in WRITTEN:
         assert order.index(q.id) == order.index(q.after) + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 #: Topic modules in notebook order.
-TOPICS = ("lstm", "backprop", "conv", "network")
+TOPICS = ("lstm", "backprop", "conv", "network", "training")
 
 _loaded: dict[str, dict] = {}
 

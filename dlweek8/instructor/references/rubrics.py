@@ -49,6 +49,16 @@ RUBRICS = {
         RubricItem("numbers", "an example with numbers, e.g. x_t = 0 gives σ(‖U^f(d)‖) while x_t = 10000·W^f(d)/‖W^f(d)‖ "
                               "gives σ(10000·‖W^f(d)‖ + ‖U^f(d)‖), practically 1"),
     ),
+    "training.stays_at_baseline_why": (
+        RubricItem("which", "the tanh RNN stays at the baseline (about 0.167 = 1/6, the variance of X₁ + X₂)"),
+        RubricItem("mechanism", "its only path back in time multiplies the gradient at every step by U and a tanh slope, "
+                                "so what reaches a number 50 or more steps back is vanishingly small (a ratio near 1e−20 at "
+                                "initialisation) and carries no usable direction; predicting the mean is the best it can do"),
+        RubricItem("contrast", "the LSTMs have the cell state c_t = f_t ∘ c_{t−1} + i_t ∘ u_t, an additive path that keeps a "
+                               "number when f_t is near 1; Adam rescales each parameter's step (so the LSTMs' tiny initial "
+                               "ratios hardly matter, and b_f barely changes when they learn) but cannot change the RNN's "
+                               "per-step factors"),
+    ),
 }
 
 
@@ -78,6 +88,13 @@ MODEL_ANSWERS = {
         "on it, since it equals σ(a + ‖U^f(d)‖). For example x_t = 0 gives σ(‖U^f(d)‖), while "
         "x_t = 10000·W^f(d)/‖W^f(d)‖ gives σ(10000·‖W^f(d)‖ + ‖U^f(d)‖), which is practically 1."
     ),
+    "training.stays_at_baseline_why": (
+        "The tanh RNN stays at the baseline: its loss ends near 0.167, the MSE of always predicting the mean. Its only way back "
+        "in time multiplies the gradient at every step by U and a tanh slope, so the gradient that reaches the marked numbers "
+        "tens of steps back is vanishingly small (about 1e−20 from x₀ at initialisation), and Adam's per-parameter rescaling "
+        "cannot restore a direction that is lost in that product. The LSTMs have the cell state, an additive path on which a "
+        "number survives whenever the forget gate is near 1, so they learn whatever their initial b_f."
+    ),
 }
 
 _TOO_LONG = {
@@ -90,6 +107,9 @@ _TOO_LONG = {
     ),
     "lstm.argmax_vs_input_why": (
         "The argmax does not move. The max moves. The input adds a constant. Sigma is increasing, i.e. it keeps the order."
+    ),
+    "training.stays_at_baseline_why": (
+        "The RNN stays. Its gradient vanishes. The LSTM has a cell state. Adam does not help the RNN."
     ),
 }
 
@@ -119,3 +139,4 @@ def written_solution(question_id: str) -> Solution:
 cell_state_dependence_why = written_solution("lstm.cell_state_dependence_why")
 no_hand_jacobian_why = written_solution("lstm.no_hand_jacobian_why")
 argmax_vs_input_why = written_solution("lstm.argmax_vs_input_why")
+stays_at_baseline_why = written_solution("training.stays_at_baseline_why")
