@@ -19,7 +19,7 @@ def _flat(answer):
     return [answer]
 
 
-#: A number written with comma groups ("2,944", "100,352"): a thousands separator or a decimal comma.
+#: A number written with comma groups ("1,234", "12,345"): a thousands separator or a decimal comma.
 _COMMA_GROUPS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
 
 

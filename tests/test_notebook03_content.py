@@ -211,7 +211,7 @@ def test_where_the_marked_numbers_lie_and_how_much_gradient_survives_that_far():
 
 def test_the_after_check_formula_gives_the_answer_and_comes_only_after_the_check():
     q = dlweek8.checks.get("training.per_step_factor")
-    assert "a = r^{1/n}" in TEXT and q.expected == pytest.approx(q.ratio ** (1 / (training.FULL.T - 1)))
+    assert "a = r^{1/n}" in TEXT and q._right_answer() == pytest.approx(q.ratio ** (1 / (training.FULL.T - 1)))
     at = next(i for i, qid, _ in solved_notebook.check_cells(CELLS) if qid == q.id)
     before = prose("\n".join(c.source for c in CELLS[:at] if c.cell_type == "markdown"))
     assert "r^{1/n}" not in before and "1/99" not in before and "1/n" not in before
@@ -240,7 +240,8 @@ def test_the_full_runs_results_are_those_the_prose_states(full_runs):
     assert "the baseline 0.167 plus noise" in TEXT and abs(full_runs["RNN"].final - training.BASELINE_MSE) < 0.02
     steps = [full_runs[name].first_learned for name in list(NAMES.values())[1:]]
     assert "all within a factor of 2 of each other" in TEXT and max(steps) < 2 * min(steps)
-    assert "between steps 600 and 900" in TEXT and all(600 <= step <= 900 for step in steps)
+    stated = re.search(r"between\s+steps (\d+) and (\d+)", TEXT)
+    assert stated and abs(int(stated[1]) - min(steps)) <= 0.15 * min(steps) and abs(int(stated[2]) - max(steps)) <= 0.15 * max(steps)
     biases = re.search(r"its mean is (\S+), (\S+) and (\S+) after training", TEXT)
     for value, name in zip(biases.groups(), list(NAMES.values())[1:], strict=True):
         assert abs(number(value) - full_runs[name].forget_bias_after) <= 0.05, (name, value)

@@ -24,14 +24,14 @@ RNN_STEPS = 99
 
 # -- training.predict ----------------------------------------------------------------------------
 TRENDS = {
-    "grows": "grows as b_f grows",
-    "shrinks": "shrinks as b_f grows",
-    "same": "is about the same for b_f = 0, 1 and 3",
+    "grows": "grows as the forget bias grows",
+    "shrinks": "shrinks as the forget bias grows",
+    "same": "is about the same for forget biases 0, 1 and 3",
 }
 LEARNERS = {
     "none": "none of the four",
-    "b_f=3": "only the LSTM with b_f = 3",
-    "b_f=1,3": "the LSTMs with b_f = 1 and b_f = 3",
+    "b_f=3": "only the LSTM with forget bias 3",
+    "b_f=1,3": "the LSTMs with forget biases 1 and 3",
     "lstms": "all three LSTMs, not the RNN",
     "all": "all four models, the RNN too",
 }
@@ -137,8 +137,7 @@ class PerStepFactor(NamesMistakes, ValueQuestion):
         return (f"The RNN's ratio at initialisation is r = {self.ratio:.2g} over the {self.steps} steps from x₀ to x_{{T−1}} (T = {self.steps + 1}). "
                 "If every step multiplied the gradient by the same factor a, what would a be? (3 significant digits)")
 
-    @property
-    def expected(self) -> float:
+    def _right_answer(self) -> float:  # private: computed when judging, never stored
         return self.ratio ** (1 / self.steps)
 
     def candidates(self) -> list[tuple[str, float]]:
@@ -158,9 +157,9 @@ class PerStepFactor(NamesMistakes, ValueQuestion):
         got, problem = answer_forms.number(answer)
         if problem:
             return self.invalid(problem)
-        if self._accepts(got, self.expected):
+        if self._accepts(got, self._right_answer()):
             return self.correct(
-                f"a = r^(1/{self.steps}): the gradient loses about {-math.log10(self.expected):.2f} orders of magnitude per step "
+                f"a = r^(1/{self.steps}): the gradient loses about {-math.log10(self._right_answer()):.2f} orders of magnitude per step "
                 "on average. A factor only a little below 1 is enough to erase a number across 99 steps."
             )
         for name, value in self.candidates():

@@ -21,7 +21,7 @@ from ..question import Field, ValueQuestion, evaluate
 def parse_number(text: str):
     """What a number box holds: ``...`` when blank, an int or float when it reads as one, else the text.
 
-    Commas are not read: "2,944" may mean 2944 or 2.944, so it goes to the check as text, which says so."""
+    Commas are not read: "1,234" may mean 1234 or 1.234, so it goes to the check as text, which says so."""
     text = text.strip().replace("_", "")
     if not text:
         return ...

@@ -13,7 +13,7 @@ from ..solutions import Solution
 def _factor_solution() -> Solution:
     question = checks.get("training.per_step_factor")
     wrong = {name: value for name, value in question.candidates()}
-    return Solution(answer=question.expected, wrong=wrong, unnamed=(0.5, 1.0))
+    return Solution(answer=question._right_answer(), wrong=wrong, unnamed=(0.5, 1.0))
 
 
 predict = Solution(
