@@ -301,6 +301,13 @@ def locked(area) -> bool:
     return area.locator(".widget-slider [disabled], .widget-slider.mod-disabled").count() > 0
 
 
+def plain_tool(area, keyboard: bool = False) -> None:
+    """Answer the explorer's first prediction (as a student must), then switch on free exploration, so every
+    slider move shows its figure (a predict-first explorer hides the count again on every new setting)."""
+    unlock(area, keyboard=keyboard)
+    free_exploration(area, keyboard=keyboard)
+
+
 def unlock(area, keyboard: bool = False, timeout_ms: int = 15_000) -> None:
     """If the explorer asks for a prediction first, choose its first option and check it, then wait
     until the sliders are enabled.  ``keyboard``: only focus() and keys (Space, Enter), no clicks."""
@@ -320,14 +327,18 @@ def unlock(area, keyboard: bool = False, timeout_ms: int = 15_000) -> None:
                                 arg=area.element_handle(), timeout=timeout_ms)
 
 
-def free_exploration(area, timeout_ms: int = 15_000) -> bool:
+def free_exploration(area, timeout_ms: int = 15_000, keyboard: bool = False) -> bool:
     """Switch on the explorer's "free exploration" (everything shown, no predictions asked), if it has one;
-    True if it has. Waits until the sliders are enabled."""
+    True if it has. Waits until the sliders are enabled. ``keyboard``: focus() and Space, no click."""
     switch = area.locator(".widget-checkbox", has_text="free exploration").locator("input[type=checkbox]")
     if not switch.count():
         return False
     if not switch.first.is_checked():
-        switch.first.check()
+        if keyboard:
+            switch.first.focus()
+            area.page.keyboard.press("Space")
+        else:
+            switch.first.check()
     area.page.wait_for_function("(area) => !area.querySelector('.widget-slider [disabled], .widget-slider.mod-disabled')",
                                 arg=area.element_handle(), timeout=timeout_ms)
     return True

@@ -76,6 +76,8 @@ def _wrong_fields(question: ValueQuestion, right: list) -> list:
             wrong.append(int(value) + 1)
         elif field.kind == "float":
             wrong.append(float(value) + max(1.0, abs(float(value))))
+        elif field.kind == "set":
+            wrong.append(set(value) | {max(value) + 1})
         elif field.kind == "bool":
             wrong.append(not value)
         else:
@@ -147,7 +149,7 @@ class NotebookInBrowser:
         start = time.perf_counter()
         for number, area in enumerate(areas, 1):
             area.scroll_into_view_if_needed()
-            labdriver.unlock(area)
+            labdriver.plain_tool(area)
             labdriver.settle(area)
             area.screenshot(path=shots / f"explorer{number}-before.png")
             for handle in labdriver.slider_handles(area):
@@ -249,7 +251,7 @@ class NotebookInBrowser:
             if not images.count():
                 continue
             area.scroll_into_view_if_needed()
-            labdriver.unlock(area)
+            labdriver.plain_tool(area)
             labdriver.settle(area)
             before = [images.nth(i).get_attribute("alt") for i in range(images.count())]
             labdriver.nudge(labdriver.slider_handles(area)[0])
@@ -305,7 +307,7 @@ class NotebookInBrowser:
         if areas:
             area = areas[0]
             area.scroll_into_view_if_needed()
-            labdriver.unlock(area, keyboard=True)
+            labdriver.plain_tool(area, keyboard=True)
             labdriver.settle(area)
             handle = labdriver.slider_handles(area)[0]
             before = area.evaluate("(a) => [...a.querySelectorAll('img')].map(i => i.src + i.alt).join()")
@@ -388,7 +390,7 @@ class NotebookInBrowser:
                 f"{name}: widgets did not all render in Notebook 7: {counts}")
             area = labdriver.explorers(page)[0]
             area.scroll_into_view_if_needed()
-            labdriver.unlock(area)
+            labdriver.plain_tool(area)
             labdriver.settle(area)
             before = labdriver.explorer_state(area)
             handle = labdriver.slider_handles(area)[0]
