@@ -97,6 +97,12 @@ def _answer(page, box, question: ValueQuestion, values: list, expected: Feedback
         box.screenshot(path=shot)
 
 
+#: The interface and the theme are the same code for every notebook: each runs on one notebook only (issue 21),
+#: Notebook 7 on the one with explorers, answer boxes and written answers, the dark theme on another.
+NOTEBOOK7_ON = "01_lstm_gradients.ipynb"
+DARK_THEME_ON = "02_conv_arithmetic.ipynb"
+
+
 class NotebookInBrowser:
     """The browser tests of one notebook; a ``TestNotebook_<name>`` subclass per notebook sets ``notebook_name``."""
 
@@ -329,6 +335,8 @@ class NotebookInBrowser:
         in our content against the background it is drawn on (axe leaves many of them "to review"),
         in the dark theme and again in the light one."""
         page, name, shots, timings = notebook
+        if name != DARK_THEME_ON:
+            pytest.skip(f"the dark theme is checked on {DARK_THEME_ON}")
         start = time.perf_counter()
         labdriver.set_theme(page, labdriver.DARK)
         try:
@@ -363,6 +371,8 @@ class NotebookInBrowser:
         taken by the application's own shortcuts (known limitation, see README, Accessibility).
         Screenshots ``notebook7.png``, ``notebook7-explorer.png``."""
         jupyterlab, name, shots, timings = notebook
+        if name != NOTEBOOK7_ON:
+            pytest.skip(f"Notebook 7 is checked on {NOTEBOOK7_ON}")
         jupyterlab.screenshot(path=shots / "99-end.png")
         jupyterlab.close()  # done with it: it would otherwise receive this run's widget messages too
         start = time.perf_counter()
@@ -409,3 +419,8 @@ class NotebookInBrowser:
 for _name in NOTEBOOKS:
     _class_name = "TestNotebook_" + "".join(c if c.isalnum() else "_" for c in _name.removesuffix(".ipynb"))
     globals()[_class_name] = type(_class_name, (NotebookInBrowser,), {"notebook_name": _name})
+
+
+def test_the_notebooks_that_carry_notebook7_and_the_dark_theme_exist():
+    """Otherwise both tests would skip everywhere after a rename."""
+    assert NOTEBOOK7_ON in NOTEBOOKS and DARK_THEME_ON in NOTEBOOKS
