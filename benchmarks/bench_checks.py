@@ -12,7 +12,9 @@ in (the check refuses dlweek8's own functions). Per question:
   path: every named mistake is tried before the generic message.
 
 Goals: a numeric or conceptual answer within 1 ms, a function answer within 20 ms (the public
-cases are read once and cached, as in a notebook; the first check is in bench_first_feedback).
+cases are read once and cached, as in a notebook; the first check is in bench_first_feedback),
+and a written answer's form check (sentences, length, own words) within 20 ms too: it reads prose,
+not a number, and a person grades its content.
 """
 
 from __future__ import annotations
@@ -26,20 +28,23 @@ from harness import Case  # noqa: E402
 
 VALUE_GOAL_S = 0.001
 FUNCTION_GOAL_S = 0.020
+WRITTEN_GOAL_S = 0.020
 
 
 
 def check_case(label: str, question, answer, passes: bool) -> Case:
     import dlweek8
     from dlweek8.question import FunctionQuestion
+    from dlweek8.written import is_written
 
     function = isinstance(question, FunctionQuestion)
+    goal = FUNCTION_GOAL_S if function else WRITTEN_GOAL_S if is_written(question.id) else VALUE_GOAL_S
 
     def run():
         feedback = dlweek8.check(question.id, answer)
         assert feedback.passed == passes, f"{question.id}: expected passed={passes}, got {feedback}"
 
-    return Case(f"check {question.id} ({label})", run, goal_s=FUNCTION_GOAL_S if function else VALUE_GOAL_S,
+    return Case(f"check {question.id} ({label})", run, goal_s=goal,
                 repeat=30 if function else 200)
 
 

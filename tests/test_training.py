@@ -164,7 +164,8 @@ def test_a_run_measures_before_and_after_training():
 
 
 def test_the_setting_follows_the_environment(monkeypatch):
-    for fast, skip, expected in (("1", None, tr.FAST), ("0", None, tr.FULL), (None, None, tr.FULL), (None, "1", tr.FAST)):
+    for fast, skip, expected in (("1", None, tr.FAST), ("0", None, tr.FULL), (None, None, tr.FULL), (None, "1", tr.GRADING),
+                                 ("1", "1", tr.GRADING)):
         for name, value in (("DLWEEK8_FAST", fast), ("DLWEEK8_SKIP_RENDER", skip)):
             if value is None:
                 monkeypatch.delenv(name, raising=False)
