@@ -58,6 +58,7 @@ def sweep(published, student_python, tmp_path_factory) -> dict:
                "--ro-bind", str(folder), str(folder), "--ro-bind", str(published), str(published),  # function that kills or forks
                "--ro-bind", str(Path(student_python).parents[1]), str(Path(student_python).parents[1]),  # hurts nothing
                "--ro-bind", sys.prefix, sys.prefix,  # this venv's packages, even when it lives under /tmp (a CI clone)
+               "--ro-bind", str(SWEEP), str(SWEEP),  # the sweep itself, even when the project lives under /tmp
                "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session", "--chdir", "/tmp"]
     env = {k: v for k, v in clean_env(PYTHONPATH=str(published), OMP_NUM_THREADS="1", MPLCONFIGDIR="/tmp", MPLBACKEND="Agg").items()
            if k not in ("DLWEEK8_STUDENT", "JUPYTERHUB_USER")}
