@@ -27,7 +27,9 @@ def _got(value) -> str:
     """How an answer that is not a number is described; a comma-grouped number says why it is not read."""
     if isinstance(value, str) and _COMMA_GROUPS.fullmatch(value.strip()):
         plain = value.strip().replace(",", "")
-        readings = f"{plain} for thousands or {value.strip().replace(',', '.')} for a decimal" if value.count(",") == 1 else plain
+        if value.count(",") > 1:  # several groups: only thousands can be meant
+            return f"{value!r}: write {plain}, without the commas"
+        readings = f"{plain} for thousands or {value.strip().replace(',', '.')} for a decimal"
         return f"{value!r}: a comma may separate thousands or be a decimal comma, so it is not read either way; write {readings}"
     return describe(value)
 

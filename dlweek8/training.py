@@ -70,7 +70,7 @@ def describe_setting(setting: Setting) -> str:
     which = ("the fast setting (for tests)" if setting == FAST else "the full setting" if setting == FULL
              else "the grader's setting" if setting == GRADING else "your setting")
     return (f"{which}: T = {setting.T}, {setting.steps:,} steps per model, batch {setting.batch}, {setting.hidden} hidden units, "
-            f"{setting.optimizer} (lr {setting.lr:g}), clipping at {setting.clip:g}, seed {setting.seed}")
+            f"{OPTIMIZER_NAMES.get(setting.optimizer, setting.optimizer)} (lr {setting.lr:g}), clipping at {setting.clip:g}, seed {setting.seed}")
 
 
 def use_threads(n: int = THREADS) -> None:
@@ -234,6 +234,10 @@ def first_below(values, level: float) -> int | None:
     return int(below[0]) if below.size else None
 
 
+#: How each optimizer is named in prose and titles.
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+
+
 def optimizer_for(model: nn.Module, setting: Setting) -> torch.optim.Optimizer:
     if setting.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=setting.lr)
@@ -346,7 +350,7 @@ def loss_figure(runs: dict[str, Run]):
     ax.set_xlabel("training step")
     ax.set_ylabel("MSE (mean of the last 50 steps, log scale)")
     setting = next(iter(runs.values())).setting
-    ax.set_title(f"Adding problem, T = {setting.T}, {setting.optimizer}, clipping at {setting.clip:g}")
+    ax.set_title(f"Adding problem, T = {setting.T}, {OPTIMIZER_NAMES.get(setting.optimizer, setting.optimizer)}, clipping at {setting.clip:g}")
     ax.legend(loc="center right", fontsize="small")  # after step 1,000 the region between the lines is empty
     view.figure.tight_layout()
     words = "; ".join(f"{name} ends at {run.final:.2g}, " + (f"never below {LEARNED_MSE}" if run.first_learned is None
