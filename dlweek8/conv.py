@@ -24,6 +24,7 @@ __all__ = [
     "half_padding",
     "full_padding",
     "unreached_inputs",
+    "window_starts",
 ]
 
 
@@ -109,17 +110,17 @@ def full_padding(kernel_size, dilation=1):
 
 
 # -- where the kernel lands (for explaining the floor) --------------------------------------
-def _starts(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> range:
+def window_starts(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> list[int]:
     """Start of every kernel placement in 1-D, in padded coordinates, enumerated (empty if none fits)."""
     n, k, s, p, d = (_as_int(v, name) for v, name in ((size, "size"), (kernel_size, "kernel_size"), (stride, "stride"), (padding, "padding"), (dilation, "dilation")))
     _positive((n, k, s, d), "size, kernel_size, stride and dilation")
     _non_negative((p,), "padding")
-    return range(0, n + 2 * p - (d * (k - 1) + 1) + 1, s)
+    return list(range(0, n + 2 * p - (d * (k - 1) + 1) + 1, s))
 
 
 def unreached_inputs(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> tuple[int, ...]:
     """Indices (0-based, in the unpadded input) of the 1-D input cells that no kernel tap touches."""
     touched = set()
-    for start in _starts(size, kernel_size, stride, padding, dilation):
+    for start in window_starts(size, kernel_size, stride, padding, dilation):
         touched.update(start + j * dilation - padding for j in range(kernel_size))
     return tuple(i for i in range(size) if i not in touched)

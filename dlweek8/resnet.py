@@ -64,7 +64,7 @@ def layer_table(size: int = 224, batch: int = 32, num_classes: int = 1000) -> li
 
     def add(name, c_out, k, s, p, *, main=True, params=None, macs=None, source=None):
         c, h, w = shape if source is None else source
-        out = (c_out, len(conv._starts(h, k, s, p)), len(conv._starts(w, k, s, p)))
+        out = (c_out, len(conv.window_starts(h, k, s, p)), len(conv.window_starts(w, k, s, p)))
         if main:
             path.append((k, s))
         rows.append(Row(name, out, c_out * c * k * k + 2 * c_out if params is None else params,

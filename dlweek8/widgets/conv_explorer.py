@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
+from ..conv import unreached_inputs as unreached_cells, window_starts  # placements enumerated, never a closed formula
 from .figure import FigureView, PathLabels
 
 #: Cell colours (RGB in 0..1), colour-blind safe (Okabe-Ito), each with a second cue.
@@ -44,19 +45,6 @@ DEFAULT = {"size": 10, "kernel": 4, "stride": 3, "padding": 1, "dilation": 1}
 
 #: Cell index labels: 8 pt is 10 px at the figure's 90 dpi.
 INDEX_POINTS = 8
-
-
-def window_starts(n: int, k: int, s: int, p: int, d: int) -> list[int]:
-    """Start (padded coordinates) of every kernel placement that fits, found by enumerating them:
-    starts 0, s, 2s, … while the last tap, d(k − 1) cells further, is still a cell of the padded input."""
-    last_tap = d * (k - 1)
-    return [start for start in range(0, n + 2 * p, s) if start + last_tap <= n + 2 * p - 1]
-
-
-def unreached_cells(n: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
-    """Input indices (0-based, unpadded) that no tap of any placement touches."""
-    touched = {start + j * d - p for start in window_starts(n, k, s, p, d) for j in range(k)}
-    return tuple(i for i in range(n) if i not in touched)
 
 
 def _rgb(colour) -> tuple[int, int, int]:
