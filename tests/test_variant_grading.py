@@ -10,7 +10,7 @@ from __future__ import annotations
 from dlweek8 import plain, variants
 from dlweek8.feedback import CORRECT
 from dlweek8.instructor import solutions
-from dlweek8.instructor.grading import batch, gradebook, judge
+from dlweek8.instructor.grading import gradebook, judge, whose
 
 
 def _reply(value) -> dict:
@@ -32,6 +32,6 @@ def test_alice_full_credit_mallory_copying_only_the_coinciding_share_notes_answe
 
 def test_the_id_comes_from_the_roster_else_the_folder_name():
     roster = gradebook.parse_roster("submission,student_id\nalice,s100\n")
-    assert batch.student_of("alice/02_conv_arithmetic.ipynb", roster) == ("s100", "the roster")
-    assert batch.student_of("bob/02_conv_arithmetic.ipynb", roster)[0] == "bob"
-    assert "folder" in batch.student_of("bob/02_conv_arithmetic.ipynb", None)[1]
+    assert whose.student_of("alice/02_conv_arithmetic.ipynb", roster) == ("s100", "the roster")
+    assert whose.student_of("bob/02_conv_arithmetic.ipynb", roster)[0] == "bob"
+    assert "folder" in whose.student_of("bob/02_conv_arithmetic.ipynb", None)[1]

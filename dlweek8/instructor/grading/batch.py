@@ -350,11 +350,6 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def student_of(name: str, roster) -> tuple[str, str]:
-    """(the student id whose numbers judge submission ``name``, where it came from): see :mod:`.whose`."""
-    return whose.student_of(name, roster)
-
-
 def whose_numbers(name: str, parsed: Parsed, roster, notes_numbers: bool) -> whose.Whose | None:
     """Whose numbers judge submission ``name`` (None: the notes', with ``--notes-numbers``)."""
     if notes_numbers:
