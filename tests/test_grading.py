@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 import dlweek8
 from dlweek8 import checks
 from dlweek8 import __main__ as cli
-from dlweek8 import plain, untrusted, written
+from dlweek8 import untrusted, written
 from dlweek8.instructor.references import rubrics
 from dlweek8.instructor import editions
 from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
