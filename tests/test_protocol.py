@@ -204,10 +204,10 @@ JOB_OF_TWO = runner.Job("s.ipynb", [(4, "x = 1")], [("conv.size_78x84", "x", Non
 
 
 @pytest.mark.parametrize("template, note", [
-    (_Sandbox(job_version=protocol.VERSION + 1), f"not graded: the sandbox refused the job: the sandbox speaks protocol {protocol.VERSION}, "
+    (_Sandbox(job_version=protocol.VERSION + 1), f"stopped: the sandbox refused the job: the sandbox speaks protocol {protocol.VERSION}, "
                                                  f"the grader sent protocol {protocol.VERSION + 1}"),
     (_Sandbox(events=[protocol.CellStarted(0)], event_version=protocol.VERSION + 1),
-     f"not graded: the grader speaks protocol {protocol.VERSION}, the sandbox sent protocol {protocol.VERSION + 1}"),
+     f"stopped: the grader speaks protocol {protocol.VERSION}, the sandbox sent protocol {protocol.VERSION + 1}"),
 ], ids=["grader-newer", "sandbox-newer"])
 def test_a_version_mismatch_becomes_the_submissions_note(template, note):
     result = runner.execute(JOB_OF_TWO, template)

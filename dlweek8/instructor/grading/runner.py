@@ -135,22 +135,10 @@ def _execute(job: Job, template) -> Execution:
             skipped[skip.position] = skip.why
             result.replies.update(attempt.replies)  # answers read before a later one hung stay read
             continue
-        except _OutOfMemory:
+        except (_OutOfMemory, _OutOfTime, _Refused) as stop:
             result.replies.update(attempt.replies)
-            result.notes.append(
-                f"stopped: the notebook's processes and its files in /tmp together used more than {sandbox.submission_memory_mb(job.limits)} MB"
-                " of memory" + (", so no answers were read" if not result.replies else "; the answers read by then were graded"))
-            break
-        except _Refused as refused:
-            result.replies.update(attempt.replies)
-            result.notes.append(f"not graded: {refused.reason}")
-            break
-        except _OutOfTime:
-            result.replies.update(attempt.replies)
-            result.notes.append(
-                f"stopped: the notebook did not finish within {job.limits.notebook_timeout:g} s"
-                + (", so no answers were read" if not result.replies else "; the answers read by then were graded")
-            )
+            result.notes.append(f"stopped: {_why_stopped(stop, job.limits)}"
+                                + (", so no answers were read" if not result.replies else "; the answers read by then were graded"))
             break
         result.replies.update(attempt.replies)
         break
@@ -171,6 +159,14 @@ def _execute(job: Job, template) -> Execution:
         if qid not in result.replies:
             result.reasons.setdefault(qid, "the notebook did not run to the end")
     return result
+
+
+def _why_stopped(stop: Exception, limits: Limits) -> str:
+    if isinstance(stop, _OutOfMemory):
+        return f"the notebook's processes and its files in /tmp together used more than {sandbox.submission_memory_mb(limits)} MB of memory"
+    if isinstance(stop, _OutOfTime):
+        return f"the notebook did not finish within {limits.notebook_timeout:g} s"
+    return stop.reason
 
 
 def _cells(job: Job) -> list:
