@@ -16,8 +16,8 @@ Three processes, all started inside one bubblewrap sandbox per grading run:
   ``/dev/shm``, a read-only empty working folder (the root, ``/etc``, ``/run`` and ``/dev`` are
   read-only), no capabilities, ``no_new_privs``, resource limits, stdout and stderr on
   ``/dev/null``. It reads the job (cells and questions) from its job pipe, runs the cells in an
-  IPython shell, reads each answer (:mod:`dlweek8.kernel_side`) and writes one JSON event per
-  line on its result pipe.
+  IPython shell, reads each answer (:mod:`dlweek8.kernel_side`) and writes one event per line
+  on its result pipe.
 
 The grader may show the sandbox cgroups of the run at ``--cgroup=FOLDER`` (a pids cgroup when it
 runs as root, which the kernel exempts from RLIMIT_NPROC; a memory cgroup wherever one is
@@ -26,16 +26,19 @@ writable): the supervisor makes a folder in each whose limits are the process li
 its code runs, moves into them and unmounts them, so that its code cannot raise the limits (it is
 still root, without capabilities). When the memory cgroup's limit is reached, the supervisor
 kills the whole submission (cgroup v1: an OOM eventfd; v2: ``memory.oom.group``) and says so with
-its exit (``{"exit": status, "out_of_memory": true}``). It removes the folders when it ended.
+its exit (:class:`~dlweek8.protocol.Exited` with ``out_of_memory``). It removes the folders when it ended.
 
 The supervisor lives outside the submission's PID namespace, where its code cannot reach: when
 the grader closes the lifeline pipe (time is up, or the grader ended), it kills the submission's
 PID 1, and with it every process of that namespace, detached or not. When the submission process
-ends by itself, the supervisor writes ``{"exit": status}`` on the result pipe.
+ends by itself, the supervisor writes :class:`~dlweek8.protocol.Exited` on the result pipe.
 
-Events (one JSON object per line): ``{"cell": position}`` when a cell starts, ``{"raised":
-position, "text": ...}`` when a student cell raised, ``{"reply": question_id, "text": json}``,
-``{"setup_failed": ...}``, ``{"done": true}``, and the supervisor's ``{"exit": status}``.
+The job and the events are the messages of :mod:`dlweek8.protocol`, one JSON line each: a
+:class:`~dlweek8.protocol.CellStarted` when a cell starts, a :class:`~dlweek8.protocol.CellRaised`
+when a student cell raised, a :class:`~dlweek8.protocol.Reply` per question, a
+:class:`~dlweek8.protocol.SetupFailed`, :class:`~dlweek8.protocol.Done` at the end, and the
+supervisor's :class:`~dlweek8.protocol.Exited`. A job of another protocol version (or no job) gets
+one :class:`~dlweek8.protocol.Refused` saying why, and runs nothing.
 
     python -m dlweek8.confined CONTROL_FD [--confine] [--cgroup=FOLDER]... MODULE...   # the template (see sandbox.py)
 """
@@ -53,6 +56,8 @@ import signal
 import socket
 import sys
 import time
+
+from dlweek8 import protocol
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_MOVE, _MS_REC, _MS_PRIVATE = (
@@ -170,13 +175,11 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
         _, status = os.waitpid(pid, 0)
         if not confine:
             _kill(pid, confine)  # what it left in its session
-        ended = {"exit": os.waitstatus_to_exitcode(status)}
-        if any(folder.ran_out_of_memory() for folder in folders):
-            ended["out_of_memory"] = True
-        _write(out_fd, ended)
+        out_of_memory = any(folder.ran_out_of_memory() for folder in folders)
+        _write(out_fd, protocol.encode(protocol.Exited(os.waitstatus_to_exitcode(status), out_of_memory)))
     except BaseException as exc:  # noqa: BLE001 - tell the grader, whatever happened
         try:
-            _write(out_fd, {"setup_failed": f"the sandbox could not start the submission ({type(exc).__name__}: {exc})"})
+            _write(out_fd, protocol.encode(protocol.SetupFailed(f"the sandbox could not start the submission ({type(exc).__name__}: {exc})")))
         except BaseException:  # noqa: BLE001
             pass
     finally:
@@ -222,11 +225,10 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | Non
             os.dup2(null, fd)
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
         os.set_inheritable(out_fd, False)
-        job = json.loads(_read_all(job_fd))
-        execute(job, lambda event: _write(out_fd, event))
+        execute(_read_all(job_fd), lambda line: _write(out_fd, line))
     except BaseException as exc:  # noqa: BLE001 - the grader gets a line whatever happens
         try:
-            _write(out_fd, {"setup_failed": f"{type(exc).__name__} in the sandboxed runner"})
+            _write(out_fd, protocol.encode(protocol.SetupFailed(f"{type(exc).__name__} in the sandboxed runner")))
         except BaseException:  # noqa: BLE001
             pass
     finally:
@@ -392,8 +394,7 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def _write(fd: int, event: dict) -> None:
-    data = (json.dumps(event) + "\n").encode()
+def _write(fd: int, data: bytes) -> None:
     while data:
         data = data[os.write(fd, data):]
 
@@ -416,31 +417,33 @@ def _shell():
     return _SHELL
 
 
-def execute(job: dict, send) -> None:
-    """Run the job's cells in order; ``send`` one event per step (see the module docstring).
-
-    ``job["cells"]`` is a list of ``[position, kind, label, source]``: kind "student" runs the
-    source in the shell, "setup" replaces the package modules the cells may have patched, and
-    "question" reads one answer (``source`` is ``[expression, is_function, probes_json]``).
-    """
+def execute(job: bytes, send) -> None:
+    """Run the cells of ``job`` (an encoded :class:`~dlweek8.protocol.Job`) in order; ``send`` each event
+    as an encoded line (see the module docstring). A job this sandbox cannot read is refused, with the reason."""
+    try:
+        message = protocol.decode(job, limit=protocol.MAX_JOB_BYTES)
+        if not isinstance(message, protocol.Job):
+            raise protocol.Unreadable(f"a {type(message).__name__} message instead of a job")
+    except protocol.Unreadable as exc:
+        send(protocol.encode(protocol.Refused(f"the sandbox refused the job: {exc}")))
+        return
     shell = _shell()
-    for position, kind, label, source in job["cells"]:
-        send({"cell": position})
-        if kind == "student":
-            result = shell.run_cell(source, store_history=True, silent=False)
+    for cell in message.cells:
+        send(protocol.encode(protocol.CellStarted(cell.position)))
+        if isinstance(cell, protocol.StudentCell):
+            result = shell.run_cell(cell.source, store_history=True, silent=False)
             error = result.error_in_exec or result.error_before_exec
             if error is not None:
-                send({"raised": position, "text": _describe_error(error)})
-        elif kind == "setup":
+                send(protocol.encode(protocol.CellRaised(cell.position, _describe_error(error))))
+        elif isinstance(cell, protocol.SetupCell):
             try:
                 _fresh_package()
             except BaseException as exc:  # noqa: BLE001
-                send({"setup_failed": f"the grader's setup failed in the sandbox ({type(exc).__name__})"})
+                send(protocol.encode(protocol.SetupFailed(f"the grader's setup failed in the sandbox ({type(exc).__name__})")))
         else:
-            expression, is_function, probes = source
-            reader = importlib.import_module("dlweek8.kernel_side")
-            send({"reply": label, "text": reader.reply_text(label, expression, is_function, shell.user_ns, probes)})
-    send({"done": True})
+            reader = importlib.import_module("dlweek8.kernel_side")  # the fresh one, after the setup
+            send(reader.reply_line(cell.question_id, cell.expression, cell.is_function, shell.user_ns, cell.probes))
+    send(protocol.encode(protocol.Done()))
 
 
 def _fresh_package() -> None:

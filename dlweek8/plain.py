@@ -4,8 +4,8 @@ A student's answer (or what their function returned) is turned into *plain data*
 before it is judged: ``None``, ``bool``, ``int``, ``float``, ``str``, lists,
 dicts with string keys, numeric numpy arrays, or :class:`Unsupported` for
 anything else.  The same form crosses the process boundary when the grader reads
-answers out of a submission's kernel, as JSON (``dumps`` / ``loads``), never as
-pickle.  So a check judges exactly the same data in a notebook and in grading.
+answers out of a submission's kernel, as JSON (``encode`` / ``decode`` inside a message of
+:mod:`dlweek8.protocol`; ``dumps`` / ``loads`` as text), never as pickle.  So a check judges exactly the same data in a notebook and in grading.
 """
 
 from __future__ import annotations
@@ -209,11 +209,27 @@ def _decode(value):
     return value
 
 
+def encode(value):
+    """Any value as JSON-ready data via :func:`to_plain` (arrays, dicts and unsupported values tagged;
+    NaN and inf stay floats): how plain data travels inside a JSON message."""
+    return _encode(to_plain(value))
+
+
+def decode(data):
+    """Read back what :func:`encode` made, as plain data; ValueError on anything else (nesting too deep included)."""
+    try:
+        return _decode(data)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - e.g. an array whose shape does not fit its numbers
+        raise ValueError(f"malformed plain data ({type_name(exc)})") from None
+
+
 def dumps(value) -> str:
-    """Serialise any value to JSON text via :func:`to_plain` (NaN and inf survive)."""
+    """:func:`encode` as JSON text."""
     import json  # for function cases and the grader: not on the way to a value check
 
-    return json.dumps(_encode(to_plain(value)))
+    return json.dumps(encode(value))
 
 
 def loads(text: str):
@@ -221,9 +237,10 @@ def loads(text: str):
     import json
 
     try:
-        return _decode(json.loads(text))
+        data = json.loads(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    return decode(data)
 
 
 def describe(value) -> str:

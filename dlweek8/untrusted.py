@@ -48,8 +48,9 @@ class Outcome:
         return self.error is None and not self.skipped
 
     def to_json(self) -> dict:
+        """JSON-ready data, the value plain-encoded once (:func:`dlweek8.plain.encode`)."""
         return {
-            "value": plain.dumps(self.value),
+            "value": plain.encode(self.value),
             "error": self.error,
             "error_type": self.error_type,
             "warnings": list(self.warnings),
@@ -61,7 +62,7 @@ class Outcome:
     @classmethod
     def from_json(cls, data: dict) -> "Outcome":
         return cls(
-            value=plain.loads(data["value"]),
+            value=plain.decode(data["value"]),
             error=data.get("error"),
             error_type=data.get("error_type"),
             warnings=tuple(data.get("warnings", ())),

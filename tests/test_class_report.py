@@ -327,13 +327,13 @@ def test_the_report_opens_in_chromium_without_console_errors(written):
 def test_the_record_prints_each_answer_briefly():
     from dlweek8 import plain, untrusted
 
-    assert report.answer_text({"value": plain.dumps((26, 28))}) == "[26, 28]"
-    assert report.answer_text({"value": plain.dumps(np.array([[1.0, 2.0], [3.0, 4.0]]))}) == "[[1.0, 2.0], [3.0, 4.0]]"
-    assert report.answer_text({"value": plain.dumps(np.zeros((50, 50)))}) == "an array of shape (50, 50)"
-    assert report.answer_text({"value": plain.dumps("=1+1\n<b>")}) == "'=1+1\\n<b>'"
-    long = report.answer_text({"value": plain.dumps("x" * 1000)})
+    assert report.answer_text({"value": plain.encode((26, 28))}) == "[26, 28]"
+    assert report.answer_text({"value": plain.encode(np.array([[1.0, 2.0], [3.0, 4.0]]))}) == "[[1.0, 2.0], [3.0, 4.0]]"
+    assert report.answer_text({"value": plain.encode(np.zeros((50, 50)))}) == "an array of shape (50, 50)"
+    assert report.answer_text({"value": plain.encode("=1+1\n<b>")}) == "'=1+1\\n<b>'"
+    long = report.answer_text({"value": plain.encode("x" * 1000)})
     assert len(long) == report.ANSWER_CHARS and long.endswith("…")
     outcomes = [untrusted.Outcome(value=3).to_json(), untrusted.Outcome(error="ZeroDivisionError: division by zero", error_type="ZeroDivisionError").to_json()]
     assert report.answer_text({"outcomes": outcomes}) == "returns 3; raised ZeroDivisionError"
-    for nothing in (None, {"missing": "name 'x' is not defined"}, {"error": "too large"}, {"value": "{not json"}, "junk"):
+    for nothing in (None, {"missing": "name 'x' is not defined"}, {"error": "too large"}, {"value": {"__ndarray__": [1.0], "dtype": "<f8", "shape": [7]}}, "junk"):
         assert report.answer_text(nothing) is None

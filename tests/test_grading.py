@@ -26,11 +26,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 import dlweek8
 from dlweek8 import checks
 from dlweek8 import __main__ as cli
-from dlweek8 import plain, untrusted, written
+from dlweek8 import untrusted, written
 from dlweek8.instructor.references import rubrics
 from dlweek8.instructor import editions
 from dlweek8.feedback import CORRECT, INVALID, UNANSWERED
-from dlweek8 import kernel_side
+from dlweek8 import kernel_side, protocol
 from dlweek8.instructor.grading import batch, discover, judge, outputs, report, runner
 from helpers.editions import EDITIONS, LOOKUP_CELL, USING_REAL_NOTEBOOKS, Edition, filled, fixture_editions, with_cell
 
@@ -120,6 +120,7 @@ dlweek8.question.judge_calls = lambda question, probes, outcomes: question.corre
 for _id in checks.question_ids():
     dlweek8.checks.get(_id).judge = lambda *a, **k: None
 dlweek8.plain.dumps = lambda value: '"forged"'
+dlweek8.plain.encode = lambda value: "forged"
 for _id in checks.question_ids():
     print(_id, "passed:", '{"value": "[26, 28]"}')
 """
@@ -393,7 +394,7 @@ def test_unreadable_files_are_refused_with_a_one_line_reason(data, reason):
 
 def _reply(qid, expression, namespace):
     is_function = judge.is_function_question(qid)
-    probes = judge.probes_json(qid) if is_function else None  # public and hidden, as the grader sends them
+    probes = judge.graded_probes(qid) if is_function else None  # public and hidden, as the grader sends them
     return json.loads(json.dumps(kernel_side.reply(qid, expression, is_function, namespace, probes)))
 
 
@@ -419,26 +420,29 @@ def test_kernel_side_reports_a_missing_name_and_a_raising_expression():
     assert "raised ZeroDivisionError" in _reply("conv.size_78x84", "1 / 0", {})["missing"]
 
 
-def test_the_kernel_side_replies_with_one_json_object():
-    text = kernel_side.reply_text("conv.size_78x84", "answer", False, {"answer": (26, 28)})
-    assert plain.loads(json.loads(text)["value"]) == [26, 28]
+def test_the_kernel_side_replies_with_one_reply_event_encoded_once():
+    line = kernel_side.reply_line("conv.size_78x84", "answer", False, {"answer": (26, 28)})
+    event = protocol.decode(line)
+    assert event == protocol.Reply("conv.size_78x84", {"value": [26, 28]}) and b'"value": [26, 28]' in line
 
 
 def test_a_huge_answer_is_refused_in_one_line():
-    small = kernel_side.reply_text("conv.size_78x84", "answer", False, {"answer": [1.5] * 9_999})
-    assert "value" in small
+    small = protocol.decode(kernel_side.reply_line("conv.size_78x84", "answer", False, {"answer": [1.5] * 9_999}))
+    assert "value" in small.reply
     import numpy as np
 
-    reply = json.loads(kernel_side.reply_text("conv.size_78x84", "answer", False, {"answer": np.ones(500_000)}))
-    assert reply == {"error": reply["error"]} and "too large" in reply["error"]
+    line = kernel_side.reply_line("conv.size_78x84", "answer", False, {"answer": np.ones(500_000)})
+    reply = protocol.decode(line).reply
+    assert reply == {"error": reply["error"]} and "too large" in reply["error"] and len(line) < protocol.MAX_REPLY_BYTES
     assert judge.verdict("conv.size_78x84", reply).status == INVALID
 
 
 @pytest.mark.parametrize(
     "reply",
     [
-        {"value": "{not json"},
-        {"value": 3},
+        {"value": {"__ndarray__": [1.0], "dtype": "<f8", "shape": [7]}},
+        {"value": {"__dict__": 3}},
+        {"value": {"__ndarray__": [[[[[]]]]], "dtype": "(3,)f8", "shape": [1]}},
         {"outcomes": [{"value": "1"}]},
         {"outcomes": "nope"},
         {"something": "else"},
@@ -458,10 +462,10 @@ def test_a_reply_of_the_wrong_length_is_refused():
 
 
 def test_parse_reply_accepts_only_a_one_key_object():
-    assert judge.parse_reply('{"value": "1"}') == {"value": "1"}
-    for text in ("[1]", '{"a": 1, "b": 2}', "nope"):
+    assert judge.parse_reply({"value": "1"}) == {"value": "1"}
+    for reply in ([1], {"a": 1, "b": 2}, "nope", None, {}):
         with pytest.raises(ValueError):
-            judge.parse_reply(text)
+            judge.parse_reply(reply)
 
 
 def test_feedback_file_names_are_flat_and_distinct(tmp_path):
@@ -624,11 +628,7 @@ def test_the_event_stream_is_bounded_whatever_the_submission_writes():
     writer.start()
     events = runner._Events(read_end)
     assert events.next(deadline=__import__("time").monotonic() + 30) is runner._END
-    assert events.total <= runner.MAX_EVENT_BYTES + 2**16
+    assert events.total <= protocol.MAX_EVENT_BYTES + 2**16
     os.close(read_end)
     writer.join(5)
 
-
-@pytest.mark.parametrize("line", [b"[" * 100_000, b'{"reply": "x", "text": 1}' * 3, b"\xff\xfe", b"[]"])
-def test_malformed_events_are_dropped(line):
-    assert runner._parse_event(line) is None

@@ -46,9 +46,9 @@ needs_sandbox = pytest.mark.skipif(sandbox.unavailable_reason() is not None, rea
 
 def _run(template: sandbox.Template, code: str) -> dict[str, str]:
     limits = runner.Limits(processes=LIMIT, cell_timeout=60, notebook_timeout=120)
-    result = runner.execute(runner.Job("fork-bomb", [(1, code)], [("q", "leak", False)], limits), template)
+    result = runner.execute(runner.Job("fork-bomb", [(1, code)], [("q", "leak", None)], limits), template)
     assert "q" in result.replies, result
-    return dict(re.findall(r"(\w+)=([^ \"]*)", result.replies["q"]))
+    return dict(re.findall(r"(\w+)=([^ ]*)", result.replies["q"]["value"]))
 
 
 @functools.cache

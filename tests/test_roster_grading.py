@@ -58,7 +58,7 @@ def answered_for(student: str) -> bytes:
 
 def copied_correct(qid: str, source: str, copier: str) -> bool:
     """Whether ``source``'s right answer to ``qid`` also passes for ``copier`` (their numbers happen to coincide)."""
-    reply = {"value": plain.dumps(plain.to_plain(solutions.answer(qid, source)))}
+    reply = {"value": plain.encode(solutions.answer(qid, source))}
     return judge.verdict(qid, reply, student=copier).passed
 
 

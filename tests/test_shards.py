@@ -297,7 +297,7 @@ def verdict_here(qid: str, name: str, source: str):
     is_function = judge.is_function_question(qid)
     namespace: dict = {}
     exec(source, namespace)  # noqa: S102 - the catalogue's own answers
-    reply = kernel_side.reply(qid, name, is_function, namespace, judge.probes_json(qid) if is_function else None)
+    reply = kernel_side.reply(qid, name, is_function, namespace, judge.graded_probes(qid) if is_function else None)
     return judge.verdict(qid, json.loads(json.dumps(reply)))
 
 

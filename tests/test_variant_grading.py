@@ -14,7 +14,7 @@ from dlweek8.instructor.grading import gradebook, judge, whose
 
 
 def _reply(value) -> dict:
-    return {"value": plain.dumps(plain.to_plain(value))}
+    return {"value": plain.encode(value)}
 
 
 def test_alice_full_credit_mallory_copying_only_the_coinciding_share_notes_answers_zero():

@@ -28,7 +28,7 @@ def test_an_answer_for_the_notes_or_the_notebooks_own_id_is_named_and_any_other_
     graded_as = whose.Whose("s2", whose.FROM_ROSTER, notebook_id="s1")
 
     def reply(value):
-        return {"value": plain.dumps(plain.to_plain(value))}
+        return {"value": plain.encode(value)}
 
     assert whose.fits_other(qid, reply(solutions.answer(qid, "s1")), graded_as) == "s1"
     assert whose.fits_other(qid, reply(solutions.answer(qid)), graded_as) is None  # the notes' numbers

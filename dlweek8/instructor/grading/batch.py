@@ -264,7 +264,8 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             if why:
                 rows[name].notes.append(why)
                 continue
-            questions = [(qid, p.answers.get(qid, default), judge.is_function_question(qid)) for qid, default in assignment.answers.items()]
+            questions = [(qid, p.answers.get(qid, default), judge.graded_probes(qid) if judge.is_function_question(qid) else None)
+                         for qid, default in assignment.answers.items()]
             jobs_by_name[name] = runner.Job(name, p.code_cells, questions, limits)
         except Exception as exc:  # noqa: BLE001
             rows[name].notes.append(f"not graded: {type(exc).__name__} while preparing it")
@@ -272,7 +273,6 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
         if name not in jobs_by_name and name not in done:
             _finish(row, sandboxed, progress_file)
     workers = max(1, min(jobs or cores(), len(jobs_by_name) or 1))
-    _warm_cases(assignment if jobs_by_name else None)
     preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})] if warm_kernels else []
     template = sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb) if jobs_by_name else None
     memory = sandbox.memory_bound(limits, template) if template is not None else None
@@ -293,19 +293,6 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     outputs.write_all(out, assignment.question_ids, ordered, assignment.name, roster=roster,
                      shard=shard_info.to_json() if shard_info else None, notices=notices, memory=memory)
     return assignment, ordered
-
-
-def _warm_cases(assignment: Assignment | None) -> None:
-    """Compute the graded cases of the function questions once, here, before the worker threads ask for
-    them (each would otherwise compute them on its first submission, importing the references' numpy and
-    torch meanwhile). Reading plain data while another thread imports numpy is safe on its own
-    (:func:`dlweek8.plain._numpy`)."""
-    for qid in assignment.question_ids if assignment is not None else ():
-        if judge.is_function_question(qid):
-            try:
-                judge.graded_cases(qid)
-            except Exception:  # noqa: BLE001, S112 - the same failure is reported with each submission that needs it
-                continue
 
 
 def _finish(row: report.Row, sandboxed: bool, progress_file: Path) -> None:

@@ -8,7 +8,6 @@ probes fails here.
 from __future__ import annotations
 
 import functools
-import json
 
 from ... import checks, plain, question as q, untrusted
 from ...feedback import Feedback
@@ -22,9 +21,9 @@ def graded_cases(question_id: str) -> Cases:
     return solutions.graded_cases(checks.get(question_id))
 
 
-def probes_json(question_id: str) -> str:
-    """The probes the kernel calls a function answer on, as plain JSON."""
-    return Cases(graded_cases(question_id).probes).to_json()
+def graded_probes(question_id: str) -> list:
+    """The argument lists a function answer is called on in the sandbox (public and hidden; a job carries them)."""
+    return list(graded_cases(question_id).probes)
 
 
 def is_function_question(question_id: str) -> bool:
@@ -38,15 +37,11 @@ def asked_of(question_id: str, student: str | None):
     return checks.get(question_id) if student is None else variants.question_for(question_id, student)
 
 
-def parse_reply(text: str) -> dict:
-    """The JSON object a question cell printed; raises ValueError on anything else."""
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    if not isinstance(data, dict) or len(data) != 1:
+def parse_reply(reply) -> dict:
+    """The reply the sandbox sent for one question (decoded, unchecked), if it is a one-key object; else ValueError."""
+    if not isinstance(reply, dict) or len(reply) != 1:
         raise ValueError("not a one-key object")
-    return data
+    return reply
 
 
 def verdict(question_id: str, reply: dict | None, missing_reason: str | None = None, student: str | None = None) -> Feedback:
@@ -77,9 +72,9 @@ def _verdict(question, reply: dict) -> Feedback:
         if len(outcomes) != len(cases.probes):
             raise ValueError(f"{len(outcomes)} outcomes for {len(cases.probes)} probes")
         return q.judge_calls(question, cases, outcomes)
-    if "value" not in reply or not isinstance(reply["value"], str):
+    if "value" not in reply:
         raise ValueError("no value")
-    value = plain.loads(reply["value"])
+    value = plain.decode(reply["value"])
     if isinstance(question, FunctionQuestion):
         return q.judge_non_function(question, value)
     return q.judge_value(question, value)

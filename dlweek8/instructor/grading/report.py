@@ -151,8 +151,8 @@ def answer_text(reply: dict | None, written: bool = False) -> str | None:
     if not isinstance(reply, dict):
         return None
     try:
-        if isinstance(reply.get("value"), str):
-            value = plain.loads(reply["value"])
+        if "value" in reply:
+            value = plain.decode(reply["value"])
             if written and isinstance(value, str):  # a written answer: kept whole (up to WRITTEN_CHARS), for the person who grades it
                 return value if len(value) <= WRITTEN_CHARS else value[: WRITTEN_CHARS - 1] + "…"
             return _cap(_show(value))
@@ -164,7 +164,7 @@ def answer_text(reply: dict | None, written: bool = False) -> str | None:
                 elif outcome.get("error"):
                     shown.append(f"raised {outcome.get('error_type') or 'an error'}")
                 else:
-                    shown.append(_show(plain.loads(outcome.get("value", "null"))))
+                    shown.append(_show(plain.decode(outcome.get("value"))))
                 if sum(map(len, shown)) > ANSWER_CHARS:
                     break
             return _cap("returns " + "; ".join(shown))

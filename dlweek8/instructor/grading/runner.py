@@ -2,36 +2,36 @@
 
 The submission's code cells run in order with errors allowed, so one crashing cell does not
 hide later answers (:mod:`dlweek8.confined`, in a process forked from the run's template inside
-the sandbox, :mod:`.sandbox`). Each step arrives here as one JSON event. A cell that runs past the
+the sandbox, :mod:`.sandbox`). The job goes there, and each step comes back, as one message of
+:mod:`dlweek8.protocol` (a JSON line; anything else is dropped). A cell that runs past the
 per-cell time limit, or kills its process (``os._exit``, a segfault), is skipped: the process
 and everything it started are killed and the notebook re-run in a fresh one without that cell,
 a few times at most. ``notebook_timeout`` bounds the student's cells, restarts included;
 reading the answers gets at most as long again, so nothing runs past twice that bound.
 
-What comes back is bounded: at most :data:`MAX_EVENT_BYTES` per event and
+What comes back is bounded: at most :data:`dlweek8.protocol.MAX_EVENT_BYTES` per event and
 :data:`MAX_STREAM_BYTES` in all, whatever the submission prints (what it prints goes nowhere).
-Nothing here writes the submission: the job is sent through a pipe.
+Nothing here writes the submission: the job is sent through a pipe. A sandbox that speaks another
+protocol version refuses the job (or is refused): the submission gets a note saying so.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import select
 import time
 from dataclasses import dataclass, field
 
-from ... import kernel_side
-from . import judge, sandbox
+from ... import protocol
+from . import sandbox
 
 #: Seconds reading one answer may take at most (less when --cell-timeout is lower): the function-call budget plus reading,
 #: plus at most untrusted.IMPORT_GRACE (10 s) when the budget ends inside an import of an installed module.
 QUESTION_CELL_TIMEOUT = 20
 #: Seconds a fresh submission process may take to report its first cell.
 STARTUP_TIMEOUT = 60
-#: The longest event accepted (one reply, with a margin), and the most read from one run.
-MAX_EVENT_BYTES = kernel_side.MAX_REPLY_CHARS + 4096
+#: The most read from one run.
 MAX_STREAM_BYTES = 64 * 2**20
 
 
@@ -58,29 +58,25 @@ class Limits:
 
 @dataclass
 class Job:
-    """One submission to execute: its code cells (cell number, source) and the questions to read."""
+    """One submission to execute: its code cells (cell number, source) and the questions to read, each as
+    (question id, answer expression, probes): a function answer is called on the probes (argument lists:
+    the caller's graded cases, public and hidden), None for a value question."""
 
     submission: str
     code_cells: list[tuple[int, str]]
-    questions: list[tuple[str, str, bool]]  # (question id, answer expression, is a function question)
+    questions: list[tuple[str, str, list | None]]
     limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
 class Execution:
-    """What came back: one JSON reply (text) per question, or the reason there is none; notes on the run."""
+    """What came back: one reply per question (a decoded JSON object, from the sandbox: unchecked), or the
+    reason there is none; notes on the run."""
 
-    replies: dict[str, str] = field(default_factory=dict)
+    replies: dict[str, dict] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-@dataclass
-class _Cell:
-    kind: str  # "student", "setup" or "question"
-    label: str  # "cell 7" or the question id
-    source: object
 
 
 class _Skip(Exception):
@@ -98,10 +94,17 @@ class _OutOfMemory(Exception):
     """The submission's memory cgroup ran out: the sandbox stopped all of it."""
 
 
+class _Refused(Exception):
+    """The sandbox refused the job, or spoke another protocol version: ``reason`` says which."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
 @dataclass
 class _Attempt:
     errors: list[str] = field(default_factory=list)
-    replies: dict[str, str] = field(default_factory=dict)
+    replies: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -117,9 +120,7 @@ def execute(job: Job, template: sandbox.Template) -> Execution:
 
 
 def _execute(job: Job, template) -> Execution:
-    cells = [_Cell("student", f"cell {number}", source) for number, source in job.code_cells]
-    cells.append(_Cell("setup", "setup", None))
-    cells += [_Cell("question", qid, [expr, is_fn, judge.probes_json(qid) if is_fn else None]) for qid, expr, is_fn in job.questions]
+    cells = _cells(job)
     skipped: dict[int, str] = {}
     result = Execution()
     start = time.monotonic()
@@ -134,18 +135,10 @@ def _execute(job: Job, template) -> Execution:
             skipped[skip.position] = skip.why
             result.replies.update(attempt.replies)  # answers read before a later one hung stay read
             continue
-        except _OutOfMemory:
+        except (_OutOfMemory, _OutOfTime, _Refused) as stop:
             result.replies.update(attempt.replies)
-            result.notes.append(
-                f"stopped: the notebook's processes and its files in /tmp together used more than {sandbox.submission_memory_mb(job.limits)} MB"
-                " of memory" + (", so no answers were read" if not result.replies else "; the answers read by then were graded"))
-            break
-        except _OutOfTime:
-            result.replies.update(attempt.replies)
-            result.notes.append(
-                f"stopped: the notebook did not finish within {job.limits.notebook_timeout:g} s"
-                + (", so no answers were read" if not result.replies else "; the answers read by then were graded")
-            )
+            result.notes.append(f"stopped: {_why_stopped(stop, job.limits)}"
+                                + (", so no answers were read" if not result.replies else "; the answers read by then were graded"))
             break
         result.replies.update(attempt.replies)
         break
@@ -158,7 +151,7 @@ def _execute(job: Job, template) -> Execution:
         result.notes.append(f"and {len(errors) - MAX_ERROR_NOTES} more cells raised errors")
     for position, why in sorted(skipped.items()):
         cell = cells[position]
-        if cell.kind == "question":
+        if isinstance(cell, protocol.QuestionCell):
             result.reasons[cell.label] = why
         else:
             result.notes.insert(0, f"{cell.label} skipped: {why}")
@@ -168,60 +161,82 @@ def _execute(job: Job, template) -> Execution:
     return result
 
 
+def _why_stopped(stop: Exception, limits: Limits) -> str:
+    if isinstance(stop, _OutOfMemory):
+        return f"the notebook's processes and its files in /tmp together used more than {sandbox.submission_memory_mb(limits)} MB of memory"
+    if isinstance(stop, _OutOfTime):
+        return f"the notebook did not finish within {limits.notebook_timeout:g} s"
+    return stop.reason
+
+
+def _cells(job: Job) -> list:
+    """The job's cells in order (a cell's position is its index): the student's, the setup, one per question."""
+    cells: list = [protocol.StudentCell(position, number, source) for position, (number, source) in enumerate(job.code_cells)]
+    cells.append(protocol.SetupCell(len(cells)))
+    for qid, expression, probes in job.questions:
+        cells.append(protocol.QuestionCell(len(cells), qid, expression, probes is not None, None if probes is None else list(probes)))
+    return cells
+
+
 def _attempt_run(cells, skipped, limits: Limits, cells_deadline: float, hard_deadline: float, template, attempt: _Attempt) -> None:
     """Run every cell not skipped in one fresh submission process, filling ``attempt`` from its events."""
-    positions = [i for i in range(len(cells)) if i not in skipped]
-    job = {"cells": [[i, cells[i].kind, cells[i].label, cells[i].source] for i in positions]}
-    channel = template.spawn(job, {"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()})
+    job = protocol.Job(tuple(cell for cell in cells if cell.position not in skipped))
+    channel = template.spawn(protocol.encode(job), {"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()})
     reader = _Events(channel.events)
     current, deadline = None, min(time.monotonic() + STARTUP_TIMEOUT, hard_deadline)
     try:
         while True:
             event = reader.next(deadline)
             if event is _TIMEOUT:
-                if current is None or time.monotonic() >= hard_deadline or (cells[current].kind == "student" and time.monotonic() >= cells_deadline):
+                if current is None or time.monotonic() >= hard_deadline or (_is_student(cells[current]) and time.monotonic() >= cells_deadline):
                     raise _OutOfTime()
                 raise _Skip(current, _timeout_reason(cells[current], math.ceil(_limit(cells[current], limits))))
-            if event is not _END and event.get("out_of_memory") is True:
+            if isinstance(event, protocol.Exited) and event.out_of_memory:
                 raise _OutOfMemory()
-            if event is _END or "exit" in event:
+            if isinstance(event, protocol.Refused):
+                raise _Refused(_first_line(event.reason))
+            if event is _END or isinstance(event, protocol.Exited):
                 if current is None:
                     raise RuntimeError("the submission process ended before running a cell")
                 raise _Skip(current, _death_reason(cells[current]))
-            if "cell" in event and isinstance(event["cell"], int) and 0 <= event["cell"] < len(cells):
-                current = event["cell"]
+            if isinstance(event, protocol.CellStarted) and 0 <= event.position < len(cells):
+                current = event.position
                 now = time.monotonic()
-                if cells[current].kind == "student":
+                if _is_student(cells[current]):
                     deadline = min(now + limits.cell_timeout, cells_deadline)
                     if now >= cells_deadline:
                         raise _OutOfTime()
                 else:
                     deadline = min(now + _limit(cells[current], limits), hard_deadline)
-            elif "raised" in event:
-                position = event.get("raised")
-                if isinstance(position, int) and 0 <= position < len(cells) and cells[position].kind == "student":
-                    attempt.errors.append(f"{cells[position].label} raised {_first_line(event.get('text'))}")
-            elif "reply" in event and isinstance(event.get("text"), str):
-                if current is not None and cells[current].kind == "question" and cells[current].label == event["reply"]:
-                    attempt.replies[event["reply"]] = event["text"]
-            elif "setup_failed" in event:
-                attempt.notes.append(_first_line(event["setup_failed"]))
-            elif event.get("done") is True:
+            elif isinstance(event, protocol.CellRaised):
+                if 0 <= event.position < len(cells) and _is_student(cells[event.position]):
+                    attempt.errors.append(f"{cells[event.position].label} raised {_first_line(event.text)}")
+            elif isinstance(event, protocol.Reply):
+                if current is not None and isinstance(cells[current], protocol.QuestionCell) and cells[current].question_id == event.question_id:
+                    attempt.replies[event.question_id] = event.reply
+            elif isinstance(event, protocol.SetupFailed):
+                attempt.notes.append(_first_line(event.text))
+            elif isinstance(event, protocol.Done):
                 return
     finally:
         channel.kill()
 
 
-def _limit(cell: _Cell, limits: Limits) -> float:
+def _is_student(cell) -> bool:
+    return isinstance(cell, protocol.StudentCell)
+
+
+def _limit(cell, limits: Limits) -> float:
     """A student cell gets the per-cell limit; reading an answer as long, but at most QUESTION_CELL_TIMEOUT."""
-    return limits.cell_timeout if cell.kind == "student" else min(QUESTION_CELL_TIMEOUT, limits.cell_timeout)
+    return limits.cell_timeout if _is_student(cell) else min(QUESTION_CELL_TIMEOUT, limits.cell_timeout)
 
 
 _TIMEOUT, _END = object(), object()
 
 
 class _Events:
-    """Reads newline-delimited JSON events from a pipe, each bounded in size and depth, the whole stream too."""
+    """Reads the events of one run from a pipe: each line bounded in size (:func:`dlweek8.protocol.decode`), the
+    whole stream too. A line that is no event is dropped; one of another protocol version ends the run (:class:`_Refused`)."""
 
     def __init__(self, fd: int):
         self.fd, self.buffer, self.total, self.ended = fd, b"", 0, False
@@ -231,11 +246,13 @@ class _Events:
             line, sep, rest = self.buffer.partition(b"\n")
             if sep:
                 self.buffer = rest
-                event = _parse_event(line)
-                if event is not None:
-                    return event
-                continue
-            if len(self.buffer) > MAX_EVENT_BYTES or self.total > MAX_STREAM_BYTES or self.ended:
+                try:
+                    return protocol.decode(line)
+                except protocol.OtherVersion as exc:
+                    raise _Refused(str(exc)) from None
+                except protocol.Unreadable:
+                    continue
+            if len(self.buffer) > protocol.MAX_EVENT_BYTES or self.total > MAX_STREAM_BYTES or self.ended:
                 return _END
             left = deadline - time.monotonic()
             if left <= 0:
@@ -251,23 +268,14 @@ class _Events:
             self.buffer += chunk
 
 
-def _parse_event(line: bytes):
-    """One event as a dict, or None for anything else (not JSON, nested too deeply, not an object)."""
-    try:
-        event = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    return event if isinstance(event, dict) else None
-
-
-def _timeout_reason(cell: _Cell, seconds: int) -> str:
-    if cell.kind == "question":
+def _timeout_reason(cell, seconds: int) -> str:
+    if isinstance(cell, protocol.QuestionCell):
         return f"reading this answer did not finish within {seconds} s, so the submission's process was stopped"
     return f"it did not finish within {seconds} s (an endless loop?); the notebook was re-run without it"
 
 
-def _death_reason(cell: _Cell) -> str:
-    if cell.kind == "question":
+def _death_reason(cell) -> str:
+    if isinstance(cell, protocol.QuestionCell):
         return "reading this answer ended the submission's process (os._exit or a crash)"
     return "it ended the submission's process (os._exit, exit() or a crash); the notebook was re-run without it"
 

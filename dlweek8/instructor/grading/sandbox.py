@@ -18,7 +18,7 @@ tmpfs together; :func:`memory_bound` says which bound applied, for ``run.json``)
 each run cgroup at one of :data:`CGROUP_MOUNTS`; each submission moves into its own folder of
 each before any of its code runs (the kernel enforces them for root too); then it unmounts them.
 
-The job goes in, and one stream of JSON events comes out, through pipes whose ends are passed
+The job goes in, and one stream of events comes out (the messages of :mod:`dlweek8.protocol`), through pipes whose ends are passed
 over a Unix socket (``SCM_RIGHTS``); nothing is shared on disk.
 """
 
@@ -355,8 +355,9 @@ class Template:
             if remove_cgroup(folder):
                 del self.cgroups[controller]
 
-    def spawn(self, job: dict, request: dict) -> Channel:
-        """Start one submission process with ``job``; return its channel (the job is written in the background)."""
+    def spawn(self, job: bytes, request: dict) -> Channel:
+        """Start one submission process with ``job`` (an encoded :class:`dlweek8.protocol.Job`); return its channel
+        (the job is written in the background)."""
         job_r, job_w = os.pipe()
         events_r, events_w = os.pipe()
         life_r, life_w = os.pipe()
@@ -366,8 +367,7 @@ class Template:
         finally:
             for fd in (job_r, events_w, life_r):
                 os.close(fd)
-        data = json.dumps(job).encode()
-        threading.Thread(target=_write_all, args=(job_w, data), daemon=True, name="dlweek8-job").start()
+        threading.Thread(target=_write_all, args=(job_w, job), daemon=True, name="dlweek8-job").start()
         return Channel(events_r, life_w)
 
     def close(self) -> None:
