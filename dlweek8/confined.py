@@ -106,12 +106,14 @@ def _preload(modules) -> None:
     os.makedirs(os.environ.get("HOME", "/tmp/home"), exist_ok=True)
 
 
-def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=(), wait_for_orphans: bool = True) -> None:
+def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=(), container: bool = False) -> None:
     """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket
     (``cgroup_mounts``: where the run's cgroups are mounted, if the grader made any; ``keep``: the
     read-only binds under /tmp that each submission re-binds on its own /tmp). When the grader hangs
-    up it waits for its children, unless ``wait_for_orphans`` is off (PID 1 of a container, where
-    every process a submission left is reparented to it, and leaving ends them all)."""
+    up it waits for its children. As a pod's kernel ``container`` (PID 1 of its own PID namespace) it
+    does not: every process a submission left is reparented to it, and its leaving ends them all. Nor
+    does it set RLIMIT_NPROC there: that counts the processes of the container's user on the whole
+    node (other pods' included), not the pod's; the pod's pids limit bounds them."""
     _die_with_parent()
     _preload(modules)
     control = socket.socket(fileno=control_fd)
@@ -122,13 +124,16 @@ def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=(), wa
         except OSError:
             message, fds = b"", []
         if not message:
-            _reap(block=wait_for_orphans)  # the grader is done: every submission's lifeline is closed
+            _reap(block=not container)  # the grader is done: every submission's lifeline is closed
             return
         if len(fds) == 3:
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _supervise(json.loads(message), *fds, confine=confine, cgroup_mounts=cgroup_mounts, keep=keep)
+                request = json.loads(message)
+                if container and isinstance(request.get("limits"), dict):
+                    request["limits"].pop("processes", None)
+                _supervise(request, *fds, confine=confine, cgroup_mounts=cgroup_mounts, keep=keep)
         for fd in fds:
             os.close(fd)
         _reap()
@@ -526,7 +531,7 @@ def listen(path: str, modules, accept_timeout: float = ACCEPT_TIMEOUT) -> int:
     finally:
         listener.close()  # exactly one connection: no later one can be accepted
     connection.setblocking(True)
-    serve(connection.detach(), (), confine=False, wait_for_orphans=False)
+    serve(connection.detach(), (), confine=False, container=True)
     return 0
 
 

@@ -91,14 +91,15 @@ GRADER = Image(sys.executable, (sys.base_prefix, sys.prefix, str(ROOT)))
 MASKED_STUDENT = Image(sys.executable, GRADER.folders, (str(ROOT / "dlweek8" / "instructor"),))
 
 
-def bwrap_container(pod: dict, container: dict, index: int, volumes: dict[str, Path], image: Image = GRADER) -> list[str]:
+def bwrap_container(pod: dict, container: dict, index: int, volumes: dict[str, Path], image: Image = GRADER, own_pids: bool = True) -> list[str]:
     """The container run under bubblewrap with exactly the mounts the manifest declares (see :func:`mounts_of`): its
-    command PID 1 of its own PID namespace (``--as-pid-1``, as in a pod that does not share its PID namespace), an
-    emptyDir a fresh tmpfs, the image read-only, the root read-only if the securityContext says so, nothing else."""
+    command PID 1 of its own PID namespace (``--as-pid-1``, as in a pod that does not share its PID namespace; not with
+    ``own_pids`` off), an emptyDir a fresh tmpfs, the image read-only, the root read-only if the securityContext says
+    so, nothing else."""
     env = pod_env(container, index)
     mounts = mounts_of(pod, container, index, volumes)
-    args = ["bwrap", "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/dev/shm"]
+    spaces = ["--unshare-all", "--as-pid-1"] if own_pids else ["--unshare-user-try", "--unshare-ipc", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    args = ["bwrap", *spaces, "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
     args += [arg for path, source, _ in mounts if source is None for arg in ("--tmpfs", path)]  # first: the image may live under /tmp
     bound: list[str] = []
     for path in sorted({*SYSTEM_DIRS, *image.folders}, key=len):
@@ -130,11 +131,13 @@ class Ran:
     output: str
 
 
-def run_pod(pod: dict, index: int, volumes: dict[str, Path], images: dict[str, Image] | None = None, timeout: float = 600) -> dict[str, Ran]:
+def run_pod(pod: dict, index: int, volumes: dict[str, Path], images: dict[str, Image] | None = None, timeout: float = 600,
+            own_pids: dict[str, bool] | None = None) -> dict[str, Ran]:
     """Pod ``index``: its init containers one after the other, then its containers all at once, as kubelet runs them;
-    each under :func:`bwrap_container` in the image ``images`` names for it (default :data:`GRADER`). Returns what
-    each container did, by name, once every one has ended (``timeout``: for each container, after the first ended)."""
-    images = images or {}
+    each under :func:`bwrap_container` in the image ``images`` names for it (default :data:`GRADER`; ``own_pids``: the
+    containers that get no PID namespace of their own). Returns what each container did, by name, once every one has
+    ended (``timeout``: for each container, after the one before it ended)."""
+    images, own_pids = images or {}, own_pids or {}
     ran = {}
     for container in pod.get("initContainers", []):
         done = subprocess.run(bwrap_container(pod, container, index, volumes, images.get(container["name"], GRADER)), capture_output=True,
@@ -142,8 +145,8 @@ def run_pod(pod: dict, index: int, volumes: dict[str, Path], images: dict[str, I
         ran[container["name"]] = Ran(container["name"], done.returncode, done.stdout + done.stderr)
         if done.returncode != 0:
             return ran
-    started = {c["name"]: subprocess.Popen(bwrap_container(pod, c, index, volumes, images.get(c["name"], GRADER)), stdout=subprocess.PIPE,
-                                           stderr=subprocess.STDOUT, text=True) for c in pod["containers"]}
+    started = {c["name"]: subprocess.Popen(bwrap_container(pod, c, index, volumes, images.get(c["name"], GRADER), own_pids.get(c["name"], True)),
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in pod["containers"]}
     try:
         for name, process in started.items():
             output, _ = process.communicate(timeout=timeout)
