@@ -167,6 +167,7 @@ def pods(binder_build, tmp_path_factory) -> Pods:
         if OFF == "results":  # the protection off: the pod's results folder in the kernel container too
             pod_off = json.loads(json.dumps(pod))
             pod_off["containers"][0]["volumeMounts"].append({"name": "results", "mountPath": "/results", "subPathExpr": k8s.INDEX_FOLDER})
+            pod_off["containers"][0]["env"].append(k8s.INDEX_ENV)
             ran[index] = run_pod(pod_off, index, volumes, {"kernel": kernel_image}, timeout=300)
         else:
             ran[index] = run_pod(pod, index, volumes, {"kernel": kernel_image}, timeout=300, own_pids={"kernel": OFF != "pids"})
