@@ -222,7 +222,8 @@ def test_the_kernel_container_writes_nothing_the_grader_reads_or_writes(pods):
     """Protection: the kernel container mounts no submissions, no results, no listing, and not the grader's image.
     Mallory and the process she leaves running write none of them: her pod's results folder holds exactly the files
     the grader writes (those Alice's pod wrote), with no forged line; the submissions and the listing are unchanged.
-    (Seen to fail with ``DLWEEK8_TEST_KERNEL_OFF=results``: she planted /results/planted.txt and a forged row.)"""
+    (Seen to fail with ``DLWEEK8_TEST_KERNEL_OFF=results``: she wrote /results/results.jsonl, which the grader
+    wrote again at its end, and planted /results/planted.txt, which stayed, with her process's lines in it.)"""
     assert pods.seen()["written"] == []
     files = {name.replace("b_mallory", "a_alice") for name in digests(pods.volume / "shard-1")}
     assert files == set(digests(pods.volume / "shard-0")), "only the grader's own files"
