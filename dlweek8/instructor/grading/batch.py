@@ -298,16 +298,6 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     return assignment, ordered
 
 
-def _template(preload: list[str], sandboxed: bool, limits: runner.Limits, kernel_socket: str | None):
-    """The run's template: bubblewrap's (or unconfined), or a kernel container's through its socket."""
-    if kernel_socket is None:
-        return sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb)
-    try:
-        return sandbox.RemoteTemplate(kernel_socket)
-    except OSError as exc:
-        raise GradingError(f"{exc}: is the kernel container running python -m dlweek8.confined --listen={kernel_socket} in the student image?") from exc
-
-
 def _warm_cases(assignment: Assignment | None) -> None:
     """Compute the graded cases of the function questions once, here, before the worker threads ask for
     them (each would otherwise compute them on its first submission, importing the references' numpy and
@@ -326,6 +316,16 @@ def _finish(row: report.Row, sandboxed: bool, progress_file: Path) -> None:
     if not sandboxed and NO_SANDBOX_NOTICE not in row.notes:
         row.notes.append(NO_SANDBOX_NOTICE)
     report.append_result(progress_file, row)
+
+
+def _template(preload: list[str], sandboxed: bool, limits: runner.Limits, kernel_socket: str | None):
+    """The run's template: bubblewrap's (or unconfined), or a kernel container's through its socket."""
+    if kernel_socket is None:
+        return sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb)
+    try:
+        return sandbox.RemoteTemplate(kernel_socket)
+    except OSError as exc:
+        raise GradingError(f"{exc}: is the kernel container running python -m dlweek8.confined --listen={kernel_socket} in the student image?") from exc
 
 
 def _distinct(names: list[str]) -> list[str]:

@@ -302,33 +302,7 @@ class Channel:
                     pass
 
 
-class _Requests:
-    """One request per submission process on a template's control socket: the request, with three pipe ends attached."""
-
-    control: socket.socket
-    _lock: threading.Lock
-
-    def spawn(self, job: dict, request: dict) -> Channel:
-        """Start one submission process with ``job``; return its channel (the job is written in the background)."""
-        job_r, job_w = os.pipe()
-        events_r, events_w = os.pipe()
-        life_r, life_w = os.pipe()
-        try:
-            with self._lock:
-                socket.send_fds(self.control, [json.dumps(request).encode()], [job_r, events_w, life_r])
-        except BaseException:
-            for fd in (job_w, events_r, life_w):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (job_r, events_w, life_r):
-                os.close(fd)
-        data = json.dumps(job).encode()
-        threading.Thread(target=_write_all, args=(job_w, data), daemon=True, name="dlweek8-job").start()
-        return Channel(events_r, life_w)
-
-
-class Template(_Requests):
+class Template:
     """The template process (inside bwrap unless ``confine`` is off); :meth:`spawn` is thread-safe.
     ``memory_cgroup=False`` leaves memory to RLIMIT_AS alone (to see what the cgroup protects)."""
 
@@ -390,6 +364,21 @@ class Template(_Requests):
             if remove_cgroup(folder):
                 del self.cgroups[controller]
 
+    def spawn(self, job: dict, request: dict) -> Channel:
+        """Start one submission process with ``job``; return its channel (the job is written in the background)."""
+        job_r, job_w = os.pipe()
+        events_r, events_w = os.pipe()
+        life_r, life_w = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(self.control, [json.dumps(request).encode()], [job_r, events_w, life_r])
+        finally:
+            for fd in (job_r, events_w, life_r):
+                os.close(fd)
+        data = json.dumps(job).encode()
+        threading.Thread(target=_write_all, args=(job_w, data), daemon=True, name="dlweek8-job").start()
+        return Channel(events_r, life_w)
+
     def close(self) -> None:
         try:
             self.control.close()
@@ -418,13 +407,14 @@ def _write_all(fd: int, data: bytes) -> None:
 KERNEL_STARTUP_S, KERNEL_REQUEST_S = 300.0, 60.0
 
 
-class RemoteTemplate(_Requests):
+class RemoteTemplate:
     """The template of a pod's kernel container (:func:`dlweek8.confined.listen`), reached through its Unix socket
     at ``path``: waits up to ``startup_s`` for the socket and the template's ``ready``, then speaks as to a
     :class:`Template` (each spawn, a restart after a time-out included, is one request). The kernel imports what its
     own command names; it confines nothing (its container is the sandbox) and makes no cgroup."""
 
     confine = False
+    spawn = Template.spawn  # the same requests on the same kind of socket
 
     def __init__(self, path: str, startup_s: float | None = None):
         startup_s = KERNEL_STARTUP_S if startup_s is None else startup_s
