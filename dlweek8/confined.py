@@ -531,8 +531,18 @@ def listen(path: str, modules, accept_timeout: float = ACCEPT_TIMEOUT) -> int:
     finally:
         listener.close()  # exactly one connection: no later one can be accepted
     connection.setblocking(True)
+    _quiet()
     serve(connection.detach(), (), confine=False, container=True)
     return 0
+
+
+def _quiet() -> None:
+    """stdout and stderr on /dev/null from here on: a submission (a fork of this process) could otherwise reach the
+    container's log through /proc/1/fd and fill the node's disk with it, for which kubelet would evict the pod."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,8 @@ def test_the_submission_runs_in_a_kernel_container_of_the_student_image_that_mou
     grader_mounts = {m["mountPath"]: m for m in grader["volumeMounts"]}
     assert set(kernel_mounts) == {"/tmp", k8s.HOME, "/channel"}
     assert all(set(volumes[name]) == {"name", "emptyDir"} for name in kernel_mounts.values()), "the kernel container mounts emptyDirs only"
+    # in memory, within its memory limit: nothing the submission writes lands on the node's disk
+    assert all(volumes[name]["emptyDir"]["medium"] == "Memory" and volumes[name]["emptyDir"]["sizeLimit"] for name in kernel_mounts.values())
     assert set(grader_mounts) == {"/submissions", "/results", "/listing", "/tmp", k8s.HOME, "/channel"}
     assert grader_mounts["/submissions"]["readOnly"] is True and grader_mounts["/listing"]["readOnly"] is True
     assert not grader_mounts["/results"].get("readOnly")

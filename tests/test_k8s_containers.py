@@ -51,7 +51,12 @@ pytestmark = pytest.mark.skipif(
 HOSTILE = '''
 import glob, json, os, resource, subprocess, sys
 ROOT, VOLUME, SUBMISSIONS, ANSWERS = {root!r}, {volume!r}, {submissions!r}, {answers!r}
-seen = {{"instructor": [], "written": [], "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0]}}
+seen = {{"instructor": [], "written": [], "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0], "log": []}}
+for fd in ("1", "2"):
+    try:
+        seen["log"].append(os.readlink("/proc/1/fd/" + fd))
+    except OSError as exc:
+        seen["log"].append(type(exc).__name__)
 try:
     import dlweek8.instructor.solutions
     seen["instructor"].append("import")
@@ -242,6 +247,13 @@ def test_nothing_a_submission_starts_outlives_its_pod(pods):
     orphans in this mode too, the kernel container never ended.)"""
     assert pods.lingering == []
     assert pods.ran[1]["kernel"].returncode == 0
+
+
+def test_no_submission_reaches_its_container_s_log(pods):
+    """Protection: once the grader is connected, the kernel's PID 1 has stdout and stderr on /dev/null, so a submission
+    cannot write the container's log (through /proc/1/fd, which it can open: same user) and fill the node's disk with
+    it, for which kubelet would evict the pod. (Seen to fail without: Mallory found a pipe there.)"""
+    assert pods.seen()["log"] == ["/dev/null", "/dev/null"]
 
 
 def test_the_kernel_container_sets_no_node_wide_process_limit(pods):

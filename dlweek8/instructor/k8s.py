@@ -210,10 +210,13 @@ def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, 
         ],
     }
     if not pod_sandbox:
+        # In memory: what the submission writes counts against the kernel container's memory limit (as its tmpfs does
+        # in the local sandbox) and ends in ENOSPC or an OOM kill of its own container, never on the node's disk, where
+        # filling it would have kubelet evict the pod (an eviction is retried without being counted, see below).
         pod_spec["volumes"] += [
-            {"name": "channel", "emptyDir": {"sizeLimit": "16Mi"}},
-            {"name": "kernel-tmp", "emptyDir": {"sizeLimit": "1Gi"}},
-            {"name": "kernel-home", "emptyDir": {"sizeLimit": "256Mi"}},
+            {"name": "channel", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+            {"name": "kernel-tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}},
+            {"name": "kernel-home", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
         ]
         # Never shareProcessNamespace: the kernel container must not see (nor signal, nor read the /proc of) the
         # grader's processes, and its own PID 1 leaving must end every process the submission started.
