@@ -4,15 +4,17 @@ judged by the grader's container, the two joined only by a Unix socket on a shar
 Each container of the manifest runs under its own bubblewrap with exactly the mounts the manifest declares
 (:mod:`helpers.pods`): the kernel in the published student build as the Binder image installs it (its python,
 ``dlweek8`` in its site-packages, no ``dlweek8/instructor``), as PID 1 of its own PID namespace; the grader's
-container with the whole package. Pod 0 grades Alice's solved notebook, pod 1 Mallory's blank one, whose last cell
-tries to read the instructor package (to answer with its solutions), to write into every folder the grader's
-container reads or writes, and to leave a process running that keeps trying to. Mallory's cell reports what it
-reached in the note of the error it raises.
+container with the whole package. Pod 0 grades Alice's solved notebook, pod 1 Mallory's blank one. In Mallory's, a
+cell ends its process (the grader runs the notebook again: a second request on the socket), and the last cell tries
+to read the instructor package (to answer with its solutions), to write into every folder the grader's container
+reads or writes, and to leave a process running that keeps trying to. It reports what it reached in the note of the
+error it raises.
 
 Each protection can be switched off to see its test fail: ``DLWEEK8_TEST_KERNEL_OFF=instructor`` (the project, with
 its instructor part, in the kernel's image, as when the submission ran in the grader's container),
 ``=results`` (the pod's results folder also mounted in the kernel container at /results), ``=pids`` (the kernel
-container without a PID namespace of its own, as when the pod shares its PID namespace).
+container without a PID namespace of its own, as when the pod shares its PID namespace). The others were switched off
+in the code once (each test's docstring says how, and what was seen).
 """
 
 from __future__ import annotations
@@ -107,6 +109,10 @@ raise RuntimeError("seen " + json.dumps(seen))
 '''
 
 
+#: A cell that ends its process: the grader skips it and runs the notebook again in a fresh one, a second request on the socket.
+ENDS_ITS_PROCESS = "import os\nos._exit(3)"
+
+
 def digests(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -151,6 +157,7 @@ def pods(binder_build, tmp_path_factory) -> Pods:
     folder, volume, listing_folder = base / "submissions", base / "volume", base / "listing"
     hostile = with_cell(CONV.student, HOSTILE.format(root=str(ROOT), volume=str(volume), submissions=str(folder), answers=CONV.answers,
                                                      marker=MARKER), at=len(CONV.student.cells))
+    hostile = with_cell(hostile, ENDS_ITS_PROCESS, at=len(hostile.cells) - 1)  # just before the hostile cell
     for name, nb in ((ALICE, filled(CONV)), (MALLORY, hostile)):
         (folder / name).parent.mkdir(parents=True)
         nbformat.write(nb, folder / name)
@@ -209,6 +216,15 @@ def test_an_honest_submission_gets_in_its_pod_exactly_what_grade_gives_it_sandbo
     assert total_points(row) == total_points(alone) == len(CONV.answers), "Alice's solved notebook: full marks"
     run = json.loads((pods.volume / "shard-0" / "run.json").read_text(encoding="utf-8"))
     assert run["memory"]["bound"].startswith("the kernel container's memory limit"), run["memory"]
+
+
+def test_a_cell_that_ends_its_process_is_skipped_and_the_notebook_run_again_in_the_kernel_container(pods):
+    """The restart after a cell that ended (or timed out) is one more request on the same socket: Mallory's ``os._exit``
+    cell is skipped, and her later cells ran in the fresh process (her last cell's note is there)."""
+    (row,) = pods.rows(1).values()
+    skipped = [n for n in row["notes"] if n.endswith("skipped: it ended the submission's process (os._exit, exit() or a crash); the notebook was re-run without it")]
+    assert len(skipped) == 1, row["notes"]
+    assert any(" raised RuntimeError: seen " in note for note in row["notes"]), "her last cell ran, in the fresh process"
 
 
 def test_nothing_of_the_instructor_package_reaches_the_kernel_container(pods):
