@@ -532,7 +532,10 @@ def listen(path: str, modules, accept_timeout: float = ACCEPT_TIMEOUT) -> int:
         listener.close()  # exactly one connection: no later one can be accepted
     connection.setblocking(True)
     _quiet()
-    serve(connection.detach(), (), confine=False, container=True)
+    try:
+        serve(connection.detach(), (), confine=False, container=True)
+    except OSError:
+        pass  # the grader hung up before the template said it was ready: nothing to run
     return 0
 
 

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONV = next(e for e in EDITIONS if "conv" in e.name)
 OFF = os.environ.get("DLWEEK8_TEST_KERNEL_OFF", "")
 MARKER = "K8S-KERNEL-LINGERER-41c9"  # on the command line of the process Mallory leaves running
-ALICE, MALLORY = f"a_alice/{CONV.name}", f"b_mallory/{CONV.name}"
+ALICE, MALLORY, BROKEN = f"a_alice/{CONV.name}", f"b_mallory/{CONV.name}", f"c_broken/{CONV.name}"
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and subprocess.run(["bwrap", "--ro-bind", "/", "/", "true"], capture_output=True).returncode == 0),
@@ -161,6 +161,8 @@ def pods(binder_build, tmp_path_factory) -> Pods:
     for name, nb in ((ALICE, filled(CONV)), (MALLORY, hostile)):
         (folder / name).parent.mkdir(parents=True)
         nbformat.write(nb, folder / name)
+    (folder / BROKEN).parent.mkdir(parents=True)
+    (folder / BROKEN).write_text("{ not a notebook", encoding="utf-8")  # nothing to run: the grader lets the kernel go
     listing = listings.of_batch(listings.names_in(folder))
     listing_folder.mkdir()
     (listing_folder / k8s.LISTING_FILE).write_text(listing.to_json(), encoding="utf-8")
@@ -184,7 +186,7 @@ def pods(binder_build, tmp_path_factory) -> Pods:
         else:
             ran[index] = run_pod(pod, index, volumes, {"kernel": kernel_image}, timeout=300, own_pids={"kernel": OFF != "pids"})
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1, 2)]
     for thread in threads:
         thread.start()
     alone = base / "alone"
@@ -202,9 +204,12 @@ def pods(binder_build, tmp_path_factory) -> Pods:
     return Pods(folder, volume, ran, alone / "out", before, listing_before, lingering)
 
 
-def test_both_pods_ran_to_their_end(pods):
-    """Every container of both pods ended by itself with status 0: the kernel container as soon as the grader hung up."""
-    for index in (0, 1):
+def test_every_pod_ran_to_its_end(pods):
+    """Every container of the three pods ended by itself with status 0: the kernel container as soon as the grader hung up,
+    also where the grader had nothing to run (pod 2's file is not a notebook: it connects and hangs up at once)."""
+    (row,) = pods.rows(2).values()
+    assert row["submission"] == BROKEN and row["notes"][0].startswith("not graded"), row
+    for index in (0, 1, 2):
         assert {name: r.returncode for name, r in pods.ran[index].items()} == {"results-folder": 0, "kernel": 0, "grader": 0}, \
             {name: r.output[-3000:] for name, r in pods.ran[index].items()}
 

@@ -457,8 +457,9 @@ def connect_kernel(path: str, startup_s: float | None = None) -> socket.socket:
 
 
 def release_kernel(path: str, startup_s: float | None = None) -> None:
-    """Connect and hang up at once, so that a kernel container that was given nothing to run ends (best effort)."""
+    """Connect, wait for the template's ``ready`` and hang up, so that a kernel container given nothing to run ends (best effort)."""
     try:
-        connect_kernel(path, startup_s).close()
+        with connect_kernel(path, startup_s) as control:
+            control.recv(16)
     except OSError:
         pass
