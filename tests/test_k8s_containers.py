@@ -237,7 +237,7 @@ def test_nothing_of_the_instructor_package_reaches_the_kernel_container(pods):
     of the grader's container (the two share only /channel). Mallory, who answers with the solutions wherever she can
     import or find them (by the grader image's path, every ``sys.path`` entry and its folder, every process's root and
     working folder in /proc), finds nothing and keeps the blank notebook's 0. (Seen to fail with
-    ``DLWEEK8_TEST_KERNEL_OFF=instructor``: she found the package at the project's path and scored full marks.)"""
+    ``DLWEEK8_TEST_KERNEL_OFF=instructor``: she found the package at the project's path and scored 12 of 13.)"""
     seen = pods.seen()
     assert seen["instructor"] == []
     (row,) = pods.rows(1).values()
