@@ -2,7 +2,8 @@
 (kubernetes-validate, offline, strict); one submission per pod, picked by the completion index from
 the listing the command writes; each pod writes only its own results folder (a per-index subPath).
 That a pod's command, run with these mounts, cannot write another index's results is shown by
-``tests/test_shards.py::test_a_hostile_pod_cannot_write_another_index_s_results``."""
+``tests/test_shards.py::test_a_hostile_pod_cannot_write_another_index_s_results``; that the kernel container
+(where a submission runs, in the student image) reaches nothing of the grader's, by ``tests/test_k8s_containers.py``."""
 
 from __future__ import annotations
 
