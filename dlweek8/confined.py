@@ -41,6 +41,15 @@ supervisor's :class:`~dlweek8.protocol.Exited`. A job of another protocol versio
 one :class:`~dlweek8.protocol.Refused` saying why, and runs nothing.
 
     python -m dlweek8.confined CONTROL_FD [--confine] [--cgroup=FOLDER]... MODULE...   # the template (see sandbox.py)
+
+**The kernel container** of a Kubernetes grading pod (``k8s-job``) runs the template on its own, in
+the class's student image, beside the grader's container: :func:`listen` binds a Unix socket on the
+one volume the two containers share, accepts exactly one connection (the grader's), and serves it
+unconfined (the container is the sandbox). It refuses to start where ``dlweek8.instructor`` can be
+imported, and, as PID 1 of its container, it ends as soon as the grader hangs up, without waiting
+for what a submission left running (leaving the container ends every process in it):
+
+    python -I -m dlweek8.confined --listen=SOCKET [--accept-timeout=SECONDS] MODULE...
 """
 
 from __future__ import annotations
@@ -91,11 +100,8 @@ def _die_with_parent(signum: int = signal.SIGKILL) -> None:
 # -- the template ------------------------------------------------------------------------------------
 
 
-def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=()) -> None:
-    """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket
-    (``cgroup_mounts``: where the run's cgroups are mounted, if the grader made any; ``keep``: the
-    read-only binds under /tmp that each submission re-binds on its own /tmp)."""
-    _die_with_parent()
+def _preload(modules) -> None:
+    """Import the basics and ``modules``, and build the shell each submission gets a copy of."""
     for name in (*BASE_MODULES, *modules):
         try:
             importlib.import_module(name)
@@ -103,6 +109,18 @@ def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=()) ->
             pass
     _shell()  # built once; each submission gets a copy of a shell that has run nothing
     os.makedirs(os.environ.get("HOME", "/tmp/home"), exist_ok=True)
+
+
+def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=(), container: bool = False) -> None:
+    """Import ``modules``, say ``ready``, then fork one supervisor per request on the control socket
+    (``cgroup_mounts``: where the run's cgroups are mounted, if the grader made any; ``keep``: the
+    read-only binds under /tmp that each submission re-binds on its own /tmp). When the grader hangs
+    up it waits for its children. As a pod's kernel ``container`` (PID 1 of its own PID namespace) it
+    does not: every process a submission left is reparented to it, and its leaving ends them all. Nor
+    does it set RLIMIT_NPROC there: that counts the processes of the container's user on the whole
+    node (other pods' included), not the pod's; the pod's pids limit bounds them."""
+    _die_with_parent()
+    _preload(modules)
     control = socket.socket(fileno=control_fd)
     control.sendall(b"ready")
     while True:
@@ -111,13 +129,16 @@ def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=()) ->
         except OSError:
             message, fds = b"", []
         if not message:
-            _reap(block=True)  # the grader is done: every submission's lifeline is closed
+            _reap(block=not container)  # the grader is done: every submission's lifeline is closed
             return
         if len(fds) == 3:
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _supervise(json.loads(message), *fds, confine=confine, cgroup_mounts=cgroup_mounts, keep=keep)
+                request = json.loads(message)
+                if container and isinstance(request.get("limits"), dict):
+                    request["limits"].pop("processes", None)
+                _supervise(request, *fds, confine=confine, cgroup_mounts=cgroup_mounts, keep=keep)
         for fd in fds:
             os.close(fd)
         _reap()
@@ -465,10 +486,80 @@ def _describe_error(error: BaseException) -> str:
     return f"{name}: {first}" if first else name
 
 
+# -- the kernel container of a Kubernetes grading pod ---------------------------------------------------
+
+#: How long the kernel container waits for the grader to connect before it gives up.
+ACCEPT_TIMEOUT = 900.0
+
+
+def instructor_reachable() -> str | None:
+    """Where the instructor package (references, hidden probes, the grader) can be imported from here, or None.
+    An empty ``dlweek8/instructor`` folder (as the bubblewrap sandbox shows it) holds nothing and counts as none."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("dlweek8.instructor")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    places = list(spec.submodule_search_locations or ())
+    if spec.origin not in (None, "namespace") or any(os.path.isdir(p) and os.listdir(p) for p in places):
+        return spec.origin if spec.origin not in (None, "namespace") else places[0]
+    return None
+
+
+def listen(path: str, modules, accept_timeout: float = ACCEPT_TIMEOUT) -> int:
+    """The kernel container: refuse where the instructor package is importable; import ``modules``; bind a Unix
+    socket at ``path`` and accept exactly one connection (the grader's), then serve it unconfined until the
+    grader hangs up. Returns the exit status (1 with one line on stderr when it cannot serve)."""
+    found = instructor_reachable()
+    if found is not None:
+        print(f"dlweek8.confined: refusing to run submissions: the instructor package is importable here ({found}); "
+              "the kernel container needs the student image (the hub's, without dlweek8/instructor)", file=sys.stderr)
+        return 1
+    _preload(modules)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        if os.path.lexists(path):
+            os.unlink(path)  # left by an earlier run of this container
+        listener.bind(path)
+        listener.listen(1)
+        listener.settimeout(accept_timeout)
+        connection, _ = listener.accept()
+    except (OSError, TimeoutError) as exc:
+        why = f"no grader connected within {accept_timeout:g} s" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+        print(f"dlweek8.confined: cannot serve at {path}: {why}", file=sys.stderr)
+        return 1
+    finally:
+        listener.close()  # exactly one connection: no later one can be accepted
+    connection.setblocking(True)
+    _quiet()
+    try:
+        serve(connection.detach(), (), confine=False, container=True)
+    except OSError:
+        pass  # the grader hung up before the template said it was ready: nothing to run
+    return 0
+
+
+def _quiet() -> None:
+    """stdout and stderr on /dev/null from here on: a submission (a fork of this process) could otherwise reach the
+    container's log through /proc/1/fd and fill the node's disk with it, for which kubelet would evict the pod."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
 if __name__ == "__main__":
     _args = sys.argv[1:]
+    _listen = [a.split("=", 1)[1] for a in _args if a.startswith("--listen=")]
+    _accept = [float(a.split("=", 1)[1]) for a in _args if a.startswith("--accept-timeout=")]
     _confine = "--confine" in _args
     _cgroups = [a.split("=", 1)[1] for a in _args if a.startswith("--cgroup=")]
     _keep = [a.split("=", 1)[1] for a in _args if a.startswith("--keep=")]
-    _rest = [a for a in _args if a != "--confine" and not a.startswith(("--cgroup=", "--keep="))]
+    _rest = [a for a in _args if a != "--confine" and not a.startswith(("--cgroup=", "--keep=", "--listen=", "--accept-timeout="))]
+    if _listen:
+        sys.stdout.flush()
+        os._exit(listen(_listen[0], _rest, *_accept[:1]))  # PID 1 of its container: leave now, whatever a submission left
     serve(int(_rest[0]), _rest[1:], _confine, _cgroups, _keep)

@@ -2,14 +2,18 @@
 (kubernetes-validate, offline, strict); one submission per pod, picked by the completion index from
 the listing the command writes; each pod writes only its own results folder (a per-index subPath).
 That a pod's command, run with these mounts, cannot write another index's results is shown by
-``tests/test_shards.py::test_a_hostile_pod_cannot_write_another_index_s_results``."""
+``tests/test_shards.py::test_a_hostile_pod_cannot_write_another_index_s_results``; that the kernel container
+(where a submission runs, in the student image) reaches nothing of the grader's, by ``tests/test_k8s_containers.py``."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import kubernetes_validate
@@ -19,10 +23,12 @@ import yaml
 from dlweek8 import __main__ as cli
 from dlweek8.instructor import k8s
 from dlweek8.instructor.grading import listing as listings
+from dlweek8.instructor.grading import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = ["zoe", "amir", "bo", "chen", "dara"]
-COMMON = ["--submissions-pvc", "week8-submissions", "--results-pvc", "week8-results", "--image", "registry.example.edu/hub/singleuser:2026.11",
+GRADER_IMAGE, STUDENT_IMAGE = "registry.example.edu/course/grader:2026.11", "registry.example.edu/hub/singleuser:2026.11"
+COMMON = ["--submissions-pvc", "week8-submissions", "--results-pvc", "week8-results", "--image", GRADER_IMAGE,
           "--parallelism", "4", "--namespace", "dl-course", "--assignment", "/opt/course/notebooks/02_conv_arithmetic.ipynb", "--grade-args", "--cell-timeout 30"]
 
 
@@ -51,7 +57,7 @@ def k8s_job(course: Path, *extra: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def documents(course) -> list[dict]:
-    return k8s_job(course)
+    return k8s_job(course, "--kernel-image", STUDENT_IMAGE)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +90,7 @@ def test_a_broken_manifest_is_caught_by_the_validator(documents):
     version = kubernetes_validate.utils.latest_version()
     for spoil in (lambda job: job["spec"].__setitem__("completionMod", job["spec"].pop("completionMode")),
                   lambda job: job["spec"].__setitem__("parallelism", "four"),
-                  lambda job: job["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][1].__setitem__("subPathExpresion", "x")):
+                  lambda job: job["spec"]["template"]["spec"]["containers"][1]["volumeMounts"][1].__setitem__("subPathExpresion", "x")):
         job = yaml.safe_load(yaml.safe_dump(by_kind(documents, "Job")))
         spoil(job)
         with pytest.raises(kubernetes_validate.ValidationError):
@@ -108,16 +114,26 @@ def test_an_indexed_job_with_one_completion_per_submission(documents):
     assert spec["backoffLimitPerIndex"] >= 0 and spec["activeDeadlineSeconds"] > 0
     rules = spec["podFailurePolicy"]["rules"]
     assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]} in rules
-    # the submission shares its pod with grade: it must not be able to fail the whole Job by making grade exit 1
-    assert all(rule["action"] != "FailJob" for rule in rules)
+    # grade exiting 1 (a configuration error) fails the Job: no student code runs in the grader's container. Only that
+    # container's exit: the submission runs in the kernel container, and must not be able to fail the whole Job.
+    assert [r for r in rules if r["action"] == "FailJob"] == [{"action": "FailJob", "onExitCodes": {"containerName": "grader", "operator": "In", "values": [1]}}]
     assert spec["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def containers(pod: dict) -> tuple[dict, dict]:
+    """The kernel container and the grader's, in that order (kubelet starts them in the order listed)."""
+    kernel, grader = pod["containers"]
+    assert (kernel["name"], grader["name"]) == ("kernel", "grader")
+    return kernel, grader
 
 
 def test_each_pod_grades_its_listing_entry_into_its_own_folder(documents):
     pod = pod_of(documents)
-    (container,) = pod["containers"]
+    _, container = containers(pod)
+    assert container["image"] == GRADER_IMAGE
     assert container["args"] == ["python", "-m", "dlweek8", "grade-entry", "/submissions", "--listing", "/listing/listing.json", "--out", "/results",
-                                 "--no-sandbox", "--jobs", "1", "--assignment", "/opt/course/notebooks/02_conv_arithmetic.ipynb", "--cell-timeout", "30"]
+                                 "--kernel-socket", "/channel/kernel.sock", "--jobs", "1", "--assignment", "/opt/course/notebooks/02_conv_arithmetic.ipynb",
+                                 "--cell-timeout", "30"]
     env = {e["name"]: e for e in container["env"]}
     assert env["JOB_COMPLETION_INDEX"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.annotations['batch.kubernetes.io/job-completion-index']"
     assert env["HOME"]["value"] == k8s.HOME
@@ -130,24 +146,73 @@ def test_each_pod_grades_its_listing_entry_into_its_own_folder(documents):
     assert init["securityContext"] == container["securityContext"]
 
 
-def test_the_pod_is_the_sandbox(documents):
+def test_both_containers_are_confined(documents):
     pod = pod_of(documents)
-    (container,) = pod["containers"]
     assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True and "hostUsers" not in pod
-    security = container["securityContext"]
-    assert security["runAsNonRoot"] and security["runAsUser"] != 0 and security["readOnlyRootFilesystem"]
-    assert security["allowPrivilegeEscalation"] is False and security["capabilities"] == {"drop": ["ALL"]} and not security["privileged"]
-    assert security["seccompProfile"] == {"type": "RuntimeDefault"} and "procMount" not in security and "appArmorProfile" not in security
-    resources = container["resources"]
-    assert resources["limits"]["cpu"] and resources["limits"]["memory"] and resources["limits"]["ephemeral-storage"] and resources["requests"]["memory"]
-    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
-    assert set(mounts) == {"/submissions", "/results", "/listing", "/tmp", k8s.HOME}
-    assert mounts["/submissions"]["readOnly"] is True and mounts["/listing"]["readOnly"] is True and not mounts["/results"].get("readOnly")
+    for container in containers(pod):
+        security = container["securityContext"]
+        assert security["runAsNonRoot"] and security["runAsUser"] != 0 and security["readOnlyRootFilesystem"]
+        assert security["allowPrivilegeEscalation"] is False and security["capabilities"] == {"drop": ["ALL"]} and not security["privileged"]
+        assert security["seccompProfile"] == {"type": "RuntimeDefault"} and "procMount" not in security and "appArmorProfile" not in security
+        resources = container["resources"]
+        assert resources["limits"]["cpu"] and resources["limits"]["memory"] and resources["limits"]["ephemeral-storage"] and resources["requests"]["memory"]
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["submissions"]["persistentVolumeClaim"] == {"claimName": "week8-submissions", "readOnly": True}
     assert volumes["results"]["persistentVolumeClaim"]["claimName"] == "week8-results"
-    assert "emptyDir" in volumes["tmp"] and "emptyDir" in volumes["home"]
     assert "solution" not in yaml.safe_dump(pod).lower(), "no solutions mounted"
+
+
+def test_the_submission_runs_in_a_kernel_container_of_the_student_image_that_mounts_nothing_of_the_grader_s(documents):
+    """The kernel container (where the cells run) is the student image and mounts only emptyDirs: its /tmp and HOME, and
+    /channel, the one volume it shares with the grader's container (its socket). No submissions, results or listing;
+    its memory limit is the submission's. The grader's container mounts the rest and its own /tmp and HOME."""
+    pod = pod_of(documents)
+    kernel, grader = containers(pod)
+    assert kernel["image"] == STUDENT_IMAGE
+    assert kernel["args"] == ["python", "-I", "-m", "dlweek8.confined", "--listen=/channel/kernel.sock", *k8s.KERNEL_MODULES]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    kernel_mounts = {m["mountPath"]: m["name"] for m in kernel["volumeMounts"]}
+    grader_mounts = {m["mountPath"]: m for m in grader["volumeMounts"]}
+    assert set(kernel_mounts) == {"/tmp", k8s.HOME, "/channel"}
+    assert all(set(volumes[name]) == {"name", "emptyDir"} for name in kernel_mounts.values()), "the kernel container mounts emptyDirs only"
+    # in memory, within its memory limit: nothing the submission writes lands on the node's disk
+    assert all(volumes[name]["emptyDir"]["medium"] == "Memory" and volumes[name]["emptyDir"]["sizeLimit"] for name in kernel_mounts.values())
+    assert set(grader_mounts) == {"/submissions", "/results", "/listing", "/tmp", k8s.HOME, "/channel"}
+    assert grader_mounts["/submissions"]["readOnly"] is True and grader_mounts["/listing"]["readOnly"] is True
+    assert not grader_mounts["/results"].get("readOnly")
+    shared = {m["name"] for m in kernel["volumeMounts"]} & {m["name"] for m in grader["volumeMounts"]}
+    assert shared == {"channel"}, "the socket's folder is all the two containers share"
+    assert "shareProcessNamespace" not in pod, "each container has its own PID namespace"
+    assert kernel["resources"]["limits"]["memory"] == "2Gi" and kernel["resources"]["requests"] == {"cpu": "1", "memory": "2Gi"}
+    env = {e["name"]: e.get("value") for e in kernel["env"]}
+    assert "PATH" not in env and env["HOME"] == k8s.HOME and env["OMP_NUM_THREADS"] == "1" and "JOB_COMPLETION_INDEX" not in env
+
+
+def test_the_kernel_refuses_to_run_where_the_instructor_package_is_importable(tmp_path):
+    """The kernel container's command, with the whole package importable (a wrong --kernel-image), exits 1 with one
+    line and never makes its socket: the grader then finds no kernel and exits 1, which fails the Job."""
+    kernel = k8s.kernel_command()
+    socket_path = tmp_path / "kernel.sock"
+    command = [sys.executable, *[a.replace(k8s.KERNEL_SOCKET, str(socket_path)) for a in kernel[1:]]]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("dlweek8.confined: refusing to run submissions: the instructor package is importable here ("), done.stderr
+    assert not socket_path.exists()
+
+
+def test_the_grader_without_a_kernel_says_so_in_one_line(tmp_path, capsys):
+    """No kernel container answering at the socket is a configuration error: one line, exit 1 (the Job then fails)."""
+    edition = next((ROOT / "notebooks").glob("02_*.ipynb"))
+    (tmp_path / "subs" / "zoe").mkdir(parents=True)
+    shutil.copy(edition, tmp_path / "subs" / "zoe" / edition.name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sandbox, "KERNEL_STARTUP_S", 0.5)
+        code = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--kernel-socket", str(tmp_path / "none.sock"), "--notes-numbers"])
+    out = capsys.readouterr().out
+    assert code == 1 and out.count("\n") == 1, out
+    assert out.startswith(f"grade: no kernel container answered at {tmp_path / 'none.sock'} within 0.5 s"), out
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--kernel-socket", "k.sock", "--no-sandbox"]) == 1
+    assert capsys.readouterr().out.startswith("grade: give --kernel-socket or --no-sandbox, not both")
 
 
 def test_the_pod_sandbox_keeps_bubblewrap_in_a_user_namespace_with_a_shard_per_pod(sandboxed):
@@ -185,6 +250,9 @@ def test_a_network_policy_denies_the_grading_pods_all_egress(documents):
     (["--jobs-per-pod", "2"], "k8s-job: --jobs-per-pod needs --pod-sandbox: without it each pod grades one submission\n"),
     (["--pod-sandbox", "--shards", "0"], "k8s-job: the number of shards must be between 1 and the 5 submissions, not 0\n"),
     (["--pod-sandbox", "--shards", "6"], "k8s-job: the number of shards must be between 1 and the 5 submissions, not 6\n"),
+    ([], "k8s-job: without --pod-sandbox the submissions run in a kernel container: give --kernel-image (the hub's student image)\n"),
+    (["--pod-sandbox", "--shards", "2", "--kernel-image", STUDENT_IMAGE],
+     "k8s-job: --kernel-image is for the default mode: with --pod-sandbox bubblewrap confines each submission in the grader's container\n"),
 ])
 def test_bad_arguments_get_one_line(course, tmp_path, extra, line):
     code, out = printed(["k8s-job", "--submissions", str(course / "submissions"), "--listing", str(tmp_path / "l.json"), *COMMON, *extra])
@@ -195,7 +263,7 @@ def test_bad_arguments_get_one_line(course, tmp_path, extra, line):
 def test_an_empty_or_missing_submissions_folder_gets_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
     for folder, line in ((tmp_path / "empty", "k8s-job: no submissions to list\n"), (tmp_path / "nowhere", f"k8s-job: {tmp_path / 'nowhere'} is not a folder\n")):
-        assert printed(["k8s-job", "--submissions", str(folder), "--listing", str(tmp_path / "l.json"), *COMMON]) == (1, line)
+        assert printed(["k8s-job", "--submissions", str(folder), "--listing", str(tmp_path / "l.json"), *COMMON, "--kernel-image", STUDENT_IMAGE]) == (1, line)
 
 
 def test_a_listing_that_is_not_one_is_refused_in_one_line(tmp_path):

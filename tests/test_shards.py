@@ -35,6 +35,7 @@ from dlweek8.instructor.grading import listing as listings
 from dlweek8.instructor.solutions import solution
 
 from helpers.editions import EDITIONS, filled, with_cell
+from helpers.pods import MASKED_STUDENT, mapped_pod, run_pod
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = ["conv.size_78x84", "conv.params_7x7"]
@@ -346,100 +347,13 @@ def grade_command(folder: Path, out: Path, *extra: str) -> list[str]:
             "--roster", str(folder.parent / "roster.csv"), "--notes-numbers", *extra]
 
 
-# -- the pods of the k8s-job manifest, run here with the mounts it declares -----------------------------
-
-
-def expand(text: str, env: dict[str, str]) -> str:
-    """Kubernetes' ``$(NAME)`` expansion (args, env values, subPathExpr)."""
-    return re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), text)
-
-
-def pod_env(container: dict, index: int) -> dict[str, str]:
-    """The container's environment; the one value from the downward API is the completion index."""
-    env: dict[str, str] = {}
-    for item in container.get("env", []):
-        env[item["name"]] = str(index) if "valueFrom" in item else expand(item["value"], env)
-    return env
-
-
-def mounts_of(pod: dict, container: dict, index: int, volumes: dict[str, Path]) -> list[tuple[str, Path | None, bool]]:
-    """(mount path, local folder or None for an emptyDir, read-only) of each of the container's mounts, as the
-    manifest declares them: ``volumes`` maps each PVC or ConfigMap volume to a local folder, a subPath(Expr)
-    picks a folder inside it, and a mount is read-only when it or its volume says so (a ConfigMap always is)."""
-    declared = {v["name"]: v for v in pod["volumes"]}
-    env = pod_env(container, index)
-    found = []
-    for mount in container["volumeMounts"]:
-        volume = declared[mount["name"]]
-        if "emptyDir" in volume:
-            found.append((mount["mountPath"], None, False))
-            continue
-        source = volumes[mount["name"]]
-        inside = expand(mount["subPathExpr"], env) if "subPathExpr" in mount else mount.get("subPath")
-        read_only = bool(mount.get("readOnly")) or "configMap" in volume or volume.get("persistentVolumeClaim", {}).get("readOnly", False)
-        found.append((mount["mountPath"], source / inside if inside else source, read_only))
-    return found
-
-
-def mapped_pod(pod: dict, container: dict, index: int, volumes: dict[str, Path], scratch: Path) -> tuple[list[str], dict[str, str], Path]:
-    """The container's command, environment and working folder with each mount path replaced by its local folder
-    (no isolation: for comparing what the pods write)."""
-    places = {}
-    for path, source, _ in mounts_of(pod, container, index, volumes):
-        if source is None:
-            source = scratch / f"pod-{index}" / path.strip("/").replace("/", "_")
-            source.mkdir(parents=True, exist_ok=True)
-        places[path] = str(source)
-
-    def local(text: str) -> str:
-        if os.path.exists(text):
-            return text  # a path of this machine given to k8s-job (e.g. a roster under /tmp), or /tmp itself
-        for path, source in sorted(places.items(), key=lambda item: -len(item[0])):
-            if text == path or text.startswith(path + "/"):
-                return source + text[len(path):]
-        return text
-
-    env = pod_env(container, index)
-    args = [local(expand(a, env)) for a in container["args"]]
-    assert args[0] == "python"
-    return [sys.executable, *args[1:]], {k: local(v) for k, v in env.items()}, Path(local(container.get("workingDir", str(ROOT))))
-
-
-#: The image's own folders in a simulated pod: the system's, the interpreter's and the project (an editable install).
-IMAGE_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"]
-
-
-def bwrap_pod(pod: dict, container: dict, index: int, volumes: dict[str, Path]) -> list[str]:
-    """The container run under bubblewrap with exactly the mounts the manifest declares (see :func:`mounts_of`): an
-    emptyDir is a fresh tmpfs, the image read-only, the root read-only if the securityContext says so, nothing else."""
-    env = pod_env(container, index)
-    mounts = mounts_of(pod, container, index, volumes)
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
-    args += [arg for path, source, _ in mounts if source is None for arg in ("--tmpfs", path)]  # first: the image may live under /tmp
-    bound: list[str] = []
-    for path in sorted({*IMAGE_DIRS, sys.base_prefix, sys.prefix, str(ROOT)}, key=len):
-        if path in IMAGE_DIRS and os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path) and not any(path == d or path.startswith(d.rstrip("/") + "/") for d in bound):
-            bound.append(path)
-            args += ["--ro-bind", path, path]
-    for path, source, read_only in mounts:
-        if source is not None:
-            args += ["--ro-bind" if read_only else "--bind", str(source), path]
-    if container.get("securityContext", {}).get("readOnlyRootFilesystem"):
-        args += ["--remount-ro", "/"]
-    args += ["--chdir", container.get("workingDir", "/"), "--clearenv"]
-    for name, value in {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env}.items():
-        args += ["--setenv", name, value]
-    command = [expand(a, env) for a in container["args"]]
-    return args + [sys.executable if command[0] == "python" else command[0], *command[1:]]
-
-
 def job_for(folder: Path, listing_file: Path, **options) -> dict:
     """The Job ``k8s-job`` makes for the submissions in ``folder`` (its listing written to ``listing_file``)."""
     listing = listings.of_batch(listings.names_in(folder), options.pop("shards", None))
     listing_file.parent.mkdir(parents=True, exist_ok=True)
     listing_file.write_text(listing.to_json(), encoding="utf-8")
+    if not options.get("pod_sandbox"):
+        options["kernel_image"] = "student"
     (_, job, _) = k8s.manifests(name="t", image="i", submissions_pvc="s", results_pvc="r", listing=listing, assignment=str(ROOT / "notebooks" / CONV.name),
                                 **options)
     return job
@@ -535,8 +449,7 @@ for path in glob.glob("/submissions/*/*.ipynb") + glob.glob(submissions + "/*/*.
         seen["written"].append(path)
     except OSError:
         pass
-with open("/results/seen.json", "w", encoding="utf-8") as handle:
-    json.dump(seen, handle)
+raise RuntimeError("seen " + json.dumps(seen))
 '''
 
 
@@ -547,11 +460,13 @@ def digests(folder: Path) -> dict[str, str]:
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="simulating the pod's mounts needs bubblewrap")
 def test_a_hostile_pod_cannot_write_another_index_s_results(tmp_path):
     """Protection: the per-index ``subPathExpr`` of the results mount (each pod sees only ``shard-<its index>``), with the
-    submissions volume read-only. The pods of ``k8s-job`` (one submission each, ``--no-sandbox`` inside: the pod is the
-    sandbox) run here under bubblewrap with exactly the mounts the manifest declares. Pod 1 grades Alice; then pod 0
-    grades Mallory, whose notebook tries to overwrite pod 1's results with a row giving Alice no points. Alice's merged
-    grade must be the one her own pod wrote. (Seen to fail with the whole results volume mounted at /results and
-    ``--out /results/shard-$(JOB_COMPLETION_INDEX)``, the Job as it was before: Mallory rewrote Alice's row.)"""
+    submissions volume read-only. The pods of ``k8s-job`` (one submission each: a kernel container, here the package with
+    its instructor part hidden, beside the grader's) run here, each container under bubblewrap with exactly the mounts
+    the manifest declares. Pod 1 grades Alice; then pod 0 grades Mallory, whose notebook tries to overwrite pod 1's
+    results with a row giving Alice no points. Alice's merged grade must be the one her own pod wrote. (Seen to fail, when
+    the submission ran in the grader's container, with the whole results volume mounted at /results and
+    ``--out /results/shard-$(JOB_COMPLETION_INDEX)``, the Job as it was before: Mallory rewrote Alice's row. That the
+    kernel container mounts no results at all is tested by ``tests/test_k8s_containers.py``.)"""
     folder, volume = tmp_path / "submissions", tmp_path / "volume"
     solved = filled(CONV)
     alice = f"b_alice/{CONV.name}"
@@ -567,17 +482,19 @@ def test_a_hostile_pod_cannot_write_another_index_s_results(tmp_path):
     volume.mkdir()
     before = digests(folder)
 
-    def run_pod(index: int) -> None:
-        for container in (*pod["initContainers"], *pod["containers"]):
-            done = subprocess.run(bwrap_pod(pod, container, index, volumes), capture_output=True, text=True, timeout=600)
-            assert done.returncode == 0, (container["name"], done.stdout[-2000:], done.stderr[-2000:])
+    def run(index: int) -> None:
+        channel = tmp_path / f"channel-{index}"
+        channel.mkdir()
+        ran = run_pod(pod, index, {**volumes, "channel": channel}, {"kernel": MASKED_STUDENT})
+        assert [r.returncode for r in ran.values()] == [0, 0, 0], {r.name: r.output[-2000:] for r in ran.values()}
 
-    run_pod(1)
+    run(1)
     alices_own = digests(volume / "shard-1")
     (alices_row,) = report.read_results(volume / "shard-1" / report.RESULTS)
     assert alices_row.feedback and all(f.passed for f in alices_row.feedback.values()), "Alice's solved notebook gets full marks"
-    run_pod(0)
-    seen = json.loads(next(volume.rglob("seen.json")).read_text(encoding="utf-8"))
+    run(0)
+    (mallorys_row,) = report.read_results(volume / "shard-0" / report.RESULTS)
+    (seen,) = [json.loads(note.split(" raised RuntimeError: seen ", 1)[1]) for note in mallorys_row.notes if " raised RuntimeError: seen " in note]
     assert digests(volume / "shard-1") == alices_own, f"pod 0 wrote pod 1's results: {seen['written']}"
     assert seen["read"] == [], "no pod sees another pod's results"
     assert digests(folder) == before, "the submissions are read-only"

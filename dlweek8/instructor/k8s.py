@@ -9,11 +9,22 @@ file for ``merge --listing``, and prints three manifests (YAML, one document eac
   ``/results`` is the folder ``shard-<index>`` of the results volume, through a per-index
   ``subPathExpr``: a pod can write its own results and nothing else, and sees no other pod's. The
   submissions volume is read-only; no solutions are mounted. By default each entry is one
-  submission and the pod is its sandbox (``--no-sandbox`` inside: non-root, read-only root file
-  system, all capabilities dropped, seccomp RuntimeDefault, no service-account token, CPU, memory
-  and disk limits, private emptyDirs for /tmp and HOME). With ``pod_sandbox`` each entry is a
-  shard and bubblewrap confines each submission inside the pod, which then runs in its own user
-  namespace (``hostUsers: false``) so that bubblewrap may create namespaces and mount;
+  submission, graded by two containers of the pod (see :func:`manifests`):
+
+  - the **kernel** container (``--kernel-image``: the class's student image, the hub's single-user
+    image, with no ``dlweek8/instructor``) runs ``python -I -m dlweek8.confined --listen=/channel/kernel.sock``,
+    where the submission's cells run. It mounts only emptyDirs (/tmp, HOME, /channel): no
+    submissions, no results, no listing; it refuses to start where the instructor package is
+    importable;
+  - the **grader** container (``--image``: the instructor's image) runs ``grade-entry ...
+    --kernel-socket /channel/kernel.sock``: it reads the submission, sends its cells to the kernel
+    through that socket (pipe ends passed with ``SCM_RIGHTS``), and judges the answers.
+
+  The ``/channel`` emptyDir is all they share; the pod does not share its PID namespace. Both are
+  non-root, with a read-only root file system, all capabilities dropped, seccomp RuntimeDefault, no
+  service-account token, CPU, memory and disk limits. With ``pod_sandbox`` each entry is a shard and
+  one container grades it, bubblewrap confining each submission inside the pod, which then runs in
+  its own user namespace (``hostUsers: false``) so that bubblewrap may create namespaces and mount;
 - a NetworkPolicy that denies those pods all egress (and ingress).
 
 Then ``python -m dlweek8 merge results/shard-* --listing LISTING --out graded/`` assembles the batch.
@@ -28,6 +39,7 @@ from pathlib import Path
 import yaml
 
 from .grading import listing as listings
+from .grading import sandbox
 from .grading.merge import ShardError
 
 #: Label every grading pod carries; the NetworkPolicy selects on it.
@@ -41,6 +53,13 @@ RESULTS_VOLUME = "/results-volume"
 #: Each index's folder on the results volume; Kubernetes expands the variable from the pod's env.
 INDEX_FOLDER = "shard-$(JOB_COMPLETION_INDEX)"
 HOME = "/home/grader"
+#: The emptyDir the kernel and grader containers share, and the kernel's socket on it.
+CHANNEL = "/channel"
+KERNEL_SOCKET = f"{CHANNEL}/kernel.sock"
+#: Modules the kernel container imports before the grader connects (the notebooks' heavy ones; one that is missing is skipped).
+KERNEL_MODULES = ("torch", *(f"dlweek8.checks.{m}" for m in ("backprop", "conv", "lstm", "network", "training")))
+#: The grader container's own resources (it judges; the submission runs in the kernel container, which gets --cpu and --memory).
+GRADER_RESOURCES = {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}}
 UID = 1000
 #: A ConfigMap holds at most 1 MiB.
 CONFIGMAP_BYTES = 1_000_000
@@ -57,7 +76,7 @@ def grade_command(assignment: str | None, extra: list[str], pod_sandbox: bool = 
     """What each pod runs; ``$(JOB_COMPLETION_INDEX)`` is expanded by Kubernetes from the pod's env."""
     command = ["python", "-m", "dlweek8", "grade-entry", SUBMISSIONS, "--listing", f"{LISTING_DIR}/{LISTING_FILE}", "--out", RESULTS]
     if not pod_sandbox:
-        command += ["--no-sandbox", "--jobs", "1"]  # one submission: the pod is its sandbox
+        command += ["--kernel-socket", KERNEL_SOCKET, "--jobs", "1"]  # one submission, run in the kernel container
     if assignment:
         command += ["--assignment", assignment]
     return command + list(extra)
@@ -85,15 +104,33 @@ def _security(pod_sandbox: bool) -> dict:
 INDEX_ENV = {"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}
 
 
+def kernel_command() -> list[str]:
+    """What the kernel container runs: the template of :mod:`dlweek8.confined`, listening on the shared socket
+    (``-I``: dlweek8 comes from the image's site-packages, never from the working folder)."""
+    return ["python", "-I", "-m", "dlweek8.confined", f"--listen={KERNEL_SOCKET}", *KERNEL_MODULES]
+
+
+def kernel_env() -> list[dict]:
+    """The kernel container's environment: the sandbox's own (:func:`.grading.sandbox.minimal_env`, so that a
+    submission runs as under ``grade``), with the container's HOME and /tmp, and the image's own PATH."""
+    env = {**sandbox.minimal_env(), "HOME": HOME, "TMPDIR": "/tmp", "MPLCONFIGDIR": f"{HOME}/.config/matplotlib"}
+    return [{"name": k, "value": v} for k, v in env.items() if k != "PATH"]
+
+
 def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, listing: listings.Listing, pod_sandbox: bool = False,
-              parallelism: int | None = None, namespace: str | None = None, assignment: str | None = None, cpu: str = "1",
-              memory: str = "2Gi", deadline_s: int = 3600, retries_per_index: int = 1, jobs_per_pod: int | None = None, extra_args=(),
-              pull_policy: str = "IfNotPresent") -> list[dict]:
-    """The listing's ConfigMap, the Job and the NetworkPolicy, as dicts."""
+              kernel_image: str | None = None, parallelism: int | None = None, namespace: str | None = None, assignment: str | None = None,
+              cpu: str = "1", memory: str = "2Gi", deadline_s: int = 3600, retries_per_index: int = 1, jobs_per_pod: int | None = None,
+              extra_args=(), pull_policy: str = "IfNotPresent") -> list[dict]:
+    """The listing's ConfigMap, the Job and the NetworkPolicy, as dicts. Without ``pod_sandbox`` each pod has a
+    kernel container (``kernel_image``, the student image) beside the grader's (``image``)."""
     name = _name(name)
     count = len(listing.entries)
     if count > 1 and not pod_sandbox and max(map(len, listing.entries)) > 1:
         raise ValueError("without --pod-sandbox each pod grades one submission (a listing of one per entry)")
+    if not pod_sandbox and not kernel_image:
+        raise ValueError("without --pod-sandbox the submissions run in a kernel container: give --kernel-image (the hub's student image)")
+    if pod_sandbox and kernel_image:
+        raise ValueError("--kernel-image is for the default mode: with --pod-sandbox bubblewrap confines each submission in the grader's container")
     text = listing.to_json()
     if len(text.encode("utf-8")) > CONFIGMAP_BYTES:
         raise ValueError(f"the listing of {len(listing.names)} submissions is larger than a ConfigMap holds (1 MB)")
@@ -108,6 +145,7 @@ def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, 
         {"name": "MPLCONFIGDIR", "value": f"{HOME}/.config/matplotlib"},
         {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
     ]
+    resources = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory, "ephemeral-storage": "1Gi"}}
     container = {
         "name": "grader",
         "image": image,
@@ -115,7 +153,7 @@ def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, 
         "args": grade_command(assignment, extra, pod_sandbox),
         "workingDir": HOME,
         "env": env,
-        "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory, "ephemeral-storage": "1Gi"}},
+        "resources": resources if pod_sandbox else GRADER_RESOURCES,
         "securityContext": _security(pod_sandbox),
         "volumeMounts": [
             {"name": "submissions", "mountPath": SUBMISSIONS, "readOnly": True},
@@ -123,6 +161,24 @@ def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, 
             {"name": "listing", "mountPath": LISTING_DIR, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
             {"name": "home", "mountPath": HOME},
+            *([] if pod_sandbox else [{"name": "channel", "mountPath": CHANNEL}]),
+        ],
+    }
+    # The submission's own container: the student image, nothing mounted but its emptyDirs and the socket's folder.
+    # Its memory limit is the submission's (all its processes together); its end ends whatever the submission left.
+    kernel = {
+        "name": "kernel",
+        "image": kernel_image,
+        "imagePullPolicy": pull_policy,
+        "args": kernel_command(),
+        "workingDir": HOME,
+        "env": kernel_env(),
+        "resources": resources,
+        "securityContext": _security(False),
+        "volumeMounts": [
+            {"name": "kernel-tmp", "mountPath": "/tmp"},
+            {"name": "kernel-home", "mountPath": HOME},
+            {"name": "channel", "mountPath": CHANNEL},
         ],
     }
     # kubelet would make the subPath folder owned by root; this makes it the grader's, before any
@@ -143,7 +199,8 @@ def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, 
         "enableServiceLinks": False,
         "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID, "seccompProfile": {"type": "RuntimeDefault"}},
         "initContainers": [results_folder],
-        "containers": [container],
+        # the kernel first: kubelet starts (and pulls) the containers in this order, so its socket is there soon
+        "containers": [container] if pod_sandbox else [kernel, container],
         "volumes": [
             {"name": "submissions", "persistentVolumeClaim": {"claimName": submissions_pvc, "readOnly": True}},
             {"name": "results", "persistentVolumeClaim": {"claimName": results_pvc}},
@@ -152,17 +209,28 @@ def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, 
             {"name": "home", "emptyDir": {"sizeLimit": "256Mi"}},
         ],
     }
+    if not pod_sandbox:
+        # In memory: what the submission writes counts against the kernel container's memory limit (as its tmpfs does
+        # in the local sandbox) and ends in ENOSPC or an OOM kill of its own container, never on the node's disk, where
+        # filling it would have kubelet evict the pod (an eviction is retried without being counted, see below).
+        pod_spec["volumes"] += [
+            {"name": "channel", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+            {"name": "kernel-tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}},
+            {"name": "kernel-home", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+        ]
+        # Never shareProcessNamespace: the kernel container must not see (nor signal, nor read the /proc of) the
+        # grader's processes, and its own PID 1 leaving must end every process the submission started.
     if pod_sandbox:
         pod_spec["hostUsers"] = False  # the pod's own user namespace: bubblewrap's namespaces nest in it
     rules = [
         # an evicted or pre-empted pod is not the submission's fault: retry without counting it
         {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
     ]
-    if pod_sandbox:
-        # grade's exit 1 is a configuration error (no assignment, a wrong listing): every index would fail alike.
-        # Not without the pod sandbox: there the submission shares the pod with grade and could make it exit 1,
-        # which must fail its own index only.
-        rules.insert(0, {"action": "FailJob", "onExitCodes": {"containerName": "grader", "operator": "In", "values": [1]}})
+    # grade's exit 1 is a configuration error (no assignment, a wrong listing, no kernel container answering): every
+    # index would fail alike. No student code runs in the grader's container in either mode (by default it runs in the
+    # kernel container, with --pod-sandbox in bubblewrap), so a submission cannot make grade exit 1. Not the kernel
+    # container's exit: the submission runs there.
+    rules.insert(0, {"action": "FailJob", "onExitCodes": {"containerName": "grader", "operator": "In", "values": [1]}})
     job = {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -199,7 +267,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--listing", type=Path, required=True, help="file to write the listing to (merge --listing reads it; the pods get it in a ConfigMap)")
     parser.add_argument("--submissions-pvc", required=True, help="PersistentVolumeClaim holding the submissions (mounted read-only at /submissions)")
     parser.add_argument("--results-pvc", required=True, help="PersistentVolumeClaim for the results (index I writes only its folder shard-I)")
-    parser.add_argument("--image", required=True, help="container image: the hub's single-user image with dlweek8 installed")
+    parser.add_argument("--image", required=True, help="the grader's container image: the project (dlweek8 with its instructor part) installed")
+    parser.add_argument("--kernel-image", help="without --pod-sandbox (required there): the image the submissions run in, the class's student "
+                        "image (the hub's single-user image, dlweek8 without its instructor part)")
     parser.add_argument("--pod-sandbox", action="store_true",
                         help="grade a shard per pod, each submission in bubblewrap inside the pod (needs user namespaces: hostUsers: false)")
     parser.add_argument("--shards", type=int, help="with --pod-sandbox: the number of shards (pods that succeed)")
@@ -228,7 +298,7 @@ def run(args) -> int:
         listing = listings.of_batch(listings.names_in(args.submissions), args.shards)
         documents = manifests(
             name=args.name, image=args.image, submissions_pvc=args.submissions_pvc, results_pvc=args.results_pvc, listing=listing,
-            pod_sandbox=args.pod_sandbox, parallelism=args.parallelism, namespace=args.namespace, assignment=args.assignment, cpu=args.cpu,
+            pod_sandbox=args.pod_sandbox, kernel_image=args.kernel_image, parallelism=args.parallelism, namespace=args.namespace, assignment=args.assignment, cpu=args.cpu,
             memory=args.memory, deadline_s=args.deadline, retries_per_index=args.retries_per_index, jobs_per_pod=args.jobs_per_pod,
             extra_args=shlex.split(args.grade_args),
         )

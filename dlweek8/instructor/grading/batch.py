@@ -199,7 +199,7 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
           assignment: Assignment | None = None, progress: bool = True, warm_kernels: bool = True,
           shard: tuple[int, int] | None = None, roster: list[gradebook.Student] | None = None,
           sandboxed: bool = True, max_size_mb: float = MAX_SIZE_MB, resume: bool = False,
-          notes_numbers: bool = False) -> tuple[Assignment, list[report.Row]]:
+          notes_numbers: bool = False, kernel_socket: str | None = None) -> tuple[Assignment, list[report.Row]]:
     """Grade every submission in ``paths``; write ``out/grades.csv`` and feedback; return the rows.
 
     Each submission runs in its own sandbox (:mod:`.sandbox`); ``sandboxed=False`` runs them
@@ -209,11 +209,12 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
     appended to ``out/results.jsonl`` as they are graded, and with ``resume`` the submissions
     already there are not graded again. ``shard`` (I, N) grades only the I-th of N slices of the
     sorted submissions (:mod:`.merge`); ``roster`` adds the gradebook files. ``run.json`` says which
-    bound held each submission's memory.
+    bound held each submission's memory. ``kernel_socket``: the submissions run in the template of
+    another container, reached through that socket (:class:`.sandbox.RemoteTemplate`), not here.
     """
     from tqdm import tqdm
 
-    if sandboxed and (why := sandbox.unavailable_reason()):
+    if sandboxed and kernel_socket is None and (why := sandbox.unavailable_reason()):
         raise GradingError(why)
     limits = limits or runner.Limits()
     out = Path(out)
@@ -274,7 +275,9 @@ def grade(paths, out: Path, limits: runner.Limits | None = None, jobs: int | Non
             _finish(row, sandboxed, progress_file)
     workers = max(1, min(jobs or cores(), len(jobs_by_name) or 1))
     preload = [*assignment.imports, *sorted({f"dlweek8.checks.{qid.split('.')[0]}" for qid in assignment.question_ids})] if warm_kernels else []
-    template = sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb) if jobs_by_name else None
+    template = _template(preload, sandboxed, limits, kernel_socket) if jobs_by_name else None
+    if template is None and kernel_socket is not None:
+        sandbox.release_kernel(kernel_socket)  # nothing to run: let the kernel container end
     memory = sandbox.memory_bound(limits, template) if template is not None else None
     try:
         with tqdm(total=len(names), desc="grading", unit="notebook", disable=not progress) as bar:
@@ -300,6 +303,16 @@ def _finish(row: report.Row, sandboxed: bool, progress_file: Path) -> None:
     if not sandboxed and NO_SANDBOX_NOTICE not in row.notes:
         row.notes.append(NO_SANDBOX_NOTICE)
     report.append_result(progress_file, row)
+
+
+def _template(preload: list[str], sandboxed: bool, limits: runner.Limits, kernel_socket: str | None):
+    """The run's template: bubblewrap's (or unconfined), or a kernel container's through its socket."""
+    if kernel_socket is None:
+        return sandbox.Template(preload, confine=sandboxed, tmp_mb=limits.tmp_mb)
+    try:
+        return sandbox.RemoteTemplate(kernel_socket)
+    except OSError as exc:
+        raise GradingError(f"{exc}: is the kernel container running python -m dlweek8.confined --listen={kernel_socket} in the student image?") from exc
 
 
 def _distinct(names: list[str]) -> list[str]:
@@ -389,6 +402,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--jobs", type=int, default=cores(), help="submissions graded at once (default: the number of cores, %(default)s)")
     parser.add_argument("--cold-kernels", action="store_true", help="fork every submission's process from a template that has imported only the basics, not the assignment's modules")
     parser.add_argument("--no-sandbox", action="store_true", help="grade without the bubblewrap sandbox (only where the machine is itself the sandbox, e.g. a Kubernetes pod); every output says so")
+    parser.add_argument("--kernel-socket", help="run the submissions in the kernel container listening on this Unix socket "
+                        "(a k8s-job pod's; python -m dlweek8.confined --listen=SOCKET in the student image), not here")
     parser.add_argument("--max-size", type=float, default=MAX_SIZE_MB, help="largest submission read, in MB (default %(default)s)")
     parser.add_argument("--resume", action="store_true", help="keep the rows already in OUT/results.jsonl and grade only the other submissions")
     parser.add_argument("--roster", type=Path, help="CSV mapping submissions to students (see the README); adds canvas.csv and moodle.csv")
@@ -400,6 +415,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     try:
+        if args.kernel_socket and args.no_sandbox:
+            raise GradingError("give --kernel-socket or --no-sandbox, not both: with --kernel-socket the submissions run in the kernel container")
         assignment = Assignment.from_notebook(args.assignment) if args.assignment else None
         if assignment is not None and not assignment.answers:
             raise GradingError(f"{args.assignment} has no dlweek8.check calls of known questions")
@@ -408,7 +425,7 @@ def run(args) -> int:
         roster = gradebook.read_roster(args.roster) if args.roster else None
         assignment, rows = grade(args.submissions, args.out, limits, args.jobs, assignment, warm_kernels=not args.cold_kernels,
                                  shard=shard, roster=roster, sandboxed=not args.no_sandbox, max_size_mb=args.max_size, resume=args.resume,
-                                 notes_numbers=args.notes_numbers)
+                                 notes_numbers=args.notes_numbers, kernel_socket=args.kernel_socket)
     except (GradingError, NotANotebook, OSError, shards.ShardError, gradebook.RosterError) as exc:
         print(f"grade: {exc}")
         return 1

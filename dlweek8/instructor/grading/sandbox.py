@@ -20,6 +20,12 @@ each before any of its code runs (the kernel enforces them for root too); then i
 
 The job goes in, and one stream of events comes out (the messages of :mod:`dlweek8.protocol`), through pipes whose ends are passed
 over a Unix socket (``SCM_RIGHTS``); nothing is shared on disk.
+
+In a Kubernetes grading pod (``k8s-job``) the template is not started here: it is the pod's kernel
+container (:func:`dlweek8.confined.listen`, the class's student image), and :class:`RemoteTemplate`
+reaches it through the Unix socket it binds on the one volume the two containers share, then sends
+the same requests as :class:`Template`. The submission then runs in a container that holds no part of
+the instructor package and mounts neither the submissions nor the results.
 """
 
 from __future__ import annotations
@@ -243,8 +249,11 @@ def submission_memory_mb(limits) -> int:
     return confined.submission_memory_bytes({"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()}) // 2**20
 
 
-def memory_bound(limits, template: Template) -> dict:
+def memory_bound(limits, template: Template | RemoteTemplate) -> dict:
     """Which bound held each submission's memory, with the numbers in MB (for ``run.json``)."""
+    if isinstance(template, RemoteTemplate):
+        return {"bound": "the kernel container's memory limit (k8s-job): all of the submission's processes together, and RLIMIT_AS per process",
+                "process_mb": limits.memory_mb}
     if "memory" in template.cgroups:
         return {"bound": f"memory cgroup v{template.cgroup_version('memory')}: one per submission, its processes and its tmpfs together",
                 "submission_mb": submission_memory_mb(limits)}
@@ -392,3 +401,65 @@ def _write_all(fd: int, data: bytes) -> None:
         pass  # the submission process ended before reading its job
     finally:
         os.close(fd)
+
+
+#: Seconds the grader waits for the kernel container's socket and its ``ready``; and for the kernel to take one request.
+KERNEL_STARTUP_S, KERNEL_REQUEST_S = 300.0, 60.0
+
+
+class RemoteTemplate:
+    """The template of a pod's kernel container (:func:`dlweek8.confined.listen`), reached through its Unix socket
+    at ``path``: waits up to ``startup_s`` for the socket and the template's ``ready``, then speaks as to a
+    :class:`Template` (each spawn, a restart after a time-out included, is one request). The kernel imports what its
+    own command names; it confines nothing (its container is the sandbox) and makes no cgroup."""
+
+    confine = False
+    spawn = Template.spawn  # the same requests on the same kind of socket
+
+    def __init__(self, path: str, startup_s: float | None = None):
+        startup_s = KERNEL_STARTUP_S if startup_s is None else startup_s
+        self.path, self.cgroups, self.why, self.notice = path, {}, {}, None
+        self.control = connect_kernel(path, startup_s)
+        self._lock = threading.Lock()
+        try:
+            ready = self.control.recv(16)
+        except OSError:
+            ready = b""
+        if ready != b"ready":
+            self.close()
+            raise OSError(f"the kernel container at {path} did not say it was ready within {startup_s:g} s")
+        self.control.settimeout(KERNEL_REQUEST_S)  # a kernel that stops taking requests cannot hold the grader
+
+    def close(self) -> None:
+        """Hang up: the kernel container kills what is left of the submission and ends."""
+        try:
+            self.control.close()
+        except OSError:
+            pass
+
+
+def connect_kernel(path: str, startup_s: float | None = None) -> socket.socket:
+    """A connection to the kernel container's socket, waiting up to ``startup_s`` (default :data:`KERNEL_STARTUP_S`) for it
+    to be made (raises OSError, saying why)."""
+    startup_s = KERNEL_STARTUP_S if startup_s is None else startup_s
+    deadline = time.monotonic() + startup_s
+    while True:
+        control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            control.settimeout(max(1.0, deadline - time.monotonic()))
+            control.connect(path)
+            return control
+        except OSError as exc:
+            control.close()
+            if time.monotonic() >= deadline:
+                raise OSError(f"no kernel container answered at {path} within {startup_s:g} s ({exc.strerror or type(exc).__name__})") from exc
+            time.sleep(0.1)
+
+
+def release_kernel(path: str, startup_s: float | None = None) -> None:
+    """Connect, wait for the template's ``ready`` and hang up, so that a kernel container given nothing to run ends (best effort)."""
+    try:
+        with connect_kernel(path, startup_s) as control:
+            control.recv(16)
+    except OSError:
+        pass
