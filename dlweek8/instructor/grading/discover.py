@@ -89,7 +89,7 @@ def answers_by_id(sources) -> dict[str, str]:
 #: that preloads the first preloads these too, or every submission pays for them again. FlopCounterMode
 #: loads torch._dynamo (with sympy: about 800 modules, 1.8 s of CPU) the first time it counts; the
 #: autograd helpers of dlweek8.lstm (vectorised jacobians) load torch's symbolic shapes (0.4 s); the
-#: training of dlweek8.training loads torch._dynamo (torch.optim's first step), and its figures and
+#: training of dlweek8.training loads torch._dynamo (making a torch.optim optimizer does), and its figures and
 #: progress bar matplotlib, ipywidgets and tqdm's notebook bar (together about 1.9 s of CPU).
 LOADED_ON_FIRST_USE = {
     "torch.utils.flop_counter": ("torch._dynamo",),
