@@ -4,8 +4,8 @@ Goal: at least 40 submissions a minute on 2 cores, i.e. 20 graded within 30 s, w
 submission in its own sandbox (bubblewrap, :mod:`dlweek8.instructor.grading.sandbox`; with a memory
 cgroup per submission where one can be made). Each submission is the student edition answered
 from its solved notebook (``editions.answered``), so the sandboxed processes do the real
-notebook's work. For comparison, in the same run: the same batch with ``--no-sandbox``, and with
-a template that has not imported the assignment's modules (``--cold-kernels``).
+notebook's work. For comparison, in the same run: each notebook's batch with ``--no-sandbox``, and
+the first notebook's with a template that has not imported the assignment's modules (``--cold-kernels``).
 
 Memory (``sizes()``, goal at most 500 MB each): the first batch graded again by the real ``grade``
 command in a process of its own, with the peak resident memory (VmHWM) of that grader process and
@@ -13,7 +13,8 @@ of the largest process it started (a worker's submission process, which shares t
 pages), read from /proc while it runs. ``main()`` prints the same figures and the load average,
 since the machine may be shared.
 
-    python benchmarks/bench_grading.py            # prints submissions per minute and memory
+    python benchmarks/bench_grading.py            # prints submissions per minute and memory (the first notebook)
+    python benchmarks/bench_grading.py 03         # the same for the notebooks whose names contain 03
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from harness import Case  # noqa: E402
 SUBMISSIONS = 20
 WORKERS = 2
 GOAL_S = 60.0 * SUBMISSIONS / 40  # 40 a minute
-#: How the first notebook's batch is graded for comparison, in the same run (label, grade_batch keywords).
-COMPARISONS = (("--no-sandbox", {"sandboxed": False}), ("sandboxed, cold template", {"warm": False}))
+#: How each notebook's batch, and the first notebook's only, is graded for comparison in the same run (label, grade_batch keywords).
+BESIDE_EACH = (("--no-sandbox", {"sandboxed": False}),)
+BESIDE_FIRST = (("sandboxed, cold template", {"warm": False}),)
+COMPARISONS = BESIDE_EACH + BESIDE_FIRST
 
 
 def _editions():
@@ -115,14 +118,12 @@ def sizes():
 
 def cases() -> list[Case]:
     pairs = _editions()
-    found = [
-        Case(f"grade {SUBMISSIONS} x {student.name} on {WORKERS} workers, sandboxed", lambda s=student, o=solved: grade_batch(s, o),
-             goal_s=GOAL_S, repeat=1, warmup=0)
-        for student, solved in pairs
-    ]
-    student, solved = pairs[0]  # for comparison, in the same run
-    found += [Case(f"  same, {student.name}, {label}", lambda k=kwargs: grade_batch(student, solved, **k), repeat=1, warmup=0)
-              for label, kwargs in COMPARISONS]
+    found = []
+    for number, (student, solved) in enumerate(pairs):
+        found.append(Case(f"grade {SUBMISSIONS} x {student.name} on {WORKERS} workers, sandboxed",
+                          lambda s=student, o=solved: grade_batch(s, o), goal_s=GOAL_S, repeat=1, warmup=0))
+        found += [Case(f"  same, {student.name}, {label}", lambda s=student, o=solved, k=kwargs: grade_batch(s, o, **k), repeat=1, warmup=0)
+                  for label, kwargs in (BESIDE_EACH + BESIDE_FIRST if number == 0 else BESIDE_EACH)]  # for comparison, in the same run
     return found
 
 
@@ -180,8 +181,10 @@ class MemorySampler:
         return sum(self._cpu.values())
 
 
-def main() -> None:
-    for student, solved in _editions()[:1]:
+def main(names=()) -> None:
+    """The first notebook, or those whose file names contain one of ``names``: each comparison, then the grade command."""
+    pairs = _editions()
+    for student, solved in [pair for pair in pairs if any(name in pair[0].name for name in names)] if names else pairs[:1]:
         for label, kwargs in (("sandboxed", {}), *COMPARISONS):
             load = os.getloadavg()[0]
             own = resource.getrusage(resource.RUSAGE_SELF)
@@ -203,4 +206,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

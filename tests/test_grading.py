@@ -542,7 +542,10 @@ def test_the_released_editions_are_the_assignments_a_batch_can_be_graded_against
 def test_a_template_preloads_what_an_import_loads_on_first_use():
     cells = ["import numpy as np\nfrom torch.utils.flop_counter import FlopCounterMode", "import torch.utils.flop_counter"]
     assert discover.imported_modules(cells) == ["numpy", "torch.utils.flop_counter", "torch._dynamo"]
-    assert discover.imported_modules(["from dlweek8 import lstm"]) == ["dlweek8", *discover.LOADED_ON_FIRST_USE["dlweek8.lstm"]]
+    assert discover.imported_modules(["from dlweek8 import lstm"]) == ["dlweek8", "dlweek8.lstm", *discover.LOADED_ON_FIRST_USE["dlweek8.lstm"]]
+    # notebook 03's imports: the training module (not loaded by ``import dlweek8``) and what its training and figures load
+    assert discover.imported_modules(["from dlweek8 import training\nfrom IPython.display import HTML"]) == [
+        "dlweek8", "dlweek8.training", *discover.LOADED_ON_FIRST_USE["dlweek8.training"], "IPython.display"]
 
 
 @pytest.mark.parametrize("module", sorted(discover.LOADED_ON_FIRST_USE))
@@ -553,6 +556,9 @@ def test_what_loads_on_first_use_does_so(module):
         "torch.utils.flop_counter": "with FlopCounterMode(display=False): torch.nn.Conv2d(1, 1, 1)(torch.zeros(1, 1, 2, 2))",
         "dlweek8.lstm": "import numpy as np, dlweek8.lstm as L; r = np.random.default_rng(1); c = L.random_cell(r, hidden_size=5, input_size=3); "
                         "L.autograd_jacobians(c, *L.random_state(r, c))",
+        "dlweek8.training": "import contextlib, io, dlweek8.training as T; s = T.Setting(T=10, steps=2, batch=4, hidden=4)\n"
+                            "with contextlib.redirect_stdout(io.StringIO()):  # the progress bar's text\n"
+                            "    T.loss_figure(T.run_experiment(s, names=['LSTM b_f=0'])); T.ratio_figure(s)",
     }[module]
     script = (f"import sys, torch\nfrom {module} import *\nlater = {discover.LOADED_ON_FIRST_USE[module]!r}\n"
               f"before = [m for m in later if m in sys.modules]\n{use}\nprint(before, [m for m in later if m not in sys.modules])")

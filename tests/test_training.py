@@ -115,6 +115,19 @@ def test_the_figures_say_in_words_what_they_show():
     assert "b_f=3" in ratio_view.alt and ratio_view.png_shown
 
 
+def test_without_rendering_the_figures_say_the_same_and_are_not_laid_out(monkeypatch):
+    """The batch grader (DLWEEK8_SKIP_RENDER=1) skips the figures' layout, never their words."""
+    from dlweek8.widgets import figure
+
+    runs = {name: tr.train(tr.make_model(kind, bias, SMALL), SMALL, name) for name, kind, bias in tr.MODELS[:2]}
+    shown = [tr.loss_figure(runs), tr.ratio_figure(SMALL)]
+    monkeypatch.setattr(figure, "SKIP_RENDER", True)
+    graded = [tr.loss_figure(runs), tr.ratio_figure(SMALL)]
+    assert [(v.alt, v.table) for v in graded] == [(v.alt, v.table) for v in shown]
+    assert all(v.figure.get_layout_engine() is None and not v.png_shown for v in graded)
+    assert all(v.figure.subplotpars.left != g.figure.subplotpars.left for v, g in zip(shown, graded, strict=True))
+
+
 @pytest.mark.slow
 def test_the_full_run_rnn_stays_at_the_baseline_and_every_lstm_learns():
     """The measured shape of the full setting (seed 0, one thread): about 45 s on one core."""

@@ -88,16 +88,20 @@ def answers_by_id(sources) -> dict[str, str]:
 #: Modules that another module imports on its first use rather than when it is imported: a template
 #: that preloads the first preloads these too, or every submission pays for them again. FlopCounterMode
 #: loads torch._dynamo (with sympy: about 800 modules, 1.8 s of CPU) the first time it counts; the
-#: autograd helpers of dlweek8.lstm (vectorised jacobians) load torch's symbolic shapes (0.4 s).
+#: autograd helpers of dlweek8.lstm (vectorised jacobians) load torch's symbolic shapes (0.4 s); the
+#: training of dlweek8.training loads torch._dynamo (making a torch.optim optimizer does), and its figures and
+#: progress bar matplotlib, ipywidgets and tqdm's notebook bar (together about 1.9 s of CPU).
 LOADED_ON_FIRST_USE = {
     "torch.utils.flop_counter": ("torch._dynamo",),
     "dlweek8.lstm": ("torch.fx.experimental.symbolic_shapes",),
+    "dlweek8.training": ("torch._dynamo", "dlweek8.widgets.figure", "tqdm.notebook"),
 }
 
 
 def imported_modules(sources) -> list[str]:
     """The absolute modules named by ``import`` statements in the cells, in order, without repeats,
-    each followed by what it loads on first use (:data:`LOADED_ON_FIRST_USE`)."""
+    each followed by what it loads on first use (:data:`LOADED_ON_FIRST_USE`). ``from package import
+    name`` names ``package``, and ``package.name`` too when that is a module of the map."""
     found: dict[str, None] = {}
     for source in sources:
         tree, _ = _parse(source)
@@ -105,8 +109,8 @@ def imported_modules(sources) -> list[str]:
             if isinstance(node, ast.Import):
                 names = used = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module]  # ``from dlweek8 import lstm`` uses dlweek8.lstm too
                 used = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+                names = [node.module, *(name for name in used[1:] if name in LOADED_ON_FIRST_USE)]  # ``from dlweek8 import lstm``
             else:
                 continue
             found.update(dict.fromkeys(names))
