@@ -110,6 +110,10 @@ HEAVY_TIERS = ("browser", "grading", "build", "nbval")
 OTHER_BLAS = {"OPENBLAS_CORETYPE": "Prescott", "OPENBLAS_NUM_THREADS": "1"}
 
 
+#: Arguments of ``run.py test`` that change what pytest prints (or adds slow tests), not which tests run.
+OUTPUT_FLAGS = ("--run-slow", "-q", "-v", "-x", "-qq", "-vv", "-rA", "-ra")
+
+
 def test_runs(rest: list[str], python: Path = PYTHON) -> list[tuple[list[str], dict]]:
     """The pytest runs of ``run.py test``: (argv, extra environment) each.
 
@@ -120,7 +124,7 @@ def test_runs(rest: list[str], python: Path = PYTHON) -> list[tuple[list[str], d
         rest = [arg for arg in rest if arg != "--quick"]
         return [(pytest_command(["-m", " and ".join(f"not {tier}" for tier in (*HEAVY_TIERS, "slow")), *rest], python), {})]
     runs = [(pytest_command(rest, python), {})]
-    if not [arg for arg in rest if arg != "--run-slow"]:  # a chosen subset runs once
+    if not [arg for arg in rest if arg not in OUTPUT_FLAGS]:  # a chosen subset runs once
         runs.append((pytest_command(["-m", "numeric", "-q"], python), dict(OTHER_BLAS)))
     return runs
 

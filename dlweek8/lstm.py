@@ -285,7 +285,7 @@ def _torch_step(torch, cell: LSTMCell, x, h_prev, c_prev):
 def _t(torch, a):
     if isinstance(a, torch.Tensor):
         return a
-    return torch.as_tensor(np.asarray(a, dtype=float), dtype=torch.float64)
+    return torch.as_tensor(np.array(a, dtype=float), dtype=torch.float64)  # a copy: a read-only array would warn
 
 
 def torch_step(cell: LSTMCell, x, h_prev, c_prev) -> tuple:

@@ -144,6 +144,7 @@ def test_the_quick_tier_leaves_out_every_heavy_tier_and_the_full_run_repeats_the
     assert again[1]["OPENBLAS_CORETYPE"] and again[1]["OPENBLAS_NUM_THREADS"] == "1"
     assert len(run.test_runs(["-k", "conv"], python=Path("py"))) == 1  # a chosen subset runs once
     assert len(run.test_runs(["--run-slow"], python=Path("py"))) == 2
+    assert len(run.test_runs(["-q"], python=Path("py"))) == 2  # quieter output is still the whole run (bench --suite passes -q)
 
 
 def test_tiers_follow_what_a_test_starts():
