@@ -93,7 +93,7 @@ def _cannot_match(value, target) -> bool:
     if not isinstance(target, tuple):
         return True
     if target and target[0] == "set" and len(target) == 2:
-        return len(value) not in (2, len(target[1]))
+        return isinstance(target[1], tuple) and len(value) not in (2, len(target[1]))
     return len(value) != len(target)
 
 
