@@ -15,6 +15,7 @@ Record the durations afresh (the run then also prints where the time went):
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections import defaultdict
@@ -106,6 +107,13 @@ def pytest_collection_modifyitems(config, items):
     if seconds:
         order = slowest_scopes_first([item.nodeid for item in items], seconds)
         items[:] = [items[position] for position in order]
+
+
+def pytest_collection_finish(session):
+    """What the imports and the collection made (torch, matplotlib, the test modules) lives to the end of the run:
+    frozen out of the garbage collector's reach, so that its full collections during the tests walk only what the
+    tests make (measured on the explorer and variant tests: the collector's CPU time halves, 4-7 % of the run)."""
+    gc.freeze()
 
 
 class _Recorder:

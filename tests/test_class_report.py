@@ -276,9 +276,10 @@ def test_the_figures_leave_no_pyplot_state(written):
     assert matplotlib.get_backend()  # untouched by the report
 
 
-# -- in a real browser ---------------------------------------------------------------------------
+# -- in a real browser (the browser tier: it starts Chromium) --------------------------------------
 
 
+@pytest.mark.browser
 def test_the_report_opens_in_chromium_without_console_errors(written):
     chromium = shutil.which("chromium")
     if chromium is None:

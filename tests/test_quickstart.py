@@ -147,6 +147,28 @@ def test_the_quick_tier_leaves_out_every_heavy_tier_and_the_full_run_repeats_the
     assert len(run.test_runs(["-q"], python=Path("py"))) == 2  # quieter output is still the whole run (bench --suite passes -q)
 
 
+def test_the_quick_tier_does_not_collect_the_folders_of_heavy_tests_only():
+    run = _run_py()
+    (quick, _), = run.test_runs(["--quick"], python=Path("py"))
+    assert [arg for arg in quick if arg.startswith("--ignore=")] == [f"--ignore={folder}" for folder in run.HEAVY_FOLDERS]
+    for folder in run.HEAVY_FOLDERS:  # nothing there that the quick tier would run: notebooks (nbval) and the browser suite
+        collectable = [p for p in (ROOT / folder).rglob("*") if p.suffix == ".ipynb" or p.name.startswith("test_")]
+        assert collectable, folder
+        if folder == "tests/browser":
+            assert "item.add_marker(pytest.mark.browser)" in (ROOT / folder / "conftest.py").read_text()
+        else:
+            assert all(p.suffix == ".ipynb" for p in collectable), folder
+    (full, _), _ = run.test_runs([], python=Path("py"))
+    assert not [arg for arg in full if arg.startswith("--ignore")]
+
+
+def test_pytest_runs_write_bytecode_for_the_next_run(monkeypatch):
+    run = _run_py()
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = run._test_env({"OPENBLAS_NUM_THREADS": "1"})
+    assert "PYTHONDONTWRITEBYTECODE" not in env and env["OPENBLAS_NUM_THREADS"] == "1" and env["VIRTUAL_ENV"] == str(run.VENV)
+
+
 def test_tiers_follow_what_a_test_starts():
     # by path: under xdist, ``import conftest`` may give tests/browser/conftest.py
     spec = importlib.util.spec_from_file_location("tests_conftest", ROOT / "tests" / "conftest.py")

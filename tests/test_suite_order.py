@@ -1,4 +1,5 @@
-"""tests/conftest.py: scopes are handed to the workers slowest first, each scope's tests together and in order."""
+"""tests/conftest.py: scopes are handed to the workers slowest first, each scope's tests together and in order;
+what the collection made is frozen out of the garbage collector's reach."""
 
 import importlib.util
 import json
@@ -36,3 +37,9 @@ def test_a_missing_or_broken_durations_file_changes_nothing(tmp_path):
     assert conftest.known_durations(tmp_path / "broken.json") == {}
     (tmp_path / "ok.json").write_text(json.dumps({"seconds": {"tests/a.py": 2}}))
     assert conftest.known_durations(tmp_path / "ok.json") == {"tests/a.py": 2.0}
+
+
+def test_what_the_collection_made_is_out_of_the_garbage_collectors_reach():
+    import gc
+
+    assert gc.get_freeze_count() > 0  # tests/conftest.py: pytest_collection_finish

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,14 +47,22 @@ def rows() -> list[report.Row]:
     return made
 
 
-@pytest.fixture()
-def graded(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def graded_once(tmp_path_factory) -> Path:
+    """The graded folder of ANSWERS with ROSTER, written once for the module (each test gets a copy)."""
     from dlweek8.instructor.grading import gradebook
 
-    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    out = tmp_path / "graded"
-    outputs.write_all(out, IDS, rows(), "notebooks/01_lstm_gradients.ipynb", roster=gradebook.read_roster(tmp_path / "roster.csv"))
-    return out
+    folder = tmp_path_factory.mktemp("written")
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    outputs.write_all(folder / "graded", IDS, rows(), "notebooks/01_lstm_gradients.ipynb", roster=gradebook.read_roster(folder / "roster.csv"))
+    return folder
+
+
+@pytest.fixture()
+def graded(graded_once, tmp_path) -> Path:
+    """A copy of the graded folder (and its roster beside it) of this test's own."""
+    shutil.copy2(graded_once / "roster.csv", tmp_path / "roster.csv")
+    return Path(shutil.copytree(graded_once / "graded", tmp_path / "graded"))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -16,6 +16,7 @@ PyTorch expression that confirms it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from collections.abc import Callable
@@ -218,9 +219,12 @@ SIZE_MISTAKES = {
 }
 
 
-def _telling_cases(mistakes) -> list[tuple]:
-    """Few of ``SMALL_CASES`` on which every two of the formulas of ``mistakes`` give different sizes
-    on at least one (one case is enough for most pairs; ceil, − 1 and round need two)."""
+@functools.lru_cache(maxsize=None)
+def _telling_cases(names: tuple[str, ...]) -> tuple[tuple, ...]:
+    """Few of ``SMALL_CASES`` on which every two of the formulas of the ``SIZE_MISTAKES`` ``names`` give
+    different sizes on at least one (one case is enough for most pairs; ceil, − 1 and round need two).
+    Cached: it depends on the names alone, and drawing variants asks for the same groups again and again."""
+    mistakes = [SIZE_MISTAKES[name] for name in names]
     pairs = {(i, j) for i in range(len(mistakes)) for j in range(i + 1, len(mistakes))}
     chosen = []
     while pairs:
@@ -232,10 +236,10 @@ def _telling_cases(mistakes) -> list[tuple]:
             if (len(here), off) > (len(told), best_off):
                 best, told, best_off = case, here, off
         if best is None:
-            return []
+            return ()
         chosen.append(best)
         pairs -= told
-    return chosen
+    return tuple(chosen)
 
 
 class _NamesSizeMistakes(SharesMistakes):
@@ -248,7 +252,7 @@ class _NamesSizeMistakes(SharesMistakes):
         """For wrong output-size formulas: one or two small cases on which they give different sizes, to
         work out with the student's own formula; other mistakes keep their counter-examples."""
         sizes = [name for name in names if self._is_shared(name)]
-        cases = _telling_cases([SIZE_MISTAKES[name] for name in sizes]) if len(sizes) > 1 else []
+        cases = _telling_cases(tuple(sizes)) if len(sizes) > 1 else ()
         if not cases:
             return super().tell_apart(names, **numbers)
         number = {name: n for n, name in enumerate(names, 1)}

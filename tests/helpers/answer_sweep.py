@@ -58,7 +58,10 @@ def _plain(value, depth=0):
 def same(value, target) -> bool:
     """Whether ``value`` is the answer ``target`` (plain data): numbers within a rounding of the 3rd
     significant decimal, bools only as bools, a run of input sizes as a list, a set or a range."""
-    value, target = _plain(value), _plain(target)
+    target = _plain(target)
+    if _cannot_match(value, target):
+        return False
+    value = _plain(value)
     if isinstance(target, bool) or isinstance(value, bool):
         return type(value) is type(target) and value == target
     if isinstance(target, (int, float)) and not isinstance(target, bool):
@@ -79,6 +82,19 @@ def same(value, target) -> bool:
     if isinstance(target, str):
         return isinstance(value, str) and value.strip() == target.strip()
     return False
+
+
+def _cannot_match(value, target) -> bool:
+    """Whether a list or tuple ``value`` cannot be ``target`` (plain) by its length alone, before it is made plain:
+    its plain form is a tuple of the same length, which :func:`same` takes only for a tuple target of that length
+    or for a set (as its items, or as a ("set", items) pair). Spares making plain the long tuples a call can return."""
+    if type(value) is not list and type(value) is not tuple:
+        return False
+    if not isinstance(target, tuple):
+        return True
+    if target and target[0] == "set" and len(target) == 2:
+        return isinstance(target[1], tuple) and len(value) not in (2, len(target[1]))
+    return len(value) != len(target)
 
 
 def found_in(value, targets) -> list:
