@@ -276,7 +276,7 @@ def test_gradient_flow_numbers_the_markdown_and_summary_state():
         explorer.rnn_norm_slider.value = norm
         value = explorer.data["rnn_h"][0]
         W, U = (torch.as_tensor(a) for a in explorer.rnn_weights(16, norm))
-        xs = torch.as_tensor(inputs[:50])
+        xs = torch.as_tensor(np.array(inputs[:50]))  # a copy: the explorer keeps its inputs read-only
 
         def rnn(h, W=W, U=U, xs=xs):
             for x in xs:
