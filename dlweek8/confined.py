@@ -241,9 +241,7 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | Non
         os.environ["HOME"] = home
         os.environ["TMPDIR"] = home if not confine else "/tmp"
         _limit(request.get("limits", {}))
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
+        _to_devnull((0, 1, 2))
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
         os.set_inheritable(out_fd, False)
         execute(_read_all(job_fd), lambda line: _write(out_fd, line))
@@ -534,7 +532,8 @@ def listen(path: str, modules, accept_timeout: float = ACCEPT_TIMEOUT) -> int:
     finally:
         listener.close()  # exactly one connection: no later one can be accepted
     connection.setblocking(True)
-    _quiet()
+    _to_devnull((1, 2))  # a submission (a fork of this process) could otherwise reach the container's log through
+    # /proc/1/fd and fill the node's disk with it, for which kubelet would evict the pod
     try:
         serve(connection.detach(), (), confine=False, container=True)
     except OSError:
@@ -542,13 +541,13 @@ def listen(path: str, modules, accept_timeout: float = ACCEPT_TIMEOUT) -> int:
     return 0
 
 
-def _quiet() -> None:
-    """stdout and stderr on /dev/null from here on: a submission (a fork of this process) could otherwise reach the
-    container's log through /proc/1/fd and fill the node's disk with it, for which kubelet would evict the pod."""
+def _to_devnull(fds) -> None:
+    """Point the file descriptors ``fds`` at /dev/null from here on."""
     null = os.open(os.devnull, os.O_RDWR)
-    for fd in (1, 2):
+    for fd in fds:
         os.dup2(null, fd)
-    os.close(null)
+    if null not in fds:
+        os.close(null)
 
 
 if __name__ == "__main__":
