@@ -61,6 +61,8 @@ KERNEL_MODULES = ("torch", *(f"dlweek8.checks.{m}" for m in ("backprop", "conv",
 #: The grader container's own resources (it judges; the submission runs in the kernel container, which gets --cpu and --memory).
 GRADER_RESOURCES = {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"}}
 UID = 1000
+#: What both containers of a pod set: HOME and /tmp on their emptyDirs, matplotlib's cache in HOME.
+CONTAINER_ENV = {"HOME": HOME, "TMPDIR": "/tmp", "MPLCONFIGDIR": f"{HOME}/.config/matplotlib"}
 #: A ConfigMap holds at most 1 MiB.
 CONFIGMAP_BYTES = 1_000_000
 
@@ -113,8 +115,13 @@ def kernel_command() -> list[str]:
 def kernel_env() -> list[dict]:
     """The kernel container's environment: the sandbox's own (:func:`.grading.sandbox.minimal_env`, so that a
     submission runs as under ``grade``), with the container's HOME and /tmp, and the image's own PATH."""
-    env = {**sandbox.minimal_env(), "HOME": HOME, "TMPDIR": "/tmp", "MPLCONFIGDIR": f"{HOME}/.config/matplotlib"}
-    return [{"name": k, "value": v} for k, v in env.items() if k != "PATH"]
+    env = {**sandbox.minimal_env(), **CONTAINER_ENV}
+    return _env_list({k: v for k, v in env.items() if k != "PATH"})
+
+
+def _env_list(env: dict) -> list[dict]:
+    """A container's ``env`` from a dict."""
+    return [{"name": k, "value": v} for k, v in env.items()]
 
 
 def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, listing: listings.Listing, pod_sandbox: bool = False,
@@ -138,13 +145,7 @@ def manifests(*, name: str, image: str, submissions_pvc: str, results_pvc: str, 
     if namespace:
         meta["namespace"] = namespace
     extra = list(extra_args) + (["--jobs", str(jobs_per_pod)] if jobs_per_pod and pod_sandbox else [])
-    env = [
-        INDEX_ENV,
-        {"name": "HOME", "value": HOME},
-        {"name": "TMPDIR", "value": "/tmp"},
-        {"name": "MPLCONFIGDIR", "value": f"{HOME}/.config/matplotlib"},
-        {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
-    ]
+    env = [INDEX_ENV, *_env_list({**CONTAINER_ENV, "PYTHONDONTWRITEBYTECODE": "1"})]
     resources = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory, "ephemeral-storage": "1Gi"}}
     container = {
         "name": "grader",
