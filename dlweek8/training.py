@@ -304,15 +304,6 @@ def ratios(setting: Setting = FULL) -> dict[str, float]:
 # -- figures (each with its words and its data: alt text, a summary and a table) --------------------
 
 
-def _lay_out(view) -> None:
-    """Fit the figure's text into it (``tight_layout``), unless nothing is rendered (the batch grader's
-    ``DLWEEK8_SKIP_RENDER=1``): measuring the text is most of the CPU time of building a figure."""
-    from .widgets import figure
-
-    if not figure.SKIP_RENDER:
-        view.figure.tight_layout()
-
-
 def _fmt_step(step: int | None) -> str:
     return "never" if step is None else f"{step:,}"
 
@@ -332,7 +323,7 @@ def ratio_figure(setting: Setting = FULL):
     ax.set_ylabel("|∂L/∂x_t| (log scale)")
     ax.set_title(f"Gradient reaching each step's input at initialisation (T = {setting.T})")
     ax.legend(loc="lower right")
-    _lay_out(view)
+    view.lay_out()
     ratio = {name: values[0] / values[-1] for name, values in norms.items()}
     words = "; ".join(f"{name} {r:.2g}" for name, r in ratio.items())
     view.describe(
@@ -361,7 +352,7 @@ def loss_figure(runs: dict[str, Run]):
     setting = next(iter(runs.values())).setting
     ax.set_title(f"Adding problem, T = {setting.T}, {OPTIMIZER_NAMES.get(setting.optimizer, setting.optimizer)}, clipping at {setting.clip:g}")
     ax.legend(loc="best", fontsize="small")  # where it hides the fewest points: the curves drop at steps that depend on T and the setting
-    _lay_out(view)
+    view.lay_out()
     words = "; ".join(f"{name} ends at {run.final:.2g}, " + (f"never below {LEARNED_MSE}" if run.first_learned is None
                                                                else f"below {LEARNED_MSE} from step {run.first_learned:,}")
                       for name, run in runs.items())

@@ -129,9 +129,7 @@ class _Explorer(w.VBox):
         for slider in sliders:
             slider.observe(lambda _change: self.update(), names="value")
         self._build()
-        self.view.figure.tight_layout()
-        # tight_layout leaves a placeholder layout engine, which makes every savefig draw twice
-        self.view.figure.set_layout_engine(None)
+        self.view.lay_out()
         self.prediction = Prediction(*self._prediction())
         # Ask first (issue 23 item 6): the sliders unlock once a prediction is checked, or with the switch
         self.sliders = tuple(sliders)
