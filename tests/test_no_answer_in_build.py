@@ -14,8 +14,10 @@ from ``dlweek8.instructor.solutions.answer``. Switched off (today's main: ``conv
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,6 +131,23 @@ def test_planted_functions_are_found():
     assert [hit[1] for hit in answer_sweep.call_hits(output_size, jobs)][:1] == ["size"]
     assert {hit[1] for hit in answer_sweep.call_hits(params, jobs)} == {"params"}
     assert answer_sweep.call_hits(lambda *args: 0, jobs) == []
+
+
+def test_a_function_in_a_child_reports_its_hits_even_when_stopped():
+    def output_size(size, kernel_size, stride=1, padding=0):
+        return tuple((n + 2 * padding - kernel_size) // stride + 1 for n in size)
+
+    def slow_output_size(size, kernel_size, stride=1, padding=0):  # each call within the per-call limit, all far past the function's
+        time.sleep(0.1)
+        return output_size(size, kernel_size, stride, padding)
+
+    jobs = [("notes", "size", {"size": (78, 84), "kernel_size": 5, "stride": 3, "padding": 2}, [[26, 28]])] * 2
+    hits, finished = answer_sweep.in_child(output_size, jobs)
+    assert finished and hits == answer_sweep.call_hits(output_size, jobs) and hits
+    assert len(hits) == 2 * len({tuple(hit[2:]) for hit in hits})  # the same call for two jobs ran once, and counts for each
+    hits, finished = answer_sweep.in_child(slow_output_size, jobs, seconds=1.0)
+    assert not finished and hits[:1] == [["notes", "size", "slow_output_size(*(), **{'size': (78, 84), 'kernel_size': 5, 'stride': 3, 'padding': 2})", "[26, 28]"]]
+    assert answer_sweep.in_child(lambda *args: os._exit(3), jobs) == ([], False)
 
 
 def test_answers_compare_as_numbers_sets_and_claims():

@@ -12,7 +12,8 @@ numbers and then for that student, the script
   argument public methods called, properties read), one level into containers, and
 - calls every public function of every module of the package with each graded question's numbers
   (keyword calls by parameter name, the numbers in their order, and every ordering of up to three
-  of them and the values inside them), each function in a forked child with a time limit,
+  of them and the values inside them; a call several jobs ask for runs once), each function in a forked
+  child with a time limit (the hits it found before the limit count),
 
 and prints ``RESULT {json}``: where a right answer turned up, the numbers it used, and which
 functions it could not finish. Nothing here imports dlweek8 at module level: the comparison
@@ -27,6 +28,7 @@ import itertools
 import json
 import math
 import os
+import select
 import signal
 import sys
 import time
@@ -253,45 +255,80 @@ class _limit:
         return False
 
 
-def call_hits(function, jobs) -> list:
-    """[who, question id, call, answer] for each call of ``function`` with a job's numbers that returns a right answer."""
+#: Each call's limit: a right answer takes well under a millisecond to compute; calls with large numbers
+#: (a 10,000-pixel image enumerated window by window) are what reach it.
+CALL_SECONDS = 0.2
+#: Each function's limit in all (its hits found before it count).
+FUNCTION_SECONDS = 20
+
+
+def each_call_hit(function, jobs):
+    """[who, question id, call, answer] for each call of ``function`` with a job's numbers that returns a right answer.
+
+    A call that several jobs ask for (the same arguments) runs once and is compared with each job's answers."""
     import copy
 
-    hits = []
+    asked: dict = {}
     for who, qid, numbers, targets in jobs:
         targets = [t for t in targets if not any(same(v, t) for v in pool(numbers).values())]  # an answer that is one of its numbers
         for args, kwargs in calls(function, numbers):
-            try:
-                with _limit(0.5):
-                    result = function(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-            except BaseException:  # noqa: BLE001 - a call that fails returns nothing
-                continue
+            asked.setdefault(repr((args, sorted(kwargs.items()))), (args, kwargs, []))[2].append((who, qid, targets))
+    for args, kwargs, askers in asked.values():
+        try:
+            with _limit(CALL_SECONDS):
+                result = function(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        except BaseException:  # noqa: BLE001 - a call that fails returns nothing
+            continue
+        for who, qid, targets in askers:
             for target in found_in(result, targets):
-                hits.append([who, qid, f"{function.__name__}(*{args!r}, **{kwargs!r})", repr(target)])
-    return hits
+                yield [who, qid, f"{function.__name__}(*{args!r}, **{kwargs!r})", repr(target)]
 
 
-def in_child(function, jobs, seconds=60):
-    """``call_hits`` in a forked child (a function may exit, fork or change state); None if it did not finish."""
+def call_hits(function, jobs) -> list:
+    """Every hit of :func:`each_call_hit`."""
+    return list(each_call_hit(function, jobs))
+
+
+FINISHED = b'"finished"\n'
+
+
+def in_child(function, jobs, seconds=FUNCTION_SECONDS) -> tuple[list, bool]:
+    """The hits of ``function`` found in a forked child (a function may exit, fork or change state) within
+    ``seconds``, and whether it tried every call. Each hit comes through the pipe as found, so a function
+    stopped at the limit keeps the hits it made."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         try:
-            os.write(write, json.dumps(call_hits(function, jobs)).encode())
+            for hit in each_call_hit(function, jobs):
+                os.write(write, json.dumps(hit).encode() + b"\n")
+            os.write(write, FINISHED)
         finally:
             os._exit(0)
     os.close(write)
-    deadline = time.monotonic() + seconds
-    while os.waitpid(pid, os.WNOHANG) == (0, 0):
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            break
-        time.sleep(0.01)
-    data = b"".join(iter(lambda: os.read(read, 65536), b""))
+    deadline, data = time.monotonic() + seconds, b""
+    while not data.endswith(FINISHED) and (left := deadline - time.monotonic()) > 0:
+        if select.select([read], [], [], left)[0]:
+            chunk = os.read(read, 65536)
+            if not chunk:
+                break
+            data += chunk
     os.close(read)
-    return json.loads(data) if data else None
+    try:
+        os.kill(pid, signal.SIGKILL)  # past the limit, or a grandchild it left holding the pipe
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+    hits = []
+    for line in data.splitlines():
+        try:
+            hit = json.loads(line)
+        except ValueError:  # a function that wrote into the pipe itself: no evidence
+            continue
+        if isinstance(hit, list) and len(hit) == 4:
+            hits.append(hit)
+    return hits, data.endswith(FINISHED)
 
 
 # -- the sweep ------------------------------------------------------------------------------
@@ -334,11 +371,10 @@ def sweep(package_dir: str, targets: dict) -> dict:
                 result["numbers"].setdefault(who, {})[qid] = repr(numbers)
                 jobs.append((who, qid, numbers, forms))
     for name, function in functions.items():
-        hits = in_child(function, jobs)
-        if hits is None:
+        hits, finished = in_child(function, jobs)
+        if not finished:
             result["unfinished"].append(name)
-        else:
-            result["calls"] += [[who, qid, f"{name.rsplit('.', 1)[0]}.{call}", answer] for who, qid, call, answer in hits]
+        result["calls"] += [[who, qid, f"{name.rsplit('.', 1)[0]}.{call}", answer] for who, qid, call, answer in hits]
     return result
 
 
