@@ -112,3 +112,21 @@ def test_a_page_without_missed_goals_says_so(tmp_path):
     (tmp_path / "bench_a_good.py").write_text(MODULES["bench_a_good.py"])
     assert run_all.main([], folder=tmp_path, results=tmp_path / "results") == 0
     assert "| adds |" in (tmp_path / "results" / "measurements.md").read_text()  # a run into other results writes its page there
+
+
+def test_the_suite_bench_counts_the_cpu_of_every_process_it_starts():
+    """The CPU figure of ``bench --suite`` is the machine's busy time: a child's CPU counts as much as our own."""
+    import subprocess
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_suite
+
+    before = bench_suite.busy_cpu_seconds()
+    subprocess.run([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass"], check=True)
+    assert bench_suite.busy_cpu_seconds() - before >= 0.4
+    bench_suite.CPU_SECONDS[False][:] = [300.0, 410.0]
+    runs = bench_suite.cpu_of_the_runs_above(False)
+    assert [runs(), runs()] == [300.0, 410.0]
+    names = [case.name for case in bench_suite.cases()]
+    assert names[1].startswith("suite CPU") and names[3].startswith("suite CPU")
+    assert bench_suite.cases()[3].goal_s == bench_suite.cores() * bench_suite.FULL_GOAL_S
