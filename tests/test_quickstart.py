@@ -169,6 +169,15 @@ def test_pytest_runs_write_bytecode_for_the_next_run(monkeypatch):
     assert "PYTHONDONTWRITEBYTECODE" not in env and env["OPENBLAS_NUM_THREADS"] == "1" and env["VIRTUAL_ENV"] == str(run.VENV)
 
 
+def test_notebooks_run_by_the_test_command_alone_train_in_the_fast_setting(monkeypatch):
+    """``run.py test notebooks`` collects no tests/conftest.py: the command itself asks for the fast setting, unless told otherwise."""
+    run = _run_py()
+    monkeypatch.delenv("DLWEEK8_FAST", raising=False)
+    assert run._test_env({})["DLWEEK8_FAST"] == "1"
+    monkeypatch.setenv("DLWEEK8_FAST", "0")
+    assert run._test_env({})["DLWEEK8_FAST"] == "0"
+
+
 def test_tiers_follow_what_a_test_starts():
     # by path: under xdist, ``import conftest`` may give tests/browser/conftest.py
     spec = importlib.util.spec_from_file_location("tests_conftest", ROOT / "tests" / "conftest.py")
