@@ -83,10 +83,6 @@ def suite_seconds(quick: bool) -> float:
     return elapsed
 
 
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def cpu_of_the_runs_above(quick: bool):
     """The CPU of the runs timed by the case before (one value per call, in order): a wall-time goal on this
     machine needs CPU <= cores x goal, so this line says whether a missed wall goal is the machine's."""
@@ -96,11 +92,12 @@ def cpu_of_the_runs_above(quick: bool):
 
 def cases() -> list[Case]:
     quick, full = command(True)[0], command(False)[0]
+    cores = _run_py().workers()  # one test worker per core: the cores the suite runs on
     return [
         Case(f"suite wall time: {quick}", lambda: suite_seconds(True), QUICK_GOAL_S, repeat=QUICK_REPEAT, warmup=1, timed_inside=True),
-        Case(f"suite CPU, all processes: {quick}", cpu_of_the_runs_above(True), cores() * QUICK_GOAL_S,
+        Case(f"suite CPU, all processes: {quick}", cpu_of_the_runs_above(True), cores * QUICK_GOAL_S,
              repeat=QUICK_REPEAT, warmup=1, timed_inside=True),
         Case(f"suite wall time: {full}", lambda: suite_seconds(False), FULL_GOAL_S, repeat=FULL_REPEAT, warmup=0, timed_inside=True),
-        Case(f"suite CPU, all processes: {full}", cpu_of_the_runs_above(False), cores() * FULL_GOAL_S,
+        Case(f"suite CPU, all processes: {full}", cpu_of_the_runs_above(False), cores * FULL_GOAL_S,
              repeat=FULL_REPEAT, warmup=0, timed_inside=True),
     ]

@@ -129,4 +129,4 @@ def test_the_suite_bench_counts_the_cpu_of_every_process_it_starts():
     assert [runs(), runs()] == [300.0, 410.0]
     names = [case.name for case in bench_suite.cases()]
     assert names[1].startswith("suite CPU") and names[3].startswith("suite CPU")
-    assert bench_suite.cases()[3].goal_s == bench_suite.cores() * bench_suite.FULL_GOAL_S
+    assert bench_suite.cases()[3].goal_s == bench_suite._run_py().workers() * bench_suite.FULL_GOAL_S
