@@ -270,7 +270,8 @@ def each_call_hit(function, jobs):
 
     asked: dict = {}
     for who, qid, numbers, targets in jobs:
-        targets = [t for t in targets if not any(same(v, t) for v in pool(numbers).values())]  # an answer that is one of its numbers
+        given = pool(numbers).values()
+        targets = [t for t in targets if not any(same(v, t) for v in given)]  # an answer that is one of its numbers
         for args, kwargs in calls(function, numbers):
             asked.setdefault(repr((args, sorted(kwargs.items()))), (args, kwargs, []))[2].append((who, qid, targets))
     for args, kwargs, askers in asked.values():
