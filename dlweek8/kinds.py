@@ -149,6 +149,15 @@ class NamedMistakesValueQuestion(Tolerance, SharesMistakes, ValueQuestion):
         return {name for _, value in self.candidates() if value is not None and value != right
                 for name in self.judge(plain.to_plain(value)).mistakes}
 
+    def names_mistake(self, name: str) -> bool:
+        """Whether this check names ``name`` for these numbers: ``name in mistake_names()``, judging only the
+        answer that ``name`` itself gives (another candidate names it only when it gives that same answer)."""
+        from . import plain
+
+        right = self._right_answer()
+        return any(name in self.judge(plain.to_plain(value)).mistakes for candidate, value in self.candidates()
+                   if candidate == name and value is not None and value != right)
+
     def collisions(self) -> list[list[str]]:
         """Groups of mistakes that give one and the same wrong answer with these numbers."""
         groups: dict = {}

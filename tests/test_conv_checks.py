@@ -179,6 +179,16 @@ def test_variants_tell_every_catalogued_mistake_apart(q):
         assert q.variant(seed).collisions() == [], (q.id, seed, q.variant(seed).prompt)
 
 
+@pytest.mark.parametrize("q", VALUES, ids=ids(VALUES))
+def test_names_mistake_is_membership_of_mistake_names(q):
+    """The shortcut that drawing variants uses (judge one candidate, not all) agrees with the full judgement,
+    on the notes' numbers and on drawn ones, for every catalogued mistake and for one that is never named."""
+    for asked in [q] + [q.variant(seed) for seed in range(3)]:
+        named = asked.mistake_names()
+        for name in [*(n for n, _ in asked.candidates()), "no-such-mistake"]:
+            assert asked.names_mistake(name) == (name in named), (q.id, asked.prompt, name)
+
+
 def test_the_cases_that_tell_size_mistakes_apart_are_true_and_do():
     """Each 'work out' case: PyTorch's size is what PyTorch gives, and every two fitting formulas differ on some case."""
     for qid, answer, _ in SEVERAL:

@@ -20,6 +20,7 @@ that reveals the plotted data as an HTML table (built only while it is shown).
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import os
@@ -305,29 +306,30 @@ class PathLabels:
         from matplotlib.transforms import Affine2D
 
         self._font = FontProperties(size=size)
-        self._ha, self._va, self._pad = ha, va, pad
-        self._paths: dict = {}
+        self._ha, self._va, self._pad = ha, va, (float(pad[0]), float(pad[1]))
         self.texts: list[str] = []
         self.collection = PathCollection([], offsets=np.zeros((0, 2)), offset_transform=ax.transData,
                                          transform=Affine2D().scale(ax.figure.dpi / 72), facecolors=color,
                                          edgecolors="none", clip_on=False)
         ax.add_collection(self.collection, autolim=False)
 
-    def _path(self, text: str):
-        if text not in self._paths:
-            from matplotlib.path import Path
-            from matplotlib.textpath import TextPath
-
-            glyphs = TextPath((0, 0), text, prop=self._font)
-            digit = TextPath((0, 0), "0", prop=self._font).get_extents()
-            box = glyphs.get_extents()
-            dx = {"left": -box.x0, "center": -(box.x0 + box.x1) / 2, "right": -box.x1}[self._ha] + self._pad[0]
-            dy = {"top": -digit.y1, "center": -digit.y1 / 2, "bottom": -digit.y0}[self._va] + self._pad[1]
-            self._paths[text] = Path(glyphs.vertices + (dx, dy), glyphs.codes)
-        return self._paths[text]
-
     def place(self, labels) -> None:
         labels = list(labels)
         self.texts = [text for _, _, text in labels]
-        self.collection.set_paths([self._path(text) for text in self.texts])
+        self.collection.set_paths([_label_path(text, self._font, self._ha, self._va, self._pad) for text in self.texts])
         self.collection.set_offsets(np.array([(x, y) for x, y, _ in labels], float).reshape(-1, 2))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_path(text: str, font, ha: str, va: str, pad: tuple[float, float]):
+    """``text``'s glyph outlines in points, aligned as :class:`PathLabels` places them; shared by every explorer
+    (measuring the outlines' extents was about a tenth of building an explorer: each new explorer measured its labels afresh)."""
+    from matplotlib.path import Path
+    from matplotlib.textpath import TextPath
+
+    glyphs = TextPath((0, 0), text, prop=font)
+    digit = TextPath((0, 0), "0", prop=font).get_extents()
+    box = glyphs.get_extents()
+    dx = {"left": -box.x0, "center": -(box.x0 + box.x1) / 2, "right": -box.x1}[ha] + pad[0]
+    dy = {"top": -digit.y1, "center": -digit.y1 / 2, "bottom": -digit.y0}[va] + pad[1]
+    return Path(glyphs.vertices + (dx, dy), glyphs.codes, readonly=True)  # shared by every explorer: read-only

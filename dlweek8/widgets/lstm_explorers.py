@@ -17,7 +17,7 @@ from functools import lru_cache
 import ipywidgets as w
 import numpy as np
 from matplotlib.collections import LineCollection
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
 from .. import lstm, untrusted
@@ -105,7 +105,7 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def _decade(value: float, _position=None) -> str:
     """A log-axis tick label as plain text: 10⁻⁴⁰, 1, 10²; drawn far faster than the mathtext 10^{−40}."""
     exponent = int(round(np.log10(value))) if value > 0 else 0
-    if value <= 0 or not np.isclose(value, 10.0**exponent):
+    if value <= 0 or not np.isclose(value, 10.0**exponent, rtol=1e-3, atol=0.0):  # 2·10⁻⁴⁰ is no decade
         return ""
     return "1" if exponent == 0 else "10" + str(exponent).translate(_SUPERSCRIPT)
 
@@ -602,6 +602,7 @@ class SigmoidExplorer(_Explorer):
         (self._probe_true,) = self._log_ax.plot([], [], "o", color="#0969da", mfc="none", ms=8, label="probe z = ±40, ±1000")
         (self._probe_bad,) = self._log_ax.plot([], [], "x", color="#cf222e", ms=9, mew=2, label="your NaN / inf / wrong")
         self._log_ax.set_yscale("log")
+        self._log_ax.yaxis.set_major_formatter(FuncFormatter(_decade))  # plain text: mathtext labels cost 8 parses a build
         self._log_ax.set_ylim(1e-320, 10)
         self._log_ax.set_title("log scale: tiny values at large |z|", fontsize=10)
         log_legend = self._log_ax.legend(loc="lower center", fontsize=LEGEND_POINTS, **_LEGEND)
