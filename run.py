@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DLWEEK8_VENV", ROOT / ".venv"))
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+#: The course's JupyterLab settings, and install.py, which puts them where a python's JupyterLab reads them (postBuild runs it too).
+LAB_SETTINGS = ROOT / "lab-settings"
 #: Installed first, on its own, so that its build is chosen by its index alone.
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -68,7 +70,7 @@ def install_commands(python: Path, tests: bool, index: str | None, reinstall_tor
 def _stamp(index: str | None) -> str:
     digest = hashlib.sha256(sys.version.encode())
     digest.update(f"torch from {index or 'PyPI'}".encode())
-    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS, *sorted(p for p in LAB_SETTINGS.iterdir() if p.is_file())):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -88,6 +90,7 @@ def setup(tests: bool, index: str | None = None) -> None:
     previous = torch_file.read_text() if torch_file.exists() else "PyPI"
     for command in install_commands(PYTHON, tests, index, reinstall_torch=previous != (index or "PyPI")):
         subprocess.run(command, check=True)
+    subprocess.run([str(PYTHON), str(LAB_SETTINGS / "install.py")], check=True)
     torch_file.write_text(index or "PyPI")
     stamp_file.write_text(stamp + (":test" if tests else ":run"))
 
@@ -139,11 +142,8 @@ def _tool_env() -> dict:
 def _test_env(extra: dict) -> dict:
     """The tools' environment for a pytest run, with ``extra``, writing bytecode even where PYTHONDONTWRITEBYTECODE is set:
     the next run then reads the package's bytecode and pytest's rewritten test modules instead of compiling them again
-    in every worker (3 s of CPU each, measured). Notebook 03 trains in its fast setting unless DLWEEK8_FAST says otherwise,
-    as tests/conftest.py sets it: ``run.py test notebooks`` alone does not load that file (it took 90 s a notebook)."""
-    env = {name: value for name, value in dict(_tool_env(), **extra).items() if name != "PYTHONDONTWRITEBYTECODE"}
-    env.setdefault("DLWEEK8_FAST", "1")
-    return env
+    in every worker (3 s of CPU each, measured)."""
+    return {name: value for name, value in dict(_tool_env(), **extra).items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def lint(verbose: bool, root: Path = ROOT) -> bool:

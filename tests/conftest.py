@@ -27,10 +27,6 @@ import pytest
 
 import student_build
 
-#: Notebook 03 trains in its fast setting under the tests (nbval, the browser's Run All, the content tests):
-#: the kernels and the lab server started from here inherit it (dlweek8.training.chosen_setting).
-os.environ.setdefault("DLWEEK8_FAST", "1")
-
 DURATIONS = Path(__file__).with_name("scope_durations.json")
 RECORD = os.environ.get("DLWEEK8_RECORD_DURATIONS") == "1"
 

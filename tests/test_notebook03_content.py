@@ -67,7 +67,7 @@ def close_in_log(stated: float, measured: float, factor: float) -> bool:
 @pytest.fixture(scope="module")
 def shown():
     """What each code cell shows, run in order in the fast setting."""
-    assert training.chosen_setting() == training.FAST  # tests/conftest.py sets DLWEEK8_FAST=1
+    assert training.chosen_setting() == training.FAST  # the repository's conftest.py sets DLWEEK8_FAST=1
     return run_in_order(CELLS).shown
 
 

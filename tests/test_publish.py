@@ -38,7 +38,8 @@ from helpers.editions import LOOKUP_CELL  # tests/ is on sys.path under pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLVED = editions.solved_notebooks(ROOT / "solutions")
-TOP_LEVEL = {".dlweek8-publish.json", ".gitignore", "LICENSE", "README.md", "dlweek8", "environment.yml", "notebooks", "postBuild", "pyproject.toml"}
+TOP_LEVEL = {".dlweek8-publish.json", ".gitignore", "LICENSE", "README.md", "dlweek8", "environment.yml", "lab-settings", "notebooks",
+             "postBuild", "pyproject.toml"}
 
 
 def _texts(folder: Path) -> dict[str, str]:
@@ -100,6 +101,9 @@ def test_the_student_pyproject_has_the_runtime_only(published):
     assert "pytest" not in theirs.get("tool", {})
     shipped_data = {k: v for k, v in ours["tool"]["setuptools"]["package-data"].items() if not k.startswith("dlweek8.instructor")}
     assert theirs["tool"]["setuptools"]["package-data"] == shipped_data and "dlweek8.checks" in shipped_data
+    # the course's JupyterLab settings and their installer, which postBuild runs
+    for name in ("dlweek8.json", "install.py"):
+        assert (published / "lab-settings" / name).read_bytes() == (ROOT / "lab-settings" / name).read_bytes()
 
 
 def test_the_readme_links_to_the_published_repository(published):
@@ -139,7 +143,8 @@ def small_course(project: Path) -> Path:
     (project / "dlweek8" / "instructor" / "references.py").write_text("size_78x84 = (26, 28)\n")
     (project / "dlweek8" / "__pycache__").mkdir()
     (project / "dlweek8" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    for name in ("pyproject.toml", "environment.yml", "postBuild", "LICENSE"):
+    (project / "lab-settings").mkdir()
+    for name in publish.COPIED + ("pyproject.toml",):
         shutil.copy2(ROOT / name, project / name)
     return project
 
@@ -505,6 +510,12 @@ def test_the_published_notebooks_run_after_postbuild(binder_build, tmp_path, req
     where = subprocess.run([binder_build.python, "-P", "-c", "import dlweek8, importlib.util as u; print(dlweek8.__file__, u.find_spec('dlweek8.instructor'))"],
                            capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=120)
     assert where.stdout.split() == [str(binder_build.package / "__init__.py"), "None"], where
+    # JupyterLab in that environment reads the course's settings: no "Jupyter news?" prompt, no update notices
+    overrides = subprocess.run([binder_build.python, "-P", "-c", "import os, json; from jupyterlab.commands import get_app_dir; "
+                                "from jupyterlab_server.settings_utils import _get_overrides; "
+                                "print(json.dumps(_get_overrides(os.path.join(get_app_dir(), 'settings'))[0]))"],
+                               capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=120)
+    assert json.loads(overrides.stdout)["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}, overrides
     if _browser_runs_them(request.session, binder_build.checkout / "notebooks"):
         pytest.skip("the browser tests Run All the published notebooks in this build (test_run_all_shows_no_error)")
     run = subprocess.run([binder_build.python, "-P", "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", str(binder_build.checkout / "notebooks")],

@@ -1,7 +1,10 @@
 """The README's quick start is exactly two commands, and both exist in run.py and in CI."""
 
 import importlib.util
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -169,13 +172,21 @@ def test_pytest_runs_write_bytecode_for_the_next_run(monkeypatch):
     assert "PYTHONDONTWRITEBYTECODE" not in env and env["OPENBLAS_NUM_THREADS"] == "1" and env["VIRTUAL_ENV"] == str(run.VENV)
 
 
-def test_notebooks_run_by_the_test_command_alone_train_in_the_fast_setting(monkeypatch):
-    """``run.py test notebooks`` collects no tests/conftest.py: the command itself asks for the fast setting, unless told otherwise."""
-    run = _run_py()
-    monkeypatch.delenv("DLWEEK8_FAST", raising=False)
-    assert run._test_env({})["DLWEEK8_FAST"] == "1"
-    monkeypatch.setenv("DLWEEK8_FAST", "0")
-    assert run._test_env({})["DLWEEK8_FAST"] == "0"
+SEEN_BY_PYTEST = """
+import os, pytest
+pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "notebooks/03_gradient_flow_in_training.ipynb"])
+print("DLWEEK8_FAST", os.environ.get("DLWEEK8_FAST"))
+"""
+
+
+def test_a_notebook_tested_alone_trains_in_the_fast_setting_unless_told_otherwise():
+    """``pytest notebooks/03_…`` (or ``run.py test notebooks``) collects no tests/conftest.py; the repository's
+    conftest.py still asks for the fast setting (the full one took 90 s a notebook). DLWEEK8_FAST=0 keeps the full one."""
+    env = {name: value for name, value in os.environ.items() if name != "DLWEEK8_FAST"}
+    for given, seen in ((None, "1"), ("0", "0")):
+        extra = {} if given is None else {"DLWEEK8_FAST": given}
+        done = subprocess.run([sys.executable, "-c", SEEN_BY_PYTEST], cwd=ROOT, env=dict(env, **extra), capture_output=True, text=True)
+        assert done.stdout.splitlines()[-1] == f"DLWEEK8_FAST {seen}", done.stdout[-2000:] + done.stderr[-2000:]
 
 
 def test_tiers_follow_what_a_test_starts():
@@ -193,3 +204,40 @@ def test_tiers_follow_what_a_test_starts():
     assert conftest.tiers_of(Item(ROOT / "tests" / "test_plain.py", ["published"])) == {"build"}
     assert conftest.tiers_of(Item(ROOT / "tests" / "test_questions.py")) == {"numeric"}
     assert conftest.tiers_of(Item(ROOT / "tests" / "test_plain.py")) == set()
+
+
+READ_OVERRIDES = """
+import json, os
+from jupyterlab.commands import get_app_dir
+from jupyterlab_server.settings_utils import _get_overrides
+overrides, error = _get_overrides(os.path.join(get_app_dir(), "settings"))
+assert not error, error
+print(json.dumps(overrides))
+"""
+
+
+def test_set_up_installs_the_course_lab_settings_where_jupyterlab_reads_them(tmp_path, monkeypatch):
+    """Set-up (and Binder's postBuild) runs lab-settings/install.py with the environment's python: the student who runs
+    ``python3 run.py lab`` gets no "Jupyter news?" prompt and no update notices. A changed settings file sets up again."""
+    app_dir = tmp_path / "lab"  # JupyterLab's application directory, as JUPYTERLAB_DIR names it
+    done = subprocess.run([sys.executable, str(ROOT / "lab-settings" / "install.py")], env=dict(os.environ, JUPYTERLAB_DIR=str(app_dir)),
+                          capture_output=True, text=True)
+    target = app_dir / "settings" / "overrides.d" / "dlweek8.json"
+    assert done.returncode == 0 and str(target) in done.stdout, done.stderr
+    assert target.read_bytes() == (ROOT / "lab-settings" / "dlweek8.json").read_bytes()
+    read = subprocess.run([sys.executable, "-c", READ_OVERRIDES], env=dict(os.environ, JUPYTERLAB_DIR=str(app_dir)),
+                          capture_output=True, text=True)  # what the lab server reads (jupyterlab_server, in a child)
+    assert json.loads(read.stdout)["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}
+    assert "python lab-settings/install.py" in (ROOT / "postBuild").read_text()
+    run = _run_py()
+    course = tmp_path / "course"
+    (course / "requirements").mkdir(parents=True)
+    shutil.copytree(ROOT / "lab-settings", course / "lab-settings")
+    for name in ("pyproject.toml", "requirements/constraints.txt"):
+        (course / name).write_bytes((ROOT / name).read_bytes())
+    monkeypatch.setattr(run, "ROOT", course)
+    monkeypatch.setattr(run, "CONSTRAINTS", course / "requirements" / "constraints.txt")
+    monkeypatch.setattr(run, "LAB_SETTINGS", course / "lab-settings")
+    before = run._stamp(None)
+    (course / "lab-settings" / "dlweek8.json").write_text("{}\n")
+    assert run._stamp(None) != before

@@ -7,7 +7,8 @@ DIR gets:
   ``instructor/`` folder (and without Python's caches): the layout decides, there is no list
   of files to leave out;
 - ``pyproject.toml`` with the same runtime dependencies (no test extra, no scripts),
-  ``environment.yml`` and ``postBuild`` (Binder), ``LICENSE``, a ``.gitignore``, and a
+  ``environment.yml`` and ``postBuild`` (Binder), ``LICENSE``, ``lab-settings/`` (JupyterLab's
+  settings for the course, which postBuild installs), a ``.gitignore``, and a
   ``README.md`` with the Binder and JupyterHub (nbgitpuller) links of ``--repo``/``--hub``;
 - ``.dlweek8-publish.json``, the manifest: what was written. A later publish replaces exactly
   those files; any other non-empty DIR (a ``.git`` folder aside) is refused.
@@ -35,7 +36,7 @@ PACKAGE = "dlweek8"
 #: The package's folder that never ships.
 INSTRUCTOR_PART = "instructor"
 #: Files copied from the course repository as they are.
-COPIED = ("environment.yml", "postBuild", "LICENSE")
+COPIED = ("environment.yml", "postBuild", "LICENSE", "lab-settings/dlweek8.json", "lab-settings/install.py")
 EXECUTABLE = ("postBuild",)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SOLUTIONS_SECTION = """

@@ -26,13 +26,22 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-#: User settings that keep a test quiet and leave notebooks untouched.
+#: User settings that leave notebooks untouched. (No news prompt setting here: the course's own
+#: lab-settings/dlweek8.json, installed into the environment, must keep it away, as it does for students.)
 SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     # Every cell stays in the DOM, so off-screen widgets can be found and measured.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
+
+#: JupyterLab's notification toasts (its "official Jupyter news?" prompt among them).
+TOASTS = ".Toastify__toast"
+
+
+def news_prompts(page) -> list[str]:
+    """The toasts that ask about Jupyter news or announce updates: none when the course's settings are installed."""
+    return [text for text in page.locator(TOASTS).all_inner_texts() if "Jupyter news" in text or "update" in text.lower()]
+
 
 #: The notebook on show (another tab's notebook stays in the DOM, hidden); JupyterLab and Notebook 7.
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"

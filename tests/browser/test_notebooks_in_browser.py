@@ -114,6 +114,7 @@ class NotebookInBrowser:
         assert not problems, f"{name} after Run All:\n" + "\n".join(problems)
         broken = labdriver.broken_figures(page)
         assert not broken, f"{name}: {broken} figure image(s) did not load"
+        assert not labdriver.news_prompts(page), f"{name}: JupyterLab asked: {labdriver.news_prompts(page)}"
 
     def test_the_kernel_runs_the_published_install(self, notebook, binder_build):
         """A cell added at the end (then deleted again) shows that the notebook's kernel runs the Binder
