@@ -108,8 +108,9 @@ class BinderBuild:
 
 def install_like_binder(published: Path, folder: Path) -> BinderBuild:
     """Copy ``published`` to ``folder/checkout`` (as Binder clones it), make ``folder/venv``, and run
-    ``./postBuild`` (``python -m pip install --no-deps .``) there with the venv's python first on PATH,
-    offline."""
+    ``./postBuild`` (``python -m pip install --no-deps .``, then ``lab-settings/install.py``) there with the venv's
+    python first on PATH, offline. The venv borrows JupyterLab from this one (its .pth line), so JupyterLab's
+    application directory, where install.py writes the course's settings, is this venv's (the same file run.py puts there)."""
     build = BinderBuild(folder)
     shutil.copytree(published, build.checkout)
     make_venv(build.venv)
