@@ -7,8 +7,8 @@ nothing here knows a reference, a hidden probe or another submission.
 Three processes, all started inside one bubblewrap sandbox per grading run:
 
 - the **template** (:func:`serve`) imports the assignment's heavy modules once (torch, numpy,
-  IPython, dlweek8) and never runs a cell. For each request that arrives on its control socket
-  (with three pipe ends attached) it forks
+  IPython, dlweek8) and never runs a cell. For each :class:`~dlweek8.protocol.Start` request that arrives
+  on its control socket (with three pipe ends attached) it forks
 - a **supervisor** (:func:`_supervise`), which, when confining, enters new PID, mount, network,
   IPC and UTS namespaces and forks
 - the **submission process** (:func:`_run`): PID 1 of its own namespace, with a fresh ``/proc``
@@ -55,8 +55,8 @@ for what a submission left running (leaving the container ends every process in 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import importlib
-import json
 import os
 import resource
 import select
@@ -135,13 +135,26 @@ def serve(control_fd: int, modules, confine: bool, cgroup_mounts=(), keep=(), co
             pid = os.fork()
             if pid == 0:
                 control.close()
-                request = json.loads(message)
-                if container and isinstance(request.get("limits"), dict):
-                    request["limits"].pop("processes", None)
-                _supervise(request, *fds, confine=confine, cgroup_mounts=cgroup_mounts, keep=keep)
+                start = _start_request(message, fds[1])
+                if container:
+                    start = dataclasses.replace(start, processes=0)
+                _supervise(start, *fds, confine=confine, cgroup_mounts=cgroup_mounts, keep=keep)
         for fd in fds:
             os.close(fd)
         _reap()
+
+
+def _start_request(message: bytes, out_fd: int) -> protocol.Start:
+    """The grader's :class:`~dlweek8.protocol.Start`; for anything else (another protocol version), one
+    :class:`~dlweek8.protocol.Refused` on the result pipe, and this supervisor ends."""
+    try:
+        start = protocol.decode(message)
+        if not isinstance(start, protocol.Start):
+            raise protocol.Unreadable(f"a {type(start).__name__} message where a start request belongs")
+        return start
+    except protocol.Unreadable as exc:
+        _write(out_fd, protocol.encode(protocol.Refused(f"the sandbox refused to start the submission: {exc}")))
+        os._exit(0)
 
 
 def _reap(block: bool = False) -> None:
@@ -157,14 +170,13 @@ def _reap(block: bool = False) -> None:
 # -- the supervisor ----------------------------------------------------------------------------------
 
 
-def submission_memory_bytes(request: dict) -> int:
+def submission_memory_bytes(start: protocol.Start) -> int:
     """One submission's memory in its cgroup: a process's address space (RLIMIT_AS) plus its /tmp and
     /dev/shm (tmpfs pages count against the cgroup of the process that wrote them)."""
-    limits = request.get("limits") or {}
-    return int(limits.get("memory_bytes") or 2**31) + (int(request.get("tmp_mb", 256)) + SHM_MB) * 2**20
+    return (start.memory_bytes or 2**31) + (start.tmp_mb + SHM_MB) * 2**20
 
 
-def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: bool, cgroup_mounts=(), keep=()) -> None:
+def _supervise(start: protocol.Start, job_fd: int, out_fd: int, life_fd: int, confine: bool, cgroup_mounts=(), keep=()) -> None:
     """Start the submission process; kill it (and its namespace) when the lifeline closes, or when its
     memory cgroup ran out. Never returns.
 
@@ -176,9 +188,8 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
         os.setsid()
         if confine:
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
-            processes = (request.get("limits") or {}).get("processes")
             for mount in cgroup_mounts:
-                folders.append(_CgroupFolder(mount, int(processes or 0), submission_memory_bytes(request)))
+                folders.append(_CgroupFolder(mount, start.processes, submission_memory_bytes(start)))
         else:
             import tempfile
 
@@ -186,7 +197,7 @@ def _supervise(request: dict, job_fd: int, out_fd: int, life_fd: int, confine: b
         pid = os.fork()
         if pid == 0:
             os.close(life_fd)
-            _run(request, job_fd, out_fd, confine, home, folders, keep)
+            _run(start, job_fd, out_fd, confine, home, folders, keep)
         os.close(job_fd)
         watch = os.pidfd_open(pid)
         alarms = [fd for fd in (folder.oom_alarm for folder in folders) if fd is not None]
@@ -223,14 +234,14 @@ def _kill(pid: int, confine: bool) -> None:
 # -- the submission process -------------------------------------------------------------------------
 
 
-def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | None = None, folders=(), keep=()) -> None:
+def _run(start: protocol.Start, job_fd: int, out_fd: int, confine: bool, home: str | None = None, folders=(), keep=()) -> None:
     """Confine this process, read the job, run it, report. Never returns."""
     try:
         _die_with_parent()
         for folder in folders:
             folder.join()
         if confine:
-            _enter_namespaces(request.get("tmp_mb", 256), keep)
+            _enter_namespaces(start.tmp_mb, keep)
             home = "/tmp/home"
             os.chdir(WORKDIR)  # read-only and empty
         else:
@@ -240,7 +251,7 @@ def _run(request: dict, job_fd: int, out_fd: int, confine: bool, home: str | Non
             os.chdir(work)
         os.environ["HOME"] = home
         os.environ["TMPDIR"] = home if not confine else "/tmp"
-        _limit(request.get("limits", {}))
+        _limit(start)
         _to_devnull((0, 1, 2))
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
         os.set_inheritable(out_fd, False)
@@ -392,14 +403,14 @@ def _drop_privileges() -> None:
     _check(_libc.capset(header, data), "capset")
 
 
-def _limit(limits: dict) -> None:
+def _limit(start: protocol.Start) -> None:
     """Resource limits: memory (address space), CPU seconds, processes, file size, open files, no core dumps."""
     names = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU, "processes": resource.RLIMIT_NPROC,
              "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for key, which in names.items():
-        if limits.get(key):
-            value = int(limits[key])
+        value = getattr(start, key)
+        if value:
             resource.setrlimit(which, (value, value))
 
 

@@ -1,6 +1,7 @@
 """The messages between the grader and its sandbox, and their one encoding.
 
-The grader (:mod:`dlweek8.instructor.grading.runner`) sends one :class:`Job`: its cells in order, each a
+The grader asks the sandbox's template (on its control socket) to :class:`Start` one submission process, with
+its resource limits, then (:mod:`dlweek8.instructor.grading.runner`) sends that process one :class:`Job`: its cells in order, each a
 :class:`StudentCell`, the :class:`SetupCell` or a :class:`QuestionCell` (which carries the probes a
 function answer is called on). The sandboxed runner (:mod:`dlweek8.confined`) answers with events:
 :class:`CellStarted`, :class:`CellRaised`, :class:`Reply` (what :mod:`dlweek8.kernel_side` read for one
@@ -89,6 +90,19 @@ class Job:
     version: int = VERSION
 
 
+@dataclass(frozen=True)
+class Start:
+    """Start one submission process: a private /tmp of ``tmp_mb`` MB, and resource limits (0: none) on its address
+    space, CPU seconds, processes, file size and open files."""
+
+    tmp_mb: int = 256
+    memory_bytes: int = 0
+    cpu_seconds: int = 0
+    processes: int = 0
+    file_bytes: int = 0
+    open_files: int = 0
+
+
 # -- the events ---------------------------------------------------------------------------------------
 
 
@@ -139,7 +153,7 @@ class Refused:
 
 
 #: Each message's ``"type"`` on the wire.
-TYPES = {"job": Job, "cell": CellStarted, "raised": CellRaised, "reply": Reply, "setup_failed": SetupFailed, "done": Done,
+TYPES = {"start": Start, "job": Job, "cell": CellStarted, "raised": CellRaised, "reply": Reply, "setup_failed": SetupFailed, "done": Done,
          "exit": Exited, "refused": Refused}
 #: Each cell's ``"kind"`` on the wire.
 KINDS = {"student": StudentCell, "setup": SetupCell, "question": QuestionCell}
@@ -187,7 +201,7 @@ def decode(line: bytes | str, limit: int = MAX_EVENT_BYTES):
         raise Unreadable(f"the {name!r} message has no protocol version")
     cls = TYPES[name]
     if version != VERSION and cls is not Refused:
-        sender, receiver = ("the grader", "the sandbox") if cls is Job else ("the sandbox", "the grader")
+        sender, receiver = ("the grader", "the sandbox") if cls in (Start, Job) else ("the sandbox", "the grader")
         raise OtherVersion(f"{receiver} speaks protocol {VERSION}, {sender} sent protocol {version}: "
                            "grade with the same dlweek8 version inside the sandbox as outside")
     if cls is Job:

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from dlweek8 import confined
+from dlweek8 import confined, protocol
 from dlweek8.instructor.grading import runner, sandbox
 
 LIMIT = 20
@@ -145,8 +145,7 @@ def test_a_submissions_folder_gets_every_limit_its_controllers_offer(tmp_path, f
     folder.mkdir()
     for name in files:
         (folder / name).write_text("oom_kill_disable 0\noom_kill 0\n" if name in ("memory.oom_control", "memory.events") else "")
-    request = {"tmp_mb": 100, "limits": {"memory_bytes": 1000 * 2**20}}
-    expected = str(confined.submission_memory_bytes(request))
+    expected = str(confined.submission_memory_bytes(protocol.Start(tmp_mb=100, memory_bytes=1000 * 2**20)))
     assert expected == str((1000 + 100 + confined.SHM_MB) * 2**20)
     cgroup = confined._CgroupFolder(str(tmp_path), 20, int(expected))
     try:

@@ -7,6 +7,7 @@ reported as the submission's note. Pure unit tests: no sandbox, no kernel.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
@@ -187,7 +188,8 @@ class _Sandbox:
     def __init__(self, job_version: int = protocol.VERSION, events=None, event_version: int = protocol.VERSION):
         self.job_version, self.events, self.event_version, self.jobs = job_version, events, event_version, []
 
-    def spawn(self, job: bytes, request: dict) -> sandbox.Channel:
+    def spawn(self, job: bytes, start: protocol.Start) -> sandbox.Channel:
+        assert isinstance(start, protocol.Start)
         self.jobs.append(protocol.decode(job, limit=protocol.MAX_JOB_BYTES))
         lines = []
         if self.events is None:
@@ -223,3 +225,43 @@ def test_the_job_carries_the_probes_its_caller_gave():
     assert (cells[2].is_function, cells[2].probes, cells[3].is_function) == (False, None, True)
     np.testing.assert_array_equal(cells[3].probes[0][1], PROBES[0][1])
     assert "judge" not in vars(runner)  # the runner knows no answer: the caller computes the probes
+
+
+def test_the_start_request_is_a_typed_message_with_the_limits_of_the_run():
+    limits = runner.Limits(memory_mb=500, processes=7, file_mb=3, tmp_mb=64)
+    start = limits.start()
+    assert start == protocol.Start(tmp_mb=64, memory_bytes=500 * 2**20, cpu_seconds=math.ceil(2 * limits.notebook_timeout) + 10,
+                                   processes=7, file_bytes=3 * 2**20, open_files=limits.open_files)
+    assert protocol.decode(protocol.encode(start)) == start
+    assert confined.submission_memory_bytes(start) == (500 + 64 + confined.SHM_MB) * 2**20
+
+
+def _start_request_in_a_child(message: bytes):
+    """What the template's forked supervisor makes of ``message``: the Start it read, or the line it wrote before leaving."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read)
+        try:
+            start = confined._start_request(message, write)
+            os.write(write, b"read " + repr(start).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as pipe:
+        return pipe.read()
+
+
+@pytest.mark.parametrize("message, reason", [
+    (_with_version(protocol.encode(protocol.Start()), protocol.VERSION + 1),
+     f"the sandbox speaks protocol {protocol.VERSION}, the grader sent protocol {protocol.VERSION + 1}: "
+     "grade with the same dlweek8 version inside the sandbox as outside"),
+    (protocol.encode(protocol.Done()), "a Done message where a start request belongs"),
+    (b'{"tmp_mb": 100, "limits": {}}', "no message type"),
+    (b'{"type": "start", "version": %d, "processes": "7"}' % protocol.VERSION, "field 'processes' of the 'start' message is a string, not an int"),
+])
+def test_the_sandbox_refuses_a_start_request_it_cannot_read_and_starts_nothing(message, reason):
+    assert _start_request_in_a_child(protocol.encode(protocol.Start(processes=3))) == b"read " + repr(protocol.Start(processes=3)).encode()
+    written = _start_request_in_a_child(message)
+    assert protocol.decode(written) == protocol.Refused(f"the sandbox refused to start the submission: {reason}")

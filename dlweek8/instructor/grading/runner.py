@@ -46,14 +46,10 @@ class Limits:
     open_files: int = 256
     tmp_mb: int = 256  # its private /tmp (HOME, working folder)
 
-    def for_sandbox(self) -> dict:
-        return {
-            "memory_bytes": self.memory_mb * 2**20,
-            "cpu_seconds": math.ceil(2 * self.notebook_timeout) + 10,
-            "processes": self.processes,
-            "file_bytes": self.file_mb * 2**20,
-            "open_files": self.open_files,
-        }
+    def start(self) -> protocol.Start:
+        """The sandbox's request to start one submission process under these limits."""
+        return protocol.Start(tmp_mb=self.tmp_mb, memory_bytes=self.memory_mb * 2**20, cpu_seconds=math.ceil(2 * self.notebook_timeout) + 10,
+                              processes=self.processes, file_bytes=self.file_mb * 2**20, open_files=self.open_files)
 
 
 @dataclass
@@ -181,7 +177,7 @@ def _cells(job: Job) -> list:
 def _attempt_run(cells, skipped, limits: Limits, cells_deadline: float, hard_deadline: float, template, attempt: _Attempt) -> None:
     """Run every cell not skipped in one fresh submission process, filling ``attempt`` from its events."""
     job = protocol.Job(tuple(cell for cell in cells if cell.position not in skipped))
-    channel = template.spawn(protocol.encode(job), {"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()})
+    channel = template.spawn(protocol.encode(job), limits.start())
     reader = _Events(channel.events)
     current, deadline = None, min(time.monotonic() + STARTUP_TIMEOUT, hard_deadline)
     try:

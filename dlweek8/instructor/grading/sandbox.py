@@ -31,7 +31,6 @@ the instructor package and mounts neither the submissions nor the results.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import socket
@@ -43,7 +42,7 @@ import time
 from pathlib import Path
 
 import dlweek8
-from dlweek8 import confined
+from dlweek8 import confined, protocol
 
 #: Read-only system folders the interpreter and its libraries need (those that exist).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -246,7 +245,7 @@ def _enable(folder: str, controller: str) -> None:
 
 def submission_memory_mb(limits) -> int:
     """What one submission may hold in a memory cgroup, in MB (:func:`dlweek8.confined.submission_memory_bytes`)."""
-    return confined.submission_memory_bytes({"tmp_mb": limits.tmp_mb, "limits": limits.for_sandbox()}) // 2**20
+    return confined.submission_memory_bytes(limits.start()) // 2**20
 
 
 def memory_bound(limits, template: Template | RemoteTemplate) -> dict:
@@ -364,15 +363,15 @@ class Template:
             if remove_cgroup(folder):
                 del self.cgroups[controller]
 
-    def spawn(self, job: bytes, request: dict) -> Channel:
-        """Start one submission process with ``job`` (an encoded :class:`dlweek8.protocol.Job`); return its channel
-        (the job is written in the background)."""
+    def spawn(self, job: bytes, start: protocol.Start) -> Channel:
+        """Start one submission process as ``start`` asks, with ``job`` (an encoded :class:`dlweek8.protocol.Job`);
+        return its channel (the job is written in the background)."""
         job_r, job_w = os.pipe()
         events_r, events_w = os.pipe()
         life_r, life_w = os.pipe()
         try:
             with self._lock:
-                socket.send_fds(self.control, [json.dumps(request).encode()], [job_r, events_w, life_r])
+                socket.send_fds(self.control, [protocol.encode(start)], [job_r, events_w, life_r])
         finally:
             for fd in (job_r, events_w, life_r):
                 os.close(fd)
