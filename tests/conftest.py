@@ -179,9 +179,10 @@ def binder_build(published, tmp_path_factory) -> student_build.BinderBuild:
 
 
 def _leave_without_clean_up() -> None:
-    """The last exit handler of a pytest-xdist worker: its results are sent and every other handler has run
-    (temporary folders, finalizers), so it skips only the interpreter's teardown of torch and what the tests
-    imported (1.3-1.8 s per worker, measured; the controller waits for it)."""
+    """The last exit handler of a pytest-xdist worker (registered at configure time, so every handler registered
+    later, by the tests, the collection or weakref finalizers, has run first): its results are sent, so it skips
+    the interpreter's teardown of torch and what the tests imported (1.3-1.8 s per worker, measured; the controller
+    waits for it). Handlers registered before it (logging's flush) are skipped too: a worker logs nowhere."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
