@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 from . import plain
 
-#: The protocol spoken here; both sides must speak the same.
-VERSION = 1
+#: The protocol spoken here; both sides must speak the same. 2: the template's start request became a message
+#: (:class:`Start`); a sandbox of version 1 read it as a dict and would start a submission without its limits.
+VERSION = 2
 #: The longest Reply line the sandbox sends (an answer is a few numbers or a small array): a longer one is replaced by an error.
 MAX_REPLY_BYTES = 2_000_000
 #: The longest event line the grader reads (a reply, with a margin).

@@ -106,14 +106,28 @@ class BinderBuild:
         return clean_env(PATH=str(self.venv / "bin") + os.pathsep + os.environ["PATH"], **extra)
 
 
+def lab_app_dir(venv: Path) -> Path:
+    """Give ``venv`` a JupyterLab application directory of its own, as a Binder environment has (JupyterLab is
+    installed there): this venv's static files, schemas and themes linked in, and no settings. Without it, JupyterLab
+    run by ``venv``'s python falls back to this venv's application directory, and postBuild's
+    ``lab-settings/install.py`` would write there."""
+    app_dir = venv / "share" / "jupyter" / "lab"
+    app_dir.mkdir(parents=True)
+    for part in (Path(sys.prefix) / "share" / "jupyter" / "lab").iterdir():
+        if part.name != "settings":
+            (app_dir / part.name).symlink_to(part)
+    return app_dir
+
+
 def install_like_binder(published: Path, folder: Path) -> BinderBuild:
     """Copy ``published`` to ``folder/checkout`` (as Binder clones it), make ``folder/venv``, and run
     ``./postBuild`` (``python -m pip install --no-deps .``, then ``lab-settings/install.py``) there with the venv's
-    python first on PATH, offline. The venv borrows JupyterLab from this one (its .pth line), so JupyterLab's
-    application directory, where install.py writes the course's settings, is this venv's (the same file run.py puts there)."""
+    python first on PATH, offline. The venv borrows JupyterLab's packages from this one (its .pth line) but has an
+    application directory of its own (:func:`lab_app_dir`), where install.py writes the course's settings."""
     build = BinderBuild(folder)
     shutil.copytree(published, build.checkout)
     make_venv(build.venv)
+    lab_app_dir(build.venv)
     env = build.env(PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
     done = subprocess.run(["./postBuild"], capture_output=True, text=True, cwd=build.checkout, env=env, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -96,7 +96,8 @@ MALFORMED = [
     (_event("x" * 500), r"^unknown message type 'xxxxxxxx.*\.\.\.$"),
     (_event("done", version=None), r"^the 'done' message has no protocol version$"),
     (_event("done", version="1"), r"^the 'done' message has no protocol version$"),
-    (_event("done", version=2), r"^the grader speaks protocol 1, the sandbox sent protocol 2: "),
+    (_event("done", version=protocol.VERSION + 1),
+     rf"^the grader speaks protocol {protocol.VERSION}, the sandbox sent protocol {protocol.VERSION + 1}: "),
     (_event("cell", position="3"), r"^field 'position' of the 'cell' message is a string, not an int$"),
     (_event("cell", position=True), r"^field 'position' of the 'cell' message is a bool, not an int$"),
     (_event("cell", position=1.0), r"^field 'position' of the 'cell' message is a number, not an int$"),
@@ -113,9 +114,9 @@ MALFORMED = [
                            "probes": [{"__dict__": 5}]}]), r"^field 'probes' of a 'question' cell of the job: malformed plain data"),
     (_event("job", cells=[{"kind": "question", "position": 0, "question_id": "q", "expression": "f", "is_function": True,
                            "probes": "[[1]]"}]), r"^field 'probes' of a 'question' cell of the job is a string, not a list or null$"),
-    (_event("job", version=0, cells=[]), r"^the sandbox speaks protocol 1, the grader sent protocol 0: "),
+    (_event("job", version=0, cells=[]), rf"^the sandbox speaks protocol {protocol.VERSION}, the grader sent protocol 0: "),
     (b"[" * 100_000 + b"]" * 100_000, r"^nested too deeply$"),
-    (b'{"type": "reply", "version": 1, "question_id": "q", "reply": {"value": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}", r"^nested too deeply$"),
+    (b'{"type": "reply", "version": %d, "question_id": "q", "reply": {"value": ' % protocol.VERSION + b"[" * 50_000 + b"]" * 50_000 + b"}}", r"^nested too deeply$"),
     (_event("setup_failed", text="x" * protocol.MAX_EVENT_BYTES), r"^a line of 2,004,\d{3} bytes, longer than the 2,004,096 a message may have$"),
 ]
 
@@ -168,12 +169,12 @@ def _pipe_with(data: bytes) -> int:
 
 
 def test_the_grader_drops_malformed_events_and_refuses_one_of_another_version():
-    fd = _pipe_with(b"".join(line + b"\n" for line, _ in MALFORMED if b"speaks" not in line and len(line) < 2**15)
-                    + _event("done", version=2) + b"\n")
+    fd = _pipe_with(b"".join(line + b"\n" for line, reason in MALFORMED if "speaks" not in reason and len(line) < 2**15)
+                    + _event("done", version=protocol.VERSION + 1) + b"\n")
     events = runner._Events(fd)
     with pytest.raises(runner._Refused) as refused:  # every malformed line before it was dropped
         events.next(time.monotonic() + 10)
-    assert refused.value.reason.startswith(f"the grader speaks protocol {protocol.VERSION}, the sandbox sent protocol 2")
+    assert refused.value.reason.startswith(f"the grader speaks protocol {protocol.VERSION}, the sandbox sent protocol {protocol.VERSION + 1}")
     os.close(fd)
     fd = _pipe_with(b"nonsense\n" + protocol.encode(protocol.Done()))
     assert runner._Events(fd).next(time.monotonic() + 10) == protocol.Done()

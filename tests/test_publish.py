@@ -516,6 +516,7 @@ def test_the_published_notebooks_run_after_postbuild(binder_build, tmp_path, req
                                 "print(json.dumps(_get_overrides(os.path.join(get_app_dir(), 'settings'))[0]))"],
                                capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=120)
     assert json.loads(overrides.stdout)["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}, overrides
+    assert (binder_build.venv / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "dlweek8.json").is_file()  # postBuild put it there
     if _browser_runs_them(request.session, binder_build.checkout / "notebooks"):
         pytest.skip("the browser tests Run All the published notebooks in this build (test_run_all_shows_no_error)")
     run = subprocess.run([binder_build.python, "-P", "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", str(binder_build.checkout / "notebooks")],

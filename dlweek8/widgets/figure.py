@@ -316,14 +316,18 @@ class PathLabels:
     def place(self, labels) -> None:
         labels = list(labels)
         self.texts = [text for _, _, text in labels]
-        self.collection.set_paths([_label_path(text, self._font, self._ha, self._va, self._pad) for text in self.texts])
+        from matplotlib.font_manager import findfont
+
+        font_file = findfont(self._font)  # what the font resolves to now: a notebook may change rcParams
+        self.collection.set_paths([_label_path(text, self._font, font_file, self._ha, self._va, self._pad) for text in self.texts])
         self.collection.set_offsets(np.array([(x, y) for x, y, _ in labels], float).reshape(-1, 2))
 
 
 @functools.lru_cache(maxsize=4096)
-def _label_path(text: str, font, ha: str, va: str, pad: tuple[float, float]):
-    """``text``'s glyph outlines in points, aligned as :class:`PathLabels` places them; shared by every explorer
-    (measuring the outlines' extents was about a tenth of building an explorer: each new explorer measured its labels afresh)."""
+def _label_path(text: str, font, font_file: str, ha: str, va: str, pad: tuple[float, float]):
+    """``text``'s glyph outlines in points, in ``font`` (which resolves to ``font_file``: part of the key), aligned as
+    :class:`PathLabels` places them; shared by every explorer (measuring the outlines' extents was about a tenth of
+    building an explorer: each new explorer measured its labels afresh)."""
     from matplotlib.path import Path
     from matplotlib.textpath import TextPath
 
