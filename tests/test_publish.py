@@ -35,6 +35,7 @@ from dlweek8.question import FunctionQuestion
 from student_build import HUB, REPO, clean_env
 
 from helpers.editions import LOOKUP_CELL  # tests/ is on sys.path under pytest
+from helpers.lab import QUIET, notification_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLVED = editions.solved_notebooks(ROOT / "solutions")
@@ -511,11 +512,7 @@ def test_the_published_notebooks_run_after_postbuild(binder_build, tmp_path, req
                            capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=120)
     assert where.stdout.split() == [str(binder_build.package / "__init__.py"), "None"], where
     # JupyterLab in that environment reads the course's settings: no "Jupyter news?" prompt, no update notices
-    overrides = subprocess.run([binder_build.python, "-P", "-c", "import os, json; from jupyterlab.commands import get_app_dir; "
-                                "from jupyterlab_server.settings_utils import _get_overrides; "
-                                "print(json.dumps(_get_overrides(os.path.join(get_app_dir(), 'settings'))[0]))"],
-                               capture_output=True, text=True, cwd=tmp_path, env=_env(), timeout=120)
-    assert json.loads(overrides.stdout)["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}, overrides
+    assert notification_settings(binder_build.python, _env(), cwd=tmp_path) == QUIET
     assert (binder_build.venv / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / "dlweek8.json").is_file()  # postBuild put it there
     if _browser_runs_them(request.session, binder_build.checkout / "notebooks"):
         pytest.skip("the browser tests Run All the published notebooks in this build (test_run_all_shows_no_error)")

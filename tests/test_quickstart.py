@@ -1,13 +1,14 @@
 """The README's quick start is exactly two commands, and both exist in run.py and in CI."""
 
 import importlib.util
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from helpers.lab import QUIET, notification_settings  # tests/ is on sys.path under pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -206,16 +207,6 @@ def test_tiers_follow_what_a_test_starts():
     assert conftest.tiers_of(Item(ROOT / "tests" / "test_plain.py")) == set()
 
 
-READ_OVERRIDES = """
-import json, os
-from jupyterlab.commands import get_app_dir
-from jupyterlab_server.settings_utils import _get_overrides
-overrides, error = _get_overrides(os.path.join(get_app_dir(), "settings"))
-assert not error, error
-print(json.dumps(overrides))
-"""
-
-
 def test_set_up_installs_the_course_lab_settings_where_jupyterlab_reads_them(tmp_path, monkeypatch):
     """Set-up (and Binder's postBuild) runs lab-settings/install.py with the environment's python: the student who runs
     ``python3 run.py lab`` gets no "Jupyter news?" prompt and no update notices. A changed settings file sets up again."""
@@ -225,9 +216,7 @@ def test_set_up_installs_the_course_lab_settings_where_jupyterlab_reads_them(tmp
     target = app_dir / "settings" / "overrides.d" / "dlweek8.json"
     assert done.returncode == 0 and str(target) in done.stdout, done.stderr
     assert target.read_bytes() == (ROOT / "lab-settings" / "dlweek8.json").read_bytes()
-    read = subprocess.run([sys.executable, "-c", READ_OVERRIDES], env=dict(os.environ, JUPYTERLAB_DIR=str(app_dir)),
-                          capture_output=True, text=True)  # what the lab server reads (jupyterlab_server, in a child)
-    assert json.loads(read.stdout)["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}
+    assert notification_settings(sys.executable, dict(os.environ, JUPYTERLAB_DIR=str(app_dir))) == QUIET
     assert "python lab-settings/install.py" in (ROOT / "postBuild").read_text()
     run = _run_py()
     course = tmp_path / "course"

@@ -665,13 +665,7 @@ class InputSizesQuestion(_ConvValueQuestion):
     def _mapped_by(self, mistake: SizeMistake) -> frozenset:
         k, s, p, d = self._params()
         search = range(1, max(self._right_answer()) + 4 * s + 2 * _span(k, d) + 2)
-        found = set()
-        for n in search:
-            value = mistake.formula(n, k, s, p, d)
-            # a whole number compares exactly, as _same does, without its checks (drawing variants runs this often)
-            if (value == self.output) if type(value) is int else _same(value, self.output):
-                found.add(n)
-        return frozenset(found)
+        return frozenset(n for n in search if _same(mistake.formula(n, k, s, p, d), self.output))
 
     def candidates(self):
         expected = self._right_answer()
